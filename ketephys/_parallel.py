@@ -1,0 +1,34 @@
+"""Execution helpers shared by every parallel code path."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+__all__ = ["single_blas_thread", "pin_blas_env"]
+
+_BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+              "BLIS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+def pin_blas_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """Return ``env`` (default a copy of ``os.environ``) with every BLAS pool set to one
+    thread, for starting worker processes."""
+    out = dict(os.environ if env is None else env)
+    for var in _BLAS_VARS:
+        out[var] = "1"
+    return out
+
+
+@contextmanager
+def single_blas_thread() -> Iterator[None]:
+    """Limit BLAS/OpenMP pools to one thread inside the block (threadpoolctl).
+
+    Two BLAS threads per worker on two shared cores made a prototype swing between 3 s
+    and 36 s; every worker process runs its task inside this.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
