@@ -1,0 +1,47 @@
+"""Ground-truth generators for every modality and for whole studies.
+
+Each generator is seeded and returns ``(Recording, truth)`` (or, for study-level markers,
+``(table, truth)``), where ``truth`` is exactly what was simulated, so tests, tutorials and
+the demo can check analysers against known values.
+
+========================  =====================================================
+name                      what it simulates
+========================  =====================================================
+``simulate_eeg``          scalp EEG: 1/f background (optional knee), gamma bump,
+                          theta shared across channels with a set coherence, line noise
+``simulate_lfp``          rodent LFP preset (theta 6-10 Hz, ketamine HFO 110-160 Hz)
+``simulate_tms_eeg``      TMS-EEG trials: pulse and decay artifacts, TEP components
+``simulate_fepsp_experiment``  field-EPSP sweeps with an LTP induction
+``simulate_patch``        whole-cell EPSC/EPSP trains with a test pulse
+``simulate_marker_study`` per-visit marker values following a decay model per region
+``simulate_study``        a whole multi-modal study written to files plus a manifest
+========================  =====================================================
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_WHERE = {
+    "simulate_eeg": "eeg",
+    "simulate_lfp": "eeg",
+    "simulate_tms_eeg": "tms",
+    "simulate_fepsp_experiment": "fepsp",
+    "simulate_patch": "patch",
+    "simulate_marker_study": "markers",
+    "simulate_study": "study",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    # Generators load on first use: each pulls in its own heavy dependencies.
+    if name in _WHERE:
+        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module 'ketephys.simulate' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
