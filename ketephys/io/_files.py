@@ -1,0 +1,74 @@
+"""Small file helpers shared by the readers and the writer: atomic writes, read-only checks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import CorruptFileError, KetephysError
+
+__all__ = ["atomic_path", "atomic_folder", "check_readable", "suffix_of"]
+
+
+def suffix_of(path: str | os.PathLike) -> str:
+    """Lower-case extension of ``path`` including the dot (``".edf"``)."""
+    return Path(path).suffix.lower()
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path, overwrite: bool) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` (same extension); move it over ``path`` on
+    success, delete it on failure, so a reader never sees a half-written file."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise KetephysError("file exists; pass overwrite=True to replace it", path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp" + path.suffix,
+                               dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def atomic_folder(path: Path, companions: list[str], overwrite: bool) -> Iterator[Path]:
+    """For formats made of several files (BrainVision): yield ``tmpdir/<name>`` in a
+    temporary folder beside ``path``; on success move every file named ``<stem><ext>`` for
+    ``ext`` in ``companions`` into place, the main file last."""
+    path = Path(path)
+    targets = [path.with_suffix(ext) for ext in companions]
+    for target in [*targets, path]:
+        if target.exists() and not overwrite:
+            raise KetephysError("file exists; pass overwrite=True to replace it", target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmpdir = Path(tempfile.mkdtemp(prefix=f".{path.stem}.", dir=path.parent))
+    try:
+        yield tmpdir / path.name
+        for target in targets:
+            src = tmpdir / target.name
+            if src.exists():
+                os.replace(src, target)
+        os.replace(tmpdir / path.name, path)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def check_readable(path: str | os.PathLike) -> Path:
+    """``path`` as a Path after checking it is an existing, non-empty file."""
+    p = Path(path)
+    if not p.exists():
+        raise KetephysError("no such file", p)
+    if p.is_dir():
+        return p
+    if p.stat().st_size == 0:
+        raise CorruptFileError("the file is empty (0 bytes)", p)
+    return p

@@ -1,0 +1,126 @@
+"""JSON sidecars: ``<stem>.json`` beside a recording.
+
+A sidecar describes plain arrays (``sfreq``, ``ch_names``, ``units``, ``ch_types``,
+``sweep_starts``, ``events``) and carries study metadata for any file: the fields of
+:data:`~ketephys.meta.META_COLUMNS` at the top level, and/or a ``meta`` object with any
+fields (extras included).
+
+Example::
+
+    {"sfreq": 1000, "ch_names": ["CA1"], "units": "mV", "ch_types": ["lfp"],
+     "subject": "rat01", "meta": {"dose_mg_per_kg": 10, "sex": "F"}}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import MetadataError
+from ..meta import META_COLUMNS
+
+__all__ = ["sidecar_path", "read_sidecar", "sidecar_meta", "write_sidecar", "recording_sidecar"]
+
+#: Sidecar keys that describe the data rather than the study.
+DATA_KEYS = ("sfreq", "ch_names", "units", "ch_types", "sweep_starts", "events", "meta",
+             "data_key", "variable", "time_axis", "scale")
+
+
+def sidecar_path(path: str | os.PathLike) -> Path:
+    """The sidecar of ``path``: same folder and stem, extension ``.json``."""
+    return Path(path).with_suffix(".json")
+
+
+def read_sidecar(path: str | os.PathLike, required: bool = False) -> dict[str, Any] | None:
+    """Read the sidecar of the recording ``path``.
+
+    Parameters
+    ----------
+    path : path-like
+        The recording (not the sidecar).
+    required : bool
+        Raise when the sidecar is absent instead of returning None.
+
+    Raises
+    ------
+    MetadataError
+        When the sidecar is not valid JSON, not an object, or absent but required.
+    """
+    side = sidecar_path(path)
+    if not side.is_file():
+        if required:
+            raise MetadataError(
+                f"no JSON sidecar {side.name} beside it; it must give at least 'sfreq' "
+                "(or pass sfreq=... to read)", path)
+        return None
+    try:
+        with open(side, encoding="utf-8") as fh:
+            content = json.load(fh)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MetadataError(f"sidecar is not valid JSON: {exc}", side) from None
+    if not isinstance(content, dict):
+        raise MetadataError("sidecar must hold a JSON object {...}", side)
+    return content
+
+
+def sidecar_meta(content: dict[str, Any] | None) -> dict[str, Any]:
+    """Study metadata from a sidecar: top-level :data:`META_COLUMNS` plus the ``meta`` object."""
+    if not content:
+        return {}
+    out = {k: content[k] for k in META_COLUMNS if k in content}
+    nested = content.get("meta")
+    if isinstance(nested, dict):
+        for key, value in nested.items():
+            out.setdefault(key, value)
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value
+
+
+def recording_sidecar(rec: Any, with_events: bool = True) -> dict[str, Any]:
+    """The sidecar content describing recording ``rec`` (units in SI)."""
+    content: dict[str, Any] = {
+        "sfreq": float(rec.sfreq),
+        "ch_names": list(rec.ch_names),
+        "units": list(rec.units),
+        "ch_types": list(rec.ch_types),
+    }
+    if rec.sweep_starts is not None:
+        content["sweep_starts"] = [float(s) for s in rec.sweep_starts]
+    if with_events:
+        ev = rec.events
+        content["events"] = {
+            "onset": [float(v) for v in ev["onset"]],
+            "duration": [float(v) for v in ev["duration"]],
+            "description": [str(v) for v in ev["description"]],
+            "sweep": [None if pd.isna(v) else int(v) for v in ev["sweep"]],
+        }
+    content["meta"] = _jsonable({k: v for k, v in rec.meta.to_dict(extras=True).items()
+                                 if v is not None})
+    return content
+
+
+def write_sidecar(path: str | os.PathLike, content: dict[str, Any], overwrite: bool) -> Path:
+    """Write ``content`` atomically as the sidecar of the recording ``path``."""
+    from ._files import atomic_path
+
+    side = sidecar_path(path)
+    with atomic_path(side, overwrite) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(_jsonable(content), fh, indent=1)
+    return side
