@@ -1,0 +1,355 @@
+"""The batch configuration: one YAML file, validated by a pydantic schema.
+
+Every key has a documented default; an unknown or misspelled key fails with its path in
+the file and a "did you mean" suggestion, before anything runs. Relative input paths are
+taken relative to the configuration file. :func:`example_config` is a complete commented
+configuration (``ketephys config --example``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import ConfigError
+
+__all__ = [
+    "PipelineConfig", "InputsConfig", "FitConfig", "RunConfig", "SlurmConfig",
+    "ReportConfig", "LongitudinalConfig", "load_config", "config_from_dict",
+    "example_config", "MODALITIES", "ANALYSERS",
+]
+
+#: Modalities a recording may have; they pick the reader's behaviour and the analysers.
+MODALITIES = ("eeg", "lfp", "tms-eeg", "fepsp", "patch")
+#: Built-in analysers: name -> "module:function". Any other "package.module:function"
+#: taking ``(rec, **settings)`` and returning a feature table may be named instead.
+ANALYSERS = {
+    "spectral": "ketephys.spectral:analyse",
+    "tms": "ketephys.tms:analyse",
+    "synaptic": "ketephys.synaptic:analyse",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class InputsConfig(_Strict):
+    """Where the recordings are. Exactly one of ``bids``, ``manifest`` or ``glob``."""
+
+    bids: str | None = Field(None, description="BIDS root: sessions are visits; metadata "
+                             "from participants.tsv and sub-*_sessions.tsv.")
+    manifest: str | None = Field(None, description="CSV with a 'path' column (relative to "
+                                 "the CSV) and metadata columns (subject, region, "
+                                 "hours_since_dose, modality...).")
+    glob: str | None = Field(None, description="Glob of files, relative to the config file, "
+                             "e.g. 'raw/**/*.abf'.")
+    pattern: str | None = Field(None, description="File-name pattern with {field} "
+                                "placeholders giving metadata, e.g. "
+                                "'{subject}_{region}_{hours_since_dose}h.abf'.")
+    modality: str | None = Field(None, description="Modality of every file found (needed "
+                                 "for glob unless the pattern has {modality}; default for "
+                                 "manifests without a modality column).")
+    bids_modalities: dict[str, str] = Field(
+        default_factory=lambda: {"eeg": "eeg", "ieeg": "lfp"},
+        description="BIDS datatype -> modality; a task label containing 'tms' gives "
+                    "'tms-eeg'.")
+    metadata: dict[str, Any] = Field(default_factory=dict,
+                                     description="Metadata added to every recording "
+                                                 "(lowest priority).")
+    subjects: list[str] | None = Field(None, description="Only these subjects.")
+    sessions: list[str] | None = Field(None, description="Only these sessions (visits).")
+    read_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per modality, keyword options for the reader.")
+    reader: str = Field("ketephys.io:read", description="Reader 'module:function' called as "
+                        "reader(path, modality=..., meta=..., **read_options).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> InputsConfig:
+        given = [k for k in ("bids", "manifest", "glob") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of inputs.bids, inputs.manifest, inputs.glob "
+                             f"(got {given or 'none'})")
+        if self.pattern and not self.glob:
+            raise ValueError("inputs.pattern applies to inputs.glob only")
+        if self.modality is not None and self.modality not in MODALITIES:
+            raise ValueError(_choice_message("inputs.modality", self.modality, MODALITIES))
+        return self
+
+
+class FitConfig(_Strict):
+    """One longitudinal decay fit made at the end of the run."""
+
+    measure: str = Field(..., description="Feature 'measure' to fit, e.g. 'gamma_power'.")
+    modality: str | None = Field(None, description="Only rows of this modality.")
+    channel: str | None = Field(None, description="Only this channel/pair; default: the "
+                                "mean over channels per recording.")
+    group: str = Field("region", description="Column giving one decay per level.")
+    model: str = Field("mono_exponential", description="Decay model name.")
+    covariates: list[str] = Field(default_factory=list, description="Covariate columns.")
+    random_effects: list[str] | None = Field(None, description="Parameters with "
+                                             "between-subject random effects (None: model "
+                                             "default).")
+    ci: str = Field("profile", description="Confidence intervals: 'profile' or 'bootstrap'.")
+    n_boot: int = Field(200, ge=0, description="Bootstrap resamples (ci='bootstrap').")
+    seed: int = Field(0, description="Seed of the bootstrap.")
+    options: dict[str, Any] = Field(default_factory=dict,
+                                    description="Further keywords for fit_decay.")
+
+    @model_validator(mode="after")
+    def _check_modality(self) -> FitConfig:
+        if self.modality is not None and self.modality not in MODALITIES:
+            raise ValueError(_choice_message("modality", self.modality, MODALITIES))
+        return self
+
+
+class LongitudinalConfig(_Strict):
+    """Decay fits to make over the feature table when every recording is done."""
+
+    fits: list[FitConfig] = Field(default_factory=list)
+
+
+class SlurmConfig(_Strict):
+    """dask-jobqueue SLURMCluster settings (``run.cluster: slurm``)."""
+
+    queue: str | None = Field(None, description="SLURM partition.")
+    account: str | None = Field(None, description="SLURM account.")
+    cores: int = Field(1, ge=1, description="Cores per job.")
+    processes: int = Field(1, ge=1, description="Dask worker processes per job.")
+    memory: str = Field("4GB", description="Memory per job.")
+    walltime: str = Field("01:00:00", description="Wall time per job.")
+    jobs: int = Field(1, ge=1, description="Number of SLURM jobs to start.")
+    job_extra_directives: list[str] = Field(default_factory=list,
+                                            description="Extra #SBATCH lines.")
+    log_directory: str | None = Field(None, description="Where the job logs go.")
+
+
+class RunConfig(_Strict):
+    """Execution settings: they never change results and never enter cache keys."""
+
+    n_jobs: int = Field(1, ge=1, description="Local worker processes (1: serial).")
+    scheduler: str | None = Field(None, description="Address of a running Dask scheduler, "
+                                  "e.g. tcp://10.0.0.1:8786.")
+    scheduler_file: str | None = Field(None, description="Dask scheduler file.")
+    cluster: Literal["slurm"] | None = Field(None, description="Start a cluster through "
+                                             "dask-jobqueue (pip install ketephys[slurm]).")
+    slurm: SlurmConfig = Field(default_factory=SlurmConfig)
+    on_error: Literal["continue", "abort"] = Field(
+        "continue", description="A failing recording goes to failures.csv and the rest "
+                                "continue, or the run stops.")
+    cache: bool = Field(True, description="Reuse finished recordings (key: content hash "
+                        "+ analysis settings).")
+    out: str = Field("derivatives/ketephys", description="Output folder, relative to the "
+                     "config file (--out overrides).")
+
+
+class ReportConfig(_Strict):
+    """The self-contained report.html."""
+
+    enabled: bool = Field(True, description="Write report.html.")
+    title: str | None = Field(None, description="Report title (default: the study name).")
+    views: bool = Field(True, description="Per-modality views (PSDs per visit, TEP "
+                        "butterfly...) computed from one recording per visit.")
+
+
+class PipelineConfig(_Strict):
+    """A whole batch run: inputs, analysers per modality, decay fits, execution, report."""
+
+    study: str = Field("study", description="Study name, used in the report.")
+    inputs: InputsConfig
+    modalities: dict[str, dict[str, dict[str, Any]]] = Field(
+        default_factory=dict,
+        description="modality -> analyser name -> settings passed to analyse().")
+    longitudinal: LongitudinalConfig = Field(default_factory=LongitudinalConfig)
+    run: RunConfig = Field(default_factory=RunConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+    #: Folder relative paths are resolved against (the config file's folder).
+    base_dir: str = Field(".", exclude=True, description="Internal: the config's folder.")
+
+    @model_validator(mode="after")
+    def _check_modalities(self) -> PipelineConfig:
+        for modality, analysers in self.modalities.items():
+            if modality not in MODALITIES:
+                raise ValueError(_choice_message(f"modalities.{modality}", modality,
+                                                 MODALITIES))
+            for name in analysers:
+                if name not in ANALYSERS and ":" not in name:
+                    raise ValueError(_choice_message(
+                        f"modalities.{modality}.{name}", name, tuple(ANALYSERS),
+                        extra=" or a 'package.module:function'"))
+        return self
+
+    def resolve(self, path: str | os.PathLike | None) -> Path | None:
+        """``path`` made absolute against the configuration file's folder."""
+        if path is None:
+            return None
+        p = Path(os.path.expanduser(os.fspath(path)))
+        return p if p.is_absolute() else (Path(self.base_dir) / p).resolve()
+
+    def analysis_settings(self) -> dict[str, Any]:
+        """Everything that changes results (inputs' metadata and reader options, analysers);
+        the execution settings (``run``, ``report``) are left out."""
+        return {
+            "modalities": self.modalities,
+            "read_options": self.inputs.read_options,
+            "reader": self.inputs.reader,
+        }
+
+
+def _choice_message(path: str, value: Any, choices: tuple[str, ...], extra: str = "") -> str:
+    close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{path}: {value!r} is not one of {', '.join(choices)}{extra}{hint}"
+
+
+def _model_of(annotation: Any) -> tuple[str, Any] | None:
+    """('model', M) / ('dict', M) / ('list', M) when an annotation holds a model."""
+    origin = typing.get_origin(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return ("model", annotation)
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _model_of(arg)
+            if found:
+                return found
+    if origin is list:
+        (arg,) = typing.get_args(annotation) or (None,)
+        inner = _model_of(arg)
+        if inner and inner[0] == "model":
+            return ("list", inner[1])
+    if origin is dict:
+        args = typing.get_args(annotation)
+        inner = _model_of(args[1]) if len(args) == 2 else None
+        if inner and inner[0] == "model":
+            return ("dict", inner[1])
+    return None
+
+
+def _unknown_keys(data: Any, model: type[BaseModel], where: str) -> list[str]:
+    """Messages for every key of ``data`` that ``model`` does not know, with suggestions."""
+    if not isinstance(data, dict):
+        return []
+    problems = []
+    fields = {name: f for name, f in model.model_fields.items() if name != "base_dir"}
+    for key, value in data.items():
+        path = f"{where}.{key}" if where else str(key)
+        if key not in fields:
+            close = difflib.get_close_matches(str(key), list(fields), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            section = where or "the top level"
+            problems.append(f"unknown key {path!r} in {section}{hint} "
+                            f"(allowed: {', '.join(fields)})")
+            continue
+        found = _model_of(fields[key].annotation)
+        if not found:
+            continue
+        kind, sub = found
+        if kind == "model":
+            problems += _unknown_keys(value, sub, path)
+        elif kind == "list" and isinstance(value, list):
+            for i, item in enumerate(value):
+                problems += _unknown_keys(item, sub, f"{path}[{i}]")
+        elif kind == "dict" and isinstance(value, dict):
+            for k, item in value.items():
+                problems += _unknown_keys(item, sub, f"{path}.{k}")
+    return problems
+
+
+def _format_validation(err: ValidationError) -> list[str]:
+    out = []
+    for item in err.errors():
+        loc = ".".join(str(x) for x in item["loc"])
+        msg = item["msg"].removeprefix("Value error, ")
+        out.append(f"{loc}: {msg}" if loc and not msg.startswith(loc) else msg)
+    return out
+
+
+def config_from_dict(data: dict[str, Any], base_dir: str | os.PathLike = ".",
+                     source: str | os.PathLike | None = None) -> PipelineConfig:
+    """Validate a configuration given as a dict (the parsed YAML).
+
+    Raises
+    ------
+    ConfigError
+        Naming every unknown key with its path and a suggestion, or every invalid value.
+    """
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"the configuration must be a mapping, got {type(data).__name__}",
+                          source)
+    problems = _unknown_keys(data, PipelineConfig, "")
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems), source)
+    try:
+        cfg = PipelineConfig(**data, base_dir=os.fspath(Path(base_dir).resolve()))
+    except ValidationError as err:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(_format_validation(err)),
+                          source) from None
+    _check_analyser_settings(cfg, source)
+    return cfg
+
+
+def _check_analyser_settings(cfg: PipelineConfig, source: Any) -> None:
+    """Unknown analyser settings fail now (with a suggestion), not in every worker later.
+
+    Only when the analyser is importable and takes no ``**kwargs``."""
+    import inspect
+
+    from .tasks import resolve_callable
+
+    problems = []
+    for modality, analysers in cfg.modalities.items():
+        for name, settings in analysers.items():
+            try:
+                func = resolve_callable(ANALYSERS.get(name, name))
+            except Exception:  # not importable yet: checked when the task runs
+                continue
+            try:
+                params = inspect.signature(func).parameters
+            except (TypeError, ValueError):
+                continue
+            if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+                continue
+            allowed = [p for p in list(params)[1:]]
+            for key in settings or {}:
+                if key not in allowed:
+                    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    problems.append(f"unknown setting 'modalities.{modality}.{name}.{key}'"
+                                    f"{hint} (allowed: {', '.join(allowed)})")
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems), source)
+
+
+def load_config(path: str | os.PathLike) -> PipelineConfig:
+    """Read and validate a YAML configuration file.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, is not valid YAML, or fails the schema.
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError("configuration file not found", path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"not valid YAML: {err}", path) from None
+    return config_from_dict(data, base_dir=path.parent, source=path)
+
+
+def example_config() -> str:
+    """A complete commented configuration with every key at its default value."""
+    from importlib.resources import files
+
+    return files("ketephys").joinpath("data", "example_config.yaml").read_text()

@@ -1,0 +1,99 @@
+"""The longitudinal decay fits a configuration asks for, made over the feature table."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..meta import META_COLUMNS
+from .config import FitConfig
+
+__all__ = ["fit_table", "run_fits", "FIT_ID_COLUMNS"]
+
+log = logging.getLogger(__name__)
+
+#: Columns that name a fit in decay_fits.csv (before the fit's own summary columns).
+FIT_ID_COLUMNS = ("fit", "measure", "modality", "channel")
+
+
+def fit_table(features, fit: FitConfig):
+    """One value per recording for ``fit``: its measure (and modality/channel) rows,
+    averaged over channels when no channel is named, with the metadata columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`~ketephys.meta.META_COLUMNS`, ``recording``, ``modality``,
+        ``measure``, ``channel``, ``value``, ``unit`` and any covariate columns.
+    """
+    import pandas as pd
+
+    rows = features[features["measure"] == fit.measure]
+    if fit.modality is not None:
+        rows = rows[rows["modality"] == fit.modality]
+    if fit.channel is not None:
+        rows = rows[rows["channel"].astype(str) == fit.channel]
+    rows = rows[pd.to_numeric(rows["value"], errors="coerce").notna()].copy()
+    rows["value"] = rows["value"].astype(float)
+    keys = [c for c in ("recording", "modality", "measure", "unit") if c in rows.columns]
+    carry = [c for c in (*META_COLUMNS, *fit.covariates) if c in rows.columns and c not in keys]
+    if rows.empty:
+        return rows
+    table = (rows.groupby(keys, dropna=False, sort=True)
+             .agg({"value": "mean", **{c: "first" for c in carry}})
+             .reset_index())
+    table["channel"] = fit.channel if fit.channel is not None else "mean"
+    return table
+
+
+def _fit_name(fit: FitConfig) -> str:
+    parts = [fit.measure, fit.modality, fit.channel]
+    return "/".join(p for p in parts if p)
+
+
+def run_fits(features, fits: list[FitConfig]) -> tuple[Any, list[tuple[FitConfig, Any, Any]]]:
+    """Make every configured fit.
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        decay_fits.csv: :data:`FIT_ID_COLUMNS` then each fit's ``summary()`` columns; a fit
+        that could not be made has one row with ``error`` set.
+    results : list of (FitConfig, data table, DecayFit or None)
+        For the report.
+    """
+    import pandas as pd
+
+    from ..longitudinal import fit_decay
+
+    frames = []
+    results = []
+    for fit in fits:
+        data = fit_table(features, fit)
+        ident = {"fit": _fit_name(fit), "measure": fit.measure, "modality": fit.modality,
+                 "channel": fit.channel or "mean"}
+        if data.empty:
+            log.warning("decay fit %s: no rows with this measure", ident["fit"])
+            frames.append(pd.DataFrame([{**ident, "error": "no rows with this measure"}]))
+            results.append((fit, data, None))
+            continue
+        try:
+            result = fit_decay(data, value="value", group=fit.group, model=fit.model,
+                               covariates=list(fit.covariates) or None,
+                               random_effects=fit.random_effects, ci=fit.ci,
+                               n_boot=fit.n_boot, seed=fit.seed, **fit.options)
+            summary = result.summary().copy()
+        except Exception as err:  # a failing fit is reported, the other fits still run
+            log.error("decay fit %s failed: %s: %s", ident["fit"], type(err).__name__, err)
+            frames.append(pd.DataFrame([{**ident, "error": f"{type(err).__name__}: {err}"}]))
+            results.append((fit, data, None))
+            continue
+        for col in reversed(FIT_ID_COLUMNS):
+            if col in summary.columns:
+                summary = summary.drop(columns=col)
+            summary.insert(0, col, ident[col])
+        frames.append(summary)
+        results.append((fit, data, result))
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=list(FIT_ID_COLUMNS))
+    return table, results

@@ -1,0 +1,355 @@
+"""Run a configuration over every recording: serially, in local processes, or on Dask.
+
+Execution settings never change results: every mode runs the same :func:`run_task` with
+one BLAS thread, each recording's rows go through the same cache, and the outputs are
+assembled in discovery order.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..features import FEATURE_COLUMNS
+from .cache import ResultCache, companion_files
+from .config import PipelineConfig
+from .discovery import discover
+from .outputs import package_versions, write_outputs
+from .tasks import RecordingTask, TaskResult, build_task, run_task
+
+__all__ = ["run", "RunResult", "make_slurm_cluster", "execute"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """What a run produced.
+
+    Attributes
+    ----------
+    out_dir : Path
+    features : pandas.DataFrame
+        Rows of every recording that succeeded (computed now or from the cache).
+    failures : list of dict
+        One per failed recording (columns of failures.csv).
+    fits : pandas.DataFrame
+        decay_fits.csv.
+    n_computed, n_cached, n_failed : int
+    aborted : bool
+        ``on_error: abort`` stopped the run.
+    paths : dict
+        Output files written.
+    """
+
+    out_dir: Path
+    features: Any
+    failures: list[dict[str, Any]]
+    fits: Any
+    n_computed: int = 0
+    n_cached: int = 0
+    n_failed: int = 0
+    aborted: bool = False
+    paths: dict[str, Path] = field(default_factory=dict)
+    fit_results: list[Any] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.n_failed == 0 and not self.aborted
+
+
+# --------------------------------------------------------------------------- executors
+def _init_worker() -> None:
+    """Worker process start-up: one BLAS thread for the process's lifetime."""
+    from .._parallel import pin_blas_env
+
+    os.environ.update(pin_blas_env({}))
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+
+
+def _serial(tasks: list[RecordingTask]) -> Iterator[TaskResult]:
+    for task in tasks:
+        yield run_task(task)
+
+
+class _Stop(Exception):
+    pass
+
+
+def _processes(tasks: list[RecordingTask], n_jobs: int) -> Iterator[TaskResult]:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn: no inherited threads or BLAS pools; workers start with one BLAS thread
+    pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=mp.get_context("spawn"),
+                               initializer=_init_worker)
+    try:
+        futures = [pool.submit(run_task, t) for t in tasks]
+        for fut in as_completed(futures):
+            yield fut.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def make_slurm_cluster(cfg: PipelineConfig):
+    """A dask-jobqueue ``SLURMCluster`` configured from ``run.slurm`` (not yet scaled).
+
+    Raises
+    ------
+    ConfigError
+        When dask-jobqueue is not installed (``pip install "ketephys[slurm]"``).
+    """
+    try:
+        from dask_jobqueue import SLURMCluster
+    except ImportError:
+        raise ConfigError('run.cluster "slurm" needs dask-jobqueue: '
+                          'pip install "ketephys[slurm]"') from None
+    s = cfg.run.slurm
+    kwargs: dict[str, Any] = {
+        "cores": s.cores, "processes": s.processes, "memory": s.memory,
+        "walltime": s.walltime, "job_extra_directives": list(s.job_extra_directives),
+        # one BLAS thread per worker, as locally
+        "job_script_prologue": [f"export {v}=1" for v in ("OMP_NUM_THREADS",
+                                                          "OPENBLAS_NUM_THREADS",
+                                                          "MKL_NUM_THREADS")],
+    }
+    if s.queue:
+        kwargs["queue"] = s.queue
+    if s.account:
+        kwargs["account"] = s.account
+    if s.log_directory:
+        kwargs["log_directory"] = str(cfg.resolve(s.log_directory))
+    return SLURMCluster(**kwargs)
+
+
+def _dask(tasks: list[RecordingTask], client) -> Iterator[TaskResult]:
+    from distributed import as_completed
+
+    futures = [client.submit(run_task, t, key=f"ketephys-{t.key}-{i}", pure=False)
+               for i, t in enumerate(tasks)]
+    try:
+        for fut in as_completed(futures):
+            yield fut.result()
+    finally:
+        for fut in futures:
+            fut.cancel()
+
+
+def execute(tasks: list[RecordingTask], n_jobs: int = 1, client=None) -> Iterator[TaskResult]:
+    """Results of ``tasks`` in completion order: on a Dask ``client``, in ``n_jobs``
+    local processes, or serially."""
+    if client is not None:
+        return _dask(tasks, client)
+    if n_jobs > 1 and len(tasks) > 1:
+        return _processes(tasks, min(n_jobs, len(tasks)))
+    return _serial(tasks)
+
+
+def _connect(cfg: PipelineConfig):
+    """(client, cluster) for the configured Dask target, or (None, None)."""
+    run_cfg = cfg.run
+    if not (run_cfg.scheduler or run_cfg.scheduler_file or run_cfg.cluster):
+        return None, None
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ConfigError('a Dask scheduler needs dask.distributed: '
+                          'pip install "ketephys[dask]"') from None
+    if run_cfg.cluster == "slurm":
+        cluster = make_slurm_cluster(cfg)
+        cluster.scale(jobs=run_cfg.slurm.jobs)
+        return Client(cluster), cluster
+    try:
+        if run_cfg.scheduler_file:
+            path = cfg.resolve(run_cfg.scheduler_file)
+            if not path.is_file():
+                raise ConfigError("Dask scheduler file not found", path)
+            return Client(scheduler_file=str(path), timeout="30s"), None
+        return Client(run_cfg.scheduler, timeout="30s"), None
+    except (OSError, TimeoutError) as err:
+        raise ConfigError(f"cannot connect to the Dask scheduler "
+                          f"{run_cfg.scheduler or run_cfg.scheduler_file}: {err}") from None
+
+
+# ------------------------------------------------------------------------------- run
+def _progress(total: int, enabled: bool):
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("[red]{task.fields[failed]} failed"),
+                    TextColumn("ETA"), TimeRemainingColumn(), TimeElapsedColumn(),
+                    console=Console(stderr=True), disable=not enabled, transient=False)
+
+
+def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
+        n_jobs: int | None = None, scheduler: str | None = None,
+        scheduler_file: str | None = None, cluster: str | None = None,
+        subjects: list[str] | None = None, sessions: list[str] | None = None,
+        force: bool = False, on_error: str | None = None, progress: bool = False,
+        report: bool | None = None,
+        on_result: Callable[[TaskResult], None] | None = None) -> RunResult:
+    """Run a configuration: discover, analyse every recording, fit, write the outputs.
+
+    Parameters
+    ----------
+    cfg : PipelineConfig
+    out : path, optional
+        Output folder (default ``run.out`` relative to the config file).
+    n_jobs, scheduler, scheduler_file, cluster, on_error :
+        Override the ``run`` section (execution only; results do not depend on them).
+    subjects, sessions : list of str, optional
+        Process only these.
+    force : bool
+        Recompute recordings even when cached.
+    progress : bool
+        Show a progress bar (rich) on stderr.
+    report : bool, optional
+        Write report.html (default ``report.enabled``).
+    on_result : callable, optional
+        Called with each :class:`TaskResult` as it arrives (after it is cached).
+
+    Returns
+    -------
+    RunResult
+    """
+    import pandas as pd
+
+    updates = {k: v for k, v in dict(n_jobs=n_jobs, scheduler=scheduler,
+                                     scheduler_file=scheduler_file, cluster=cluster,
+                                     on_error=on_error).items() if v is not None}
+    if updates:
+        cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update=updates)})
+    run_cfg = cfg.run
+    out_dir = Path(out) if out is not None else cfg.resolve(run_cfg.out)
+    out_dir = out_dir.resolve()
+    started = _dt.datetime.now(_dt.timezone.utc)
+
+    specs = discover(cfg, subjects=subjects, sessions=sessions)
+    for spec in specs:
+        if spec.modality not in cfg.modalities:
+            log.warning("%s: no analysers configured for modality %r; it is only read",
+                        spec.path, spec.modality)
+    cache = ResultCache(out_dir / "cache")
+    tasks: list[RecordingTask] = []
+    failures: list[dict[str, Any]] = []
+    for spec in specs:
+        files = companion_files(spec.path)
+        try:
+            hashes = [(str(f), cache.content_hash(f)) for f in files]
+        except OSError as err:
+            failures.append(_failure(spec.path, spec.modality, spec.meta,
+                                     type(err).__name__, f"cannot read the file: {err}"))
+            continue
+        tasks.append(build_task(cfg, spec, hashes))
+    cache.save_index()
+
+    fresh = force or not run_cfg.cache
+    todo = [t for t in tasks if fresh or not cache.has(t.key)]
+    n_cached = len(tasks) - len(todo)
+    log.info("%d recordings: %d to compute, %d from the cache", len(tasks), len(todo),
+             n_cached)
+
+    client, dask_cluster = _connect(cfg) if todo else (None, None)
+    done_keys: set[str] = {t.key for t in tasks if t not in todo}
+    n_computed = 0
+    aborted = False
+    bar = _progress(len(tasks), progress)
+    try:
+        with bar:
+            job = bar.add_task("recordings", total=len(tasks), completed=n_cached,
+                               failed=len(failures))
+            results = execute(todo, n_jobs=run_cfg.n_jobs, client=client)
+            try:
+                for res in results:
+                    if res.ok:
+                        cache.put(res.key, res.rows)
+                        done_keys.add(res.key)
+                        n_computed += 1
+                        log.info("done %s (%.1f s)", res.path, res.seconds)
+                    else:
+                        failures.append(_failure(res.path, res.modality, res.meta,
+                                                 res.error_type, res.message))
+                        log.error("FAILED %s: %s: %s", res.path, res.error_type, res.message)
+                    if on_result is not None:
+                        on_result(res)
+                    bar.update(job, advance=1, failed=len(failures))
+                    if not res.ok and run_cfg.on_error == "abort":
+                        aborted = True
+                        log.error("on_error is 'abort': stopping the run")
+                        break
+            finally:
+                close = getattr(results, "close", None)
+                if close is not None:
+                    close()
+    finally:
+        if client is not None:
+            client.close()
+        if dask_cluster is not None:
+            dask_cluster.close()
+
+    frames = [cache.get(t.key) for t in tasks if t.key in done_keys]
+    frames = [f for f in frames if not f.empty]
+    features = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=list(FEATURE_COLUMNS))
+
+    from .fits import run_fits
+
+    fits, fit_results = run_fits(features, cfg.longitudinal.fits) if (
+        cfg.longitudinal.fits and not features.empty) else (pd.DataFrame(), [])
+    failed_paths = {f["file"] for f in failures}
+    provenance = {
+        "ketephys_command": " ".join(sys.argv),
+        "started": started.isoformat(),
+        "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+        "config": cfg.model_dump(mode="json"),
+        "config_folder": cfg.base_dir,
+        "execution": {"n_jobs": run_cfg.n_jobs, "scheduler": run_cfg.scheduler,
+                      "scheduler_file": run_cfg.scheduler_file, "cluster": run_cfg.cluster,
+                      "note": "execution settings do not enter cache keys or results"},
+        "versions": package_versions(),
+        "inputs": [
+            {"path": t.spec.path, "modality": t.spec.modality, "cache_key": t.key,
+             "files": [{"path": p, "sha256": h} for p, h in t.inputs],
+             "status": ("failed" if t.spec.path in failed_paths else
+                        "done" if t.key in done_keys else "not run")}
+            for t in tasks
+        ] + [{"path": f["file"], "modality": f["modality"], "status": "failed", "files": []}
+             for f in failures if f["file"] not in {t.spec.path for t in tasks}],
+        "counts": {"recordings": len(specs), "computed": n_computed, "cached": n_cached,
+                   "failed": len(failures), "aborted": aborted},
+    }
+    paths = write_outputs(out_dir, features, failures, fits, provenance)
+    result = RunResult(out_dir=out_dir, features=features, failures=failures, fits=fits,
+                       n_computed=n_computed, n_cached=n_cached, n_failed=len(failures),
+                       aborted=aborted, paths=paths, fit_results=fit_results)
+    if cfg.report.enabled if report is None else report:
+        from .report import write_report
+
+        try:
+            paths["report"] = write_report(result, cfg)
+        except Exception as err:  # the tables are written; a report problem must not hide them
+            log.error("report.html could not be written: %s: %s", type(err).__name__, err)
+    return result
+
+
+def _failure(path: str, modality: str, meta: dict, error_type: str | None,
+             message: str | None) -> dict[str, Any]:
+    return {"file": path, "modality": modality, "subject": meta.get("subject"),
+            "session": meta.get("session"), "error_type": error_type, "message": message}

@@ -1,0 +1,163 @@
+"""One recording -> feature rows: read it, run the analysers configured for its modality.
+
+A :class:`RecordingTask` declares its inputs (the file and its companions, with their
+content hashes) and its settings; its :attr:`~RecordingTask.key` is what the cache stores
+the output under. :func:`run_task` never raises: a failure comes back as a
+:class:`TaskResult` with the error's type and message, so one bad file cannot stop a batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+
+from ..features import FEATURE_COLUMNS, settings_hash
+from .config import ANALYSERS, PipelineConfig
+from .discovery import RecordingSpec
+
+__all__ = ["RecordingTask", "TaskResult", "run_task", "build_task", "resolve_callable"]
+
+log = logging.getLogger(__name__)
+
+
+def resolve_callable(target: str) -> Callable[..., Any]:
+    """Import ``'package.module:function'``."""
+    module, _, name = target.partition(":")
+    if not name:
+        raise ValueError(f"{target!r} is not of the form 'package.module:function'")
+    obj: Any = import_module(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+@dataclass(frozen=True)
+class RecordingTask:
+    """Everything a worker needs to process one recording (picklable, no open files).
+
+    Attributes
+    ----------
+    spec : RecordingSpec
+    analysers : tuple of (name, target, settings)
+        ``target`` is ``'module:function'``; settings are passed as keywords.
+    reader : str
+        ``'module:function'`` reading the file.
+    read_options : dict
+    inputs : tuple of (path, sha256)
+        The files this task reads, with their content hashes.
+    key : str
+        Cache key: hash of the inputs' content and the analysis settings.
+    """
+
+    spec: RecordingSpec
+    analysers: tuple[tuple[str, str, dict[str, Any]], ...]
+    reader: str
+    read_options: dict[str, Any]
+    inputs: tuple[tuple[str, str], ...] = ()
+    key: str = ""
+
+
+@dataclass
+class TaskResult:
+    """What a worker sends back: rows, or the failure."""
+
+    key: str
+    path: str
+    modality: str
+    rows: Any = None
+    error_type: str | None = None
+    message: str | None = None
+    detail: str | None = None
+    seconds: float = 0.0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_type is None
+
+
+def build_task(cfg: PipelineConfig, spec: RecordingSpec,
+               hashes: list[tuple[str, str]]) -> RecordingTask:
+    """The task of one recording, with its cache key.
+
+    ``hashes`` are ``(path, sha256)`` of the recording's files (the main file first).
+    """
+    from pathlib import Path
+
+    import ketephys
+
+    analysers = tuple(
+        (name, ANALYSERS.get(name, name), dict(settings or {}))
+        for name, settings in cfg.modalities.get(spec.modality, {}).items()
+    )
+    read_options = dict(cfg.inputs.read_options.get(spec.modality, {}))
+    key_material = {
+        "path": spec.path,  # the rows name the file, so a moved file is a new entry
+        "content": [[Path(p).name, h] for p, h in hashes],
+        "modality": spec.modality,
+        "meta": spec.meta,
+        "analysers": [[n, t, s] for n, t, s in analysers],
+        "reader": cfg.inputs.reader,
+        "read_options": read_options,
+        "ketephys": ketephys.__version__,
+    }
+    return RecordingTask(spec=spec, analysers=analysers, reader=cfg.inputs.reader,
+                         read_options=read_options, inputs=tuple(hashes),
+                         key=settings_hash(key_material))
+
+
+def run_task(task: RecordingTask) -> TaskResult:
+    """Read one recording and run its analysers, with one BLAS thread.
+
+    Returns
+    -------
+    TaskResult
+        ``rows`` is the concatenated feature table of every analyser; on failure
+        ``error_type``/``message`` say why (the error is logged, never raised).
+    """
+    from .._parallel import single_blas_thread
+
+    spec = task.spec
+    t0 = time.perf_counter()
+    result = TaskResult(key=task.key, path=spec.path, modality=spec.modality,
+                        meta=dict(spec.meta))
+    try:
+        import pandas as pd
+
+        with single_blas_thread():
+            reader = resolve_callable(task.reader)
+            rec = reader(spec.path, modality=spec.modality, meta=dict(spec.meta),
+                         **task.read_options)
+            frames = []
+            for name, target, settings in task.analysers:
+                func = resolve_callable(target)
+                frame = func(rec, **settings)
+                if not isinstance(frame, pd.DataFrame):
+                    raise TypeError(f"analyser {name!r} returned {type(frame).__name__}, "
+                                    "not a feature table")
+                missing = [c for c in FEATURE_COLUMNS if c not in frame.columns]
+                if missing:
+                    raise TypeError(f"analyser {name!r} output lacks columns {missing}")
+                frame = frame.copy()
+                frame["modality"] = frame["modality"].fillna(spec.modality)
+                frame["analyser"] = name
+                frames.append(frame)
+        if frames:
+            rows = pd.concat(frames, ignore_index=True)
+        else:
+            rows = pd.DataFrame(columns=[*FEATURE_COLUMNS, "analyser"])
+        result.rows = rows
+    except Exception as err:  # isolate every failure: recorded, never raised
+        result.error_type = type(err).__name__
+        # failures.csv has the file in its own column: keep the message without it
+        same_file = getattr(err, "path", None) == spec.path
+        result.message = (err.detail if same_file else str(err)).strip() or repr(err)
+        result.detail = traceback.format_exc()
+        log.debug("%s failed:\n%s", spec.path, result.detail)
+    result.seconds = time.perf_counter() - t0
+    return result
