@@ -1,0 +1,1 @@
+"""Spectral analysis: PSD, band power, aperiodic correction, coherence family."""
