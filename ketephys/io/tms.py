@@ -105,6 +105,8 @@ def _from_artifact(rec: Recording, threshold: float | None, min_fraction: float,
             continue
         d = np.abs(np.diff(block, axis=1))
         scale = 1.4826 * np.median(d, axis=1, keepdims=True)
+        mean_d = d.mean(axis=1, keepdims=True)
+        scale = np.where(scale > 0, scale, mean_d)  # noise-free data: fall back to the mean
         scale[scale <= 0] = np.inf  # flat channels never vote
         votes = np.sum(d > k * scale, axis=0)
         hits = np.flatnonzero(votes >= need)

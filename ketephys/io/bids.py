@@ -1,0 +1,178 @@
+"""BIDS datasets through mne-bids, with study metadata from the BIDS tables.
+
+``participants.tsv`` gives per-subject fields (genotype, sex, condition...), and
+``sub-<label>/sub-<label>_sessions.tsv`` per-session fields. The time since dose comes from a
+numeric sessions column (``hours_since_dose``, or the one numeric column whose name
+mentions hours); session labels such as ``ses-24h`` are never parsed for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import CorruptFileError, KetephysError, MetadataError, MissingCompanionError
+from ..recording import Recording, Source
+
+__all__ = ["read_bids", "bids_meta", "bids_meta_for_file", "find_bids_root"]
+
+logger = logging.getLogger(__name__)
+
+_NA = ["n/a", "N/A", "NA", ""]
+
+
+def find_bids_root(path: str | os.PathLike, max_up: int = 5) -> Path | None:
+    """The BIDS root above ``path`` (the folder holding ``dataset_description.json``)."""
+    here = Path(path).resolve().parent
+    for _ in range(max_up):
+        if (here / "dataset_description.json").is_file():
+            return here
+        if here.parent == here:
+            break
+        here = here.parent
+    return None
+
+
+def _read_tsv(path: Path) -> pd.DataFrame | None:
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_csv(path, sep="\t", na_values=_NA, keep_default_na=False, dtype=str)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise MetadataError(f"cannot read the BIDS table: {exc}", path) from None
+
+
+def _row(table: pd.DataFrame | None, column: str, label: str) -> dict[str, Any]:
+    if table is None or column not in table:
+        return {}
+    rows = table[table[column].astype(str) == label]
+    if rows.empty:
+        return {}
+    return {k: v for k, v in rows.iloc[0].drop(labels=[column]).items() if not pd.isna(v)}
+
+
+def _hours_column(row: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Turn the numeric hours column of a sessions row into ``hours_since_dose``."""
+    if "hours_since_dose" in row:
+        return row
+    hourly = [k for k in row if "hour" in k.lower()]
+    numeric = []
+    for key in hourly:
+        try:
+            float(row[key])
+            numeric.append(key)
+        except (TypeError, ValueError):
+            continue
+    if len(numeric) == 1:
+        row = dict(row)
+        row["hours_since_dose"] = row.pop(numeric[0])
+    elif len(numeric) > 1:
+        logger.warning("%s: several hour columns %s; name one 'hours_since_dose'", path,
+                       numeric)
+    return row
+
+
+def bids_meta(root: str | os.PathLike, subject: str, session: str | None = None
+              ) -> dict[str, Any]:
+    """Study metadata of ``subject`` (and ``session``) from ``participants.tsv`` and
+    ``sub-<subject>_sessions.tsv`` under the BIDS ``root``."""
+    root = Path(root)
+    meta: dict[str, Any] = {"subject": subject}
+    if session is not None:
+        meta["session"] = session
+    part = _row(_read_tsv(root / "participants.tsv"), "participant_id", f"sub-{subject}")
+    meta.update(part)
+    if session is not None:
+        table_path = root / f"sub-{subject}" / f"sub-{subject}_sessions.tsv"
+        ses = _row(_read_tsv(table_path), "session_id", f"ses-{session}")
+        meta.update(_hours_column(ses, table_path))
+    return meta
+
+
+def bids_meta_for_file(path: str | os.PathLike) -> dict[str, Any]:
+    """BIDS metadata for a file inside a BIDS dataset (empty when it is not in one)."""
+    name = Path(path).name
+    if not name.startswith("sub-"):
+        return {}
+    root = find_bids_root(path)
+    if root is None:
+        return {}
+    from mne_bids import get_entities_from_fname
+
+    ents = get_entities_from_fname(name, on_error="ignore", verbose="error")
+    if not ents.get("subject"):
+        return {}
+    return bids_meta(root, ents["subject"], ents.get("session"))
+
+
+def read_bids(
+    root: str | os.PathLike,
+    subject: str,
+    session: str | None = None,
+    task: str | None = None,
+    run: str | int | None = None,
+    datatype: str | None = None,
+    acquisition: str | None = None,
+    modality: str | None = None,
+    meta: dict[str, Any] | None = None,
+    **options: Any,
+) -> Recording:
+    """Read one recording of a BIDS dataset with mne-bids.
+
+    Parameters
+    ----------
+    root : path-like
+        BIDS root folder.
+    subject, session, task, run, datatype, acquisition
+        BIDS entities (labels without the ``sub-``/``ses-`` prefixes); ``datatype``
+        defaults to what mne-bids finds (``eeg``, ``ieeg``...).
+    modality : str, optional
+        As in :func:`ketephys.io.read` (``"tms-eeg"`` also marks the TMS pulses).
+    meta : dict, optional
+        Metadata that takes priority over the BIDS tables.
+    **options
+        Further :func:`ketephys.io.read` options (``ch_types``, ``tms_options``...).
+
+    Returns
+    -------
+    Recording
+        Study metadata from participants.tsv and the sessions table (source ``"bids"``).
+    """
+    from mne_bids import BIDSPath, read_raw_bids
+
+    from .dispatch import finish_recording
+    from .eeg import recording_from_mne
+
+    root = Path(root)
+    if not root.is_dir():
+        raise KetephysError("BIDS root folder does not exist", root)
+    bp = BIDSPath(root=root, subject=subject, session=session, task=task, run=run,
+                  datatype=datatype, acquisition=acquisition)
+    matches = [m for m in bp.match(ignore_json=True, ignore_nosub=True)
+               if m.suffix in {"eeg", "ieeg", "meg", "emg"} and m.extension not in
+               {".json", ".tsv", ".fdt", ".eeg", ".vmrk"}]
+    if not matches:
+        raise MissingCompanionError(
+            f"no recording for sub-{subject}"
+            + (f" ses-{session}" if session else "") + (f" task-{task}" if task else "")
+            + " in the dataset", root)
+    if len(matches) > 1:
+        raise KetephysError(
+            f"{len(matches)} recordings match; narrow with task/run/datatype: "
+            f"{[m.basename for m in matches]}", root)
+    found = matches[0]
+    try:
+        raw = read_raw_bids(found, verbose="error")
+    except KetephysError:
+        raise
+    except FileNotFoundError as exc:
+        raise MissingCompanionError(f"a file it needs is missing: {exc}", found.fpath) from None
+    except Exception as exc:
+        raise CorruptFileError(f"mne-bids cannot read it: {type(exc).__name__}: {exc}",
+                               found.fpath) from None
+    rec = recording_from_mne(raw, Source(str(found.fpath), "bids", "mne_bids.read_raw_bids"))
+    return finish_recording(rec, Path(found.fpath), modality=modality, meta=meta, **options)

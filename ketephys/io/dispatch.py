@@ -1,0 +1,397 @@
+"""``read(path)``: choose the reader from the file, then attach study metadata.
+
+Readers (one per family) turn a file into a :class:`~ketephys.recording.Recording`:
+:mod:`~ketephys.io.eeg` (MNE), :mod:`~ketephys.io.ephys` (Neo), :mod:`~ketephys.io.axona`,
+:mod:`~ketephys.io.arrays`, :mod:`~ketephys.io.nwb`. :func:`finish_recording` then applies
+the user's channel types, merges metadata from keywords > sidecar > manifest > BIDS tables >
+file header, flags NaN/flat channels and, for TMS-EEG, marks the pulses.
+
+Any failure inside a library becomes a :class:`~ketephys.errors.KetephysError` naming the
+file; input files are only ever opened read-only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import (
+    ConfigError,
+    CorruptFileError,
+    KetephysError,
+    MetadataError,
+    UnsupportedFormatError,
+)
+from ..meta import StudyMeta
+from ..recording import CH_TYPES, Recording
+from ..units import SI_UNITS
+from ._files import check_readable
+
+__all__ = ["read", "info", "detect_format", "finish_recording", "READ_FORMATS",
+           "sniff_eeglab", "MODALITIES"]
+
+logger = logging.getLogger(__name__)
+
+#: extension -> reader family (``.eeg`` is Axona or BrainVision data, by content)
+READ_FORMATS = {
+    ".edf": "edf", ".bdf": "bdf", ".vhdr": "brainvision", ".fif": "fif", ".set": "eeglab/axona",
+    ".eeg": "axona", ".egf": "axona", ".abf": "neo", ".wcp": "neo", ".smr": "neo",
+    ".smrx": "neo", ".axgd": "neo", ".axgx": "neo", ".nwb": "nwb", ".npy": "array",
+    ".npz": "array", ".mat": "array", ".csv": "array",
+}
+#: modality -> ketephys type for voltage channels that the file does not type
+MODALITIES = {"eeg": "eeg", "tms-eeg": "eeg", "lfp": "lfp", "fepsp": "field",
+              "patch": "vm"}
+#: Recordings with at most this many samples are checked for NaN/flat channels at read
+#: time (larger ones when ``quality=True``; the check reads every sample).
+QUALITY_AUTO_SAMPLES = 20_000_000
+
+_AXONA_EXT = re.compile(r"^\.(eeg|egf)\d*$", re.I)
+_HDF5 = b"\x89HDF\r\n\x1a\n"
+
+
+def sniff_eeglab(path: Path) -> bool:
+    """True when ``path`` is a MATLAB or HDF5 file (an EEGLAB ``.set``)."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    return head.startswith(b"MATLAB") or head == _HDF5
+
+
+def detect_format(path: str | os.PathLike, format: str | None = None) -> tuple[str, Path]:
+    """The reader family for ``path`` and the file to give it (a BrainVision ``.eeg``
+    data file is read through its ``.vhdr``).
+
+    Families: ``edf``, ``bdf``, ``brainvision``, ``eeglab``, ``fif``, ``axona``, ``neo``,
+    ``nwb``, ``array``; ``format`` may force one, or name a Neo IO (``"NeuralynxIO"``).
+    """
+    path = Path(path)
+    if format is not None:
+        fmt = format.lower()
+        known = {"edf", "bdf", "brainvision", "eeglab", "fif", "axona", "neo", "nwb", "array"}
+        return (fmt if fmt in known else "neo"), path
+    name = path.name.lower()
+    ext = ".fif" if name.endswith(".fif.gz") else path.suffix.lower()
+    if ext in {".edf", ".bdf", ".fif", ".vhdr"}:
+        return {".vhdr": "brainvision"}.get(ext, ext[1:]), path
+    if ext == ".set":
+        if sniff_eeglab(path):
+            return "eeglab", path
+        from .axona import is_axona
+
+        if is_axona(path):
+            return "axona", path
+        raise CorruptFileError("a .set that is neither EEGLAB (MATLAB/HDF5) nor Axona "
+                               "(text starting 'trial_date')", path)
+    if _AXONA_EXT.match(ext):
+        from .axona import is_axona
+
+        if is_axona(path):
+            return "axona", path
+        if ext == ".eeg" and path.with_suffix(".vhdr").is_file():
+            return "brainvision", path.with_suffix(".vhdr")
+        raise CorruptFileError(f"a {ext} file that is neither Axona (header 'trial_date') "
+                               "nor the data of a BrainVision .vhdr beside it", path)
+    if ext == ".vmrk" and path.with_suffix(".vhdr").is_file():
+        return "brainvision", path.with_suffix(".vhdr")
+    if ext == ".fdt" and path.with_suffix(".set").is_file():
+        return "eeglab", path.with_suffix(".set")
+    if ext in {".npy", ".npz", ".mat", ".csv"}:
+        return "array", path
+    if ext == ".nwb":
+        return "nwb", path
+    from .ephys import NEO_IOS
+
+    if ext in NEO_IOS:
+        return "neo", path
+    raise UnsupportedFormatError(
+        f"unknown file type {ext or '(no extension)'}; readable: "
+        f"{sorted(READ_FORMATS)} or format='<NeoIOName>' for another Neo format", path)
+
+
+def _read_family(fmt: str, path: Path, format: str | None, opts: dict[str, Any]
+                 ) -> Recording:
+    if fmt in {"edf", "bdf", "brainvision", "eeglab", "fif"}:
+        from .eeg import read_mne
+
+        return read_mne(path, fmt, preload=opts["preload"], rename=opts["rename"],
+                        retype=opts["rename"])
+    if fmt == "axona":
+        from .axona import read_axona
+
+        return read_axona(path, ch_type=MODALITIES.get(opts["modality"] or "lfp", "lfp"))
+    if fmt == "array":
+        from .arrays import read_array
+
+        return read_array(path, sfreq=opts["sfreq"], ch_names=opts["ch_names"],
+                          units=opts["units"], ch_types=opts["ch_types"],
+                          sweep_starts=opts["sweep_starts"],
+                          default_ch_type=MODALITIES.get(opts["modality"] or "", "misc"))
+    if fmt == "nwb" and format is None:
+        from .nwb import nwb_notes, read_ketephys_nwb
+
+        notes = nwb_notes(path)
+        if notes is not None:
+            return read_ketephys_nwb(path, notes)
+    from .ephys import read_neo
+
+    io_name = None if format is None or format.lower() in {"neo", "nwb"} else format
+    if fmt == "nwb":
+        io_name = "NWBIO"
+    return read_neo(path, io_name=io_name, units=opts["units"],
+                    ch_types=opts["ch_types"] if isinstance(opts["ch_types"], dict) else None,
+                    channels=opts["channels"], episodic=opts["episodic"])
+
+
+def read(
+    path: str | os.PathLike,
+    modality: str | None = None,
+    meta: dict[str, Any] | StudyMeta | None = None,
+    *,
+    format: str | None = None,
+    manifest: str | os.PathLike | pd.DataFrame | None = None,
+    sidecar: bool = True,
+    bids: bool = True,
+    units: dict[str, str] | str | list[str] | None = None,
+    ch_types: dict[str, str] | list[str] | str | None = None,
+    channels: list[str] | None = None,
+    sfreq: float | None = None,
+    ch_names: list[str] | None = None,
+    sweep_starts: list[float] | None = None,
+    episodic: bool | None = None,
+    preload: bool = False,
+    rename: bool = True,
+    quality: bool | str = "auto",
+    tms_options: dict[str, Any] | None = None,
+) -> Recording:
+    """Read any supported recording into a :class:`~ketephys.recording.Recording`.
+
+    Parameters
+    ----------
+    path : path-like
+        EDF/BDF, BrainVision ``.vhdr``, EEGLAB ``.set``, FIF, ABF, WinWCP ``.wcp``, Spike2
+        ``.smr``/``.smrx``, AxoGraph, NWB, Axona ``.set``/``.eeg*``/``.egf*``, or an array
+        (``.npy``, ``.npz``, ``.mat``, ``.csv``) with a ``<stem>.json`` sidecar.
+    modality : str, optional
+        ``"eeg"``, ``"tms-eeg"``, ``"lfp"``, ``"fepsp"``, ``"patch"``. Sets the type of
+        voltage channels the file leaves untyped; ``"tms-eeg"`` also marks the TMS pulses
+        (:func:`ketephys.io.tms.mark_tms_pulses` with ``tms_options``).
+    meta : dict or StudyMeta, optional
+        Study metadata; wins over every other source.
+    format : str, optional
+        Force a reader: ``"edf"``, ``"bdf"``, ``"brainvision"``, ``"eeglab"``, ``"fif"``,
+        ``"axona"``, ``"nwb"``, ``"array"``, or a Neo IO name such as ``"NeuralynxIO"``.
+    manifest : path-like or DataFrame, optional
+        Manifest CSV (or :func:`read_manifest` table) whose row for ``path`` adds metadata.
+    sidecar : bool
+        Use ``<stem>.json`` beside the file (metadata; channel types and units labels).
+    bids : bool
+        When the file lies in a BIDS dataset, add metadata from its tables.
+    units : dict (or str/list for arrays), optional
+        Unit the values of a channel really are in, overriding the file (Neo and array
+        files), e.g. ``{"Ipatch": "mV"}``.
+    ch_types : dict (or list/str for arrays), optional
+        Channel -> ketephys channel type, overriding the reader.
+    channels : list of str, optional
+        Keep only these channels.
+    sfreq, ch_names, sweep_starts : optional
+        For arrays: override the sidecar (``sfreq`` is required from one of them).
+    episodic : bool, optional
+        Neo files: force sweeps (True) or one continuous segment (False).
+    preload : bool
+        MNE files: load all samples now (default: lazily, on demand).
+    rename : bool
+        MNE files: tidy channel names (``Fc5.`` -> ``Fc5``) and type EOG/EMG/ECG/stim
+        channels that MNE types eeg.
+    quality : bool or "auto"
+        Check for all-NaN / flat channels now (logged; see
+        :meth:`Recording.quality_flags`). ``"auto"``: only for recordings already in memory
+        or of at most :data:`QUALITY_AUTO_SAMPLES` samples.
+    tms_options : dict, optional
+        Keywords for :func:`ketephys.io.tms.mark_tms_pulses` (``modality="tms-eeg"``).
+
+    Returns
+    -------
+    Recording
+
+    Raises
+    ------
+    KetephysError
+        Every failure, naming the file: ``UnsupportedFormatError``, ``CorruptFileError``
+        (empty, truncated, wrong content), ``MissingCompanionError`` (``.fdt``, BrainVision
+        data, Axona ``.set``), ``MetadataError`` (sidecar, sampling rate, sweep times),
+        ``UnitError``.
+    """
+    path = check_readable(path)
+    if path.is_dir():
+        raise UnsupportedFormatError("is a folder; for a BIDS dataset use read_bids(root, "
+                                     "subject=...)", path)
+    if modality is not None and modality not in MODALITIES:
+        raise ConfigError(f"unknown modality {modality!r}; use one of {sorted(MODALITIES)}",
+                          path)
+    opts = {"preload": preload, "rename": rename, "sfreq": sfreq, "ch_names": ch_names,
+            "units": units, "ch_types": ch_types, "sweep_starts": sweep_starts,
+            "channels": channels, "episodic": episodic, "modality": modality}
+    try:
+        fmt, target = detect_format(path, format)
+        rec = _read_family(fmt, target, format, opts)
+    except KetephysError:
+        raise
+    except MemoryError:
+        raise CorruptFileError("its header asks for more memory than there is (corrupt "
+                               "header?)", path) from None
+    except Exception as exc:  # a library failed in a way the readers did not foresee
+        raise CorruptFileError(f"cannot read it: {type(exc).__name__}: {exc}", path) from None
+    if fmt not in {"array", "neo"}:
+        if units is not None:
+            raise ConfigError("units= overrides apply to Neo and array files; this file's "
+                              "reader already gives SI units", path)
+    return finish_recording(
+        rec, path, modality=modality, meta=meta, manifest=manifest, sidecar=sidecar,
+        bids=bids, ch_types=ch_types if fmt not in {"array", "neo"} else None,
+        channels=channels if fmt != "neo" else None, quality=quality, tms_options=tms_options)
+
+
+def finish_recording(
+    rec: Recording,
+    path: Path,
+    modality: str | None = None,
+    meta: dict[str, Any] | StudyMeta | None = None,
+    manifest: str | os.PathLike | pd.DataFrame | None = None,
+    sidecar: bool = True,
+    bids: bool | dict[str, Any] = True,
+    ch_types: dict[str, str] | None = None,
+    channels: list[str] | None = None,
+    quality: bool | str = "auto",
+    tms_options: dict[str, Any] | None = None,
+) -> Recording:
+    """Apply sidecar labels and user overrides, merge the metadata sources, check channel
+    quality and mark TMS pulses: the steps every reader shares."""
+    from .sidecar import read_sidecar, sidecar_meta
+
+    content = read_sidecar(path) if sidecar else None
+    if content and rec.source.format not in {"array"}:
+        _apply_sidecar_labels(rec, content, path)
+    if ch_types:
+        _apply_ch_types(rec, ch_types, path)
+    from_neo = rec.source.reader.startswith("neo.io") or rec.source.format == "nwb"
+    if modality in MODALITIES and from_neo:
+        target = MODALITIES[modality]
+        if target in {"lfp", "vm"} and not ch_types:
+            rec.ch_types = [target if (t == "field" and u == "V") else t
+                            for t, u in zip(rec.ch_types, rec.units)]
+    if channels:
+        rec = rec.pick(list(channels))
+    sources: list[tuple[str, Any]] = [("keyword", meta)]
+    sources.append(("sidecar", sidecar_meta(content)))
+    if manifest is not None:
+        from .manifest import manifest_meta
+
+        sources.append(("manifest", manifest_meta(manifest, path)))
+    if isinstance(bids, dict):
+        sources.append(("bids", bids))
+    elif bids:
+        from .bids import bids_meta_for_file
+
+        sources.append(("bids", bids_meta_for_file(path)))
+    sources.append(("file", rec.meta.to_dict(extras=True)))
+    rec.meta = StudyMeta.from_sources(sources, path=str(path))
+    for note in rec.meta.conflicts:
+        logger.warning("%s: metadata sources disagree: %s", path, note)
+    _check_quality(rec, path, quality)
+    if modality == "tms-eeg":
+        try:
+            from .tms import mark_tms_pulses
+        except ImportError as exc:
+            raise KetephysError(f"TMS pulse marking is not available: {exc}", path) from None
+        rec = mark_tms_pulses(rec, **(tms_options or {}))
+    return rec
+
+
+def _apply_sidecar_labels(rec: Recording, content: dict[str, Any], path: Path) -> None:
+    """Channel types and SI unit labels from a sidecar whose ch_names match the file."""
+    names = content.get("ch_names")
+    if not isinstance(names, list) or [str(n) for n in names] != rec.ch_names:
+        return
+    types = content.get("ch_types")
+    if isinstance(types, list) and len(types) == rec.n_channels:
+        bad = sorted({str(t) for t in types} - set(CH_TYPES))
+        if bad:
+            raise MetadataError(f"sidecar ch_types {bad} unknown; use {CH_TYPES}", path)
+        rec.ch_types = [str(t) for t in types]
+    units = content.get("units")
+    if isinstance(units, list) and len(units) == rec.n_channels:
+        rec.units = [str(u) if str(u) in SI_UNITS else old for u, old in zip(units, rec.units)]
+
+
+def _apply_ch_types(rec: Recording, ch_types: Any, path: Path) -> None:
+    if isinstance(ch_types, str):
+        ch_types = {n: ch_types for n in rec.ch_names}
+    elif not isinstance(ch_types, dict):
+        ch_types = dict(zip(rec.ch_names, ch_types))
+    unknown = sorted(set(ch_types) - set(rec.ch_names))
+    if unknown:
+        raise MetadataError(f"ch_types names channels {unknown} not in {rec.ch_names}", path)
+    bad = sorted({str(t) for t in ch_types.values()} - set(CH_TYPES))
+    if bad:
+        raise MetadataError(f"unknown channel types {bad}; use {CH_TYPES}", path)
+    rec.ch_types = [str(ch_types.get(n, t)) for n, t in zip(rec.ch_names, rec.ch_types)]
+
+
+def _check_quality(rec: Recording, path: Path, quality: bool | str) -> None:
+    if quality is False:
+        return
+    size = rec.n_sweeps * rec.n_channels * rec.n_times
+    if quality == "auto" and rec.is_lazy and size > QUALITY_AUTO_SAMPLES:
+        return
+    flags = rec.quality_flags()
+    for name, what in flags.items():
+        logger.warning("%s: channel %s is %s", path, name, " and ".join(what))
+
+
+def info(path: str | os.PathLike, **options: Any) -> dict[str, Any]:
+    """A summary of a recording without loading its samples (for ``ketephys info FILE``).
+
+    Parameters
+    ----------
+    path : path-like
+        Any file :func:`read` reads.
+    **options
+        Passed to :func:`read`.
+
+    Returns
+    -------
+    dict
+        ``path``, ``format``, ``reader``, ``channels`` (name, type, unit per channel),
+        ``sfreq_hz``, ``n_times``, ``duration_s`` (per sweep), ``n_sweeps``,
+        ``sweep_starts_s`` (first, last), ``n_events``, ``event_counts``, ``metadata``,
+        ``metadata_sources``, ``metadata_conflicts``.
+    """
+    options.setdefault("quality", False)
+    rec = read(path, **options)
+    counts = rec.events["description"].value_counts().to_dict() if len(rec.events) else {}
+    out = {
+        "path": str(path),
+        "format": rec.source.format,
+        "reader": rec.source.reader,
+        "n_channels": rec.n_channels,
+        "channels": [{"name": n, "type": t, "unit": u}
+                     for n, t, u in zip(rec.ch_names, rec.ch_types, rec.units)],
+        "sfreq_hz": rec.sfreq,
+        "n_times": rec.n_times,
+        "duration_s": rec.duration,
+        "n_sweeps": rec.n_sweeps,
+        "episodic": rec.is_episodic,
+        "sweep_starts_s": None if rec.sweep_starts is None else [
+            float(rec.sweep_starts[0]), float(rec.sweep_starts[-1])],
+        "n_events": int(len(rec.events)),
+        "event_counts": {str(k): int(v) for k, v in counts.items()},
+        "metadata": {k: v for k, v in rec.meta.to_dict(extras=True).items() if v is not None},
+        "metadata_sources": dict(rec.meta.sources),
+        "metadata_conflicts": list(rec.meta.conflicts),
+    }
+    return out
