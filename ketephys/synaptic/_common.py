@@ -1,0 +1,125 @@
+"""Pieces shared by the fEPSP and patch-clamp measures: stimuli, polarity, table layout."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AnalysisError
+from ..features import settings_hash
+from ..meta import META_COLUMNS
+from ..recording import Recording
+from .artifacts import find_stimuli
+
+STIM_EVENT_NAMES = ("stimulus", "stim")
+
+
+def sweeps_of(rec: Recording, ch: int) -> np.ndarray:
+    """``(n_sweeps, n_times)`` of one channel (a continuous recording is one sweep)."""
+    data = rec.get_data([ch])
+    return data[:, 0, :] if data.ndim == 3 else data
+
+
+def sweep_starts(rec: Recording) -> np.ndarray:
+    return rec.sweep_starts if rec.is_episodic else np.zeros(1)
+
+
+def moving_average(x: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average along the last axis (edges averaged over what exists)."""
+    if width <= 1:
+        return np.array(x, float)
+    k = np.ones(width)
+    num = np.apply_along_axis(lambda r: np.convolve(r, k, "same"), -1, x)
+    den = np.convolve(np.ones(x.shape[-1]), k, "same")
+    return num / den
+
+
+def odd_width(seconds: float, sfreq: float) -> int:
+    w = max(1, int(round(seconds * sfreq)))
+    return w if w % 2 else w + 1
+
+
+def stimulus_table(rec: Recording, y: np.ndarray, stim_times: Sequence[float] | None,
+                   exclude: list[tuple[float, float]] | None = None,
+                   detect: dict | None = None) -> pd.DataFrame:
+    """Stimuli of every sweep: given times, stimulus events, or detected artifacts."""
+    found = find_stimuli(y, rec.sfreq, exclude=exclude, **(detect or {}))
+    given: dict[int, list[float]] | None = None
+    if stim_times is not None:
+        times = sorted(float(t) for t in np.atleast_1d(stim_times))
+        given = {s: times for s in range(y.shape[0])}
+    elif len(rec.events):
+        ev = rec.events[rec.events["description"].str.lower().isin(STIM_EVENT_NAMES)]
+        if len(ev):
+            given = {}
+            for _, r in ev.iterrows():
+                sweeps = range(y.shape[0]) if pd.isna(r["sweep"]) else [int(r["sweep"])]
+                for s in sweeps:
+                    given.setdefault(s, []).append(float(r["onset"]))
+    if given is None:
+        return found
+    rows = []
+    for s, times in given.items():
+        det = found[found["sweep"] == s]
+        for k, t in enumerate(sorted(times), start=1):
+            near = det[np.abs(det["stim_time"] - t) <= 5e-4]
+            if len(near):
+                end, clipped = float(near["artifact_end"].iloc[0]), bool(near["clipped"].iloc[0])
+            else:
+                end, clipped = t + 5e-4, False
+            rows.append({"sweep": s, "stimulus": k, "stim_time": t, "artifact_end": end,
+                         "clipped": clipped})
+    return pd.DataFrame(rows, columns=found.columns)
+
+
+def detect_polarity(y: np.ndarray, stims: pd.DataFrame, sfreq: float, baseline_window: float,
+                    response_window: float) -> int:
+    """Sign of the response in the mean sweep: the first deflection beyond half the largest."""
+    first = stims[stims["stimulus"] == 1]
+    if first.empty:
+        return -1
+    t0 = float(first["stim_time"].median())
+    t_end = float(first["artifact_end"].median())
+    i0, ia = int(round(t0 * sfreq)), int(round(t_end * sfreq))
+    i1 = min(y.shape[1], i0 + int(round(response_window * sfreq)))
+    later = stims[(stims["stimulus"] == 2)]
+    if len(later):
+        i1 = min(i1, int(round(float(later["stim_time"].median()) * sfreq)))
+    mean = y[np.unique(first["sweep"].to_numpy())].mean(axis=0)
+    b0 = max(0, i0 - int(round(baseline_window * sfreq)))
+    dev = mean[ia:i1] - mean[b0:i0].mean() if i0 > b0 else mean[ia:i1] - mean[ia]
+    if dev.size == 0:
+        return -1
+    big = np.flatnonzero(np.abs(dev) >= 0.5 * np.abs(dev).max())
+    return 1 if dev[big[0]] > 0 else -1
+
+
+def pick_channel(rec: Recording, channel: str | int | None, types: Sequence[str],
+                 what: str) -> list[int]:
+    """Channel indices to analyse: the given one(s), or every channel of ``types``."""
+    if channel is not None:
+        return [int(i) for i in rec.pick_indices(channel)]
+    idx = [i for i, t in enumerate(rec.ch_types) if t in types]
+    if not idx:
+        raise AnalysisError(
+            f"no {what} channel: channel types are {dict(zip(rec.ch_names, rec.ch_types))}; "
+            "pass channel=...", rec.source.path)
+    return idx
+
+
+def assemble(rows: list[dict[str, Any]], rec: Recording, modality: str,
+             settings: dict[str, Any], columns: Sequence[str]) -> pd.DataFrame:
+    """Detail table: study metadata, recording, modality, the measures, settings hash."""
+    meta = rec.meta.columns()
+    frame = pd.DataFrame(rows, columns=list(columns))
+    lead = {**meta, "recording": rec.source.path, "modality": modality}
+    for k, (name, value) in enumerate(lead.items()):
+        frame.insert(k, name, [value] * len(frame))
+    frame["settings_hash"] = settings_hash(settings)
+    return frame
+
+
+LEAD_COLUMNS = (*META_COLUMNS, "recording", "modality")

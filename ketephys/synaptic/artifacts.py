@@ -1,0 +1,109 @@
+"""Stimulus artifacts found from the trace itself.
+
+An electrical stimulus shows as a jump far faster than any synaptic response: the absolute
+first difference of the trace exceeds both ``k_noise`` times the robust noise of the
+differences (1.4826 x MAD) and ``rel_threshold`` times the largest jump of the sweep. Jumps
+closer than ``merge`` seconds are one artifact; the stimulus time is the first deviating
+sample. The artifact ends when the differences have stayed below ``k_settle`` x noise for
+``settle`` seconds. Samples stuck at the sweep's extreme value (an ADC rail) inside an
+artifact mark it ``clipped``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["find_stimuli", "STIMULUS_COLUMNS"]
+
+#: Columns of :func:`find_stimuli`'s table.
+STIMULUS_COLUMNS = ("sweep", "stimulus", "stim_time", "artifact_end", "clipped")
+
+
+def _robust_sd(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    med = np.median(x, axis=axis, keepdims=True)
+    return 1.4826 * np.median(np.abs(x - med), axis=axis)
+
+
+def find_stimuli(
+    data: np.ndarray,
+    sfreq: float,
+    k_noise: float = 15.0,
+    rel_threshold: float = 0.3,
+    merge: float = 5e-4,
+    k_settle: float = 5.0,
+    settle: float = 2e-4,
+    min_interval: float = 2e-3,
+    exclude: list[tuple[float, float]] | None = None,
+) -> pd.DataFrame:
+    """Stimulus times and artifact ends in every sweep.
+
+    Parameters
+    ----------
+    data : ndarray
+        ``(n_sweeps, n_times)`` (or ``(n_times,)``) trace of one channel.
+    sfreq : float
+        Sampling rate (Hz).
+    k_noise, rel_threshold : float
+        A jump is a sample-to-sample change above ``k_noise`` robust SDs of the changes and
+        above ``rel_threshold`` times the largest change of the sweep.
+    merge : float
+        Jumps closer than this (s) belong to one artifact.
+    k_settle, settle : float
+        The artifact has ended once changes stay below ``k_settle`` SDs for ``settle`` s.
+    min_interval : float
+        Artifacts closer than this (s) to the previous stimulus are ignored.
+    exclude : list of (start, stop), optional
+        Time ranges (s within a sweep) never searched, e.g. a test pulse.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`STIMULUS_COLUMNS`: ``sweep``, ``stimulus`` (1-based), ``stim_time`` and
+        ``artifact_end`` (s from the sweep start), ``clipped`` (bool).
+    """
+    x = np.atleast_2d(np.asarray(data, float))
+    n_sw, n_t = x.shape
+    d = np.abs(np.diff(x, axis=1))
+    if exclude:
+        for a, b in exclude:
+            d[:, max(0, int(a * sfreq) - 2):min(n_t - 1, int(np.ceil(b * sfreq)) + 2)] = 0.0
+    sd = _robust_sd(d)
+    sd = np.where(sd > 0, sd, np.maximum(np.std(d, axis=1), np.finfo(float).tiny))
+    thr = np.maximum(k_noise * sd, rel_threshold * d.max(axis=1))
+    low = k_settle * sd
+    n_merge = max(1, int(round(merge * sfreq)))
+    n_settle = max(1, int(round(settle * sfreq)))
+    n_min = max(1, int(round(min_interval * sfreq)))
+    lo_rail = x.min(axis=1)
+    hi_rail = x.max(axis=1)
+    rows = []
+    for s in range(n_sw):
+        big = np.flatnonzero(d[s] > thr[s])
+        if big.size == 0:
+            continue
+        groups = np.split(big, np.flatnonzero(np.diff(big) > n_merge) + 1)
+        last_stim = -np.inf
+        k = 0
+        for g in groups:
+            start = int(g[0]) + 1
+            if start - last_stim < n_min:
+                continue
+            quiet = d[s, g[-1] + 1:] < low[s]
+            # first index after which n_settle consecutive changes are small
+            if quiet.size >= n_settle:
+                run = np.convolve(quiet.astype(int), np.ones(n_settle, int), "valid")
+                ok = np.flatnonzero(run == n_settle)
+                end = int(g[-1]) + 1 + (int(ok[0]) if ok.size else quiet.size)
+            else:
+                end = n_t - 1
+            end = min(end + 1, n_t - 1)
+            seg = x[s, start:end + 1]
+            clipped = bool(np.sum(seg == lo_rail[s]) >= 2 or np.sum(seg == hi_rail[s]) >= 2)
+            k += 1
+            rows.append({"sweep": s, "stimulus": k, "stim_time": start / sfreq,
+                         "artifact_end": end / sfreq, "clipped": clipped})
+            last_stim = start
+    frame = pd.DataFrame(rows, columns=list(STIMULUS_COLUMNS))
+    return frame.astype({"sweep": int, "stimulus": int, "stim_time": float,
+                         "artifact_end": float, "clipped": bool})

@@ -1,0 +1,313 @@
+"""Field-EPSP measures, one row per sweep, channel and stimulus.
+
+For each stimulus (from ``stim_times``, ``stimulus`` events, or detected artifacts, see
+:mod:`ketephys.synaptic.artifacts`):
+
+* **baseline**: mean of ``baseline_window`` s before the stimulus (after the previous
+  artifact); ``noise_sd`` is the SD of those samples about their least-squares line;
+* the **response window** runs from the end of the artifact to ``response_window`` s after
+  the stimulus (or the next stimulus);
+* **amplitude** (V, signed): the extreme, in the response's direction, of the trace smoothed
+  over ``peak_smooth`` s, minus the baseline;
+* **slope** (V/s, signed) with its least-squares standard error: ``"20-80"``, ``"10-90"``,
+  ``"20-90"`` (samples on the final rise between those fractions of the amplitude,
+  located on the trace smoothed over ``smooth`` s, fitted on raw samples), ``"window"``
+  (``window=(start, stop)`` s after the stimulus; default 1 ms from the volley's second peak
+  or, without a volley, from the 10 % point) or ``"max"`` (steepest 1 ms);
+  ``slope_start``/``slope_stop`` are the first and last fitted samples (s from the sweep
+  start) so any fit can be reproduced exactly;
+* **onset_latency** (s): where the slope line crosses the baseline, after the stimulus;
+* **fibre volley** (peak-trough-peak): the largest deflection in the response's direction
+  between the artifact end and the last time the response was below 10 % before its rise,
+  measured from the line joining the two flanking opposite peaks; ``volley_latency`` is its
+  trough after the stimulus;
+* **population spike** (tangent method): the deepest dip against the response's direction
+  below the line joining the two flanking response peaks (both true local maxima), when
+  deeper than 5 noise SDs and 5 % of the amplitude;
+* **flags**: ``clipped_artifact``, ``no_response`` (amplitude < ``k_response`` noise SDs),
+  ``volley_missing``, ``slope_few_samples`` (< 3 samples), ``slope_at_artifact`` (the rise
+  starts before the artifact ended).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AnalysisError
+from ..recording import Recording
+from ._common import (
+    assemble,
+    detect_polarity,
+    moving_average,
+    odd_width,
+    pick_channel,
+    stimulus_table,
+    sweep_starts,
+    sweeps_of,
+)
+from .slope import SLOPE_FRACTIONS, fit_line, fraction_span, max_slope_span
+
+__all__ = ["fepsp", "FEPSP_COLUMNS", "measure_response"]
+
+#: Detail columns of :func:`fepsp` (after the study metadata, ``recording``, ``modality``).
+FEPSP_COLUMNS = (
+    "channel", "sweep", "stimulus", "sweep_start", "time", "stim_time", "artifact_end",
+    "polarity", "baseline", "noise_sd", "amplitude", "peak_latency", "slope", "slope_se",
+    "slope_start", "slope_stop", "slope_n", "slope_definition", "onset_latency",
+    "volley_amplitude", "volley_latency", "pop_spike_amplitude", "pop_spike_latency", "flags",
+)
+
+
+def _upper_hull(x: np.ndarray, y: np.ndarray) -> list[int]:
+    hull: list[int] = []
+    for i in range(len(x)):
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            if (x[b] - x[a]) * (y[i] - y[a]) - (y[b] - y[a]) * (x[i] - x[a]) >= 0:
+                hull.pop()
+            else:
+                break
+        hull.append(i)
+    return hull
+
+
+def _pop_spike(dev_s: np.ndarray, i0: int, i1: int, threshold: float
+               ) -> tuple[float, int] | None:
+    """Tangent-method dip below the response between two true response peaks."""
+    seg = dev_s[i0:i1]
+    if seg.size < 5:
+        return None
+    idx = np.arange(seg.size)
+    hull = _upper_hull(idx.astype(float), seg)
+    best = None
+    for a, b in zip(hull[:-1], hull[1:]):
+        if b - a < 2 or a == 0 or b == seg.size - 1:
+            continue
+        if not (seg[a] >= seg[a - 1] and seg[b] >= seg[b + 1]):
+            continue
+        line = seg[a] + (seg[b] - seg[a]) * (idx[a:b + 1] - a) / (b - a)
+        depth = line - seg[a:b + 1]
+        j = int(np.argmax(depth))
+        if depth[j] > threshold and (best is None or depth[j] > best[0]):
+            best = (float(depth[j]), i0 + a + j)
+    return best
+
+
+def measure_response(
+    y: np.ndarray, sfreq: float, i_stim: int, i_art: int, i_stop: int, i_base0: int,
+    polarity: int, slope: str = "20-80", window: tuple[float, float] | None = None,
+    smooth: float = 1e-4, peak_smooth: float = 3e-4, max_window: float = 1e-3,
+    k_response: float = 4.0,
+) -> dict[str, Any]:
+    """Measure one evoked field response in one sweep (see the module docstring).
+
+    Parameters
+    ----------
+    y : ndarray
+        The sweep (V).
+    sfreq : float
+        Sampling rate (Hz).
+    i_stim, i_art, i_stop, i_base0 : int
+        Stimulus sample, first sample after the artifact, end of the response window
+        (exclusive), first baseline sample.
+    polarity : {-1, 1}
+        Direction of the response.
+
+    Returns
+    -------
+    dict
+        The detail columns for this response (times in s from the sweep start except
+        latencies, which are from the stimulus).
+    """
+    flags: list[str] = []
+    t = np.arange(y.size) / sfreq
+    i_base0 = min(i_base0, i_stim - 1)
+    base_seg = y[max(i_base0, 0):i_stim]
+    if base_seg.size == 0:
+        base_seg = y[i_stim:i_stim + 1]
+    base = float(base_seg.mean())
+    noise = float("nan")
+    if base_seg.size > 3:  # SD about a line, so a sloping tail (trains) is not counted as noise
+        k = np.arange(base_seg.size)
+        noise = float(np.std(base_seg - np.polyval(np.polyfit(k, base_seg, 1), k), ddof=2))
+    dev = polarity * (y - base)
+    lo_i, hi_i = max(i_art - 20, 0), min(i_stop + 20, y.size)
+    dev_s = np.zeros_like(dev)
+    dev_p = np.zeros_like(dev)
+    dev_s[lo_i:hi_i] = moving_average(dev[lo_i:hi_i], odd_width(smooth, sfreq))
+    dev_p[lo_i:hi_i] = moving_average(dev[lo_i:hi_i], odd_width(peak_smooth, sfreq))
+    out: dict[str, Any] = {"baseline": base, "noise_sd": noise, "polarity": polarity}
+    if i_stop - i_art < 3:
+        raise AnalysisError(f"response window of {i_stop - i_art} samples after the artifact")
+    ip = i_art + int(np.argmax(dev_p[i_art:i_stop]))
+    amp = float(dev_p[ip])
+    out["amplitude"] = polarity * amp
+    out["peak_latency"] = (ip - i_stim) / sfreq
+    if not np.isfinite(noise) or amp < k_response * noise or amp <= 0:
+        flags.append("no_response")
+    amp_pos = max(amp, np.finfo(float).tiny)
+    # the 10 % point bounds the volley search and the default window
+    s10, _, _ = fraction_span(dev_s, i_art, ip, amp_pos, 0.1, 0.9)
+    # fibre volley: peak-trough-peak between the artifact end and the rise
+    vol_amp = vol_lat = float("nan")
+    v_second_peak = None
+    if s10 - i_art >= 3:
+        seg = dev_s[i_art:s10]
+        iv = int(np.argmax(seg))
+        if 0 < iv < seg.size - 1:
+            p1 = int(np.argmin(seg[:iv + 1]))
+            p2 = iv + int(np.argmin(seg[iv:]))
+            if p1 < iv < p2:
+                tangent = seg[p1] + (seg[p2] - seg[p1]) * (iv - p1) / (p2 - p1)
+                depth = float(seg[iv] - tangent)
+                thr = 3 * noise / np.sqrt(odd_width(smooth, sfreq)) if np.isfinite(noise) else 0
+                if depth > thr:
+                    vol_amp = polarity * depth
+                    vol_lat = (i_art + iv - i_stim) / sfreq
+                    v_second_peak = i_art + p2
+    if not np.isfinite(vol_amp):
+        flags.append("volley_missing")
+    out["volley_amplitude"] = vol_amp
+    out["volley_latency"] = vol_lat
+    # slope
+    if slope in SLOPE_FRACTIONS:
+        lo, hi = SLOPE_FRACTIONS[slope]
+        a, b, at_art = fraction_span(dev_s, i_art, ip, amp_pos, lo, hi)
+        if at_art:
+            flags.append("slope_at_artifact")
+    elif slope == "window":
+        if window is None:
+            a = v_second_peak if v_second_peak is not None else s10
+            b = a + int(round(1e-3 * sfreq)) - 1
+        else:
+            a = i_stim + int(round(window[0] * sfreq))
+            b = i_stim + int(round(window[1] * sfreq)) - 1
+        b = min(b, y.size - 1)
+    elif slope == "max":
+        # locate on a trace smoothed over half the window (less noise-driven selection)
+        dev_m = moving_average(dev[lo_i:hi_i], odd_width(max_window / 2, sfreq))
+        a, b = max_slope_span(dev_m, i_art - lo_i, ip - lo_i,
+                              max(2, int(round(max_window * sfreq)) + 1))
+        a, b = a + lo_i, b + lo_i
+    else:
+        raise AnalysisError(f"slope must be one of {list(SLOPE_FRACTIONS)}, 'window' or 'max', "
+                            f"got {slope!r}")
+    n = b - a + 1
+    if n < 3:
+        flags.append("slope_few_samples")
+    m, c, se = fit_line(t[a:b + 1], y[a:b + 1]) if n >= 2 else (np.nan, np.nan, np.nan)
+    out.update(slope=m, slope_se=se, slope_start=a / sfreq, slope_stop=b / sfreq, slope_n=n)
+    onset = (base - c) / m if np.isfinite(m) and m != 0 else float("nan")
+    out["onset_latency"] = onset - i_stim / sfreq
+    # population spike after the rise
+    pthr = max(5 * noise / np.sqrt(odd_width(peak_smooth, sfreq)) if np.isfinite(noise)
+               else 0.0, 0.05 * amp_pos)
+    ps = _pop_spike(dev_p, s10, i_stop, pthr)
+    out["pop_spike_amplitude"] = ps[0] if ps else float("nan")
+    out["pop_spike_latency"] = (ps[1] - i_stim) / sfreq if ps else float("nan")
+    out["flags"] = ";".join(flags)
+    return out
+
+
+def fepsp(
+    rec: Recording,
+    channel: str | int | Sequence[str | int] | None = None,
+    polarity: str | int = "auto",
+    slope: str = "20-80",
+    window: tuple[float, float] | None = None,
+    stim_times: Sequence[float] | None = None,
+    baseline_window: float = 2e-3,
+    response_window: float = 0.02,
+    smooth: float = 1e-4,
+    peak_smooth: float = 3e-4,
+    max_window: float = 1e-3,
+    k_response: float = 4.0,
+) -> pd.DataFrame:
+    """Field-EPSP measures of every sweep, channel and stimulus.
+
+    Parameters
+    ----------
+    rec : Recording
+        Episodic (or one continuous sweep) field recording, in V.
+    channel : str, int or list, optional
+        Channels to measure; default every ``field``/``lfp`` channel.
+    polarity : {"auto", "negative", "positive"} or {-1, 1}
+        Direction of the fEPSP; ``"auto"`` takes, per channel, the sign of the first
+        deflection of the mean sweep beyond half its largest deflection.
+    slope : {"20-80", "10-90", "20-90", "window", "max"}
+        Slope definition (see the module docstring).
+    window : (float, float), optional
+        For ``slope="window"``: start and stop (s after the stimulus).
+    stim_times : sequence of float, optional
+        Stimulus times (s from the sweep start) used in every sweep; default: ``stimulus``
+        events, else the artifacts found in the trace.
+    baseline_window, response_window : float
+        Pre-stimulus baseline length and the maximal response window (s).
+    smooth, peak_smooth : float
+        Moving-average widths (s) used to locate crossings/volley and the peak.
+    max_window : float
+        Width of the sliding window of ``slope="max"`` (s).
+    k_response : float
+        ``no_response`` when the amplitude is below this many baseline noise SDs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The study metadata columns, ``recording``, ``modality`` (``"fepsp"``), then
+        :data:`FEPSP_COLUMNS` and ``settings_hash``. ``time`` is ``sweep_start +
+        stim_time`` (s from the recording start). Amplitudes in V and slopes in V/s carry
+        the response's sign.
+    """
+    settings = dict(slope=slope, window=window, polarity=polarity, stim_times=stim_times,
+                    baseline_window=baseline_window, response_window=response_window,
+                    smooth=smooth, peak_smooth=peak_smooth, max_window=max_window,
+                    k_response=k_response)
+    path = rec.source.path
+    chans = pick_channel(rec, channel, ("field", "lfp"), "field-potential")
+    starts = sweep_starts(rec)
+    sf = rec.sfreq
+    rows = []
+    for ch in chans:
+        y = sweeps_of(rec, ch)
+        stims = stimulus_table(rec, y, stim_times)
+        if stims.empty:
+            raise AnalysisError(f"no stimulus artifact found on channel {rec.ch_names[ch]!r}; "
+                                "pass stim_times=[...]", path)
+        if polarity == "auto":
+            pol = detect_polarity(y, stims, sf, baseline_window, response_window)
+        elif polarity in ("negative", -1):
+            pol = -1
+        elif polarity in ("positive", 1):
+            pol = 1
+        else:
+            raise AnalysisError(f"polarity must be 'auto', 'negative' or 'positive', "
+                                f"got {polarity!r}", path)
+        for s, grp in stims.groupby("sweep", sort=True):
+            grp = grp.sort_values("stim_time")
+            st = grp["stim_time"].to_numpy()
+            ends = grp["artifact_end"].to_numpy()
+            for k in range(len(grp)):
+                i_stim = int(round(st[k] * sf))
+                i_art = int(round(ends[k] * sf))
+                nxt = st[k + 1] if k + 1 < len(st) else np.inf
+                i_stop = int(min(round(min(st[k] + response_window, nxt) * sf), y.shape[1]))
+                prev_end = ends[k - 1] if k else 0.0
+                i_b0 = int(round(max(st[k] - baseline_window, prev_end) * sf))
+                try:
+                    res = measure_response(y[s], sf, i_stim, i_art, i_stop, i_b0, pol, slope,
+                                           window, smooth, peak_smooth, max_window, k_response)
+                except AnalysisError as err:
+                    raise AnalysisError(f"channel {rec.ch_names[ch]!r}, sweep {s}, stimulus "
+                                        f"{k + 1}: {err.detail}", path) from None
+                if bool(grp["clipped"].iloc[k]):
+                    res["flags"] = ";".join(filter(None, [res["flags"], "clipped_artifact"]))
+                res.update(channel=rec.ch_names[ch], sweep=int(s), stimulus=k + 1,
+                           sweep_start=float(starts[s]), stim_time=float(st[k]),
+                           time=float(starts[s] + st[k]), artifact_end=float(ends[k]),
+                           slope_definition=slope)
+                rows.append(res)
+    return assemble(rows, rec, "fepsp", settings, FEPSP_COLUMNS)

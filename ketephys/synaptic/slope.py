@@ -1,0 +1,93 @@
+"""Slope definitions for evoked responses (least-squares lines on raw samples).
+
+All slopes are ordinary least-squares fits of the raw samples against time, so they equal
+``numpy.polyfit(t, y, 1)[0]`` on the same samples; the standard error is the usual
+``sqrt(SSR / (n - 2) / Sxx)``.
+
+* fraction slopes (``"20-80"``, ``"10-90"``, ``"20-90"``): samples on the final rise to the
+  peak between the two fractions of the amplitude;
+* ``"window"``: samples in a fixed window after the stimulus;
+* ``"max"``: the steepest line over a sliding window (1 ms by default), located on the
+  smoothed trace and fitted on the raw samples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["fit_line", "fraction_span", "max_slope_span", "SLOPE_FRACTIONS"]
+
+#: Fraction pairs of the named slope definitions.
+SLOPE_FRACTIONS = {"20-80": (0.2, 0.8), "10-90": (0.1, 0.9), "20-90": (0.2, 0.9)}
+
+
+def fit_line(t: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Least-squares line ``y = slope * t + intercept``.
+
+    Returns
+    -------
+    slope, intercept, slope_se : float
+        ``slope_se`` is NaN for fewer than three samples.
+    """
+    t = np.asarray(t, float)
+    y = np.asarray(y, float)
+    n = t.size
+    if n < 2:
+        return float("nan"), float("nan"), float("nan")
+    tm, ym = t.mean(), y.mean()
+    dt = t - tm
+    sxx = float(dt @ dt)
+    slope = float(dt @ (y - ym)) / sxx
+    intercept = ym - slope * tm
+    if n < 3:
+        return slope, float(intercept), float("nan")
+    resid = y - (slope * t + intercept)
+    se = float(np.sqrt(resid @ resid / (n - 2) / sxx))
+    return slope, float(intercept), se
+
+
+def fraction_span(dev: np.ndarray, i_first: int, i_peak: int, amplitude: float,
+                  lo: float, hi: float) -> tuple[int, int, bool]:
+    """First and last sample (inclusive) of the final rise between two fractions.
+
+    Parameters
+    ----------
+    dev : ndarray
+        Response in its own direction (positive-going, baseline 0), usually lightly smoothed.
+    i_first, i_peak : int
+        Earliest usable sample (artifact end) and the peak sample.
+    amplitude : float
+        Peak value of ``dev`` (> 0).
+    lo, hi : float
+        Fractions of the amplitude.
+
+    Returns
+    -------
+    start, stop, hit_first : int, int, bool
+        ``hit_first`` is True when the rise never fell below ``lo`` after ``i_first`` (the
+        span then starts at ``i_first``).
+    """
+    below = np.flatnonzero(dev[i_first:i_peak + 1] < lo * amplitude)
+    if below.size:
+        start = i_first + int(below[-1]) + 1
+        hit_first = False
+    else:
+        start = i_first
+        hit_first = True
+    above = np.flatnonzero(dev[start:i_peak + 1] > hi * amplitude)
+    stop = start + int(above[0]) - 1 if above.size else i_peak
+    return start, max(stop, start), hit_first
+
+
+def max_slope_span(dev_smooth: np.ndarray, i_first: int, i_peak: int, width: int
+                   ) -> tuple[int, int]:
+    """The ``width``-sample window with the steepest rise of ``dev_smooth`` before the peak."""
+    seg = dev_smooth[i_first:i_peak + 1]
+    if seg.size <= width:
+        return i_first, i_peak
+    k = np.arange(width, dtype=float)
+    k -= k.mean()
+    # least-squares slope of every window = correlation with a centred ramp
+    slopes = np.correlate(seg, k, mode="valid")
+    j = int(np.argmax(slopes))
+    return i_first + j, i_first + j + width - 1
