@@ -112,7 +112,8 @@ class FitConfig(_Strict):
 class LongitudinalConfig(_Strict):
     """Decay fits to make over the feature table when every recording is done."""
 
-    fits: list[FitConfig] = Field(default_factory=list)
+    fits: list[FitConfig] = Field(default_factory=list,
+                                  description="Decay fits (default none).")
 
 
 class SlurmConfig(_Strict):
@@ -139,7 +140,8 @@ class RunConfig(_Strict):
     scheduler_file: str | None = Field(None, description="Dask scheduler file.")
     cluster: Literal["slurm"] | None = Field(None, description="Start a cluster through "
                                              "dask-jobqueue (pip install ketephys[slurm]).")
-    slurm: SlurmConfig = Field(default_factory=SlurmConfig)
+    slurm: SlurmConfig = Field(default_factory=SlurmConfig,
+                               description="SLURMCluster settings (cluster: slurm).")
     on_error: Literal["continue", "abort"] = Field(
         "continue", description="A failing recording goes to failures.csv and the rest "
                                 "continue, or the run stops.")
@@ -162,13 +164,14 @@ class PipelineConfig(_Strict):
     """A whole batch run: inputs, analysers per modality, decay fits, execution, report."""
 
     study: str = Field("study", description="Study name, used in the report.")
-    inputs: InputsConfig
+    inputs: InputsConfig = Field(..., description="Where the recordings are.")
     modalities: dict[str, dict[str, dict[str, Any]]] = Field(
         default_factory=dict,
         description="modality -> analyser name -> settings passed to analyse().")
-    longitudinal: LongitudinalConfig = Field(default_factory=LongitudinalConfig)
-    run: RunConfig = Field(default_factory=RunConfig)
-    report: ReportConfig = Field(default_factory=ReportConfig)
+    longitudinal: LongitudinalConfig = Field(default_factory=LongitudinalConfig,
+                                             description="Decay fits made at the end.")
+    run: RunConfig = Field(default_factory=RunConfig, description="Execution settings.")
+    report: ReportConfig = Field(default_factory=ReportConfig, description="report.html.")
     #: Folder relative paths are resolved against (the config file's folder).
     base_dir: str = Field(".", exclude=True, description="Internal: the config's folder.")
 

@@ -115,20 +115,15 @@ def from_manifest(path: Path, default_modality: str | None = None) -> list[Recor
     """
     import pandas as pd
 
+    from ..io import read_manifest
+
     if not path.is_file():
         raise ConfigError("manifest CSV not found", path)
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except Exception as err:  # pandas raises several types for malformed CSV
-        raise ConfigError(f"cannot read the manifest CSV: {err}", path) from None
-    if "path" not in table.columns:
-        raise ConfigError(f"manifest has no 'path' column (columns: {list(table.columns)})",
-                          path)
+    table = read_manifest(path)
     specs = []
     for i, row in table.iterrows():
-        values = {k: v for k, v in row.items() if v != ""}
-        file = Path(values.pop("path"))
-        file = file if file.is_absolute() else (path.parent / file).resolve()
+        values = {k: v for k, v in row.items() if not (pd.isna(v) or v == "")}
+        file = values.pop("path")
         modality = values.pop("modality", default_modality)
         if modality is None:
             raise ConfigError(f"row {i + 2}: no modality (add a 'modality' column or "
