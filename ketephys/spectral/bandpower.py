@@ -1,0 +1,176 @@
+"""Band power: absolute, relative, dB against a baseline, and aperiodic-corrected.
+
+Band power is ``sum(PSD[lo <= f <= hi]) * df`` (V^2), not Simpson's rule and not the
+mean density. Relative power divides by the power in ``total_band`` (default 1 Hz to
+``min(100, fmax)``). ``"db"`` is ``10 log10(power / baseline power)`` with the baseline
+computed with the same settings. With ``aperiodic="fixed"`` or ``"knee"`` the line noise
+(and harmonics, +-2 Hz) is interpolated, specparam's aperiodic fit is subtracted, and the
+corrected power is ``sum(PSD - aperiodic) * df`` over the band (not clipped at zero, so
+it is unbiased when there is no oscillation).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AnalysisError
+from ..features import feature_table
+from ..recording import Recording
+from .aperiodic import AperiodicFit, fit_aperiodic, interpolate_line_noise
+from .bands import resolve_band
+from .preprocess import channel_flags, detect_line_noise
+from .psd import Spectrum, psd
+
+__all__ = ["band_power", "band_power_rows", "KINDS"]
+
+KINDS = ("absolute", "relative", "db")
+
+
+def _resolve_line(spectrum: Spectrum, line_freq: Any) -> float | None:
+    if line_freq == "auto":
+        return detect_line_noise(spectrum)
+    return None if line_freq is None else float(line_freq)
+
+
+def _band_sum(spectrum: Spectrum, p: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    mask = (spectrum.freqs >= lo) & (spectrum.freqs <= hi)
+    if not mask.any():
+        raise AnalysisError(f"no PSD bin in {lo:g}-{hi:g} Hz (spectrum covers "
+                            f"{spectrum.freqs[0]:g}-{spectrum.freqs[-1]:g} Hz)")
+    return p[:, mask].sum(axis=1) * spectrum.df
+
+
+def _powers(spectrum: Spectrum, lo: float, hi: float, aperiodic: str | None,
+            line_freq: float | None, fits: list[AperiodicFit] | None,
+            fit_range: tuple[float, float] | None) -> tuple[np.ndarray, list | None]:
+    if aperiodic is None:
+        return _band_sum(spectrum, spectrum.psd, lo, hi), None
+    if fits is None:
+        fits = fit_aperiodic(spectrum.freqs, spectrum.psd, aperiodic, fit_range, line_freq)
+    clean = interpolate_line_noise(spectrum.freqs, spectrum.psd, line_freq)
+    resid = clean - np.vstack([fit.psd(spectrum.freqs) for fit in fits])
+    return _band_sum(spectrum, resid, lo, hi), fits
+
+
+def band_power_rows(
+    spectrum: Spectrum,
+    band: str | tuple[float, float] = "gamma",
+    kind: str = "absolute",
+    aperiodic: str | None = None,
+    line_freq: Any = None,
+    baseline: Spectrum | None = None,
+    total_band: tuple[float, float] | None = None,
+    fit_range: tuple[float, float] | None = None,
+    fits: list[AperiodicFit] | None = None,
+    baseline_fits: list[AperiodicFit] | None = None,
+) -> tuple[list[dict[str, Any]], list[AperiodicFit] | None]:
+    """Rows (one per channel) of a band power and the aperiodic fits used (reusable)."""
+    if kind not in KINDS:
+        raise AnalysisError(f"kind must be one of {KINDS}, got {kind!r}")
+    if aperiodic not in (None, "fixed", "knee"):
+        raise AnalysisError(f"aperiodic must be None, 'fixed' or 'knee', got {aperiodic!r}")
+    name, lo, hi = resolve_band(band)
+    line = _resolve_line(spectrum, line_freq)
+    power, fits = _powers(spectrum, lo, hi, aperiodic, line, fits, fit_range)
+    unit0 = [u.replace("/Hz", "") for u in (spectrum.units or ["V^2/Hz"] * len(power))]
+    measure = f"{name}_power" + ("_aperiodic_corrected" if aperiodic else "")
+    if kind == "absolute":
+        values, units = power, unit0
+    elif kind == "relative":
+        tb = total_band or (1.0, min(100.0, float(spectrum.freqs[-1])))
+        values = power / _band_sum(spectrum, spectrum.psd, *tb)
+        units = [""] * len(power)
+        measure += "_relative"
+    else:
+        if baseline is None:
+            raise AnalysisError("kind='db' needs a baseline spectrum or recording")
+        missing = [c for c in spectrum.ch_names if c not in baseline.ch_names]
+        if missing:
+            raise AnalysisError(f"baseline lacks channels {missing}")
+        order = [baseline.ch_names.index(c) for c in spectrum.ch_names]
+        base_line = _resolve_line(baseline, line_freq)
+        bpow, baseline_fits = _powers(baseline, lo, hi, aperiodic, base_line,
+                                      baseline_fits, fit_range)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = 10.0 * np.log10(power / bpow[order])
+        units = ["dB"] * len(power)
+        measure += "_db"
+    qflags = channel_flags(spectrum)
+    rows = []
+    for i, ch in enumerate(spectrum.ch_names):
+        flags = list(qflags[ch])
+        if spectrum.k < 10:
+            flags.append("few_segments")
+        v = float(values[i])
+        if not np.isfinite(v):
+            flags.append("undefined_value")
+        row = {"measure": measure, "channel": ch, "value": v, "unit": units[i],
+               "flags": flags, "band_lo": lo, "band_hi": hi, "k": spectrum.k,
+               "n_segments": spectrum.n_segments, "n_rejected": spectrum.n_rejected}
+        if line is not None:
+            row["line_freq"] = line
+        if fits is not None:
+            fit = fits[i]
+            row.update(aperiodic_offset=fit.offset, aperiodic_exponent=fit.exponent,
+                       aperiodic_knee=fit.knee, aperiodic_mode=fit.mode)
+        rows.append(row)
+    return rows, fits
+
+
+def band_power(
+    rec: Recording | Spectrum,
+    band: str | tuple[float, float] = "gamma",
+    kind: str = "absolute",
+    aperiodic: str | None = None,
+    line_freq: Any = None,
+    baseline: Recording | Spectrum | None = None,
+    total_band: tuple[float, float] | None = None,
+    fit_range: tuple[float, float] | None = None,
+    **psd_kwargs: Any,
+) -> pd.DataFrame:
+    """Band power per channel as a tidy feature table.
+
+    Parameters
+    ----------
+    rec : Recording or Spectrum
+        A recording (its PSD is computed with ``psd_kwargs``) or a spectrum.
+    band : str or (lo, hi)
+        Preset (``"gamma"`` = 30-80 Hz...) or Hz, edges inclusive.
+    kind : {"absolute", "relative", "db"}
+        V^2; fraction of the power in ``total_band``; dB against ``baseline``.
+    aperiodic : {None, "fixed", "knee"}
+        Subtract specparam's aperiodic fit (use ``"knee"`` when the spectrum bends). Rows
+        then carry ``aperiodic_offset`` (log10 V^2/Hz), ``aperiodic_exponent`` and
+        ``aperiodic_knee``.
+    line_freq : float, "auto" or None
+        Line noise to interpolate before the aperiodic fit (``"auto"`` detects 50/60 Hz).
+    baseline : Recording or Spectrum, optional
+        Needed for ``kind="db"``; a recording is analysed with the same settings.
+    total_band : (lo, hi), optional
+        Denominator of relative power (default 1 Hz to ``min(100, fmax)``).
+    fit_range : (lo, hi), optional
+        Aperiodic fit range (Hz).
+    **psd_kwargs
+        Passed to :func:`~ketephys.spectral.psd.psd` (method, seg_len, overlap, picks...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per channel; measure ``"{band}_power"`` (+ ``_aperiodic_corrected``,
+        ``_relative``, ``_db``).
+    """
+    spectrum = rec if isinstance(rec, Spectrum) else psd(rec, **psd_kwargs)
+    base = baseline
+    if isinstance(baseline, Recording):
+        base = psd(baseline, **psd_kwargs)
+    rows, _ = band_power_rows(spectrum, band, kind, aperiodic, line_freq, base, total_band,
+                              fit_range)
+    sett = dict(spectrum.settings)
+    sett.update(band=list(resolve_band(band)[1:]), kind=kind, aperiodic=aperiodic,
+                line_freq=line_freq, total_band=total_band, fit_range=fit_range)
+    recording = spectrum.recording
+    modality = None if recording is None else ("lfp" if "lfp" in recording.ch_types else "eeg")
+    return feature_table(rows, recording=recording, modality=modality, settings=sett)
