@@ -1,0 +1,307 @@
+"""ketephys.io.read: dispatch, arrays + sidecars, Axona, metadata sources, BIDS, info."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import types
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ketephys import ConfigError, MetadataError, Recording
+from ketephys.io import info, read, read_bids, read_manifest, write
+from ketephys.io.eeg import clean_channel_names, guess_channel_types
+
+
+# ---------------------------------------------------------------- synthetic Axona trial
+def write_axona_trial(folder, stem="trial", n=5000, sfreq=250.0, gains=(6000, 5000, 2500),
+                      channels=(4, 9, 28), seed=0, bytes_per_sample=1, egf=False):
+    """An Axona trial in the dacqUSB layout; returns (set path, int samples per file)."""
+    rng = np.random.default_rng(seed)
+    lines = ["trial_date Tuesday, 14 Dec 2010", "trial_time 10:44:07", "ADC_fullscale_mv 1500"]
+    for k, (ch, gain) in enumerate(zip(channels, gains), start=1):
+        lines += [f"gain_ch_{ch - 1} {gain}", f"EEG_ch_{k} {ch}", f"saveEEG_ch_{k} 1"]
+    setfile = folder / f"{stem}.set"
+    setfile.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    samples = []
+    kind = "egf" if egf else "eeg"
+    n_key = "num_EGF_samples" if egf else "num_EEG_samples"
+    dtype = np.int8 if bytes_per_sample == 1 else np.dtype("<i2")
+    lim = 127 if bytes_per_sample == 1 else 32767
+    t = np.arange(n) / sfreq
+    for k in range(1, len(channels) + 1):
+        x = np.clip(np.round(lim * 0.6 * np.sin(2 * np.pi * 9.0 * t + k)
+                             + rng.normal(scale=lim * 0.05, size=n)), -lim, lim).astype(dtype)
+        header = (f"trial_date Tuesday, 14 Dec 2010\r\ntrial_time 10:44:07\r\n"
+                  f"num_chans 1\r\nsample_rate {sfreq:.1f} hz\r\n"
+                  f"bytes_per_sample {bytes_per_sample}\r\n{n_key} {n}      \r\n"
+                  "data_start").encode()
+        suffix = f".{kind}" if k == 1 else f".{kind}{k}"
+        (folder / f"{stem}{suffix}").write_bytes(header + x.tobytes() + b"\r\ndata_end\r\n")
+        samples.append(x)
+    return setfile, np.array(samples)
+
+
+def test_axona_scaling_and_lazy_access(tmp_path):
+    setfile, ints = write_axona_trial(tmp_path)
+    for target in (setfile, tmp_path / "trial.eeg", tmp_path / "trial.eeg3"):
+        rec = read(target)
+        assert rec.ch_names == ["EEG_ch_1", "EEG_ch_2", "EEG_ch_3"]
+        assert rec.sfreq == 250.0 and rec.n_times == 5000 and rec.units == ["V"] * 3
+        assert rec.ch_types == ["lfp"] * 3 and rec.is_lazy
+    volts_per_step = np.array([1500 / g * 1e-3 / 128 for g in (6000, 5000, 2500)])
+    block = rec.get_data(["EEG_ch_2"], start=100, stop=200)
+    np.testing.assert_array_equal(block[0], ints[1, 100:200] * volts_per_step[1])
+    np.testing.assert_array_equal(rec.data, ints * volts_per_step[:, None])
+    assert rec.meta.extras["axona_channels"] == {"EEG_ch_1": 4, "EEG_ch_2": 9, "EEG_ch_3": 28}
+
+
+def test_axona_egf_int16(tmp_path):
+    _, ints = write_axona_trial(tmp_path, n=4800, sfreq=4800.0, bytes_per_sample=2,
+                                egf=True, gains=(1000,), channels=(1,))
+    rec = read(tmp_path / "trial.egf")
+    assert rec.sfreq == 4800.0 and rec.ch_names == ["EGF_ch_1"]
+    np.testing.assert_array_equal(rec.data[0], ints[0] * (1500 / 1000 * 1e-3 / 32768))
+
+
+# ---------------------------------------------------------------- arrays and sidecars
+def test_npy_memory_mapped_with_sidecar(tmp_path):
+    data = np.random.default_rng(3).normal(size=(3, 4000))
+    np.save(tmp_path / "lfp.npy", data)
+    (tmp_path / "lfp.json").write_text(json.dumps({
+        "sfreq": 1000, "ch_names": ["a", "b", "c"], "units": "mV", "ch_types": ["lfp"] * 3,
+        "subject": "rat02", "meta": {"dose_mg_per_kg": "10 mg/kg", "sex": "M"}}))
+    rec = read(tmp_path / "lfp.npy")
+    assert rec.is_lazy and rec.sfreq == 1000 and rec.units == ["V"] * 3
+    np.testing.assert_allclose(rec.get_data(["b"], 10, 20)[0], data[1, 10:20] * 1e-3)
+    np.testing.assert_allclose(rec.data, data * 1e-3)
+    assert rec.meta.subject == "rat02" and rec.meta.dose_mg_per_kg == 10.0
+    assert rec.meta.extras["sex"] == "M" and rec.meta.sources["subject"] == "sidecar"
+
+
+def test_npy_float_si_stays_a_memmap(tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros((2, 100)))
+    rec = read(tmp_path / "x.npy", sfreq=500.0, modality="lfp")
+    assert isinstance(rec._data, np.memmap) and rec.ch_types == ["lfp", "lfp"]
+
+
+def test_keyword_overrides_sidecar_and_time_major_layout(tmp_path):
+    data = np.arange(20.0).reshape(10, 2)  # (n_times, n_channels)
+    np.save(tmp_path / "t.npy", data)
+    (tmp_path / "t.json").write_text(json.dumps({"sfreq": 100, "ch_names": ["x", "y"]}))
+    rec = read(tmp_path / "t.npy", sfreq=200.0, units={"x": "uV", "y": "V"})
+    assert rec.sfreq == 200.0 and rec.n_channels == 2 and rec.n_times == 10
+    np.testing.assert_allclose(rec.data[0], data[:, 0] * 1e-6)
+    np.testing.assert_allclose(rec.data[1], data[:, 1])
+
+
+def test_int16_array_scaled_lazily(tmp_path):
+    ints = np.arange(-500, 500, dtype=np.int16)
+    np.save(tmp_path / "hc.npy", ints)
+    rec = read(tmp_path / "hc.npy", sfreq=1000, units="uV")
+    assert rec.is_lazy and rec.n_channels == 1
+    np.testing.assert_allclose(rec.get_data(start=0, stop=3)[0], [-500e-6, -499e-6, -498e-6])
+
+
+@pytest.mark.parametrize("ext", [".npz", ".mat", ".csv"])
+def test_other_array_files(tmp_path, ext):
+    data = np.random.default_rng(4).normal(size=(2, 50))
+    path = tmp_path / f"a{ext}"
+    if ext == ".npz":
+        np.savez(path, data=data)
+    elif ext == ".mat":
+        from scipy.io import savemat
+
+        savemat(path, {"lfp": data})
+    else:
+        pd.DataFrame({"time": np.arange(50) / 100, "L": data[0], "R": data[1]}).to_csv(
+            path, index=False)
+    side = {"sfreq": 100.0, "units": "mV"}
+    if ext != ".csv":
+        side["ch_names"] = ["L", "R"]
+    (tmp_path / "a.json").write_text(json.dumps(side))
+    rec = read(path)
+    assert rec.ch_names == ["L", "R"] and rec.sfreq == 100.0
+    np.testing.assert_allclose(rec.data, data * 1e-3, rtol=1e-12)
+
+
+def test_sidecar_events_and_sweeps(tmp_path):
+    np.save(tmp_path / "ep.npy", np.ones((3, 1, 20)))
+    (tmp_path / "ep.json").write_text(json.dumps({
+        "sfreq": 10.0, "sweep_starts": [0, 5, 11],
+        "events": {"onset": [0.1], "description": ["stim"], "sweep": [2]}}))
+    rec = read(tmp_path / "ep.npy")
+    assert rec.is_episodic and list(rec.sweep_starts) == [0, 5, 11]
+    assert rec.events.loc[0, "sweep"] == 2 and rec.events.loc[0, "description"] == "stim"
+
+
+# ---------------------------------------------------------------- metadata sources
+def test_metadata_priority_and_conflicts(tmp_path, caplog):
+    rec = Recording(np.zeros((1, 100)), 100.0, ["a"], meta={"subject": "from_file",
+                                                            "region": "PFC"})
+    path = write(rec, tmp_path / "r.fif")
+    (tmp_path / "r.json").write_text(json.dumps({"subject": "side", "session": "s_side",
+                                                 "meta": {"condition": "saline"}}))
+    pd.DataFrame({"path": ["r.fif"], "subject": ["man"], "session": ["s_man"],
+                  "condition": ["ketamine"], "hours_since_dose": [24],
+                  "genotype": ["Val/Met"]}).to_csv(tmp_path / "manifest.csv", index=False)
+    with caplog.at_level(logging.WARNING):
+        out = read(path, meta={"subject": "kw"}, manifest=tmp_path / "manifest.csv")
+    m = out.meta
+    assert (m.subject, m.session, m.condition) == ("kw", "s_side", "saline")
+    assert m.hours_since_dose == 24.0 and m.genotype == "Val/Met" and m.region == "PFC"
+    assert m.sources == {"subject": "keyword", "session": "sidecar", "condition": "sidecar",
+                         "hours_since_dose": "manifest", "genotype": "manifest",
+                         "region": "file"}
+    joined = " | ".join(m.conflicts)
+    assert "'kw' from keyword kept over 'side' from sidecar" in joined
+    assert "'saline' from sidecar kept over 'ketamine' from manifest" in joined
+    assert "'kw' from keyword kept over 'from_file' from file" in joined
+    assert "metadata sources disagree" in caplog.text
+
+
+def test_read_manifest_resolves_relative_paths(tmp_path):
+    sub = tmp_path / "study"
+    sub.mkdir()
+    (sub / "m.csv").write_text("path,subject,dose_mg_per_kg\nrat1/a.abf,001,10\n"
+                               f"{tmp_path / 'b.edf'},002,\n")
+    table = read_manifest(sub / "m.csv")
+    assert table["path"].tolist() == [str((sub / "rat1" / "a.abf").resolve()),
+                                      str((tmp_path / "b.edf").resolve())]
+    assert table["subject"].tolist() == ["001", "002"]  # ids keep their leading zeros
+    with pytest.raises(MetadataError, match="no 'path' column"):
+        (sub / "bad.csv").write_text("file,subject\na,1\n")
+        read_manifest(sub / "bad.csv")
+
+
+def test_invalid_metadata_names_source(tmp_path):
+    np.save(tmp_path / "x.npy", np.zeros((1, 10)))
+    (tmp_path / "x.json").write_text(json.dumps({"sfreq": 10, "dose_mg_per_kg": "lots"}))
+    with pytest.raises(MetadataError, match="dose_mg_per_kg.*from sidecar"):
+        read(tmp_path / "x.npy")
+
+
+# ---------------------------------------------------------------- BIDS
+def _bids_dataset(root, tmp_path):
+    import mne
+    from mne_bids import BIDSPath, write_raw_bids
+
+    rng = np.random.default_rng(5)
+    for ses in ("pre", "24h", "4h"):
+        info_ = mne.create_info(["Fz", "Cz", "EOG"], 256.0, ["eeg", "eeg", "eog"])
+        raw = mne.io.RawArray(rng.normal(scale=1e-5, size=(3, 2560)), info_, verbose=False)
+        write(Recording.from_mne(raw), tmp_path / f"src_{ses}.edf", overwrite=True)
+        src = mne.io.read_raw_edf(tmp_path / f"src_{ses}.edf", verbose=False)
+        src.set_channel_types({"EOG": "eog"})
+        write_raw_bids(src, BIDSPath(root=root, subject="01", session=ses, task="rest"),
+                       overwrite=True, verbose=False)
+    part = pd.read_csv(root / "participants.tsv", sep="\t")
+    part["genotype"] = "Val/Met"
+    part["condition"] = "ketamine"
+    part.to_csv(root / "participants.tsv", sep="\t", index=False)
+    pd.DataFrame({"session_id": ["ses-pre", "ses-24h", "ses-4h"],
+                  "hours_post_infusion": [-1.0, 24.0, 4.0],
+                  "dose_mg_per_kg": [0.5, 0.5, 0.5]}).to_csv(
+        root / "sub-01" / "sub-01_sessions.tsv", sep="\t", index=False)
+
+
+def test_read_bids_with_study_tables(tmp_path):
+    root = tmp_path / "bids"
+    _bids_dataset(root, tmp_path)
+    recs = {s: read_bids(root, subject="01", session=s, task="rest")
+            for s in ("pre", "24h", "4h")}
+    hours = {s: r.meta.hours_since_dose for s, r in recs.items()}
+    # the numeric column orders the sessions, not the labels ("24h" < "4h" as text)
+    assert hours == {"pre": -1.0, "24h": 24.0, "4h": 4.0}
+    r = recs["24h"]
+    assert r.meta.subject == "01" and r.meta.session == "24h"
+    assert r.meta.genotype == "Val/Met" and r.meta.condition == "ketamine"
+    assert r.meta.dose_mg_per_kg == 0.5 and r.meta.sources["hours_since_dose"] == "bids"
+    assert r.ch_types == ["eeg", "eeg", "eog"] and r.sfreq == 256.0
+    # reading a file of the dataset directly finds the same tables
+    direct = read(root / "sub-01" / "ses-4h" / "eeg" / "sub-01_ses-4h_task-rest_eeg.edf")
+    assert direct.meta.hours_since_dose == 4.0 and direct.meta.genotype == "Val/Met"
+
+
+# ---------------------------------------------------------------- EEG clean-up, options
+def test_channel_name_and_type_cleanup():
+    names = ["Fc5.", "C3..", "FPz", "EOG1", "HEOG", "EMG_chin", "EKG", "Trigger", "acc1", "O1"]
+    mapping = clean_channel_names(names)
+    assert mapping == {"Fc5.": "FC5", "C3..": "C3", "FPz": "Fpz"}
+    new = guess_channel_types(names, ["eeg"] * len(names))
+    assert new == {"EOG1": "eog", "HEOG": "eog", "EMG_chin": "emg", "EKG": "ecg",
+                   "Trigger": "stim", "acc1": "misc"}
+    assert clean_channel_names(["Cz.", "Cz"]) == {}  # would clash: keep the file's names
+
+
+def test_ch_types_override_and_unknown_modality(tmp_path):
+    rec = Recording(np.zeros((2, 100)), 100.0, ["a", "b"], ch_types=["eeg", "eeg"])
+    path = write(rec, tmp_path / "r.fif")
+    out = read(path, ch_types={"b": "emg"})
+    assert out.ch_types == ["eeg", "emg"]
+    with pytest.raises(ConfigError, match="unknown modality"):
+        read(path, modality="meg")
+    with pytest.raises(MetadataError, match="not in"):
+        read(path, ch_types={"zz": "eeg"})
+
+
+def test_tms_eeg_calls_the_pulse_marker(tmp_path, monkeypatch):
+    calls = {}
+
+    def mark_tms_pulses(rec, **kw):
+        calls["kw"] = kw
+        return rec.copy()
+
+    fake = types.ModuleType("ketephys.io.tms")
+    fake.mark_tms_pulses = mark_tms_pulses
+    monkeypatch.setitem(sys.modules, "ketephys.io.tms", fake)
+    rec = Recording(np.zeros((1, 100)), 100.0, ["Cz"], ch_types=["eeg"])
+    path = write(rec, tmp_path / "t.fif")
+    read(path, modality="tms-eeg", tms_options={"trigger_channel": "Cz"})
+    assert calls["kw"] == {"trigger_channel": "Cz"}
+
+
+def test_tms_eeg_marks_real_pulses(tmp_path):
+    sfreq = 5000.0
+    data = np.random.default_rng(6).normal(scale=5e-6, size=(2, 50_000))
+    trig = np.zeros(50_000)
+    onsets = [1.0, 3.0, 5.5, 8.0]
+    for t in onsets:
+        trig[int(t * sfreq):int(t * sfreq) + 5] = 5.0
+    rec = Recording(np.vstack([data, trig]), sfreq, ["Cz", "Pz", "TRIG"],
+                    ch_types=["eeg", "eeg", "stim"], units=["V", "V", ""])
+    path = write(rec, tmp_path / "tms.fif")
+    out = read(path, modality="tms-eeg", tms_options={"trigger_channel": "TRIG"})
+    pulses = out.events[out.events["description"] == "tms_pulse"]
+    np.testing.assert_allclose(pulses["onset"], onsets, atol=1 / sfreq)
+
+
+def test_info_summary(tmp_path):
+    rec = Recording(np.zeros((3, 2, 500)), 1000.0, ["f", "i"], ch_types=["field", "im"],
+                    units=["V", "A"], sweep_starts=[0, 2.5, 5.0],
+                    events={"onset": [0.01], "description": ["stim"], "sweep": [1]},
+                    meta={"subject": "s9"})
+    path = write(rec, tmp_path / "e.nwb")
+    summary = info(path)
+    assert summary["format"] == "nwb" and summary["n_sweeps"] == 3
+    assert summary["channels"] == [{"name": "f", "type": "field", "unit": "V"},
+                                   {"name": "i", "type": "im", "unit": "A"}]
+    assert summary["sfreq_hz"] == 1000.0 and summary["duration_s"] == 0.5
+    assert summary["sweep_starts_s"] == [0.0, 5.0]
+    assert summary["event_counts"] == {"stim": 1}
+    assert summary["metadata"] == {"subject": "s9"}
+
+
+def test_flat_and_nan_channels_are_flagged_not_fatal(tmp_path, caplog):
+    data = np.random.default_rng(7).normal(size=(3, 200))
+    data[1] = 0.0
+    data[2] = np.nan
+    rec = Recording(data, 100.0, ["ok", "flat", "dead"])
+    path = write(rec, tmp_path / "q.npy")
+    with caplog.at_level(logging.WARNING):
+        out = read(path)
+    assert out.quality_flags() == {"flat": ["flat"], "dead": ["all_nan"]}
+    assert "channel flat is flat" in caplog.text and "channel dead is all_nan" in caplog.text
