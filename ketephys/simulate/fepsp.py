@@ -8,9 +8,9 @@ Each stimulus adds to the sweep:
 * a **fibre volley**: a compact ``sin^2`` dip of ``fibre_volley`` V, centred
   ``volley_latency`` after the stimulus, 0.8 ms wide, back at baseline before the fEPSP;
 * the **fEPSP** (:func:`fepsp_waveform`): a quadratic onset, an exactly *linear* segment from
-  5 % to 95 % of the amplitude with slope ``slope`` (V/s), a quadratic turn into the peak
+  5 % to 90 % of the amplitude with slope ``slope`` (V/s), a quadratic turn into the peak
   (zero derivative), and a smooth decay (difference of exponentials with zero derivative at
-  the peak). Every slope definition that fits inside 5-95 % of the amplitude (20-80 %,
+  the peak). Every slope definition that fits inside 5-90 % of the amplitude (20-80 %,
   10-90 %, 20-90 %, a window inside the linear segment, the maximal 1 ms slope) therefore has
   the exact truth ``slope`` (times the potentiation factor of that sweep);
 * optionally a **population spike** of the opposite sign to the fEPSP (a Gaussian, 0.3 ms SD)
@@ -45,7 +45,7 @@ _VOLLEY_WIDTH = 8e-4
 
 def fepsp_waveform(t: np.ndarray, onset: float, amplitude: float, slope: float,
                    decay_tau: float = 0.008) -> np.ndarray:
-    """A positive-going fEPSP shape with an exactly linear 5-95 % rising segment.
+    """A positive-going fEPSP shape with an exactly linear 5-90 % rising segment.
 
     Parameters
     ----------
@@ -69,8 +69,8 @@ def fepsp_waveform(t: np.ndarray, onset: float, amplitude: float, slope: float,
     if a <= 0 or s <= 0:
         raise KetephysError("fepsp_waveform needs a positive amplitude and slope")
     t1 = 0.1 * a / s          # quadratic onset up to 5 %
-    t2 = 0.9 * a / s          # linear 5 % -> 95 %
-    t3 = 0.1 * a / s          # quadratic turn into the peak
+    t2 = 0.85 * a / s         # linear 5 % -> 90 %
+    t3 = 0.2 * a / s          # quadratic turn from 90 % into the peak
     u = np.asarray(t, float) - onset
     out = np.zeros_like(u)
     m1 = (u >= 0) & (u < t1)
@@ -79,7 +79,7 @@ def fepsp_waveform(t: np.ndarray, onset: float, amplitude: float, slope: float,
     out[m2] = 0.05 * a + s * (u[m2] - t1)
     m3 = (u >= t1 + t2) & (u < t1 + t2 + t3)
     v = u[m3] - t1 - t2
-    out[m3] = 0.95 * a + s * v - s * v ** 2 / (2 * t3)
+    out[m3] = 0.9 * a + s * v - s * v ** 2 / (2 * t3)
     m4 = u >= t1 + t2 + t3
     x = u[m4] - (t1 + t2 + t3)
     tau1 = float(decay_tau)
@@ -181,7 +181,7 @@ def _sweep(times: np.ndarray, stims: Sequence[float], scales: Sequence[float], *
         if k > 0:
             y += polarity * fepsp_waveform(times, t0 + onset_latency, a * k, s * k, decay_tau)
             if pop_spike:
-                t_peak = t0 + onset_latency + 1.1 * a / s
+                t_peak = t0 + onset_latency + 1.15 * a / s
                 y -= polarity * pop_spike * k * np.exp(
                     -0.5 * ((times - t_peak - 1e-3) / 3e-4) ** 2)
     return y
@@ -205,7 +205,7 @@ def simulate_fepsp_experiment(
     artifact_clip: float | None = None,
     induction: str | None = "tetanus",
     induction_mode: str = "gap",
-    induction_gap: float = 30.0,
+    induction_gap: float = 60.0,
     ltp_magnitude: float = 1.5,
     ltp_decay_tau_min: float | None = None,
     ptp: float = 0.5,
@@ -234,7 +234,7 @@ def simulate_fepsp_experiment(
     sfreq, sweep_duration, stim_time : float
         Sampling rate (Hz), sweep length (s) and stimulus time within a sweep (s).
     slope : float
-        Signed slope of the fEPSP's linear 5-95 % segment, V/s (-0.5 V/s = -0.5 mV/ms).
+        Signed slope of the fEPSP's linear 5-90 % segment, V/s (-0.5 V/s = -0.5 mV/ms).
     amplitude : float
         Signed peak amplitude (V); its sign must match ``slope`` (the polarity).
     fibre_volley : float

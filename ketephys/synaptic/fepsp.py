@@ -81,15 +81,17 @@ def _pop_spike(dev_s: np.ndarray, i0: int, i1: int, threshold: float
     seg = dev_s[i0:i1]
     if seg.size < 5:
         return None
-    idx = np.arange(seg.size)
-    hull = _upper_hull(idx.astype(float), seg)
+    inner = seg[1:-1]
+    peaks = np.flatnonzero((inner >= seg[:-2]) & (inner >= seg[2:])) + 1
+    if peaks.size < 2:
+        return None
+    # tangent lines join neighbouring vertices of the upper hull of the local maxima
+    hull = [int(peaks[k]) for k in _upper_hull(peaks.astype(float), seg[peaks])]
     best = None
     for a, b in zip(hull[:-1], hull[1:]):
-        if b - a < 2 or a == 0 or b == seg.size - 1:
+        if b - a < 2:
             continue
-        if not (seg[a] >= seg[a - 1] and seg[b] >= seg[b + 1]):
-            continue
-        line = seg[a] + (seg[b] - seg[a]) * (idx[a:b + 1] - a) / (b - a)
+        line = seg[a] + (seg[b] - seg[a]) * np.arange(b - a + 1) / (b - a)
         depth = line - seg[a:b + 1]
         j = int(np.argmax(depth))
         if depth[j] > threshold and (best is None or depth[j] > best[0]):
@@ -286,11 +288,15 @@ def fepsp(
         else:
             raise AnalysisError(f"polarity must be 'auto', 'negative' or 'positive', "
                                 f"got {polarity!r}", path)
-        for s, grp in stims.groupby("sweep", sort=True):
-            grp = grp.sort_values("stim_time")
-            st = grp["stim_time"].to_numpy()
-            ends = grp["artifact_end"].to_numpy()
-            for k in range(len(grp)):
+        stims = stims.sort_values(["sweep", "stim_time"])
+        sw_all = stims["sweep"].to_numpy(int)
+        st_all = stims["stim_time"].to_numpy(float)
+        end_all = stims["artifact_end"].to_numpy(float)
+        clip_all = stims["clipped"].to_numpy(bool)
+        for s in np.unique(sw_all):
+            sel = np.flatnonzero(sw_all == s)
+            st, ends = st_all[sel], end_all[sel]
+            for k in range(sel.size):
                 i_stim = int(round(st[k] * sf))
                 i_art = int(round(ends[k] * sf))
                 nxt = st[k + 1] if k + 1 < len(st) else np.inf
@@ -303,7 +309,7 @@ def fepsp(
                 except AnalysisError as err:
                     raise AnalysisError(f"channel {rec.ch_names[ch]!r}, sweep {s}, stimulus "
                                         f"{k + 1}: {err.detail}", path) from None
-                if bool(grp["clipped"].iloc[k]):
+                if clip_all[sel[k]]:
                     res["flags"] = ";".join(filter(None, [res["flags"], "clipped_artifact"]))
                 res.update(channel=rec.ch_names[ch], sweep=int(s), stimulus=k + 1,
                            sweep_start=float(starts[s]), stim_time=float(st[k]),

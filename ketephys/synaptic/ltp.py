@@ -1,0 +1,469 @@
+"""Long-term potentiation from fEPSP sweeps: time course, magnitude, PTP, decay and QC.
+
+Conventions (science.md): time from real sweep start times, several files of one experiment
+joined on their recording clocks with gaps kept; per-sweep values normalised to the mean of
+the last ``baseline_minutes`` before induction; LTP magnitude = mean % of baseline at
+``window_minutes`` after induction; post-tetanic potentiation (PTP) = mean % in
+``ptp_minutes``. The 95 % CI of a magnitude is the delta-method CI of the ratio of the two
+means (window / baseline) over sweeps, with a t quantile.
+
+Induction (``induction="auto"``): sweeps holding more stimuli than most sweeps (a recorded
+tetanus or theta burst) mark it at their first stimulus and are left out of the time
+course; otherwise the longest pause between sweeps (more than 2.5 typical intervals) marks
+it at the time the next sweep would have come.
+
+Pathways (``pathways="auto"``): with several channels where each sweep responds on one
+channel only (alternating stimulation, one electrode per pathway), the pathway of a sweep is
+its responding channel; with several channels all responding, each channel is a pathway;
+with one channel, even and odd sweeps are two pathways when their baseline responses differ
+(Welch t-test p < 0.001 and more than 10 % apart). With an induction, the pathway with the
+largest magnitude is the ``test`` pathway and the others ``control``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AnalysisError
+from ..features import feature_table
+from ..recording import Recording
+from .fepsp import fepsp
+
+__all__ = ["ltp", "LTPResult", "join_tables", "find_induction"]
+
+logger = logging.getLogger(__name__)
+
+_CLOCK_KEYS = ("rec_datetime", "recording_start", "start_time", "meas_date")
+
+
+@dataclass
+class LTPResult:
+    """What :func:`ltp` found.
+
+    Attributes
+    ----------
+    sweeps : DataFrame
+        One row per sweep used: ``clock`` (s on the joined clock), ``time_min`` (minutes from
+        induction), ``pathway``, ``channel``, ``sweep``, ``recording``, ``value`` (the
+        measure, V/s or V), ``pct`` (% of the pathway's baseline), ``volley_amplitude``.
+    time_course : DataFrame
+        Per pathway and ``bin_minutes`` bin: ``bin_start_min``, ``bin_centre_min``,
+        ``mean_pct``, ``sem_pct``, ``n``; bins without sweeps (gaps) are absent.
+    summary : DataFrame
+        One row per pathway: ``role``, ``ltp_magnitude_pct``, ``ltp_ci_low``,
+        ``ltp_ci_high``, ``ptp_pct``, ``baseline_mean`` (measure units),
+        ``baseline_drift_pct_per_min`` (with ``_se``), ``volley_change_pct``,
+        ``decay_slope_pct_per_h``, ``decay_tau_min`` (with ``_se``), ``n_baseline``,
+        ``n_window``, ``flags``.
+    induction_time : float or None
+        Seconds on the joined clock.
+    induction_source : str
+        ``"given"``, ``"train_sweeps"``, ``"gap"`` or ``"none"``.
+    measure, unit : str
+    settings : dict
+    recordings : list
+        Recordings (for metadata) the table came from, if any.
+    """
+
+    sweeps: pd.DataFrame
+    time_course: pd.DataFrame
+    summary: pd.DataFrame
+    induction_time: float | None
+    induction_source: str
+    measure: str
+    unit: str
+    settings: dict = field(default_factory=dict)
+    recordings: list = field(default_factory=list)
+
+    def magnitude(self, pathway: str | None = None) -> float:
+        """LTP magnitude (% of baseline) of ``pathway`` (default the test/only pathway)."""
+        row = self._row(pathway)
+        return float(row["ltp_magnitude_pct"])
+
+    def _row(self, pathway: str | None) -> pd.Series:
+        s = self.summary
+        if pathway is None:
+            test = s[s["role"] == "test"]
+            return (test if len(test) else s).iloc[0]
+        hit = s[s["pathway"] == str(pathway)]
+        if hit.empty:
+            raise AnalysisError(f"no pathway {pathway!r}; pathways are {list(s['pathway'])}")
+        return hit.iloc[0]
+
+    def features(self, recording: Recording | None = None) -> pd.DataFrame:
+        """The summary as a tidy :func:`~ketephys.features.feature_table`."""
+        rec = recording if recording is not None else (
+            self.recordings[0] if self.recordings else None)
+        rows = []
+        units = {"ltp_magnitude_pct": "%", "ltp_ci_low": "%", "ltp_ci_high": "%",
+                 "ptp_pct": "%", "baseline_drift_pct_per_min": "%/min",
+                 "volley_change_pct": "%", "decay_slope_pct_per_h": "%/h",
+                 "decay_tau_min": "min"}
+        for _, r in self.summary.iterrows():
+            for name, unit in units.items():
+                rows.append({"measure": name, "value": float(r[name]), "unit": unit,
+                             "channel": r["channel"], "pathway": r["pathway"],
+                             "role": r["role"], "flags": r["flags"]})
+            rows.append({"measure": "baseline_" + self.measure, "value": float(
+                r["baseline_mean"]), "unit": self.unit, "channel": r["channel"],
+                "pathway": r["pathway"], "role": r["role"], "flags": r["flags"]})
+        return feature_table(rows, recording=rec, modality="fepsp", settings=self.settings)
+
+
+def _clock_of(rec: Recording) -> pd.Timestamp | None:
+    for key in _CLOCK_KEYS:
+        value = rec.meta.extras.get(key)
+        if value is not None:
+            try:
+                return pd.Timestamp(value)
+            except (TypeError, ValueError):
+                continue
+    return None
+
+
+def join_tables(tables: Sequence[pd.DataFrame], clocks: Sequence[Any] | None = None
+                ) -> tuple[pd.DataFrame, list[str]]:
+    """Concatenate fEPSP tables of one experiment on a common clock (``clock`` column, s).
+
+    ``clocks`` are the files' start times (datetimes); when any is missing the files are
+    placed one after another, each starting one typical sweep interval after the previous
+    file's last sweep (flag ``file_clock_assumed``).
+    """
+    flags: list[str] = []
+    offsets = []
+    if len(tables) > 1 and clocks is not None and all(c is not None for c in clocks):
+        t0 = min(clocks)
+        offsets = [(c - t0).total_seconds() for c in clocks]
+    else:
+        if len(tables) > 1:
+            flags.append("file_clock_assumed")
+        off = 0.0
+        for tab in tables:
+            offsets.append(off)
+            starts = np.unique(tab["sweep_start"].to_numpy(float))
+            step = float(np.median(np.diff(starts))) if starts.size > 1 else 0.0
+            off += (starts.max() if starts.size else 0.0) + step
+    out = []
+    for k, (tab, off) in enumerate(zip(tables, offsets)):
+        t = tab.copy()
+        t["file_index"] = k
+        t["clock"] = t["sweep_start"].to_numpy(float) + off
+        out.append(t)
+    return pd.concat(out, ignore_index=True), flags
+
+
+def find_induction(table: pd.DataFrame, gap_factor: float = 2.5) -> tuple[float, str, set]:
+    """Induction time on the table's clock, how it was found, and the train sweeps.
+
+    Returns
+    -------
+    (time, source, train_keys)
+        ``source`` is ``"train_sweeps"`` or ``"gap"``; ``train_keys`` are
+        ``(file_index, sweep)`` pairs of induction-train sweeps.
+    """
+    per = table.groupby(["file_index", "sweep"]).agg(
+        n=("stimulus", "max"), clock=("clock", "first")).reset_index()
+    per = per.sort_values("clock")
+    typical = int(per["n"].mode().iloc[0])
+    train = per[per["n"] > typical]
+    if len(train) and len(train) < 0.2 * len(per):
+        first = train.iloc[0]
+        t_stim = table[(table["file_index"] == first["file_index"])
+                       & (table["sweep"] == first["sweep"])]["time"].min()
+        offset = float(first["clock"]) - float(table[(table["file_index"] == first[
+            "file_index"]) & (table["sweep"] == first["sweep"])]["sweep_start"].iloc[0])
+        keys = set(zip(train["file_index"].astype(int), train["sweep"].astype(int)))
+        return float(t_stim + offset), "train_sweeps", keys
+    clocks = np.unique(per["clock"].to_numpy(float))
+    if clocks.size < 3:
+        raise AnalysisError("too few sweeps to find the induction")
+    d = np.diff(clocks)
+    step = float(np.median(d))
+    j = int(np.argmax(d))
+    if d[j] <= gap_factor * step:
+        raise AnalysisError(
+            f"no induction found: no train sweeps and no pause longer than {gap_factor} x the "
+            f"{step:g} s sweep interval; pass induction=<seconds>")
+    return float(clocks[j] + step), "gap", set()
+
+
+def _welch_differs(a: np.ndarray, b: np.ndarray) -> bool:
+    from scipy import stats
+
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if a.size < 3 or b.size < 3:
+        return False
+    p = stats.ttest_ind(a, b, equal_var=False).pvalue
+    rel = abs(a.mean() - b.mean()) / max(abs(a.mean()), abs(b.mean()))
+    return bool(p < 1e-3 and rel > 0.1)
+
+
+def _assign_pathways(tab: pd.DataFrame, pathways: Any, col: str, t_ind: float
+                     ) -> tuple[pd.DataFrame, str]:
+    """Add a ``pathway`` column; returns the table (one row per sweep per pathway) and how."""
+    tab = tab.copy()
+    order = tab.groupby(["file_index", "sweep"])["clock"].first().rank(method="first").astype(
+        int) - 1
+    tab["sweep_order"] = [order[(f, s)] for f, s in zip(tab["file_index"], tab["sweep"])]
+    channels = list(dict.fromkeys(tab["channel"]))
+    responds = ~tab["flags"].str.contains("no_response")
+    if pathways in (None, "auto"):
+        if len(channels) > 1:
+            n_resp = responds.groupby([tab["file_index"], tab["sweep"]]).transform("sum")
+            if (n_resp == 1).mean() > 0.9:
+                pathways = "responding_channel"
+            else:
+                pathways = "channels"
+        else:
+            base = tab[tab["clock"] < t_ind]
+            even = base[base["sweep_order"] % 2 == 0][col].to_numpy(float)
+            odd = base[base["sweep_order"] % 2 == 1][col].to_numpy(float)
+            pathways = 2 if _welch_differs(even, odd) else 1
+    if pathways == "responding_channel":
+        tab = tab[responds].copy()
+        tab["pathway"] = tab["channel"].astype(str)
+        how = "responding_channel"
+    elif pathways == "channels":
+        tab["pathway"] = tab["channel"].astype(str)
+        how = "channels"
+    elif pathways == 1:
+        tab["pathway"] = "1" if len(channels) == 1 else tab["channel"].astype(str)
+        how = "single"
+    elif pathways == 2:
+        tab["pathway"] = np.where(tab["sweep_order"] % 2 == 0, "1", "2")
+        if len(channels) > 1:
+            tab["pathway"] = tab["channel"].astype(str) + ":" + tab["pathway"]
+        how = "alternate"
+    elif isinstance(pathways, Mapping):
+        tab["pathway"] = [str(pathways.get(o, pathways.get(str(o), "unassigned")))
+                          for o in tab["sweep_order"]]
+        how = "given"
+    elif isinstance(pathways, Sequence) and not isinstance(pathways, str):
+        labels = list(pathways)
+        tab["pathway"] = [str(labels[o % len(labels)]) for o in tab["sweep_order"]]
+        how = "given"
+    else:
+        raise AnalysisError(f"pathways must be 'auto', 1, 2, 'channels', a mapping or a "
+                            f"sequence of labels, got {pathways!r}")
+    return tab, how
+
+
+def _ratio_ci(w: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
+    from scipy import stats
+
+    mw, mb = w.mean(), b.mean()
+    r = mw / mb
+    vw = w.var(ddof=1) / w.size if w.size > 1 else np.nan
+    vb = b.var(ddof=1) / b.size if b.size > 1 else np.nan
+    se = abs(r) * math.sqrt(vw / mw ** 2 + vb / mb ** 2)
+    df = max(min(w.size, b.size) - 1, 1)
+    q = stats.t.ppf(0.5 + level / 2, df)
+    return 100 * r, 100 * (r - q * se), 100 * (r + q * se)
+
+
+def _decay(t: np.ndarray, pct: np.ndarray) -> tuple[float, float, float, float, list[str]]:
+    """Linear trend (%/h) and, when it falls, tau (min) of ``100 + P exp(-t/tau)``."""
+    from scipy import optimize, stats
+
+    flags: list[str] = []
+    if t.size < 5:
+        return np.nan, np.nan, np.nan, np.nan, ["too_few_post_sweeps"]
+    lin = stats.linregress(t, pct)
+    slope_h, slope_se = lin.slope * 60, lin.stderr * 60
+    tau = tau_se = np.nan
+    if lin.slope < 0 and lin.slope / lin.stderr < -2:
+        p0 = (max(pct[: max(3, t.size // 10)].mean() - 100, 1.0), max(np.ptp(t), 1.0))
+        try:
+            popt, pcov = optimize.curve_fit(lambda x, p, ta: 100 + p * np.exp(-x / ta),
+                                            t - t.min(), pct, p0=p0, maxfev=5000)
+            tau, tau_se = float(popt[1]), float(np.sqrt(pcov[1, 1]))
+            if not (np.isfinite(tau) and tau > 0) or tau > 3 * np.ptp(t):
+                flags.append("decay_tau_unidentifiable")
+                tau = tau_se = np.nan
+        except (RuntimeError, ValueError):
+            flags.append("decay_fit_failed")
+    else:
+        flags.append("no_decay")
+    return float(slope_h), float(slope_se), tau, tau_se, flags
+
+
+def ltp(
+    recs_or_table: Recording | pd.DataFrame | Sequence[Recording | pd.DataFrame],
+    induction: float | str | None = "auto",
+    baseline_minutes: float = 10.0,
+    measure: str = "slope",
+    bin_minutes: float = 1.0,
+    window_minutes: tuple[float, float] = (50.0, 60.0),
+    ptp_minutes: tuple[float, float] = (0.0, 2.0),
+    pathways: Any = "auto",
+    stimulus: int = 1,
+    channel: str | int | None = None,
+    drift_limit_pct: float = 10.0,
+    volley_limit_pct: float = 20.0,
+    clocks: Sequence[Any] | None = None,
+    **fepsp_settings: Any,
+) -> LTPResult:
+    """LTP time course and magnitude from one or several fEPSP recordings or tables.
+
+    Parameters
+    ----------
+    recs_or_table : Recording, DataFrame or a sequence of them
+        Files of one experiment in time order, or tables from :func:`~ketephys.synaptic.fepsp`.
+    induction : "auto", float or None
+        Induction time in s on the joined clock (from the first file's start), ``"auto"``
+        (see the module docstring) or ``None`` (the first ``baseline_minutes`` are the
+        baseline and time zero is their end).
+    baseline_minutes, window_minutes, ptp_minutes, bin_minutes : numbers
+        Baseline length before induction, LTP window, PTP window and time-course bin (min).
+    measure : {"slope", "amplitude"}
+    pathways : "auto", 1, 2, "channels", mapping or sequence
+        See the module docstring; a mapping/sequence gives labels by sweep order.
+    stimulus : int
+        Which stimulus of each sweep (1 = the first of a pair/train).
+    channel : optional
+        Channel(s) measured when recordings are given.
+    drift_limit_pct, volley_limit_pct : float
+        Flag ``baseline_drift`` when the fitted baseline trend spans more than this % over
+        the baseline, ``volley_changed`` when the volley changes by more than this %.
+    clocks : sequence of datetimes, optional
+        File start times (default from each recording's ``meta.extras`` ``rec_datetime``,
+        ``recording_start`` or ``start_time``).
+    **fepsp_settings
+        Passed to :func:`~ketephys.synaptic.fepsp` when recordings are given.
+
+    Returns
+    -------
+    LTPResult
+    """
+    if measure not in ("slope", "amplitude"):
+        raise AnalysisError(f"measure must be 'slope' or 'amplitude', got {measure!r}")
+    items = recs_or_table if isinstance(recs_or_table, Sequence) and not isinstance(
+        recs_or_table, (str, pd.DataFrame)) else [recs_or_table]
+    if not items:
+        raise AnalysisError("no recording or table given")
+    tables, recs, file_clocks = [], [], []
+    for it in items:
+        if isinstance(it, Recording):
+            tables.append(fepsp(it, channel=channel, **fepsp_settings))
+            recs.append(it)
+            file_clocks.append(_clock_of(it))
+        elif isinstance(it, pd.DataFrame):
+            tables.append(it)
+            file_clocks.append(None)
+        else:
+            raise AnalysisError(f"expected Recording or DataFrame, got {type(it).__name__}")
+    path = recs[0].source.path if recs else None
+    tab, flags0 = join_tables(tables, clocks if clocks is not None else file_clocks)
+    unit = "V/s" if measure == "slope" else "V"
+    train_keys: set = set()
+    if induction == "auto":
+        try:
+            t_ind, source, train_keys = find_induction(tab)
+        except AnalysisError as err:
+            raise AnalysisError(err.detail, path) from None
+    elif induction is None:
+        t_ind, source = float(tab["clock"].min() + baseline_minutes * 60.0), "none"
+    else:
+        t_ind, source = float(induction), "given"
+    keys = list(zip(tab["file_index"].astype(int), tab["sweep"].astype(int)))
+    keep = np.array([k not in train_keys for k in keys]) & (tab["stimulus"] == stimulus)
+    tab = tab[keep].copy()
+    tab, how = _assign_pathways(tab, pathways, measure, t_ind)
+    tab["time_min"] = (tab["clock"] - t_ind) / 60.0
+    tab["value"] = tab[measure].astype(float)
+    summaries, courses, parts = [], [], []
+    for pw, g in tab.groupby("pathway", sort=True):
+        g = g.sort_values("clock").copy()
+        flags = list(flags0)
+        base = g[(g["time_min"] < 0) & (g["time_min"] >= -baseline_minutes)]
+        b = base["value"].to_numpy(float)
+        b = b[np.isfinite(b)]
+        if b.size < 2:
+            raise AnalysisError(f"pathway {pw}: fewer than 2 baseline sweeps in the "
+                                f"{baseline_minutes} min before induction", path)
+        bmean = float(b.mean())
+        g["pct"] = 100.0 * g["value"] / bmean
+        parts.append(g)
+
+        def window(lo: float, hi: float, g: pd.DataFrame = g) -> np.ndarray:
+            v = g[(g["time_min"] >= lo) & (g["time_min"] < hi)]["value"].to_numpy(float)
+            return v[np.isfinite(v)]
+
+        w = window(*window_minutes)
+        if w.size >= 2:
+            mag, lo_ci, hi_ci = _ratio_ci(w, b)
+        else:
+            mag = lo_ci = hi_ci = np.nan
+            flags.append("ltp_window_empty")
+        p = window(*ptp_minutes)
+        ptp_pct = 100 * p.mean() / bmean if p.size else np.nan
+        if not p.size:
+            flags.append("ptp_window_empty")
+        from scipy import stats
+
+        bt = base["time_min"].to_numpy(float)
+        bp = 100 * base["value"].to_numpy(float) / bmean
+        ok = np.isfinite(bp)
+        if ok.sum() >= 3:
+            lr = stats.linregress(bt[ok], bp[ok])
+            drift, drift_se = float(lr.slope), float(lr.stderr)
+            if abs(drift) * baseline_minutes > drift_limit_pct:
+                flags.append("baseline_drift")
+        else:
+            drift = drift_se = np.nan
+        vb = base["volley_amplitude"].to_numpy(float)
+        vw = g[(g["time_min"] >= window_minutes[0]) & (g["time_min"] < window_minutes[1])][
+            "volley_amplitude"].to_numpy(float)
+        if np.isfinite(vb).mean() > 0.5 and vw.size and np.isfinite(vw).mean() > 0.5:
+            vchange = 100 * (np.nanmean(vw) / np.nanmean(vb) - 1)
+            if abs(vchange) > volley_limit_pct:
+                flags.append("volley_changed")
+        else:
+            vchange = np.nan
+            flags.append("volley_not_measured")
+        post = g[g["time_min"] >= ptp_minutes[1]]
+        pv = post["pct"].to_numpy(float)
+        ok = np.isfinite(pv)
+        dslope, dslope_se, tau, tau_se, dflags = _decay(post["time_min"].to_numpy(float)[ok],
+                                                          pv[ok])
+        flags += dflags
+        summaries.append({
+            "pathway": str(pw), "channel": ";".join(dict.fromkeys(g["channel"].astype(str))),
+            "ltp_magnitude_pct": mag, "ltp_ci_low": lo_ci, "ltp_ci_high": hi_ci,
+            "ptp_pct": ptp_pct, "baseline_mean": bmean, "baseline_drift_pct_per_min": drift,
+            "baseline_drift_pct_per_min_se": drift_se, "volley_change_pct": vchange,
+            "decay_slope_pct_per_h": dslope, "decay_slope_pct_per_h_se": dslope_se,
+            "decay_tau_min": tau, "decay_tau_min_se": tau_se, "n_baseline": int(b.size),
+            "n_window": int(w.size), "flags": ";".join(dict.fromkeys(flags))})
+        k = np.floor(g["time_min"] / bin_minutes)
+        c = g.groupby(k)["pct"].agg(["mean", "sem", "count"]).reset_index()
+        courses.append(pd.DataFrame({
+            "pathway": str(pw), "bin_start_min": c["time_min"] * bin_minutes,
+            "bin_centre_min": (c["time_min"] + 0.5) * bin_minutes, "mean_pct": c["mean"],
+            "sem_pct": c["sem"], "n": c["count"].astype(int)}))
+    summary = pd.DataFrame(summaries)
+    summary["role"] = "only" if len(summary) == 1 else "control"
+    if len(summary) > 1:
+        if source == "none":
+            summary["role"] = "unknown"
+        else:
+            summary.loc[summary["ltp_magnitude_pct"].idxmax(), "role"] = "test"
+    summary.insert(1, "role", summary.pop("role"))
+    sweeps = pd.concat(parts, ignore_index=True)
+    cols = ["clock", "time_min", "pathway", "channel", "file_index", "sweep", "recording",
+            "value", "pct", "volley_amplitude", "flags"]
+    settings = dict(induction=induction, baseline_minutes=baseline_minutes, measure=measure,
+                    bin_minutes=bin_minutes, window_minutes=window_minutes,
+                    ptp_minutes=ptp_minutes, pathways=str(pathways), pathway_method=how,
+                    stimulus=stimulus, **{k: v for k, v in fepsp_settings.items()})
+    return LTPResult(sweeps=sweeps[cols].reset_index(drop=True),
+                     time_course=pd.concat(courses, ignore_index=True), summary=summary,
+                     induction_time=t_ind, induction_source=source, measure=measure,
+                     unit=unit, settings=settings, recordings=recs)
