@@ -31,7 +31,7 @@ def write_axona_trial(folder, stem="trial", n=5000, sfreq=250.0, gains=(6000, 50
     n_key = "num_EGF_samples" if egf else "num_EEG_samples"
     dtype = np.int8 if bytes_per_sample == 1 else np.dtype("<i2")
     lim = 127 if bytes_per_sample == 1 else 32767
-    t = np.arange(n) / sfreq
+    t = np.arange(n) / (sfreq if sfreq > 0 else 250.0)  # sfreq 0: a header error test
     for k in range(1, len(channels) + 1):
         x = np.clip(np.round(lim * 0.6 * np.sin(2 * np.pi * 9.0 * t + k)
                              + rng.normal(scale=lim * 0.05, size=n)), -lim, lim).astype(dtype)

@@ -186,6 +186,28 @@ def check_brainvision(path: Path) -> None:
         raise CorruptFileError(
             f"data file {data.name} is truncated: {size} bytes is not a whole number of "
             f"{n_ch}-channel samples", path)
+    marker = entries.get("MarkerFile")
+    if marker:
+        last = _last_marker_sample(path.parent / marker)
+        if last is not None and last > size // frame:
+            raise CorruptFileError(
+                f"data file {data.name} is truncated: it holds {size // frame} samples but "
+                f"the marker file places a marker at sample {last}", path)
+
+
+def _last_marker_sample(vmrk: Path) -> int | None:
+    """The largest 1-based marker position in a ``.vmrk`` (None when there is none)."""
+    try:
+        text = vmrk.read_bytes().decode("latin-1")
+    except OSError:
+        return None
+    positions = []
+    for line in text.splitlines():
+        if re.match(r"^Mk\d+=", line):
+            fields = line.split("=", 1)[1].split(",")
+            if len(fields) > 2 and fields[2].strip().isdigit():
+                positions.append(int(fields[2]))
+    return max(positions) if positions else None
 
 
 def check_eeglab(path: Path) -> None:

@@ -157,6 +157,9 @@ def read_neo(
             "corrupt or not this format")
         raise CorruptFileError(f"Neo {io_cls.__name__} cannot read it ({hint}): {text}",
                                path) from None
+    if not block.segments or not any(seg.analogsignals for seg in block.segments):
+        raise CorruptFileError(f"Neo {io_cls.__name__} finds no analog signal in it (empty, "
+                               "corrupt or not this format)", path)
     overrides = dict(units or {})
     # units Neo could not parse (WinWCP "mv" -> dimensionless): take the file's string
     for name, unit in _header_units(reader).items():
