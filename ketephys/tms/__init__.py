@@ -1,0 +1,17 @@
+"""TMS-EEG analysis: pulse-artifact removal, decay removal, TEPs, peaks, GMFP, TMS-evoked
+oscillations and per-recording excitability summaries (TESA's published definitions,
+re-implemented on numpy/MNE)."""
+
+from __future__ import annotations
+
+from ..io.tms import find_tms_pulses, mark_tms_pulses
+from .clean import CleanResult, clean
+from .gmfp import area, gmfp, lmfp, roi_average
+from .peaks import DEFAULT_WINDOWS, find_peaks
+from .tep import TEPResult, epoch_pulses, tep
+
+__all__ = [
+    "clean", "CleanResult", "tep", "TEPResult", "epoch_pulses", "find_peaks",
+    "DEFAULT_WINDOWS", "gmfp", "lmfp", "roi_average", "area", "find_tms_pulses",
+    "mark_tms_pulses",
+]

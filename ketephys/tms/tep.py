@@ -1,0 +1,226 @@
+"""TMS-evoked potentials: epoching around the pulses, averaging, GMFP/LMFP and peaks.
+
+Epochs run from ``round(tmin * sfreq)`` to ``round(tmax * sfreq)`` samples around each pulse
+(both included, as in MNE), are baseline-corrected by the mean over ``baseline`` (both ends
+included) and rejected when their peak-to-peak amplitude on any channel exceeds ``reject``
+(V). The TEP is the plain mean of the kept epochs (identical to ``mne.Epochs.average()``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AnalysisError
+from ..recording import Recording
+from .clean import CleanResult, pulse_onsets
+from .gmfp import GMFP_DDOF, gmfp, lmfp, roi_average
+from .peaks import DEFAULT_WINDOWS, find_peaks, peak_null, peaks_table
+
+__all__ = ["tep", "TEPResult", "epoch_pulses"]
+
+logger = logging.getLogger(__name__)
+
+
+def epoch_pulses(
+    rec: Recording,
+    onsets: np.ndarray,
+    tmin: float,
+    tmax: float,
+    baseline: tuple[float, float] | None,
+    reject: float | None = None,
+    picks: Sequence[int] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+    """Cut ``(n_trials, n_channels, n_times)`` epochs around ``onsets`` (s).
+
+    Returns
+    -------
+    epochs, times, kept_onsets, counts
+        ``counts`` has ``n_pulses``, ``n_outside`` (too close to an edge) and
+        ``n_rejected`` (peak-to-peak above ``reject``).
+    """
+    sfreq = rec.sfreq
+    i0, i1 = int(round(tmin * sfreq)), int(round(tmax * sfreq))
+    if i1 <= i0:
+        raise AnalysisError(f"epoch window tmin={tmin}, tmax={tmax} is empty",
+                            rec.source.path)
+    times = np.arange(i0, i1 + 1) / sfreq
+    samples = np.round(np.asarray(onsets, float) * sfreq).astype(int)
+    inside = (samples + i0 >= 0) & (samples + i1 < rec.n_times)
+    samples_in = samples[inside]
+    idx = picks if picks is not None else list(range(rec.n_channels))
+    data = rec.get_data(list(idx))
+    ep = data[:, samples_in[:, None] + np.arange(i0, i1 + 1)[None, :]]  # (ch, tr, t)
+    ep = np.ascontiguousarray(np.moveaxis(ep, 1, 0))
+    if baseline is not None:
+        b = (times >= baseline[0] - 1e-9) & (times <= baseline[1] + 1e-9)
+        if not b.any():
+            raise AnalysisError(f"baseline {baseline} holds no sample of the epoch "
+                                f"{tmin}..{tmax} s", rec.source.path)
+        ep -= ep[:, :, b].mean(axis=2, keepdims=True)
+    keep = np.ones(len(ep), bool)
+    if reject is not None:
+        keep = np.ptp(ep, axis=2).max(axis=1) <= reject
+    counts = {"n_pulses": int(len(samples)), "n_outside": int((~inside).sum()),
+              "n_rejected": int((~keep).sum())}
+    return ep[keep], times, samples_in[keep] / sfreq, counts
+
+
+@dataclass
+class TEPResult:
+    """A TMS-evoked potential and its measures.
+
+    Attributes
+    ----------
+    evoked : mne.Evoked
+        The averaged response (V), ``nave`` = trials kept.
+    times : ndarray
+        Seconds relative to the pulse.
+    gmfp : ndarray
+        GMFP (standard deviation across channels, ddof = 0), V.
+    lmfp : ndarray or None
+        LMFP over ``roi`` (root mean square across ROI channels), V.
+    roi_signal : ndarray or None
+        Signed mean across the ROI channels, V.
+    peaks : DataFrame
+        One row per component x (channel, ``"ROI"``, ``"GMFP"``): ``latency_ms``,
+        ``amplitude`` (V), ``found``, ``significant``, ``p_value``, window.
+    n_trials : int
+        Trials averaged.
+    epochs : ndarray
+        ``(n_trials, n_channels, n_times)`` baseline-corrected trials (V).
+    ch_names : list of str
+    sfreq : float
+    roi : list of str or None
+    counts : dict
+        Pulses found, outside the recording, rejected.
+    settings : dict
+    """
+
+    evoked: Any
+    times: np.ndarray
+    gmfp: np.ndarray
+    lmfp: np.ndarray | None
+    roi_signal: np.ndarray | None
+    peaks: pd.DataFrame
+    n_trials: int
+    epochs: np.ndarray
+    ch_names: list[str]
+    sfreq: float
+    roi: list[str] | None
+    counts: dict[str, int] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def average(self) -> np.ndarray:
+        """The averaged response ``(n_channels, n_times)`` (V)."""
+        return self.evoked.data
+
+    def peak(self, component: str, channel: str = "GMFP") -> pd.Series:
+        """The row of :attr:`peaks` for ``component`` at ``channel`` (or "ROI"/"GMFP")."""
+        rows = self.peaks[(self.peaks["component"] == component)
+                          & (self.peaks["channel"] == channel)]
+        if rows.empty:
+            raise AnalysisError(f"no peak row for {component} at {channel}")
+        return rows.iloc[0]
+
+
+def tep(
+    rec: Recording | CleanResult,
+    tmin: float = -0.5,
+    tmax: float = 0.5,
+    baseline: tuple[float, float] | None = (-0.5, -0.01),
+    reject: float | None = None,
+    roi: Sequence[str] | None = None,
+    windows: Mapping[str, tuple[float, float]] | None = None,
+    n_neighbours: int = 5,
+    n_permutations: int = 500,
+    alpha: float = 0.05,
+    seed: int | None = 0,
+) -> TEPResult:
+    """Average the cleaned EEG around each TMS pulse and measure the TEP.
+
+    Parameters
+    ----------
+    rec : Recording or CleanResult
+        Cleaned continuous EEG (:func:`ketephys.tms.clean`) with ``tms_pulse`` events.
+    tmin, tmax : float
+        Epoch limits (s).
+    baseline : (float, float) or None
+        Baseline window (s), both ends included.
+    reject : float or None
+        Peak-to-peak rejection threshold (V) on any channel; None keeps every epoch.
+    roi : list of str, optional
+        Channels of a region of interest: its signed average gets peaks (channel ``"ROI"``)
+        and its LMFP is computed.
+    windows : dict, optional
+        Component windows (s); default :data:`~ketephys.tms.peaks.DEFAULT_WINDOWS`.
+    n_neighbours : int
+        Peak must exceed this many samples on each side.
+    n_permutations : int
+        Sign-flip permutations for the significance flag (0 disables it; ``significant``
+        is then False and ``p_value`` NaN).
+    alpha : float
+        Significance level.
+    seed : int, optional
+        Seed of the permutations.
+
+    Returns
+    -------
+    TEPResult
+    """
+    import mne
+
+    if isinstance(rec, CleanResult):
+        rec = rec.recording
+    path = rec.source.path
+    if rec.is_episodic:
+        raise AnalysisError("tep needs a continuous recording with tms_pulse events", path)
+    windows = dict(DEFAULT_WINDOWS if windows is None else windows)
+    onsets = pulse_onsets(rec)
+    picks = [i for i, t in enumerate(rec.ch_types) if t == "eeg"] or [
+        i for i, t in enumerate(rec.ch_types) if t != "stim"]
+    names = [rec.ch_names[i] for i in picks]
+    ep, times, _, counts = epoch_pulses(rec, onsets, tmin, tmax, baseline, reject, picks)
+    if len(ep) == 0:
+        raise AnalysisError(f"no epoch left ({counts}); check the pulses and reject", path)
+    avg = ep.mean(axis=0)
+    info = mne.create_info(names, rec.sfreq, "eeg", verbose=False)
+    evoked = mne.EvokedArray(avg, info, tmin=times[0], nave=len(ep), comment="TEP",
+                             verbose=False)
+    g = gmfp(avg)
+    roi_list = list(roi) if roi is not None else None
+    lm = roi_sig = None
+    if roi_list:
+        lm = lmfp(avg, names, roi_list)
+        roi_sig = roi_average(avg, names, roi_list)
+    null = None
+    if n_permutations and len(ep) > 1:
+        transforms: list[tuple[str, object, bool]] = [
+            ("channels", lambda a: a, False),
+            ("GMFP", lambda a: gmfp(a)[:, None, :], True),
+        ]
+        if roi_list:
+            transforms.append(("ROI", lambda a: roi_average(a, names, roi_list)[:, None, :],
+                               False))
+        null = peak_null(ep, times, windows, transforms, n_permutations, seed)
+    parts = [peaks_table(find_peaks(avg, times, windows, n_neighbours), names, windows, null,
+                         "channels", alpha)]
+    if roi_list:
+        parts.append(peaks_table(find_peaks(roi_sig[None], times, windows, n_neighbours),
+                                 ["ROI"], windows, null, "ROI", alpha))
+    parts.append(peaks_table(find_peaks(g[None], times, windows, n_neighbours, True),
+                             ["GMFP"], windows, null, "GMFP", alpha, positive_only=True))
+    peaks = pd.concat(parts, ignore_index=True)
+    settings = {"tmin": tmin, "tmax": tmax, "baseline": baseline, "reject": reject,
+                "roi": roi_list, "windows": windows, "n_neighbours": n_neighbours,
+                "n_permutations": n_permutations, "alpha": alpha, "seed": seed,
+                "gmfp_ddof": GMFP_DDOF}
+    logger.info("TEP from %d trials (%s)", len(ep), counts)
+    return TEPResult(evoked, times, g, lm, roi_sig, peaks, int(len(ep)), ep, names,
+                     rec.sfreq, roi_list, counts, settings)
