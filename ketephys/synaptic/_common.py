@@ -90,7 +90,7 @@ def detect_polarity(y: np.ndarray, stims: pd.DataFrame, sfreq: float, baseline_w
     i1 = min(y.shape[1], i0 + int(round(response_window * sfreq)))
     later = stims[(stims["stimulus"] == 2)]
     if len(later):
-        i1 = min(i1, int(round(float(later["stim_time"].median()) * sfreq)))
+        i1 = min(i1, int(round((float(later["stim_time"].median()) - 2e-4) * sfreq)))
     mean = y[np.unique(first["sweep"].to_numpy())].mean(axis=0)
     b0 = max(0, i0 - int(round(baseline_window * sfreq)))
     dev = mean[ia:i1] - mean[b0:i0].mean() if i0 > b0 else mean[ia:i1] - mean[ia]

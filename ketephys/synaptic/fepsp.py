@@ -137,7 +137,7 @@ def measure_response(
         k = np.arange(base_seg.size)
         noise = float(np.std(base_seg - np.polyval(np.polyfit(k, base_seg, 1), k), ddof=2))
     dev = polarity * (y - base)
-    lo_i, hi_i = max(i_art - 20, 0), min(i_stop + 20, y.size)
+    lo_i, hi_i = i_art, i_stop  # never smooth across an artifact
     dev_s = np.zeros_like(dev)
     dev_p = np.zeros_like(dev)
     dev_s[lo_i:hi_i] = moving_average(dev[lo_i:hi_i], odd_width(smooth, sfreq))
@@ -299,7 +299,7 @@ def fepsp(
             for k in range(sel.size):
                 i_stim = int(round(st[k] * sf))
                 i_art = int(round(ends[k] * sf))
-                nxt = st[k + 1] if k + 1 < len(st) else np.inf
+                nxt = st[k + 1] - 2e-4 if k + 1 < len(st) else np.inf
                 i_stop = int(min(round(min(st[k] + response_window, nxt) * sf), y.shape[1]))
                 prev_end = ends[k - 1] if k else 0.0
                 i_b0 = int(round(max(st[k] - baseline_window, prev_end) * sf))

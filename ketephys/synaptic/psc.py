@@ -1,0 +1,300 @@
+"""Whole-cell evoked responses (EPSC in voltage clamp, EPSP in current clamp).
+
+One row per sweep and stimulus:
+
+* ``baseline``/``noise_sd``: mean and SD (about a line) of ``baseline_window`` s before the
+  stimulus (in a train, with ``tail_baseline``, the previous response's fitted decay
+  continued under this one, shifted to match that window; ``baseline`` is then its value
+  at the stimulus); ``amplitude`` (signed; A or V): extreme of the trace smoothed over
+  ``peak_smooth`` s in the response window, which starts ``min_latency`` s after the
+  stimulus and after the artifact, and ends ``response_window`` s after it or at the next
+  stimulus;
+* ``rise_time``: 10-90 % rise time, crossings on the trace smoothed over ``smooth`` s,
+  linearly interpolated between samples; ``onset_latency``: the 10 % crossing after the
+  stimulus;
+* ``decay_tau`` (s) with its standard error: least-squares fit of
+  ``c + a * exp(-(t - t0) / tau)`` from the point the response has fallen to 80 % of its
+  peak to the end of the window;
+* ``ratio_to_first``: amplitude / amplitude of stimulus 1 of the same sweep (paired-pulse
+  and train ratios);
+* ``holding``: median of the sweep before its first stimulus or test pulse (A in voltage
+  clamp = holding current, V in current clamp);
+* ``rs``/``rm``/``cm`` from a test pulse (:mod:`ketephys.synaptic.testpulse`) when one is
+  given or listed in the events (``description="test_pulse"`` with an ``amplitude``
+  column); flag ``access_changed`` when Rs differs from the first sweep's by more than
+  ``rs_change_limit`` (20 %).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AnalysisError
+from ..recording import Recording
+from ._common import (
+    assemble,
+    detect_polarity,
+    moving_average,
+    odd_width,
+    pick_channel,
+    stimulus_table,
+    sweep_starts,
+    sweeps_of,
+)
+from .testpulse import test_pulse as _test_pulse
+
+__all__ = ["psc", "PSC_COLUMNS"]
+
+#: Detail columns of :func:`psc` (after the study metadata, ``recording``, ``modality``).
+PSC_COLUMNS = (
+    "channel", "unit", "sweep", "stimulus", "sweep_start", "time", "stim_time",
+    "artifact_end", "polarity", "baseline", "noise_sd", "amplitude", "peak_latency",
+    "rise_time", "onset_latency", "decay_tau", "decay_tau_se", "ratio_to_first", "holding",
+    "rs", "rm", "cm", "flags",
+)
+
+
+def _crossing(t: np.ndarray, d: np.ndarray, k: int, level: float) -> float:
+    """Time between samples k-1 (below ``level``) and k (at or above), interpolated."""
+    if k <= 0:
+        return float(t[0])
+    d0, d1 = d[k - 1], d[k]
+    frac = (level - d0) / (d1 - d0) if d1 != d0 else 0.0
+    return float(t[k - 1] + frac * (t[k] - t[k - 1]))
+
+
+def _measure(y: np.ndarray, sfreq: float, i_stim: int, i_first: int, i_stop: int, i_b0: int,
+             pol: int, smooth: float, peak_smooth: float, k_response: float,
+             tail: tuple[float, float, float, float, float] | None = None
+             ) -> tuple[dict[str, Any], tuple[float, float, float, float, float] | None]:
+    from scipy.optimize import curve_fit
+
+    flags: list[str] = []
+    t = np.arange(y.size) / sfreq
+    i_b = max(min(i_b0, i_stim - 1), 0)
+    b = y[i_b:i_stim]
+    base = float(b.mean())
+    noise = float("nan")
+    if b.size > 3:
+        k = np.arange(b.size)
+        noise = float(np.std(b - np.polyval(np.polyfit(k, b, 1), k), ddof=2))
+    if i_stop - i_first < 5:
+        raise AnalysisError(f"response window of {i_stop - i_first} samples")
+    lo, hi = i_first, i_stop  # never smooth across an artifact
+    if tail is not None:
+        # the previous response's fitted decay, continued under this one
+        b_prev, c_p, a_p, t0_p, tau_p = tail
+        curve = b_prev + pol * (c_p + a_p * np.exp(-(t - t0_p) / tau_p))
+        curve += float(np.mean(b - curve[i_b:i_stim]))
+        base = float(curve[i_stim])
+    else:
+        curve = np.full(y.size, base)
+    dev = pol * (y - curve)
+    dev_s = np.zeros_like(dev)
+    dev_p = np.zeros_like(dev)
+    dev_s[lo:hi] = moving_average(dev[lo:hi], odd_width(smooth, sfreq))
+    dev_p[lo:hi] = moving_average(dev[lo:hi], odd_width(peak_smooth, sfreq))
+    ip = i_first + int(np.argmax(dev_p[i_first:i_stop]))
+    amp = float(dev_p[ip])
+    if not np.isfinite(noise) or amp < k_response * noise or amp <= 0:
+        flags.append("no_response")
+    out: dict[str, Any] = {"baseline": base, "noise_sd": noise, "polarity": pol,
+                           "amplitude": pol * amp, "peak_latency": (ip - i_stim) / sfreq}
+    amp_pos = max(amp, np.finfo(float).tiny)
+    seg = dev_s[i_first:ip + 1]
+    below10 = np.flatnonzero(seg < 0.1 * amp_pos)
+    if below10.size:
+        k10 = i_first + int(below10[-1]) + 1
+        t10 = _crossing(t, dev_s, k10, 0.1 * amp_pos)
+        above90 = np.flatnonzero(dev_s[k10:ip + 1] >= 0.9 * amp_pos)
+        k90 = k10 + int(above90[0]) if above90.size else ip
+        t90 = _crossing(t, dev_s, k90, 0.9 * amp_pos)
+        out["rise_time"] = t90 - t10
+        out["onset_latency"] = t10 - i_stim / sfreq
+    else:
+        out["rise_time"] = out["onset_latency"] = float("nan")
+        flags.append("rise_at_artifact")
+    # decay: from the 80 % point after the peak to the end of the window
+    after = np.flatnonzero(dev_s[ip:i_stop] <= 0.8 * amp_pos)
+    tau = tau_se = float("nan")
+    model = None
+    if after.size:
+        j0 = ip + int(after[0])
+        tt = t[j0:i_stop] - t[j0]
+        yy = dev[j0:i_stop]
+        if tt.size >= 6:
+            cross = np.flatnonzero(yy <= yy[0] / np.e)
+            tau0 = tt[cross[0]] if cross.size else tt[-1] / 3
+            try:
+                popt, pcov = curve_fit(lambda x, c, a, ta: c + a * np.exp(-x / ta), tt, yy,
+                                       p0=(0.0, yy[0], max(tau0, 2 / sfreq)), maxfev=5000)
+                tau, tau_se = float(popt[2]), float(np.sqrt(pcov[2, 2]))
+                if not np.isfinite(tau) or tau <= 0:
+                    tau = tau_se = float("nan")
+                    flags.append("decay_fit_failed")
+                else:
+                    # in raw units relative to this response's baseline curve
+                    model = (0.0, float(popt[0]), float(popt[1]), float(t[j0]), tau)
+            except (RuntimeError, ValueError):
+                flags.append("decay_fit_failed")
+    else:
+        flags.append("decay_not_reached")
+    out.update(decay_tau=tau, decay_tau_se=tau_se, flags=";".join(flags))
+    if model is not None:
+        # express the fitted decay on the raw trace: curve + pol * (c + a exp(...))
+        c_raw = curve[j0:i_stop].mean() - base
+        model = (base, model[1] + pol * c_raw, model[2], model[3], model[4])
+    return out, model
+
+
+def _test_pulse_spec(rec: Recording, test_pulse: Any) -> dict | None:
+    if test_pulse is None or test_pulse is False:
+        return None
+    if isinstance(test_pulse, dict):
+        missing = {"start", "duration", "amplitude"} - set(test_pulse)
+        if missing:
+            raise AnalysisError(f"test_pulse needs start, duration and amplitude; missing "
+                                f"{sorted(missing)}", rec.source.path)
+        return test_pulse
+    if test_pulse == "auto":
+        ev = rec.events[rec.events["description"].str.lower() == "test_pulse"]
+        if len(ev) and "amplitude" in ev:
+            r = ev.iloc[0]
+            return {"start": float(r["onset"]), "duration": float(r["duration"]),
+                    "amplitude": float(r["amplitude"])}
+        return None
+    raise AnalysisError(f"test_pulse must be 'auto', None or a dict, got {test_pulse!r}",
+                        rec.source.path)
+
+
+def psc(
+    rec: Recording,
+    channel: str | int | None = None,
+    polarity: str | int = "auto",
+    stim_times: Sequence[float] | None = None,
+    test_pulse: Any = "auto",
+    baseline_window: float = 2e-3,
+    response_window: float = 0.02,
+    min_latency: float = 1e-3,
+    smooth: float = 1e-4,
+    peak_smooth: float = 3e-4,
+    k_response: float = 4.0,
+    rs_change_limit: float = 0.2,
+    tail_baseline: bool = True,
+) -> pd.DataFrame:
+    """EPSC/EPSP measures of every sweep and stimulus of a whole-cell recording.
+
+    Parameters
+    ----------
+    rec : Recording
+        Episodic whole-cell recording.
+    channel : str or int, optional
+        Default: the first current (``im``) channel (voltage clamp), else the first voltage
+        (``vm``) channel (current clamp).
+    polarity : {"auto", "negative", "positive"} or {-1, 1}
+        Direction of the response (``"auto"`` as in :func:`~ketephys.synaptic.fepsp`).
+    stim_times : sequence of float, optional
+        Stimulus times within a sweep (s); default ``stimulus`` events or detected artifacts.
+    test_pulse : "auto", None or dict
+        ``{"start", "duration", "amplitude"}`` (s, s, V or A); ``"auto"`` reads a
+        ``test_pulse`` event with an ``amplitude`` column; ``None`` for none.
+    baseline_window, response_window, min_latency, smooth, peak_smooth : float
+        Seconds (see the module docstring).
+    k_response : float
+        ``no_response`` below this many baseline noise SDs.
+    rs_change_limit : float
+        Fractional access-resistance change flagged ``access_changed``.
+    tail_baseline : bool
+        In trains, measure each response from the continued (fitted) decay of the previous
+        one instead of the flat pre-stimulus mean.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Study metadata, ``recording``, ``modality`` (``"patch"``), :data:`PSC_COLUMNS`,
+        ``settings_hash``.
+    """
+    path = rec.source.path
+    if channel is None:
+        ims = [i for i, t in enumerate(rec.ch_types) if t == "im"]
+        vms = [i for i, t in enumerate(rec.ch_types) if t == "vm"]
+        if not ims and not vms:
+            raise AnalysisError("no current (im) or voltage (vm) channel; pass channel=...",
+                                path)
+        ch = (ims or vms)[0]
+    else:
+        ch = pick_channel(rec, channel, (), "")[0]
+    mode = "voltage_clamp" if rec.units[ch] == "A" else "current_clamp"
+    settings = dict(channel=rec.ch_names[ch], polarity=polarity, stim_times=stim_times,
+                    test_pulse=test_pulse, baseline_window=baseline_window,
+                    response_window=response_window, min_latency=min_latency, smooth=smooth,
+                    peak_smooth=peak_smooth, k_response=k_response,
+                    rs_change_limit=rs_change_limit, tail_baseline=tail_baseline)
+    y = sweeps_of(rec, ch)
+    sf = rec.sfreq
+    tp = _test_pulse_spec(rec, test_pulse)
+    exclude = [(tp["start"] - 5e-4, tp["start"] + tp["duration"] + 5e-3)] if tp else None
+    stims = stimulus_table(rec, y, stim_times, exclude=exclude)
+    if stims.empty:
+        raise AnalysisError(f"no stimulus found on channel {rec.ch_names[ch]!r}; pass "
+                            "stim_times=[...]", path)
+    if polarity == "auto":
+        pol = detect_polarity(y, stims, sf, baseline_window, response_window)
+    else:
+        pol = {"negative": -1, "positive": 1, -1: -1, 1: 1}.get(polarity)
+        if pol is None:
+            raise AnalysisError(f"polarity must be 'auto', 'negative' or 'positive', "
+                                f"got {polarity!r}", path)
+    tpt = None
+    if tp:
+        tpt = _test_pulse(y, sf, tp["start"], tp["duration"], tp["amplitude"], mode=mode)
+    starts = sweep_starts(rec)
+    stims = stims.sort_values(["sweep", "stim_time"])
+    rows = []
+    rs0 = None
+    for s in np.unique(stims["sweep"].to_numpy(int)):
+        g = stims[stims["sweep"] == s]
+        st = g["stim_time"].to_numpy(float)
+        ends = g["artifact_end"].to_numpy(float)
+        first_event = min(st[0], tp["start"]) if tp else st[0]
+        holding = float(np.median(y[s, :max(1, int(first_event * sf) - 1)]))
+        sweep_rows = []
+        model = None
+        for k in range(st.size):
+            i_stim = int(round(st[k] * sf))
+            i_first = max(int(round(ends[k] * sf)), i_stim + int(round(min_latency * sf)))
+            nxt = st[k + 1] - 2e-4 if k + 1 < st.size else np.inf
+            i_stop = int(min(round(min(st[k] + response_window, nxt) * sf), y.shape[1]))
+            i_b0 = int(round(max(st[k] - baseline_window, ends[k - 1] if k else 0.0) * sf))
+            try:
+                res, model = _measure(y[s], sf, i_stim, i_first, i_stop, i_b0, pol, smooth,
+                                      peak_smooth, k_response,
+                                      tail=model if (k and tail_baseline) else None)
+            except AnalysisError as err:
+                raise AnalysisError(f"sweep {s}, stimulus {k + 1}: {err.detail}", path) from None
+            flags = [res["flags"]]
+            if bool(g["clipped"].iloc[k]):
+                flags.append("clipped_artifact")
+            rs = rm = cm = float("nan")
+            if tpt is not None:
+                r = tpt.iloc[int(s)]
+                rs, rm, cm = float(r["rs"]), float(r["rm"]), float(r["cm"])
+                if rs0 is None:
+                    rs0 = rs
+                if abs(rs / rs0 - 1) > rs_change_limit:
+                    flags.append("access_changed")
+            res.update(channel=rec.ch_names[ch], unit=rec.units[ch], sweep=int(s),
+                       stimulus=k + 1, sweep_start=float(starts[s]), stim_time=float(st[k]),
+                       time=float(starts[s] + st[k]), artifact_end=float(ends[k]),
+                       holding=holding, rs=rs, rm=rm, cm=cm,
+                       flags=";".join(f for f in flags if f))
+            sweep_rows.append(res)
+        a1 = sweep_rows[0]["amplitude"]
+        for r in sweep_rows:
+            r["ratio_to_first"] = r["amplitude"] / a1 if a1 else float("nan")
+        rows.extend(sweep_rows)
+    return assemble(rows, rec, "patch", settings, PSC_COLUMNS)
