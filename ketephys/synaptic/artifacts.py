@@ -5,7 +5,7 @@ first difference of the trace exceeds both ``k_noise`` times the robust noise of
 differences (1.4826 x MAD) and ``rel_threshold`` times the largest jump of the sweep. Jumps
 closer than ``merge`` seconds are one artifact; the stimulus time is the first deviating
 sample. The artifact ends when the differences have stayed below ``k_settle`` x noise for
-``settle`` seconds. Samples stuck at the sweep's extreme value (an ADC rail) inside an
+``settle`` seconds (at most ``max_duration`` after it began). Samples stuck at the sweep's extreme value (an ADC rail) inside an
 artifact mark it ``clipped``.
 """
 
@@ -34,6 +34,7 @@ def find_stimuli(
     k_settle: float = 5.0,
     settle: float = 2e-4,
     min_interval: float = 2e-3,
+    max_duration: float = 2e-3,
     exclude: list[tuple[float, float]] | None = None,
 ) -> pd.DataFrame:
     """Stimulus times and artifact ends in every sweep.
@@ -50,7 +51,10 @@ def find_stimuli(
     merge : float
         Jumps closer than this (s) belong to one artifact.
     k_settle, settle : float
-        The artifact has ended once changes stay below ``k_settle`` SDs for ``settle`` s.
+        The artifact has ended once changes stay below ``k_settle`` SDs (and 1 % of the
+        jump threshold) for ``settle`` s.
+    max_duration : float
+        An artifact ends at most this long (s) after its start.
     min_interval : float
         Artifacts closer than this (s) to the previous stimulus are ignored.
     exclude : list of (start, stop), optional
@@ -71,7 +75,7 @@ def find_stimuli(
     sd = _robust_sd(d)
     sd = np.where(sd > 0, sd, np.maximum(np.std(d, axis=1), np.finfo(float).tiny))
     thr = np.maximum(k_noise * sd, rel_threshold * d.max(axis=1))
-    low = k_settle * sd
+    low = np.maximum(k_settle * sd, 0.01 * thr)
     n_merge = max(1, int(round(merge * sfreq)))
     n_settle = max(1, int(round(settle * sfreq)))
     n_min = max(1, int(round(min_interval * sfreq)))
@@ -97,7 +101,7 @@ def find_stimuli(
                 end = int(g[-1]) + 1 + (int(ok[0]) if ok.size else quiet.size)
             else:
                 end = n_t - 1
-            end = min(end + 1, n_t - 1)
+            end = min(end + 1, n_t - 1, start + int(round(max_duration * sfreq)))
             seg = x[s, start:end + 1]
             clipped = bool(np.sum(seg == lo_rail[s]) >= 2 or np.sum(seg == hi_rail[s]) >= 2)
             k += 1

@@ -13,8 +13,9 @@ One row per sweep and stimulus:
   linearly interpolated between samples; ``onset_latency``: the 10 % crossing after the
   stimulus;
 * ``decay_tau`` (s) with its standard error: least-squares fit of
-  ``c + a * exp(-(t - t0) / tau)`` from the point the response has fallen to 80 % of its
-  peak to the end of the window;
+  ``c + a * exp(-(t - t0) / tau)`` from the point the response has fallen to ``decay_from``
+  (50 %) of its peak to the end of the window (starting later than the peak keeps the
+  rising phase out of the fit);
 * ``ratio_to_first``: amplitude / amplitude of stimulus 1 of the same sweep (paired-pulse
   and train ratios);
 * ``holding``: median of the sweep before its first stimulus or test pulse (A in voltage
@@ -69,8 +70,8 @@ def _crossing(t: np.ndarray, d: np.ndarray, k: int, level: float) -> float:
 
 def _measure(y: np.ndarray, sfreq: float, i_stim: int, i_first: int, i_stop: int, i_b0: int,
              pol: int, smooth: float, peak_smooth: float, k_response: float,
-             tail: tuple[float, float, float, float, float] | None = None
-             ) -> tuple[dict[str, Any], tuple[float, float, float, float, float] | None]:
+             tail: tuple[float, float, float, float, float] | None = None,
+             decay_from: float = 0.5) -> tuple[dict[str, Any], tuple[float, float, float, float, float] | None]:
     from scipy.optimize import curve_fit
 
     flags: list[str] = []
@@ -119,7 +120,7 @@ def _measure(y: np.ndarray, sfreq: float, i_stim: int, i_first: int, i_stop: int
         out["rise_time"] = out["onset_latency"] = float("nan")
         flags.append("rise_at_artifact")
     # decay: from the 80 % point after the peak to the end of the window
-    after = np.flatnonzero(dev_s[ip:i_stop] <= 0.8 * amp_pos)
+    after = np.flatnonzero(dev_s[ip:i_stop] <= decay_from * amp_pos)
     tau = tau_se = float("nan")
     model = None
     if after.size:
@@ -185,6 +186,7 @@ def psc(
     k_response: float = 4.0,
     rs_change_limit: float = 0.2,
     tail_baseline: bool = True,
+    decay_from: float = 0.5,
 ) -> pd.DataFrame:
     """EPSC/EPSP measures of every sweep and stimulus of a whole-cell recording.
 
@@ -211,6 +213,8 @@ def psc(
     tail_baseline : bool
         In trains, measure each response from the continued (fitted) decay of the previous
         one instead of the flat pre-stimulus mean.
+    decay_from : float
+        Fraction of the peak from which the decay is fitted.
 
     Returns
     -------
@@ -233,7 +237,8 @@ def psc(
                     test_pulse=test_pulse, baseline_window=baseline_window,
                     response_window=response_window, min_latency=min_latency, smooth=smooth,
                     peak_smooth=peak_smooth, k_response=k_response,
-                    rs_change_limit=rs_change_limit, tail_baseline=tail_baseline)
+                    rs_change_limit=rs_change_limit, tail_baseline=tail_baseline,
+                    decay_from=decay_from)
     y = sweeps_of(rec, ch)
     sf = rec.sfreq
     tp = _test_pulse_spec(rec, test_pulse)
@@ -273,7 +278,8 @@ def psc(
             try:
                 res, model = _measure(y[s], sf, i_stim, i_first, i_stop, i_b0, pol, smooth,
                                       peak_smooth, k_response,
-                                      tail=model if (k and tail_baseline) else None)
+                                      tail=model if (k and tail_baseline) else None,
+                                      decay_from=decay_from)
             except AnalysisError as err:
                 raise AnalysisError(f"sweep {s}, stimulus {k + 1}: {err.detail}", path) from None
             flags = [res["flags"]]
