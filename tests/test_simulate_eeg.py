@@ -102,3 +102,13 @@ def test_artifacts_and_errors():
         simulate_eeg(2, 5, 250.0, theta_coherence=1.5)
     with pytest.raises(KetephysError):
         simulate_eeg(2, 5, 250.0, theta_channels=["nope"])
+
+
+def test_channels_outside_theta_group_keep_their_psd():
+    # regression: the coherence mixing once removed power from non-theta channels
+    rec, truth = simulate_eeg(2, 240, 250.0, seed=8, theta_channels=[0], theta_power=0.0,
+                              gamma_power=0.0, theta_coherence=0.9)
+    f, p = welch(rec.data, 250.0, nperseg=500)
+    sel = (f >= 2) & (f <= 10)
+    ratio = p[:, sel] / truth.aperiodic_psd(f[sel])
+    np.testing.assert_allclose(ratio.mean(axis=1), 1.0, atol=0.05)

@@ -175,6 +175,8 @@ class _Model:
             * _smoothstep((hi + 2.0) - f)
         scale = math.sqrt(sf / 2.0)  # unit white noise -> one-sided PSD P: |H|^2 = P fs / 2
         self.theta_idx = np.array(sorted(theta_idx), dtype=int)
+        # channels outside the theta group keep their whole PSD in the independent part
+        a2 = np.outer([1.0 if is_theta else 0.0 for _, is_theta in uniq], a2)
         self.h_indep = self._fir(np.sqrt(psd * (1.0 - a2)) * scale, n_design)
         self.h_shared = self._fir(np.sqrt(psd * a2) * scale, n_design)
 

@@ -37,6 +37,6 @@ def resolve_band(band: str | tuple[float, float]) -> tuple[str, float, float]:
     except (TypeError, ValueError):
         raise AnalysisError(f"band must be a preset name or (lo, hi) in Hz, got {band!r}") \
             from None
-    if not 0 <= lo < hi:
-        raise AnalysisError(f"band needs 0 <= lo < hi, got ({lo}, {hi})")
+    if not 0 <= lo <= hi:
+        raise AnalysisError(f"band needs 0 <= lo <= hi, got ({lo}, {hi})")
     return f"{lo:g}-{hi:g}Hz", lo, hi

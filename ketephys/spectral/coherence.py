@@ -7,7 +7,8 @@ averaged over segments and tapers; ``K`` = segments x tapers):
 * ``"msc"``: magnitude-squared coherence ``|C|^2`` (``scipy.signal.coherence``, Elephant);
   for uncoupled signals its expectation is about ``1 / K``;
 * ``"coh"``: ``|C|`` (what mne-connectivity calls ``coh``);
-* ``"imcoh"``: ``Im(C)`` with scipy's sign: positive when channel ``b`` lags ``a``.
+* ``"imcoh"``: ``Im(C)`` with scipy's sign: the phase of ``S_ab`` is
+  ``phase(b) - phase(a)``, so ``Im(C_ab) < 0`` when channel ``b`` lags ``a``.
   mne-connectivity's ``imcoh`` for seed ``a`` and target ``b`` has the opposite sign
   (its cross-spectrum is ``X_a conj(X_b)``);
 * ``"wpli"``: weighted phase-lag index (Vinck et al. 2011),
