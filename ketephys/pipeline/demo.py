@@ -1,0 +1,138 @@
+"""``ketephys demo``: simulate a small multi-modal study, run the demo config, compare.
+
+The study (EEG, TMS-EEG, field-EPSP LTP and rodent LFP; three regions; six visits; two
+doses) is written into real file formats by :func:`ketephys.simulate.simulate_study`, the
+demo configuration shipped with the package (``ketephys/data/demo.yaml``, identical to
+``sample_configs/demo.yaml``) is run over it, and the per-region decay time constants are
+set beside the simulated truth.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from .config import PipelineConfig, config_from_dict
+
+__all__ = ["DEMO_STUDY", "demo_config_text", "demo_config", "simulate_demo_study",
+           "run_demo", "compare_with_truth", "tau_columns"]
+
+log = logging.getLogger(__name__)
+
+#: The simulated study of the demo (keywords of :func:`ketephys.simulate.simulate_study`).
+DEMO_STUDY: dict[str, Any] = {
+    "n_subjects": 6,
+    "regions": ("PFC", "HPC", "STR"),
+    "visits": (-1.0, 2.0, 24.0, 72.0, 168.0, 336.0),
+    "doses": (0.5, 1.0),
+    "modalities": ("eeg", "lfp", "tms-eeg", "fepsp"),
+}
+
+
+def demo_config_text() -> str:
+    """The demo configuration (package data ``ketephys/data/demo.yaml``)."""
+    from importlib.resources import files
+
+    return files("ketephys").joinpath("data", "demo.yaml").read_text()
+
+
+def demo_config(base_dir: str | os.PathLike) -> PipelineConfig:
+    """The demo configuration with relative paths resolved against ``base_dir`` (the
+    demo's output folder, which holds the simulated study in ``data/``)."""
+    import yaml
+
+    return config_from_dict(yaml.safe_load(demo_config_text()), base_dir=base_dir,
+                            source="ketephys/data/demo.yaml")
+
+
+def simulate_demo_study(out: str | os.PathLike, seed: int = 0,
+                        n_subjects: int | None = None) -> tuple[Any, dict[str, Any]]:
+    """Write the demo study into ``out`` (skipped when the same study is already there).
+
+    Returns
+    -------
+    (manifest DataFrame, truth dict)
+    """
+    import pandas as pd
+
+    from ..simulate.study import simulate_study
+
+    out = Path(out)
+    params = {**DEMO_STUDY, "seed": seed}
+    if n_subjects is not None:
+        params["n_subjects"] = n_subjects
+    stamp = out / "simulation.json"
+    wanted = json.dumps(params, sort_keys=True, default=list)
+    if stamp.is_file() and stamp.read_text() == wanted and (out / "manifest.csv").is_file() \
+            and (out / "truth.json").is_file():
+        log.info("demo study already simulated in %s", out)
+        truth = json.loads((out / "truth.json").read_text())
+        truth["markers"] = pd.DataFrame(truth["markers"])
+        return pd.read_csv(out / "manifest.csv"), truth
+    manifest, truth = simulate_study(out, overwrite=True, **params)
+    stamp.write_text(wanted)
+    return manifest, truth
+
+
+#: Candidate names of the tau estimate and CI columns in a fit summary.
+_TAU = ("tau_h", "tau")
+_LOW = ("tau_ci_low", "tau_lower", "tau_low", "tau_h_ci_low", "tau_ci_lower")
+_HIGH = ("tau_ci_high", "tau_upper", "tau_high", "tau_h_ci_high", "tau_ci_upper")
+
+
+def tau_columns(frame) -> tuple[str, str, str]:
+    """Names of the (tau, lower, upper) columns of a decay-fit summary."""
+    found = []
+    for cands in (_TAU, _LOW, _HIGH):
+        name = next((c for c in cands if c in frame.columns), None)
+        if name is None:
+            raise KeyError(f"no column among {cands} in the decay fits "
+                           f"(columns: {list(frame.columns)})")
+        found.append(name)
+    return found[0], found[1], found[2]
+
+
+def compare_with_truth(fits, truth: dict[str, Any]):
+    """Per fit and region: simulated tau (h, at the reference dose), estimate, CI and
+    whether the CI contains the truth."""
+    import pandas as pd
+
+    if fits is None or fits.empty:
+        return pd.DataFrame()
+    t, lo, hi = tau_columns(fits)
+    group_col = next((c for c in ("group", "region", "level") if c in fits.columns), None)
+    rows = []
+    for _, row in fits.iterrows():
+        region = row.get(group_col) if group_col else None
+        true = truth["regions"].get(str(region), {}).get("tau_h") if region else None
+        if true is None:
+            continue
+        rows.append({"fit": row["fit"], "region": region, "true_tau_h": true,
+                     "tau_h": row[t], "ci_low": row[lo], "ci_high": row[hi],
+                     "ci_contains_truth": bool(row[lo] <= true <= row[hi])})
+    return pd.DataFrame(rows)
+
+
+def run_demo(out: str | os.PathLike = "ketephys-demo", n_jobs: int = 2, seed: int = 0,
+             force: bool = False, progress: bool = False, n_subjects: int | None = None):
+    """Simulate the demo study into ``out/data`` and run the demo config into ``out``.
+
+    Returns
+    -------
+    (RunResult, comparison DataFrame from :func:`compare_with_truth`)
+    """
+    from .runner import run
+
+    out = Path(out).resolve()
+    _, truth = simulate_demo_study(out / "data", seed=seed, n_subjects=n_subjects)
+    cfg = demo_config(out)
+    result = run(cfg, out=out, n_jobs=n_jobs, force=force, progress=progress)
+    comparison = compare_with_truth(result.fits, truth)
+    if not comparison.empty:
+        from .outputs import write_table
+
+        write_table(comparison, out / "demo_truth_vs_estimate.csv")
+    return result, comparison
