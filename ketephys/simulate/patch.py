@@ -40,11 +40,15 @@ def _dexp(t: np.ndarray, tau_r: float, tau_d: float) -> np.ndarray:
 
 
 def _rise_10_90(tau_r: float, tau_d: float) -> float:
-    t = np.linspace(0, 10 * tau_d, 200001)
-    w = _dexp(t, tau_r, tau_d)
-    ip = int(np.argmax(w))
-    rise = w[: ip + 1]
-    return float(np.interp(0.9, rise, t[: ip + 1]) - np.interp(0.1, rise, t[: ip + 1]))
+    from scipy.optimize import brentq
+
+    t_peak = tau_r * tau_d / (tau_d - tau_r) * np.log(tau_d / tau_r)
+
+    def cross(level: float) -> float:
+        return brentq(lambda x: float(_dexp(np.array([x]), tau_r, tau_d)[0]) - level,
+                      0.0, t_peak, xtol=1e-15)
+
+    return cross(0.9) - cross(0.1)
 
 
 def rise_tau_for(rise_time: float, decay_tau: float) -> float:

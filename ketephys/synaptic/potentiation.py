@@ -34,7 +34,7 @@ import pandas as pd
 from ..errors import AnalysisError
 from ..features import feature_table
 from ..recording import Recording
-from .fepsp import fepsp
+from .field import fepsp
 
 __all__ = ["ltp", "LTPResult", "join_tables", "find_induction"]
 
