@@ -2,7 +2,7 @@
 
 Each stimulus adds to the sweep:
 
-* a **stimulus artifact**: one sample at ``-artifact_amplitude`` at the stimulus sample, then
+* a **stimulus artifact**: two samples at ``-artifact_amplitude`` from the stimulus sample, then
   a positive overshoot decaying with a 0.1 ms time constant (optionally clipped, as an ADC
   would clip it);
 * a **fibre volley**: a compact ``sin^2`` dip of ``fibre_volley`` V, centred
@@ -99,10 +99,10 @@ def _volley(t: np.ndarray, centre: float, amplitude: float) -> np.ndarray:
 def _artifact(t: np.ndarray, t0: float, amplitude: float, dt: float) -> np.ndarray:
     u = np.asarray(t) - t0
     out = np.zeros_like(u)
-    first = np.abs(u) < dt / 2
+    first = (u > -dt / 2) & (u < 1.5 * dt)
     out[first] = -amplitude
-    after = u >= dt / 2
-    out[after] = 0.5 * amplitude * np.exp(-(u[after] - dt) / _ARTIFACT_TAU)
+    after = u >= 1.5 * dt
+    out[after] = 0.5 * amplitude * np.exp(-(u[after] - 2 * dt) / _ARTIFACT_TAU)
     return out
 
 

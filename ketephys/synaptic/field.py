@@ -22,8 +22,9 @@ For each stimulus (from ``stim_times``, ``stimulus`` events, or detected artifac
   measured from the line joining the two flanking opposite peaks; ``volley_latency`` is its
   trough after the stimulus;
 * **population spike** (tangent method): the deepest dip against the response's direction
-  below the line joining the two flanking response peaks (both true local maxima), when
-  deeper than 5 noise SDs and 5 % of the amplitude;
+  below the line joining the highest response peak before it and the highest after it
+  (each standing above the dip by more than the threshold), when deeper than 5 noise SDs
+  and 5 % of the amplitude;
 * **flags**: ``clipped_artifact``, ``no_response`` (amplitude < ``k_response`` noise SDs),
   ``volley_missing``, ``slope_few_samples`` (< 3 samples), ``slope_at_artifact`` (the rise
   starts before the artifact ended).
@@ -62,41 +63,31 @@ FEPSP_COLUMNS = (
 )
 
 
-def _upper_hull(x: np.ndarray, y: np.ndarray) -> list[int]:
-    hull: list[int] = []
-    for i in range(len(x)):
-        while len(hull) >= 2:
-            a, b = hull[-2], hull[-1]
-            if (x[b] - x[a]) * (y[i] - y[a]) - (y[b] - y[a]) * (x[i] - x[a]) >= 0:
-                hull.pop()
-            else:
-                break
-        hull.append(i)
-    return hull
-
-
 def _pop_spike(dev_s: np.ndarray, i0: int, i1: int, threshold: float
                ) -> tuple[float, int] | None:
-    """Tangent-method dip below the response between two true response peaks."""
+    """Tangent-method dip below the response between the highest response peak before it
+    and the highest after it."""
     seg = dev_s[i0:i1]
-    if seg.size < 5:
+    n = seg.size
+    if n < 5:
         return None
-    inner = seg[1:-1]
-    peaks = np.flatnonzero((inner >= seg[:-2]) & (inner >= seg[2:])) + 1
-    if peaks.size < 2:
+    idx = np.arange(n)
+    left = np.maximum.accumulate(seg)
+    i_left = np.maximum.accumulate(np.where(seg == left, idx, 0))
+    rev = seg[::-1]
+    right_rev = np.maximum.accumulate(rev)
+    pos = np.maximum.accumulate(np.where(rev == right_rev, idx, 0))
+    right = right_rev[::-1]
+    i_right = (n - 1 - pos)[::-1]
+    ok = (i_left < idx) & (i_right > idx)
+    ok &= (np.minimum(left, right) - seg) > threshold  # both flanks clear of the dip
+    if not ok.any():
         return None
-    # tangent lines join neighbouring vertices of the upper hull of the local maxima
-    hull = [int(peaks[k]) for k in _upper_hull(peaks.astype(float), seg[peaks])]
-    best = None
-    for a, b in zip(hull[:-1], hull[1:]):
-        if b - a < 2:
-            continue
-        line = seg[a] + (seg[b] - seg[a]) * np.arange(b - a + 1) / (b - a)
-        depth = line - seg[a:b + 1]
-        j = int(np.argmax(depth))
-        if depth[j] > threshold and (best is None or depth[j] > best[0]):
-            best = (float(depth[j]), i0 + a + j)
-    return best
+    span = np.where(ok, i_right - i_left, 1)
+    line = left + (right - left) * (idx - i_left) / span
+    depth = np.where(ok, line - seg, -np.inf)
+    j = int(np.argmax(depth))
+    return (float(depth[j]), i0 + j) if depth[j] > threshold else None
 
 
 def measure_response(
