@@ -81,8 +81,10 @@ class _MNESlicer:
         return self._raw.get_data(picks=picks, start=start, stop=stop)
 
     def __array__(self, dtype=None, copy=None):
-        data = self._raw.get_data()
-        return data if dtype is None else data.astype(dtype)
+        # load in place (MNE's preload path, no second copy); the array is shared
+        self._raw.load_data(verbose="error")
+        data = self._raw._data
+        return data if dtype is None else data.astype(dtype, copy=False)
 
 
 def _as_event_frame(events: Any, path: str | None) -> pd.DataFrame:

@@ -45,7 +45,7 @@ class ScaledArray:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         out = self.read(np.arange(self.shape[-2]), 0, self.shape[-1])
-        return out if dtype is None else out.astype(dtype)
+        return out if dtype is None else out.astype(dtype, copy=False)
 
 
 def _load(path: Path, ext: str, side: dict[str, Any]) -> tuple[Any, list[str] | None]:

@@ -175,7 +175,7 @@ class AxonaSamples:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         data = self.read(np.arange(self.shape[0]), 0, self.shape[1])
-        return data if dtype is None else data.astype(dtype)
+        return data if dtype is None else data.astype(dtype, copy=False)
 
     def __getstate__(self) -> dict:  # memory maps re-open after pickling
         return {"channels": self.channels, "shape": self.shape}

@@ -348,7 +348,13 @@ def _check_quality(rec: Recording, path: Path, quality: bool | str) -> None:
     size = rec.n_sweeps * rec.n_channels * rec.n_times
     if quality == "auto" and rec.is_lazy and size > QUALITY_AUTO_SAMPLES:
         return
-    flags = rec.quality_flags()
+    try:
+        flags = rec.quality_flags()
+    except KetephysError:
+        raise
+    except Exception as exc:
+        raise CorruptFileError(f"its samples cannot be read: {type(exc).__name__}: {exc}",
+                               path) from None
     for name, what in flags.items():
         logger.warning("%s: channel %s is %s", path, name, " and ".join(what))
 

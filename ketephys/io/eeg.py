@@ -270,9 +270,24 @@ def read_mne(path: str | Path, fmt: str, preload: bool = False,
     except Exception as exc:
         raise CorruptFileError(
             f"MNE cannot read it as {fmt}: {type(exc).__name__}: {exc}", path) from None
+    if not preload and hasattr(inst, "n_times") and not inst.preload:
+        _probe_ends(inst, path)
     reader = "mne.read_epochs" if fmt == "fif" and not hasattr(inst, "n_times") else (
         "mne.io." + EEG_FORMATS[fmt][0])
     return recording_from_mne(inst, Source(str(path), fmt, reader), rename, retype)
+
+
+def _probe_ends(raw: Any, path: Path) -> None:
+    """Read the first and last sample of a lazily opened Raw, so a file that is cut or
+    corrupt inside its data fails now, with its name, rather than later in an analysis."""
+    last = raw.n_times - 1
+    try:
+        for start in sorted({0, max(last, 0)}):
+            raw.get_data(start=start, stop=start + 1)
+    except Exception as exc:
+        raise CorruptFileError(
+            f"truncated or corrupt: its samples cannot be read ({type(exc).__name__}: {exc})",
+            path) from None
 
 
 def recording_from_mne(inst: Any, source: Source, rename: bool = True,
