@@ -213,9 +213,21 @@ def _cmd_info(args) -> int:
 
 
 def _describe(obj) -> str:
-    if isinstance(obj, dict):
-        return "\n".join(f"{k}: {v}" for k, v in obj.items())
-    return str(obj)
+    """``ketephys.io.info``'s dict as aligned ``key: value`` lines."""
+    if not isinstance(obj, dict):
+        return str(obj)
+    lines = []
+    width = max((len(str(k)) for k in obj), default=0)
+    for key, value in obj.items():
+        if key == "channels" and isinstance(value, list):
+            text = ", ".join(f"{c.get('name')} ({c.get('type')}, {c.get('unit') or '-'})"
+                             if isinstance(c, dict) else str(c) for c in value)
+        elif isinstance(value, dict):
+            text = ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
+        else:
+            text = str(value)
+        lines.append(f"{str(key).ljust(width)} : {text}")
+    return "\n".join(lines)
 
 
 def _cmd_simulate(args) -> int:

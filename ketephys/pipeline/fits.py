@@ -64,8 +64,11 @@ def run_fits(features, fits: list[FitConfig]) -> tuple[Any, list[tuple[FitConfig
     """
     import pandas as pd
 
-    from ..longitudinal import fit_decay
-
+    try:
+        from ..longitudinal import fit_decay
+    except ImportError as err:  # the tables are still written; the fits say why not
+        fit_decay = None
+        missing = f"ketephys.longitudinal.fit_decay unavailable: {err}"
     frames = []
     results = []
     for fit in fits:
@@ -75,6 +78,10 @@ def run_fits(features, fits: list[FitConfig]) -> tuple[Any, list[tuple[FitConfig
         if data.empty:
             log.warning("decay fit %s: no rows with this measure", ident["fit"])
             frames.append(pd.DataFrame([{**ident, "error": "no rows with this measure"}]))
+            results.append((fit, data, None))
+            continue
+        if fit_decay is None:
+            frames.append(pd.DataFrame([{**ident, "error": missing}]))
             results.append((fit, data, None))
             continue
         try:

@@ -305,7 +305,7 @@ def _tms_view(result: Any, cfg: Any) -> str:
 def _ltp_view(result: Any, cfg: Any) -> str:
     import matplotlib.pyplot as plt
 
-    from ..synaptic.ltp import ltp
+    from ..synaptic import ltp
 
     visits = _one_per_visit(result.features, "fepsp")
     if not visits:

@@ -77,7 +77,8 @@ def _render(modality: str, marker: float, meta: dict[str, Any], rng: np.random.G
 
         return simulate_fepsp_experiment(n_baseline_min=10.0, n_post_min=60.0,
                                          sweep_interval=60.0, sfreq=10000.0,
-                                         sweep_duration=0.05, ltp_magnitude=1.2 * marker,
+                                         sweep_duration=0.05, induction_gap=180.0,
+                                         ltp_magnitude=1.2 * marker,
                                          meta=meta, seed=rng)
     raise ConfigError(f"simulate_study: unknown modality {modality!r}; known: "
                       f"{sorted(STUDY_LAYOUT)}")
