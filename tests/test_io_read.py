@@ -305,3 +305,41 @@ def test_flat_and_nan_channels_are_flagged_not_fatal(tmp_path, caplog):
         out = read(path)
     assert out.quality_flags() == {"flat": ["flat"], "dead": ["all_nan"]}
     assert "channel flat is flat" in caplog.text and "channel dead is all_nan" in caplog.text
+
+
+def test_foreign_nwb_goes_through_neo(tmp_path):
+    from datetime import datetime, timezone
+
+    from pynwb import NWBHDF5IO, NWBFile, TimeSeries
+
+    nwb = NWBFile(session_description="other lab", identifier="x1",
+                  session_start_time=datetime(2020, 1, 1, tzinfo=timezone.utc))
+    values = np.arange(2000, dtype=float).reshape(1000, 2)
+    nwb.add_acquisition(TimeSeries(name="lfp", data=values, unit="mV", rate=500.0,
+                                   starting_time=0.0))
+    with NWBHDF5IO(str(tmp_path / "f.nwb"), "w") as io:
+        io.write(nwb)
+    rec = read(tmp_path / "f.nwb")
+    assert rec.source.reader == "neo.io.NWBIO" and rec.sfreq == 500.0
+    assert rec.n_channels == 2 and rec.units == ["V", "V"]
+    np.testing.assert_allclose(rec.data, values.T * 1e-3)
+
+
+def test_channels_option_stays_lazy_for_mne_files(tmp_path):
+    rec = Recording(np.random.default_rng(8).normal(size=(4, 1000)) * 1e-5, 100.0,
+                    ["Fz", "Cz", "Pz", "Oz"], ch_types=["eeg"] * 4)
+    path = write(rec, tmp_path / "c.edf")
+    out = read(path, channels=["Pz", "Fz"])
+    assert out.ch_names == ["Pz", "Fz"] and out.is_lazy
+    back = read(path)
+    np.testing.assert_array_equal(out.data, back.data[[2, 0]])
+    with pytest.raises(MetadataError, match=r"channels \['Xx'\] not in the file"):
+        read(path, channels=["Xx"])
+
+
+def test_tms_names_reexported():
+    import ketephys.io
+    import ketephys.io.tms as tms
+
+    assert ketephys.io.find_tms_pulses is tms.find_tms_pulses
+    assert ketephys.io.mark_tms_pulses is tms.mark_tms_pulses

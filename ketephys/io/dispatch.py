@@ -119,7 +119,7 @@ def _read_family(fmt: str, path: Path, format: str | None, opts: dict[str, Any]
         from .eeg import read_mne
 
         return read_mne(path, fmt, preload=opts["preload"], rename=opts["rename"],
-                        retype=opts["rename"])
+                        retype=opts["rename"], channels=opts["channels"])
     if fmt == "axona":
         from .axona import read_axona
 
@@ -253,7 +253,8 @@ def read(
     return finish_recording(
         rec, path, modality=modality, meta=meta, manifest=manifest, sidecar=sidecar,
         bids=bids, ch_types=ch_types if fmt not in {"array", "neo"} else None,
-        channels=channels if fmt != "neo" else None, quality=quality, tms_options=tms_options)
+        channels=channels if fmt in {"axona", "array", "nwb"} else None, quality=quality,
+        tms_options=tms_options)
 
 
 def finish_recording(

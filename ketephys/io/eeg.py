@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..errors import CorruptFileError, KetephysError, MissingCompanionError
+from ..errors import CorruptFileError, KetephysError, MetadataError, MissingCompanionError
 from ..recording import Recording, Source
 
 __all__ = ["read_mne", "recording_from_mne", "clean_channel_names", "guess_channel_types", "check_edf_size",
@@ -234,7 +234,8 @@ def _open_mne(path: Path, fmt: str, preload: bool) -> Any:
 
 
 def read_mne(path: str | Path, fmt: str, preload: bool = False,
-             rename: bool = True, retype: bool = True) -> Recording:
+             rename: bool = True, retype: bool = True,
+             channels: list[str] | None = None) -> Recording:
     """Read an EEG file with MNE into a (lazy) recording.
 
     Parameters
@@ -249,6 +250,8 @@ def read_mne(path: str | Path, fmt: str, preload: bool = False,
         Tidy channel names (:func:`clean_channel_names`).
     retype : bool
         Type EOG/EMG/ECG/stim channels that MNE typed eeg (:func:`guess_channel_types`).
+    channels : list of str, optional
+        Keep only these channels (names after clean-up); the others are never read.
 
     Returns
     -------
@@ -274,7 +277,7 @@ def read_mne(path: str | Path, fmt: str, preload: bool = False,
         _probe_ends(inst, path)
     reader = "mne.read_epochs" if fmt == "fif" and not hasattr(inst, "n_times") else (
         "mne.io." + EEG_FORMATS[fmt][0])
-    return recording_from_mne(inst, Source(str(path), fmt, reader), rename, retype)
+    return recording_from_mne(inst, Source(str(path), fmt, reader), rename, retype, channels)
 
 
 def _probe_ends(raw: Any, path: Path) -> None:
@@ -291,7 +294,7 @@ def _probe_ends(raw: Any, path: Path) -> None:
 
 
 def recording_from_mne(inst: Any, source: Source, rename: bool = True,
-                       retype: bool = True) -> Recording:
+                       retype: bool = True, channels: list[str] | None = None) -> Recording:
     """Tidy an MNE Raw/Epochs read from a file (names, types) and wrap it, lazily, in a
     recording; the EDF patient id, when real, becomes the header ``subject``."""
     if rename:
@@ -302,6 +305,12 @@ def recording_from_mne(inst: Any, source: Source, rename: bool = True,
         types = guess_channel_types(list(inst.ch_names), inst.get_channel_types())
         if types:
             inst.set_channel_types(types, on_unit_change="ignore", verbose="error")
+    if channels:
+        missing = [c for c in channels if c not in inst.ch_names]
+        if missing:
+            raise MetadataError(f"channels {missing} not in the file; it has {inst.ch_names}",
+                                source.path)
+        inst.pick(list(channels), verbose="error")  # lazy: the others are never read
     header: dict[str, Any] = {}
     subj = inst.info.get("subject_info") or {}
     if subj.get("his_id") and str(subj["his_id"]).strip() not in {"X", ""}:
