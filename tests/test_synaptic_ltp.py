@@ -1,0 +1,129 @@
+"""LTP time course and magnitude against simulated experiments with known potentiation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ketephys import Recording
+from ketephys.errors import AnalysisError
+from ketephys.simulate.fepsp import simulate_fepsp_experiment
+from ketephys.synaptic import analyse, fepsp, ltp
+
+
+@pytest.mark.parametrize("noise,seed", [(10e-6, 1), (30e-6, 2)])
+def test_magnitude_ptp_and_induction_found(noise, seed):
+    rec, truth = simulate_fepsp_experiment(noise_sd=noise, seed=seed, ltp_magnitude=1.6)
+    res = ltp(rec)
+    assert res.induction_source == "gap"
+    assert res.induction_time == pytest.approx(truth.induction_time)
+    # stated tolerance: 2 percentage points
+    assert res.magnitude() == pytest.approx(truth.ltp_magnitude_pct, abs=2.0)
+    row = res.summary.iloc[0]
+    assert row["ltp_ci_low"] < truth.ltp_magnitude_pct < row["ltp_ci_high"]
+    assert row["ptp_pct"] == pytest.approx(truth.ptp_pct, abs=4.0)
+    assert abs(row["baseline_drift_pct_per_min"]) < 0.3
+    assert "baseline_drift" not in row["flags"]
+    # time course on the real clock: a 1-min gap (the induction pause) is kept
+    tc = res.time_course
+    assert tc["bin_start_min"].min() == -20 and 0 not in set(tc["bin_start_min"])
+    assert tc[tc["bin_start_min"] < 0]["mean_pct"].mean() == pytest.approx(100, abs=1.0)
+
+
+def test_amplitude_measure_and_recorded_theta_burst():
+    rec, truth = simulate_fepsp_experiment(seed=5, induction="theta_burst",
+                                           induction_mode="recorded", n_post_min=30,
+                                           ltp_magnitude=1.3)
+    res = ltp(rec, measure="amplitude", window_minutes=(20, 30))
+    assert res.induction_source == "train_sweeps"
+    assert res.induction_time == pytest.approx(truth.induction_time + truth.stim_times[0])
+    win = (truth.factors[(rec.sweep_starts - truth.induction_time >= 1200)
+                         & (rec.sweep_starts - truth.induction_time < 1800)]).mean() * 100
+    assert res.magnitude() == pytest.approx(win, abs=2.0)
+    assert len(res.sweeps) == rec.n_sweeps - 1  # the train sweep is left out
+
+
+def test_no_ltp_control_is_100_percent():
+    rec, truth = simulate_fepsp_experiment(induction=None, seed=7, noise_sd=20e-6)
+    res = ltp(rec, induction=20 * 60.0)
+    assert res.induction_source == "given"
+    assert res.magnitude() == pytest.approx(100.0, abs=2.0)
+    assert res.summary.iloc[0]["ptp_pct"] == pytest.approx(100.0, abs=5.0)
+    with pytest.raises(AnalysisError, match="no induction found"):
+        ltp(rec)
+
+
+def test_two_alternating_pathways_test_and_control():
+    rec, truth = simulate_fepsp_experiment(pathways=2, seed=3, noise_sd=15e-6)
+    res = ltp(rec)
+    s = res.summary.set_index("pathway")
+    assert res.settings["pathway_method"] == "alternate"
+    assert s.loc["1", "role"] == "test" and s.loc["2", "role"] == "control"
+    assert s.loc["1", "ltp_magnitude_pct"] == pytest.approx(truth.ltp_magnitude_pct, abs=2.0)
+    assert s.loc["2", "ltp_magnitude_pct"] == pytest.approx(100.0, abs=2.5)
+    sw = res.sweeps
+    assert set(sw[sw["pathway"] == "1"]["sweep"] % 2) == {0}
+
+
+def test_drift_and_volley_change_flags():
+    rec, _ = simulate_fepsp_experiment(seed=4, response_drift_pct_per_min=1.5,
+                                       noise_sd=5e-6)
+    res = ltp(rec)
+    row = res.summary.iloc[0]
+    assert "baseline_drift" in row["flags"]
+    assert row["baseline_drift_pct_per_min"] > 1.0
+    # stimulation changed: the volley grows with the response after induction
+    rec2, truth = simulate_fepsp_experiment(seed=4, noise_sd=5e-6, n_post_min=60)
+    data = rec2.data.copy()
+    t_ind = truth.induction_time
+    from ketephys.simulate.fepsp import _volley
+    extra = _volley(rec2.times, 0.01 + truth.volley_latency, truth.fibre_volley)
+    data[rec2.sweep_starts > t_ind, 0, :] += 0.5 * extra
+    res2 = ltp(rec2.copy(data=data))
+    row2 = res2.summary.iloc[0]
+    assert "volley_changed" in row2["flags"]
+    assert row2["volley_change_pct"] == pytest.approx(50, abs=10)
+
+
+def test_decay_of_potentiation():
+    rec, truth = simulate_fepsp_experiment(seed=8, ltp_magnitude=1.8, ltp_decay_tau_min=30,
+                                           ptp=0.0, noise_sd=10e-6)
+    res = ltp(rec)
+    row = res.summary.iloc[0]
+    assert row["decay_slope_pct_per_h"] < 0
+    assert row["decay_tau_min"] == pytest.approx(30, rel=0.2)
+
+
+def test_files_joined_on_their_clocks():
+    rec, truth = simulate_fepsp_experiment(seed=9, noise_sd=10e-6)
+    cut = int(np.searchsorted(rec.sweep_starts, truth.induction_time))
+    t0 = pd.Timestamp("2024-01-01 10:00:00")
+    a = Recording(rec.data[:cut], rec.sfreq, rec.ch_names, rec.ch_types, rec.units,
+                  sweep_starts=rec.sweep_starts[:cut], meta={"rec_datetime": t0})
+    b = Recording(rec.data[cut:], rec.sfreq, rec.ch_names, rec.ch_types, rec.units,
+                  sweep_starts=rec.sweep_starts[cut:] - rec.sweep_starts[cut],
+                  meta={"rec_datetime": t0 + pd.Timedelta(seconds=float(
+                      rec.sweep_starts[cut]))})
+    res = ltp([a, b])
+    assert res.induction_time == pytest.approx(truth.induction_time)
+    assert res.magnitude() == pytest.approx(truth.ltp_magnitude_pct, abs=2.0)
+    assert "file_clock_assumed" not in res.summary.iloc[0]["flags"]
+    # the same from tables, with the file clocks given explicitly
+    res2 = ltp([fepsp(a), fepsp(b)], clocks=[a.meta.extras["rec_datetime"],
+                                             b.meta.extras["rec_datetime"]])
+    assert res2.magnitude() == pytest.approx(res.magnitude(), abs=1e-9)
+
+
+def test_analyse_feature_table():
+    rec, truth = simulate_fepsp_experiment(seed=11, paired_pulse=0.05, noise_sd=10e-6,
+                                           meta={"subject": "r7", "hours_since_dose": 24})
+    ft = analyse(rec)
+    assert (ft["subject"] == "r7").all() and (ft["modality"] == "fepsp").all()
+    v = ft.set_index("measure")["value"]
+    assert v["ltp_magnitude_pct"] == pytest.approx(truth.ltp_magnitude_pct, abs=2.0)
+    assert v["ppr"] == pytest.approx(truth.paired_pulse_ratio, rel=0.03)
+    assert ft.set_index("measure").loc["fepsp_slope_mean", "unit"] == "V/s"
+    assert v["baseline_slope"] == pytest.approx(truth.slope, rel=0.02)
+    ft2 = analyse(rec, induction=None)
+    assert "ltp_magnitude_pct" not in set(ft2["measure"])
