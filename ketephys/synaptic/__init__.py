@@ -24,8 +24,8 @@ from .artifacts import find_stimuli
 from .field import FEPSP_COLUMNS, fepsp
 from .io_curve import io_curve
 from .potentiation import LTPResult, find_induction, ltp
-from .testpulse import test_pulse
+from .testpulse import measure_test_pulse
 from .wholecell import PSC_COLUMNS, psc
 
 __all__ = ["fepsp", "ltp", "LTPResult", "find_induction", "psc", "io_curve",
-           "find_stimuli", "test_pulse", "analyse", "FEPSP_COLUMNS", "PSC_COLUMNS"]
+           "find_stimuli", "measure_test_pulse", "analyse", "FEPSP_COLUMNS", "PSC_COLUMNS"]

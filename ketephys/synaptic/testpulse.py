@@ -18,13 +18,13 @@ import pandas as pd
 
 from ..errors import AnalysisError
 
-__all__ = ["test_pulse", "TEST_PULSE_COLUMNS"]
+__all__ = ["measure_test_pulse", "TEST_PULSE_COLUMNS"]
 
-#: Columns of :func:`test_pulse`.
+#: Columns of :func:`measure_test_pulse`.
 TEST_PULSE_COLUMNS = ("sweep", "rs", "rm", "cm", "tp_tau", "tp_baseline")
 
 
-def test_pulse(data: np.ndarray, sfreq: float, start: float, duration: float,
+def measure_test_pulse(data: np.ndarray, sfreq: float, start: float, duration: float,
                amplitude: float, mode: str = "voltage_clamp",
                baseline: float = 5e-3) -> pd.DataFrame:
     """Rs (Ohm), Rm (Ohm), Cm (F) and the transient time constant of every sweep.

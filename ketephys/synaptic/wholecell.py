@@ -46,7 +46,7 @@ from ._common import (
     sweep_starts,
     sweeps_of,
 )
-from .testpulse import test_pulse as _test_pulse
+from .testpulse import measure_test_pulse as _test_pulse
 
 __all__ = ["psc", "PSC_COLUMNS"]
 
