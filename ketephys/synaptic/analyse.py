@@ -1,6 +1,6 @@
 """Per-recording synaptic summary measures for the batch pipeline.
 
-``kind="fepsp"`` (default for field/LFP channels), per channel:
+``kind="fepsp"`` (default when the first signal channel is field/LFP), per channel:
 
 =========================  =====  =====================================================
 measure                    unit   definition
@@ -18,7 +18,7 @@ measure                    unit   definition
 ``volley_change_pct``      %
 =========================  =====  =====================================================
 
-``kind="psc"`` (default for im/vm channels): ``epsc_amplitude`` (A) or ``epsp_amplitude``
+``kind="psc"`` (default when the first signal channel is im/vm): ``epsc_amplitude`` (A) or ``epsp_amplitude``
 (V) (mean of stimulus 1), ``rise_time`` (s), ``decay_tau`` (s), ``ppr``,
 ``train_ratio_last`` (last / first), ``holding`` (A or V), ``rs``, ``rm`` (Ohm), ``cm``
 (F), with the flag ``access_changed`` when any sweep's Rs moved more than 20 %.
@@ -142,8 +142,8 @@ def analyse(rec: Recording, kind: str = "auto", **settings: Any) -> pd.DataFrame
     rec : Recording
         An fEPSP or whole-cell recording.
     kind : {"auto", "fepsp", "psc"}
-        ``"auto"``: ``"fepsp"`` when the recording has a ``field``/``lfp`` channel, else
-        ``"psc"`` when it has an ``im``/``vm`` channel.
+        ``"auto"``: by the first channel that is ``field``/``lfp`` (``"fepsp"``) or
+        ``im``/``vm`` (``"psc"``); auxiliary channels after it do not matter.
     **settings
         For ``"fepsp"``: :func:`~ketephys.synaptic.fepsp` keywords and
         :func:`~ketephys.synaptic.ltp` keywords (``induction="auto"`` by default; ``None``
@@ -155,10 +155,10 @@ def analyse(rec: Recording, kind: str = "auto", **settings: Any) -> pd.DataFrame
         :func:`~ketephys.features.feature_table` rows (see the module docstring).
     """
     if kind == "auto":
-        types = set(rec.ch_types)
-        if types & {"field", "lfp"}:
+        first = next((t for t in rec.ch_types if t in ("field", "lfp", "im", "vm")), None)
+        if first in ("field", "lfp"):
             kind = "fepsp"
-        elif types & {"im", "vm"}:
+        elif first in ("im", "vm"):
             kind = "psc"
         else:
             raise AnalysisError(f"cannot tell fEPSP from patch: channel types {rec.ch_types}; "
