@@ -343,3 +343,17 @@ def test_tms_names_reexported():
 
     assert ketephys.io.find_tms_pulses is tms.find_tms_pulses
     assert ketephys.io.mark_tms_pulses is tms.mark_tms_pulses
+
+
+def test_continuous_neo_file_is_read_lazily(tmp_path):
+    ints = np.arange(-3000, 3000, dtype=np.int16).reshape(2000, 3)  # (n_times, n_channels)
+    ints.tofile(tmp_path / "x.raw")
+    opts = {"dtype": "int16", "sampling_rate": 2000.0, "nb_channel": 3, "signal_gain": 0.5}
+    rec = read(tmp_path / "x.raw", format="RawBinarySignalIO", neo_kwargs=opts,
+               units={"ch0": "uV", "ch1": "uV", "ch2": "pA"}, channels=["ch2", "ch0"])
+    assert rec.is_lazy and rec.ch_names == ["ch2", "ch0"] and rec.units == ["A", "V"]
+    assert rec.ch_types == ["im", "field"] and rec.sfreq == 2000.0
+    block = rec.get_data(start=100, stop=103)
+    np.testing.assert_allclose(block[0], ints[100:103, 2] * 0.5e-12)
+    np.testing.assert_allclose(block[1], ints[100:103, 0] * 0.5e-6)
+    np.testing.assert_allclose(rec.data[1], ints[:, 0] * 0.5e-6)

@@ -144,7 +144,8 @@ def _read_family(fmt: str, path: Path, format: str | None, opts: dict[str, Any]
         io_name = "NWBIO"
     return read_neo(path, io_name=io_name, units=opts["units"],
                     ch_types=opts["ch_types"] if isinstance(opts["ch_types"], dict) else None,
-                    channels=opts["channels"], episodic=opts["episodic"])
+                    channels=opts["channels"], episodic=opts["episodic"],
+                    io_kwargs=opts["neo_kwargs"])
 
 
 def read(
@@ -163,6 +164,7 @@ def read(
     ch_names: list[str] | None = None,
     sweep_starts: list[float] | None = None,
     episodic: bool | None = None,
+    neo_kwargs: dict[str, Any] | None = None,
     preload: bool = False,
     rename: bool = True,
     quality: bool | str = "auto",
@@ -202,6 +204,8 @@ def read(
         For arrays: override the sidecar (``sfreq`` is required from one of them).
     episodic : bool, optional
         Neo files: force sweeps (True) or one continuous segment (False).
+    neo_kwargs : dict, optional
+        Extra arguments of the Neo IO (with ``format="RawBinarySignalIO"``, say).
     preload : bool
         MNE files: load all samples now (default: lazily, on demand).
     rename : bool
@@ -235,7 +239,8 @@ def read(
                           path)
     opts = {"preload": preload, "rename": rename, "sfreq": sfreq, "ch_names": ch_names,
             "units": units, "ch_types": ch_types, "sweep_starts": sweep_starts,
-            "channels": channels, "episodic": episodic, "modality": modality}
+            "channels": channels, "episodic": episodic, "modality": modality,
+            "neo_kwargs": neo_kwargs}
     try:
         fmt, target = detect_format(path, format)
         rec = _read_family(fmt, target, format, opts)

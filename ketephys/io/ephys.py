@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..errors import CorruptFileError, KetephysError, UnsupportedFormatError
 from ..recording import Recording, Source
@@ -85,8 +86,11 @@ def winwcp_sweep_starts(path: Path) -> np.ndarray | None:
     return np.asarray(starts)
 
 
-def _read_block(io_cls: Any, path: Path) -> tuple[Any, Any]:
-    kwargs = {"filename": str(path)}
+def _read_block(io_cls: Any, path: Path, io_kwargs: dict[str, Any] | None = None,
+                lazy_continuous: bool = False) -> tuple[Any, Any]:
+    """Open the file with Neo; read the block (lazily, as proxies, when the file is one
+    continuous segment of a rawio-based IO and ``lazy_continuous``)."""
+    kwargs = {"filename": str(path), **(io_kwargs or {})}
     if io_cls.__name__ == "NWBIO":
         kwargs["mode"] = "r"
     neo_log = logging.getLogger("Neo")
@@ -96,13 +100,111 @@ def _read_block(io_cls: Any, path: Path) -> tuple[Any, Any]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             reader = io_cls(**kwargs)
+            lazy = lazy_continuous and _one_continuous_segment(reader)
             try:
-                block = reader.read_block(signal_group_mode="split-all", lazy=False)
+                block = reader.read_block(signal_group_mode="split-all", lazy=lazy)
             except TypeError:
-                block = reader.read_block(lazy=False)
+                block = reader.read_block(lazy=lazy)
     finally:
         neo_log.setLevel(level)
     return reader, block
+
+
+def _one_continuous_segment(reader: Any) -> bool:
+    """True for a rawio-based reader holding one block with one segment."""
+    try:
+        return (hasattr(reader, "get_analogsignal_chunk") and reader.block_count() == 1
+                and reader.segment_count(0) == 1)
+    except Exception:
+        return False
+
+
+class NeoRawSamples:
+    """Lazy ``(n_channels, n_times)`` view of one signal stream of a Neo rawio reader:
+    ``read(picks, start, stop)`` asks Neo for just that chunk and scales it to SI."""
+
+    ndim = 2
+    dtype = np.dtype(np.float64)
+
+    def __init__(self, reader: Any, stream_index: int, channel_indexes: list[int],
+                 factors: list[float]):
+        self._reader = reader
+        self.stream_index = stream_index
+        self.channel_indexes = np.asarray(channel_indexes, dtype=int)
+        self.factors = np.asarray(factors, dtype=float)
+        self.shape = (len(channel_indexes),
+                      int(reader.get_signal_size(0, 0, stream_index=stream_index)))
+
+    def read(self, picks: Any, start: int, stop: int) -> np.ndarray:
+        picks = np.asarray(picks, dtype=int)
+        if stop <= start or picks.size == 0:
+            return np.empty((picks.size, max(stop - start, 0)))
+        chans = self.channel_indexes[picks]
+        raw = self._reader.get_analogsignal_chunk(0, 0, int(start), int(stop),
+                                                  stream_index=self.stream_index,
+                                                  channel_indexes=chans)
+        vals = self._reader.rescale_signal_raw_to_float(
+            raw, dtype="float64", stream_index=self.stream_index, channel_indexes=chans)
+        return vals.T * self.factors[picks][:, np.newaxis]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = self.read(np.arange(self.shape[0]), 0, self.shape[1])
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def _lazy_recording(reader: Any, block: Any, path: Path, io_cls: Any,
+                    units: dict[str, str], ch_types: dict[str, str] | None,
+                    channels: list[str] | None) -> Recording | None:
+    """A lazy recording of a one-segment file whose chosen channels share one stream;
+    None when that does not apply (the caller then loads the block)."""
+    chans = reader.header["signal_channels"]
+    streams = reader.header["signal_streams"]
+    names = [str(n) for n in chans["name"]]
+    if len(set(names)) != len(names):
+        return None
+    wanted = names if channels is None else list(channels)
+    missing = [c for c in wanted if c not in names]
+    if missing:
+        raise KetephysError(f"channels {missing} not in the file; it has {names}", path)
+    stream_ids = {str(chans["stream_id"][names.index(c)]) for c in wanted}
+    if len(stream_ids) != 1:
+        return None
+    stream_id = stream_ids.pop()
+    stream_index = [str(x) for x in streams["id"]].index(stream_id)
+    in_stream = [i for i, sid in enumerate(chans["stream_id"]) if str(sid) == stream_id]
+    local = [in_stream.index(names.index(c)) for c in wanted]
+    si_units, factors, types = [], [], []
+    for c in wanted:
+        text = units.get(c, str(chans["units"][names.index(c)]))
+        try:
+            base, factor = si_scale(text, str(path)) if text else ("", 1.0)
+        except KetephysError:
+            if c in units:
+                raise
+            logger.warning("%s: channel %s has unit %r that ketephys cannot convert; kept "
+                           "dimensionless", path, c, text)
+            base, factor = "", 1.0
+        si_units.append(base)
+        factors.append(factor)
+        t = (ch_types or {}).get(c) or ("im" if base == "A" else "field" if base == "V"
+                                        else "misc")
+        types.append(t)
+    sfreq = float(reader.get_signal_sampling_rate(stream_index=stream_index))
+    t0 = float(reader.get_signal_t_start(0, 0, stream_index=stream_index))
+    events = []
+    for obj in list(block.segments[0].events) + list(block.segments[0].epochs):
+        loaded = obj.load() if hasattr(obj, "load") else obj
+        times = loaded.times.rescale("s").magnitude
+        durs = (loaded.durations.rescale("s").magnitude if hasattr(loaded, "durations")
+                else np.zeros(len(times)))
+        labels = loaded.labels if len(loaded.labels) == len(times) else (
+            [loaded.name or "event"] * len(times))
+        events += [{"onset": float(t) - t0, "duration": float(d), "description": str(lab)}
+                   for t, d, lab in zip(times, durs, labels)]
+    return Recording(NeoRawSamples(reader, stream_index, local, factors), sfreq, wanted,
+                     ch_types=types, units=si_units, events=pd.DataFrame(events) if events
+                     else None, source=Source(str(path), io_cls.__name__.removesuffix(
+                         "IO").lower(), f"neo.io.{io_cls.__name__}"))
 
 
 def _header_units(reader: Any) -> dict[str, str]:
@@ -121,6 +223,8 @@ def read_neo(
     ch_types: dict[str, str] | None = None,
     channels: list[str] | None = None,
     episodic: bool | None = None,
+    io_kwargs: dict[str, Any] | None = None,
+    lazy: bool = True,
 ) -> Recording:
     """Read a file with Neo into a recording in SI units.
 
@@ -138,6 +242,11 @@ def read_neo(
         Keep only these channels.
     episodic : bool, optional
         Force sweeps or one continuous segment.
+    io_kwargs : dict, optional
+        Extra arguments of the Neo IO (e.g. ``sampling_rate`` for ``RawBinarySignalIO``).
+    lazy : bool
+        A file of one continuous segment (Spike2, gap-free ABF...) is read on demand,
+        chunk by chunk, through Neo's rawio layer; episodic files are loaded.
 
     Returns
     -------
@@ -146,7 +255,8 @@ def read_neo(
     path = Path(path)
     io_cls = neo_io_class(path, io_name)
     try:
-        reader, block = _read_block(io_cls, path)
+        reader, block = _read_block(io_cls, path, io_kwargs,
+                                    lazy_continuous=lazy and episodic is not True)
     except KetephysError:
         raise
     except FileNotFoundError as exc:
@@ -157,6 +267,24 @@ def read_neo(
             "corrupt or not this format")
         raise CorruptFileError(f"Neo {io_cls.__name__} cannot read it ({hint}): {text}",
                                path) from None
+    if not block.segments or not any(seg.analogsignals for seg in block.segments):
+        raise CorruptFileError(f"Neo {io_cls.__name__} finds no analog signal in it (empty, "
+                               "corrupt or not this format)", path)
+    is_proxy = type(block.segments[0].analogsignals[0]).__name__.endswith("Proxy")
+    if is_proxy:
+        try:
+            rec = _lazy_recording(reader, block, path, io_cls, dict(units or {}), ch_types,
+                                  channels)
+            if rec is not None:
+                rec.get_data(start=0, stop=1)
+                rec.get_data(start=rec.n_times - 1, stop=rec.n_times)
+                return rec
+        except KetephysError:
+            raise
+        except Exception as exc:
+            raise CorruptFileError(f"Neo {io_cls.__name__} cannot read its samples: "
+                                   f"{type(exc).__name__}: {exc}", path) from None
+        _, block = _read_block(io_cls, path, io_kwargs, lazy_continuous=False)
     if not block.segments or not any(seg.analogsignals for seg in block.segments):
         raise CorruptFileError(f"Neo {io_cls.__name__} finds no analog signal in it (empty, "
                                "corrupt or not this format)", path)
