@@ -3,6 +3,7 @@ is modified; a property-based test mutates real and written file headers."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -293,6 +294,7 @@ def test_read_never_modifies_real_files(shared_data):
 
 # ---------------------------------------------------------------- property-based mutations
 _SEED_DIR = Path(tempfile.mkdtemp(prefix="ketephys-io-seeds-"))
+atexit.register(shutil.rmtree, _SEED_DIR, ignore_errors=True)
 
 
 def _seed_files() -> list[Path]:

@@ -162,3 +162,14 @@ def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
 def test_lazy_write_is_exposed_from_package():
     assert ketephys.io.write is write
     assert callable(ketephys.read)
+
+
+def test_npy_write_streams_a_lazy_recording(tmp_path):
+    data = np.random.default_rng(3).normal(size=(2, 30_000))
+    np.save(tmp_path / "src.npy", data)
+    (tmp_path / "src.json").write_text(json.dumps({"sfreq": 100.0}))
+    lazy = read(tmp_path / "src.npy")
+    assert lazy.is_lazy
+    out = write(lazy, tmp_path / "copy.npy")  # 300 s in 60 s chunks
+    assert lazy.is_lazy  # the source was not loaded whole
+    np.testing.assert_array_equal(np.load(out), data)

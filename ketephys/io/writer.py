@@ -178,11 +178,19 @@ def _write_array(rec: Any, path: Path, ext: str, overwrite: bool) -> None:
     if path.with_suffix(".json").exists() and not overwrite:
         raise KetephysError("sidecar exists; pass overwrite=True to replace it",
                             path.with_suffix(".json"))
-    data = np.asarray(rec.data, dtype=np.float64)
     with atomic_path(path, overwrite) as tmp:
-        with open(tmp, "wb") as fh:
-            if ext == ".npy":
-                np.save(fh, data)
-            else:
-                np.savez(fh, data=data)
+        if ext == ".npy" and not rec.is_episodic:
+            # stream chunk by chunk: a lazy recording is never loaded whole
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float64,
+                                            shape=(rec.n_channels, rec.n_times))
+            for start, block in rec.iter_chunks(60.0):
+                out[:, start:start + block.shape[1]] = block
+            out.flush()
+            del out
+        else:
+            with open(tmp, "wb") as fh:
+                if ext == ".npy":
+                    np.save(fh, np.asarray(rec.data, dtype=np.float64))
+                else:
+                    np.savez(fh, data=np.asarray(rec.data, dtype=np.float64))
     write_sidecar(path, recording_sidecar(rec, with_events=True), overwrite=True)
