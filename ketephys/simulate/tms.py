@@ -33,11 +33,12 @@ from ..recording import Recording, Source
 __all__ = ["simulate_tms_eeg", "TEPComponent", "TMSTruth", "DEFAULT_COMPONENTS",
            "TMS_CHANNELS", "component_waveform"]
 
-#: 10-20 channel names in the order used for ``n_channels`` (the first 32 form a classic cap).
+#: 10-20 channel names in the order used for ``n_channels``: the first few surround C3 (the
+#: default stimulated site) so small test montages keep it; the first 32 form a classic cap.
 TMS_CHANNELS = (
-    "Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "FC5", "FC1", "FC2", "FC6", "T7", "C3", "Cz",
-    "C4", "T8", "TP9", "CP5", "CP1", "CP2", "CP6", "TP10", "P7", "P3", "Pz", "P4", "P8",
-    "PO9", "O1", "Oz", "O2", "PO10",
+    "C3", "Cz", "C4", "FC1", "FC5", "CP1", "CP5", "F3", "Fz", "F4", "P3", "Pz", "P4", "FC2",
+    "FC6", "CP2", "CP6", "T7", "T8", "F7", "F8", "P7", "P8", "Fp1", "Fp2", "O1", "Oz", "O2",
+    "TP9", "TP10", "PO9", "PO10",
     "AF3", "AF4", "F5", "F1", "F2", "F6", "FT7", "FC3", "FCz", "FC4", "FT8", "C5", "C1",
     "C2", "C6", "TP7", "CP3", "CPz", "CP4", "TP8", "P5", "P1", "P2", "P6", "PO7", "PO3",
     "POz", "PO4", "PO8", "Fpz", "AFz", "Iz",
@@ -77,7 +78,7 @@ class TEPComponent:
 #: N15 sits at 18 ms so that it survives the default second removal window (-2..15 ms);
 #: widths are wide enough that the default 100 Hz low-pass changes peaks by < 3 %.
 DEFAULT_COMPONENTS: tuple[TEPComponent, ...] = (
-    TEPComponent("N15", 0.018, -4e-6, 0.007, 0.007),
+    TEPComponent("N15", 0.018, -5e-6, 0.007, 0.007),
     TEPComponent("P30", 0.032, 6e-6, 0.007, 0.008),
     TEPComponent("N45", 0.048, -8e-6, 0.008, 0.008),
     TEPComponent("P60", 0.064, 6e-6, 0.008, 0.014),
@@ -194,7 +195,7 @@ def simulate_tms_eeg(
     decay_tau: float | tuple[float, float] = (0.010, 0.020),
     muscle: bool = False,
     oscillation: tuple[float, float] | None = None,
-    noise: float = 3e-6,
+    noise: float = 2e-6,
     trigger_channel: bool = False,
     annotate: bool = False,
     line_freq: float | None = None,
@@ -259,7 +260,7 @@ def simulate_tms_eeg(
     comps = tuple(DEFAULT_COMPONENTS if components is None else components)
     names = list(TMS_CHANNELS[:n_channels])
     if stim_channel not in names:
-        stim_channel = names[min(12, n_channels - 1)]
+        stim_channel = names[0]
     pos = _positions(names)
 
     gaps = rng.uniform(isi[0], isi[1], n_trials)
