@@ -12,11 +12,13 @@ tetanus or theta burst) mark it at their first stimulus and are left out of the 
 course; otherwise the longest pause between sweeps (more than 2.5 typical intervals) marks
 it at the time the next sweep would have come.
 
-Pathways (``pathways="auto"``): with several channels where each sweep responds on one
-channel only (alternating stimulation, one electrode per pathway), the pathway of a sweep is
-its responding channel; with several channels all responding, each channel is a pathway;
-with one channel, even and odd sweeps are two pathways when their baseline responses differ
-(Welch t-test p < 0.001 and more than 10 % apart). With an induction, the pathway with the
+Pathways (``pathways="auto"``): with several channels where the channel with the largest
+response (amplitude / noise) follows the sweep parity in more than 90 % of sweeps
+(alternating stimulation, one electrode per pathway), the pathway of a sweep is the channel
+that responds on sweeps of its parity, and only that channel's row is used
+(``"responding_channel"``); with several channels otherwise, each channel is a pathway;
+with one channel, even and odd sweeps are two pathways when their baseline measure or
+amplitude differ (Welch t-test p < 0.001 and more than 10 % apart). With an induction, the pathway with the
 largest magnitude is the ``test`` pathway and the others ``control``.
 """
 
@@ -213,21 +215,32 @@ def _assign_pathways(tab: pd.DataFrame, pathways: Any, col: str, t_ind: float
         int) - 1
     tab["sweep_order"] = [order[(f, s)] for f, s in zip(tab["file_index"], tab["sweep"])]
     channels = list(dict.fromkeys(tab["channel"]))
-    responds = ~tab["flags"].str.contains("no_response")
+    winner = None
+    if len(channels) > 1:
+        # per sweep, the channel with the largest response relative to its noise; with
+        # alternating stimulation it follows the sweep parity
+        snr = tab["amplitude"].abs() / tab["noise_sd"]
+        best = tab.loc[snr.groupby(tab["sweep_order"]).idxmax()]
+        parity = best["sweep_order"] % 2
+        winner = best.groupby(parity)["channel"].agg(lambda c: c.mode().iloc[0])
+        agree = (best["channel"].to_numpy() == winner[parity].to_numpy()).mean()
+        alternating = len(winner) == 2 and winner[0] != winner[1] and agree > 0.9
     if pathways in (None, "auto"):
         if len(channels) > 1:
-            n_resp = responds.groupby([tab["file_index"], tab["sweep"]]).transform("sum")
-            if (n_resp == 1).mean() > 0.9:
-                pathways = "responding_channel"
-            else:
-                pathways = "channels"
+            pathways = "responding_channel" if alternating else "channels"
         else:
             base = tab[tab["clock"] < t_ind]
-            even = base[base["sweep_order"] % 2 == 0][col].to_numpy(float)
-            odd = base[base["sweep_order"] % 2 == 1][col].to_numpy(float)
-            pathways = 2 if _welch_differs(even, odd) else 1
+            differs = False
+            for name in dict.fromkeys((col, "amplitude")):
+                even = base[base["sweep_order"] % 2 == 0][name].to_numpy(float)
+                odd = base[base["sweep_order"] % 2 == 1][name].to_numpy(float)
+                differs |= _welch_differs(even, odd)
+            pathways = 2 if differs else 1
     if pathways == "responding_channel":
-        tab = tab[responds].copy()
+        if winner is None or len(winner) != 2:
+            raise AnalysisError("pathways='responding_channel' needs two channels responding "
+                                "on alternate sweeps")
+        tab = tab[tab["channel"].to_numpy() == winner[tab["sweep_order"] % 2].to_numpy()].copy()
         tab["pathway"] = tab["channel"].astype(str)
         how = "responding_channel"
     elif pathways == "channels":

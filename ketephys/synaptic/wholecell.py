@@ -28,6 +28,7 @@ One row per sweep and stimulus:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -72,7 +73,7 @@ def _measure(y: np.ndarray, sfreq: float, i_stim: int, i_first: int, i_stop: int
              pol: int, smooth: float, peak_smooth: float, k_response: float,
              tail: tuple[float, float, float, float, float] | None = None,
              decay_from: float = 0.5) -> tuple[dict[str, Any], tuple[float, float, float, float, float] | None]:
-    from scipy.optimize import curve_fit
+    from scipy.optimize import OptimizeWarning, curve_fit
 
     flags: list[str] = []
     t = np.arange(y.size) / sfreq
@@ -89,7 +90,7 @@ def _measure(y: np.ndarray, sfreq: float, i_stim: int, i_first: int, i_stop: int
     if tail is not None:
         # the previous response's fitted decay, continued under this one
         b_prev, c_p, a_p, t0_p, tau_p = tail
-        curve = b_prev + pol * (c_p + a_p * np.exp(-(t - t0_p) / tau_p))
+        curve = b_prev + pol * (c_p + a_p * np.exp(np.clip(-(t - t0_p) / tau_p, -700, 50)))
         curve += float(np.mean(b - curve[i_b:i_stim]))
         base = float(curve[i_stim])
     else:
@@ -131,8 +132,11 @@ def _measure(y: np.ndarray, sfreq: float, i_stim: int, i_first: int, i_stop: int
             cross = np.flatnonzero(yy <= yy[0] / np.e)
             tau0 = tt[cross[0]] if cross.size else tt[-1] / 3
             try:
-                popt, pcov = curve_fit(lambda x, c, a, ta: c + a * np.exp(-x / ta), tt, yy,
-                                       p0=(0.0, yy[0], max(tau0, 2 / sfreq)), maxfev=5000)
+                with warnings.catch_warnings(), np.errstate(over="ignore"):
+                    warnings.simplefilter("ignore", OptimizeWarning)
+                    popt, pcov = curve_fit(lambda x, c, a, ta: c + a * np.exp(-x / ta), tt,
+                                           yy, p0=(0.0, yy[0], max(tau0, 2 / sfreq)),
+                                           maxfev=5000)
                 tau, tau_se = float(popt[2]), float(np.sqrt(pcov[2, 2]))
                 if not np.isfinite(tau) or tau <= 0:
                     tau = tau_se = float("nan")
