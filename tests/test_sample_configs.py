@@ -154,3 +154,26 @@ def test_rodent_lfp_config_on_real_axona(tmp_path):
     assert not pair.empty
     assert pair["value"].max() == pytest.approx(0.8, abs=0.1)
     assert np.isfinite(feats["value"].astype(float)).all()
+
+
+def test_tms_eeg_config_on_simulated_study(tmp_path):
+    from ketephys.simulate.study import simulate_study
+
+    manifest, truth = simulate_study(tmp_path / "sim", n_subjects=2, modalities=["tms-eeg"],
+                                     visits=(-1.0, 2.0, 72.0), seed=5)
+    (tmp_path / "tms").symlink_to(tmp_path / "sim" / "tms-eeg")
+    res = run(load_config(_copy("tms_eeg", tmp_path)), out=tmp_path / "out")
+    assert res.ok, res.failures
+    feats = res.features
+    assert feats["recording"].nunique() == len(manifest) == 6
+    # metadata from the file-name pattern and from the sidecars
+    assert set(feats["subject"]) == {"01", "02"} and set(feats["region"]) == {"PFC"}
+    assert set(feats["hours_since_dose"]) == {-1.0, 2.0, 72.0}
+    n = feats[feats["measure"] == "n_trials"]["value"].astype(float)
+    assert (n == 30).all()
+    markers = truth["markers"].assign(path=lambda d: d["path"].str.replace("tms-eeg/", ""))
+    area = feats[(feats["measure"] == "gmfp_area_60_140") & (feats["channel"] == "GMFP")]
+    area = area.assign(name=area["recording"].map(lambda p: Path(p).name))
+    both = area.merge(markers, left_on="name", right_on="path")
+    # the TEP scale is the simulated marker: GMFP area follows it
+    assert np.corrcoef(both["value"].astype(float), both["marker"])[0, 1] > 0.9

@@ -176,8 +176,9 @@ def simulate_study(
         folder = out_dir / modality
         folder.mkdir(exist_ok=True)
         for rec_row in table.itertuples(index=False):
+            subject = str(rec_row.subject).removeprefix("sub-")  # BIDS label, no prefix
             meta = {
-                "subject": rec_row.subject, "session": rec_row.session,
+                "subject": subject, "session": rec_row.session,
                 "region": rec_row.region, "condition": rec_row.condition,
                 "dose_mg_per_kg": float(rec_row.dose_mg_per_kg),
                 # StudyMeta counts infusions from 1; a baseline visit follows none
@@ -185,14 +186,14 @@ def simulate_study(
                 "hours_since_dose": float(rec_row.hours_since_dose),
                 "genotype": rec_row.genotype,
             }
-            name = (f"{rec_row.subject}_ses-{rec_row.session}_{rec_row.region}_"
+            name = (f"sub-{subject}_ses-{rec_row.session}_{rec_row.region}_"
                     f"{modality}{layout['ext']}")
             path = folder / name
             rec, _ = _render(modality, float(rec_row.value), meta, master)
             write(rec, path, overwrite=overwrite)
             rows.append({"path": f"{modality}/{name}", "modality": modality, **meta})
             marker_rows.append({"path": f"{modality}/{name}", "modality": modality,
-                                "subject": rec_row.subject, "region": rec_row.region,
+                                "subject": subject, "region": rec_row.region,
                                 "hours_since_dose": rec_row.hours_since_dose,
                                 "dose_mg_per_kg": rec_row.dose_mg_per_kg,
                                 "marker": rec_row.value, "expected": rec_row.expected})
