@@ -1,0 +1,15 @@
+"""Longitudinal decay fits: how long does each region's change last?
+
+:func:`fit_decay` fits a return-to-baseline model (mono-exponential, or rise-then-decay)
+per region to per-visit markers, as a population model with log-normal between-subject
+variability on amplitude and tau and covariates on the log scale, with profile-likelihood
+(F / t calibrated) and subject-bootstrap intervals. :func:`recovery_study` checks the
+estimator by simulation-estimation.
+"""
+
+from .decay import fit_decay
+from .models import DecayModel, bateman_kernel, exponential_kernel
+from .result import DecayFit, GroupFit, compare_models
+
+__all__ = ["fit_decay", "DecayFit", "GroupFit", "compare_models", "DecayModel",
+           "exponential_kernel", "bateman_kernel"]

@@ -1,0 +1,214 @@
+"""``fit_decay``: how long does each region's change last?"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError
+from .bootstrap import bootstrap_fit, bootstrap_indices
+from .design import GroupData, prepare_groups
+from .fit import (
+    ParamMap,
+    State,
+    amplitude_sign,
+    beta_covariance,
+    em_fit,
+    initial_beta,
+    laplace_loglik,
+    lm_fit,
+)
+from .models import KERNELS, VARIANTS, DecayModel
+from .profile import profile_intervals
+from .result import DecayFit, GroupFit
+
+__all__ = ["fit_decay"]
+
+logger = logging.getLogger(__name__)
+
+#: tau longer than this many times the last visit is flagged as not identifiable.
+MAX_TAU_FACTOR = 3.0
+
+
+def fit_decay(
+    table: pd.DataFrame,
+    value: str = "value",
+    time: str = "hours_since_dose",
+    subject: str = "subject",
+    group: str | Sequence[str] | None = "region",
+    model: str = "exponential",
+    baseline: str = "pre-dose",
+    covariates: Sequence[str] = (),
+    random_effects: bool = True,
+    ci: str = "profile",
+    n_boot: int = 1000,
+    seed: int | np.random.Generator | None = None,
+    measure: str | Sequence[str] | None = None,
+    schedule: Any = None,
+    variant: str = "none",
+    estimate_gamma: bool = False,
+    level: float = 0.95,
+    path: str | None = None,
+) -> DecayFit:
+    """Fit the return of a marker to baseline after a dose, per region (or any grouping).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Tidy table: one row per (subject, group, visit), e.g. the output of the analysers
+        (long format with ``measure``/``value``, as :func:`ketephys.feature_table`) or any
+        per-visit biomarker (wide). Rows of one subject at one time in one group (e.g.
+        the channels of a region) are averaged. A long table with several measures is
+        fitted per (measure, group).
+    value : str
+        Value column, or the name of a measure in a long table's ``measure`` column.
+    time, subject : str
+        Hours since the (first) dose (negative = pre-dose) and subject id columns.
+    group : str, list of str or None
+        Grouping column(s), fitted separately (default ``"region"``).
+    model : {"exponential", "bateman", "auto"}
+        Mono-exponential return to baseline, rise-then-decay (Bateman, ``tau_rise <
+        tau_decay``), or the one with the lower AIC per group.
+    baseline : {"pre-dose", "estimate"}
+        ``"pre-dose"``: subtract each subject's pre-dose mean and fit the change (E0 = 0).
+        ``"estimate"``: fit the raw values with a baseline parameter E0 (all rows).
+    covariates : sequence of str
+        Subject-level covariates with effects on log A and log tau: ``"dose"`` (log of
+        dose / reference dose: a power-law exponent), ``"genotype"`` (Met carrier vs
+        non-carrier), ``"infusion"`` (count minus the smallest), ``"condition"`` or any
+        column (categorical: indicators vs the most common level; numeric: difference
+        from the smallest value).
+    random_effects : bool
+        Population fit with log-normal random effects on A and tau and a normal random
+        baseline (see :mod:`ketephys.longitudinal.fit`); False: ordinary least squares of
+        all rows of a group pooled.
+    ci : {"profile", "bootstrap", "both", "none"}
+        Profile-likelihood intervals (F / t calibrated) and/or a subject-level bootstrap.
+    n_boot : int
+        Bootstrap replicates (fitted all at once).
+    seed : int or Generator, optional
+        For the bootstrap.
+    measure : str or list of str, optional
+        Keep only these measures of a long table.
+    schedule : list of (t_h, dose) or DataFrame(subject, t_h, dose), optional
+        Repeated-dose course for superposition; ``time`` is then hours since the first
+        dose. Default: one dose at time 0.
+    variant : {"none", "tolerance", "slowing"}
+        Alternative repeated-dose models (compare fits with
+        :func:`ketephys.longitudinal.compare_models`).
+    estimate_gamma : bool
+        Estimate the dose-scaling exponent of the superposition.
+    level : float
+        Confidence level.
+    path : str, optional
+        The table's file, named in error messages.
+
+    Returns
+    -------
+    DecayFit
+    """
+    if model not in (*KERNELS, "auto"):
+        raise ConfigError(f"model must be one of {(*KERNELS, 'auto')}, got {model!r}", path)
+    if variant not in VARIANTS:
+        raise ConfigError(f"variant must be one of {VARIANTS}, got {variant!r}", path)
+    if ci not in ("profile", "bootstrap", "both", "none"):
+        raise ConfigError(f"ci must be 'profile', 'bootstrap', 'both' or 'none', got {ci!r}", path)
+    if not 0 < level < 1:
+        raise ConfigError(f"level must be in (0, 1), got {level}", path)
+    groups, covs, keys = prepare_groups(table, value=value, time=time, subject=subject,
+                                        group=group, measure=measure, baseline=baseline,
+                                        covariates=covariates, schedule=schedule, path=path)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    kernels = list(KERNELS) if model == "auto" else [model]
+    shared_idx = None
+    if ci in ("bootstrap", "both") and all(
+            np.array_equal(g.subjects, groups[0].subjects) for g in groups):
+        shared_idx = bootstrap_indices(groups[0].n_subjects, n_boot, rng)
+    fits = []
+    for gd in groups:
+        cands = [_fit_group(gd, k, variant, estimate_gamma, tuple(c.name for c in covs),
+                            random_effects, baseline == "estimate") for k in kernels]
+        best = min(cands, key=lambda g: g.aic)
+        if ci in ("profile", "both"):
+            _add_profile(best, level)
+        if ci in ("bootstrap", "both"):
+            idx = shared_idx if shared_idx is not None else bootstrap_indices(
+                gd.n_subjects, n_boot, rng)
+            best.boot = bootstrap_fit(best.pm, gd, best.state, best.fixed, idx, random_effects,
+                                      omega_floor=_omega_floor(best.pm, gd))
+            best.boot_idx = idx
+        _flag_identifiability(best)
+        fits.append(best)
+    settings = dict(value=value, time=time, subject=subject, group=group, model=model,
+                    baseline=baseline, covariates=tuple(covariates),
+                    random_effects=random_effects, ci=ci, n_boot=n_boot, variant=variant,
+                    estimate_gamma=estimate_gamma, level=level)
+    return DecayFit(groups=fits, key_names=keys, covariates=covs, settings=settings, level=level)
+
+
+def _omega_floor(pm: ParamMap, gd: GroupData) -> np.ndarray:
+    scale = float(np.std(gd.y[gd.mask])) or 1.0
+    return np.array([1e-6 * scale if m == "E0" else 1e-3 for m in pm.random])
+
+
+def _fit_group(gd: GroupData, kernel: str, variant: str, estimate_gamma: bool,
+               cov_names: tuple[str, ...], random_effects: bool, estimate_e0: bool) -> GroupFit:
+    sign = amplitude_sign(gd.t, gd.y, gd.mask, estimate_e0)
+    model = DecayModel(kernel=kernel, variant=variant, estimate_gamma=estimate_gamma, sign=sign)
+    pooled = ParamMap(model, covariates=cov_names, random=(), fixed_e0=not estimate_e0)
+    beta0 = initial_beta(pooled, gd.t, gd.y, gd.mask, estimate_e0)
+    fixed = np.zeros(pooled.n_beta, bool)
+    if not estimate_e0:
+        fixed[pooled.beta_names.index("E0")] = True
+    n = gd.n_subjects
+    data = gd.take()
+    st = State(beta0[None], np.zeros((1, n, 0)), np.zeros((1, 0)), np.ones(1))
+    st = lm_fit(pooled, data, st, fixed=fixed[None], max_iter=500, tol=1e-15)
+    if random_effects:
+        pm = ParamMap(model, covariates=cov_names, fixed_e0=not estimate_e0)
+        rss = float(st.objective[0])
+        sigma0 = np.sqrt(rss / max(gd.n_obs, 1))
+        omega0 = np.array([[0.5 * sigma0, 0.3, 0.3]])
+        st = State(st.beta, np.zeros((1, n, pm.n_re)), omega0, np.array([0.7 * sigma0]))
+        st = em_fit(pm, data, st, fixed=fixed[None], omega_floor=_omega_floor(pm, gd))
+        if not st.converged[0]:
+            logger.warning("group %s: the population fit did not fully converge", gd.key)
+    else:
+        pm = pooled
+    loglik = float(laplace_loglik(pm, data, st)[0])
+    cov = beta_covariance(pm, data, st, fixed[None])[0]
+    return GroupFit(key=gd.key, data=gd, pm=pm, state=st, fixed=fixed,
+                    random_effects=random_effects, loglik=loglik, cov_beta=cov)
+
+
+def _add_profile(g: GroupFit, level: float) -> None:
+    names = [n for n in g.pm.beta_names
+             if n not in ("logit_rise",) and not g.fixed[g.pm.beta_names.index(n)]]
+    g.profile = profile_intervals(g.pm, g.data.take(), g.state, names, g.fixed, g.se(),
+                                  level=level, random_effects=g.random_effects)
+
+
+def _flag_identifiability(g: GroupFit) -> None:
+    reasons = []
+    tau = g.derived()["tau_h"]
+    post = g.data.post_times
+    prof = g.profile.get("log_tau")
+    if prof is not None:
+        if prof.flat_lower:
+            reasons.append("profile flat below the estimate (no lower bound for tau)")
+        if prof.flat_upper:
+            reasons.append("profile flat above the estimate (no upper bound for tau)")
+    if post.size and tau < post.min():
+        reasons.append(f"tau {tau:.3g} h is shorter than the first post-dose visit "
+                       f"({post.min():g} h)")
+    if post.size and tau > MAX_TAU_FACTOR * post.max():
+        reasons.append(f"tau {tau:.3g} h is longer than {MAX_TAU_FACTOR:g}x the last visit "
+                       f"({post.max():g} h)")
+    if post.size < 2:
+        reasons.append("fewer than two post-dose visit times")
+    g.identifiable = not reasons
+    g.reason = "; ".join(reasons)

@@ -1,0 +1,297 @@
+"""From a tidy table to per-group, per-subject padded arrays that the estimator batches over.
+
+A group (a region, or a (measure, region) pair of a long feature table) becomes a
+:class:`GroupData`: subjects x visits arrays of time, value and validity, a subject x
+covariate matrix and each subject's dose history. Bootstrap replicates are built by
+indexing these arrays with resampled subject indices (:meth:`GroupData.take`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AnalysisError, ConfigError
+
+__all__ = ["GroupData", "Covariate", "prepare_groups", "select_value"]
+
+logger = logging.getLogger(__name__)
+
+#: Column names that the covariate shorthands refer to.
+_COVARIATE_COLUMNS = {"dose": "dose_mg_per_kg", "infusions": "infusion"}
+
+
+@dataclass
+class Covariate:
+    """One numeric covariate column derived from the table (log-scale effects).
+
+    ``kind`` is ``"log_ratio"`` (value = log(x / reference), so the effect is a power
+    law exponent, used for dose), ``"indicator"`` (1 when the column equals ``level``)
+    or ``"numeric"`` (value = x - reference, e.g. infusion count).
+    """
+
+    name: str
+    column: str
+    kind: str
+    reference: Any
+    level: Any = None
+
+    def encode(self, values: pd.Series) -> np.ndarray:
+        if self.kind == "log_ratio":
+            v = pd.to_numeric(values, errors="coerce").to_numpy(float)
+            return np.log(v / float(self.reference))
+        if self.kind == "indicator":
+            return (values.astype(str) == str(self.level)).to_numpy(float)
+        return pd.to_numeric(values, errors="coerce").to_numpy(float) - float(self.reference)
+
+
+@dataclass
+class GroupData:
+    """One group's observations as padded subject x visit arrays.
+
+    Attributes
+    ----------
+    key : tuple
+        The group's key values (e.g. ``("PFC",)`` or ``("gamma_power", "PFC")``).
+    subjects : ndarray of str, shape (N,)
+    t, y : ndarray (N, V)
+        Hours since the (first) dose and the value (change from the subject's pre-dose
+        baseline when ``baseline="pre-dose"``); padding is 0.
+    mask : ndarray of bool (N, V)
+    X : ndarray (N, k)
+        Covariate values (see :class:`Covariate`).
+    dose_t, dose_amt, dose_mask : ndarray (N, J)
+        Each subject's dose history.
+    baseline : ndarray (N,)
+        Pre-dose mean per subject (NaN when there was none).
+    """
+
+    key: tuple
+    subjects: np.ndarray
+    t: np.ndarray
+    y: np.ndarray
+    mask: np.ndarray
+    X: np.ndarray
+    dose_t: np.ndarray
+    dose_amt: np.ndarray
+    dose_mask: np.ndarray
+    baseline: np.ndarray
+    raw: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+
+    @property
+    def n_subjects(self) -> int:
+        return len(self.subjects)
+
+    @property
+    def n_obs(self) -> int:
+        return int(self.mask.sum())
+
+    @property
+    def post_times(self) -> np.ndarray:
+        return np.unique(self.t[self.mask & (self.t > 0)])
+
+    def take(self, idx: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Arrays with a leading batch axis; ``idx`` (B, N) resamples subjects."""
+        names = ("t", "y", "mask", "X", "dose_t", "dose_amt", "dose_mask")
+        if idx is None:
+            return {n: getattr(self, n)[None] for n in names}
+        return {n: getattr(self, n)[idx] for n in names}
+
+
+def select_value(table: pd.DataFrame, value: str, measure: str | Sequence[str] | None,
+                 path: str | None = None) -> tuple[pd.DataFrame, str, bool]:
+    """Resolve the value column, filtering a long table by ``measure``.
+
+    Returns the (filtered) table, the name of the value column and whether the result
+    is long format with a ``measure`` column to group by.
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise ConfigError("fit_decay needs a pandas DataFrame", path)
+    long = "measure" in table.columns
+    if measure is not None:
+        if not long:
+            raise AnalysisError(f"measure={measure!r} given but the table has no 'measure' column",
+                                path)
+        wanted = [measure] if isinstance(measure, str) else list(measure)
+        missing = set(wanted) - set(table["measure"].astype(str))
+        if missing:
+            raise AnalysisError(f"measure(s) {sorted(missing)} not in the table's 'measure' "
+                                f"column (has {sorted(table['measure'].astype(str).unique())})",
+                                path)
+        table = table[table["measure"].astype(str).isin(wanted)]
+    if value not in table.columns:
+        if long and value in set(table["measure"].astype(str)) and "value" in table.columns:
+            table = table[table["measure"].astype(str) == value]
+            value = "value"
+        else:
+            raise AnalysisError(f"no column {value!r} (and no measure of that name) in the table; "
+                                f"columns: {list(table.columns)}", path)
+    return table, value, long and table["measure"].nunique() > 0
+
+
+def _make_covariates(table: pd.DataFrame, covariates: Sequence[str], path: str | None
+                     ) -> list[Covariate]:
+    out = []
+    for name in covariates:
+        column = _COVARIATE_COLUMNS.get(name, name)
+        if column not in table.columns:
+            raise AnalysisError(f"covariate {name!r}: no column {column!r} in the table", path)
+        col = table[column].dropna()
+        if col.empty:
+            raise AnalysisError(f"covariate {name!r}: column {column!r} is empty", path)
+        if column == "dose_mg_per_kg":
+            dose = pd.to_numeric(col, errors="coerce")
+            if dose.isna().any() or (dose <= 0).any():
+                raise AnalysisError("covariate 'dose': dose_mg_per_kg must be > 0", path)
+            ref = float(dose.mode().min())
+            out.append(Covariate("log_dose", column, "log_ratio", ref))
+        elif column == "genotype":
+            text = col.astype(str)
+            met = text[text.str.contains("met", case=False)]
+            if met.empty:
+                raise AnalysisError("covariate 'genotype': no Met carrier in the table", path)
+            # Met carriers (Val/Met, Met/Met) vs Val/Val: collapse to a carrier indicator.
+            table.loc[col.index, "_met_carrier"] = text.str.contains("met", case=False).map(
+                {True: "Met carrier", False: "non-carrier"})
+            out.append(Covariate("met_carrier", "_met_carrier", "indicator", "non-carrier",
+                                 "Met carrier"))
+        elif pd.api.types.is_numeric_dtype(col):
+            out.append(Covariate(name, column, "numeric", float(col.min())))
+        else:
+            counts = col.astype(str).value_counts()
+            ref = sorted(counts[counts == counts.max()].index)[0]
+            for level in sorted(set(counts.index) - {ref}):
+                out.append(Covariate(f"{name}[{level}]", column, "indicator", ref, level))
+    return out
+
+
+def _dose_history(sub: pd.DataFrame, schedule: Any, subject_id: Any, dose_col: str | None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    if schedule is None:
+        amt = 1.0
+        if dose_col is not None:
+            vals = pd.to_numeric(sub[dose_col], errors="coerce").dropna()
+            amt = float(vals.iloc[0]) if len(vals) else 1.0
+        return np.zeros(1), np.array([amt])
+    if isinstance(schedule, pd.DataFrame):
+        rows = schedule[schedule["subject"].astype(str) == str(subject_id)]
+        if rows.empty:
+            raise AnalysisError(f"schedule has no rows for subject {subject_id!r}")
+        times = rows["t_h"].to_numpy(float)
+        amts = rows["dose"].to_numpy(float)
+    else:
+        times = np.array([float(s[0]) for s in schedule])
+        amts = np.array([float(s[1]) for s in schedule])
+    order = np.argsort(times)
+    return times[order], amts[order]
+
+
+def prepare_groups(
+    table: pd.DataFrame,
+    value: str = "value",
+    time: str = "hours_since_dose",
+    subject: str = "subject",
+    group: str | Sequence[str] | None = "region",
+    measure: str | Sequence[str] | None = None,
+    baseline: str = "pre-dose",
+    covariates: Sequence[str] = (),
+    schedule: Any = None,
+    path: str | None = None,
+) -> tuple[list[GroupData], list[Covariate], list[str]]:
+    """Split a tidy table into :class:`GroupData` per group.
+
+    Rows with a missing value or time are dropped. Several rows of one subject at one
+    time in one group (e.g. the channels of a region) are averaged. With
+    ``baseline="pre-dose"`` each subject's pre-dose mean (rows with time < 0) is
+    subtracted and the pre-dose rows dropped; subjects without one are dropped with a
+    warning.
+
+    Returns
+    -------
+    groups : list of GroupData
+    covariates : list of Covariate
+    key_names : list of str
+        Names of the group key columns.
+    """
+    if baseline not in ("pre-dose", "estimate"):
+        raise ConfigError(f"baseline must be 'pre-dose' or 'estimate', got {baseline!r}", path)
+    table, value, long = select_value(table, value, measure, path)
+    for col in (time, subject):
+        if col not in table.columns:
+            raise AnalysisError(f"the table has no column {col!r} (columns: {list(table.columns)})",
+                                path)
+    keys = [] if group is None else ([group] if isinstance(group, str) else list(group))
+    for col in keys:
+        if col not in table.columns:
+            raise AnalysisError(f"group column {col!r} is not in the table", path)
+    if long and "measure" not in keys and table["measure"].nunique() > 1:
+        keys = ["measure", *keys]
+    table = table.copy()
+    table[value] = pd.to_numeric(table[value], errors="coerce")
+    table[time] = pd.to_numeric(table[time], errors="coerce")
+    n_before = len(table)
+    table = table.dropna(subset=[value, time])
+    if len(table) < n_before:
+        logger.warning("dropped %d rows with a missing %r or %r", n_before - len(table), value, time)
+    if table.empty:
+        raise AnalysisError(f"no rows with a numeric {value!r} and {time!r}", path)
+    if not np.all(np.isfinite(table[value])):
+        raise AnalysisError(f"column {value!r} has infinite values", path)
+    covs = _make_covariates(table, covariates, path)
+    dose_col = "dose_mg_per_kg" if "dose_mg_per_kg" in table.columns else None
+
+    groups = []
+    grouped = table.groupby(keys, sort=True) if keys else [((), table)]
+    for key, gtab in grouped:
+        key = key if isinstance(key, tuple) else (key,)
+        agg = gtab.groupby([subject, time], sort=True)[value].mean().reset_index()
+        subj_ids, t_rows, y_rows, base, x_rows, dts, das = [], [], [], [], [], [], []
+        for sid, srows in agg.groupby(subject, sort=True):
+            t_s = srows[time].to_numpy(float)
+            y_s = srows[value].to_numpy(float)
+            pre = t_s < 0
+            b = float(y_s[pre].mean()) if pre.any() else np.nan
+            if baseline == "pre-dose":
+                if not pre.any():
+                    logger.warning("group %s: subject %s has no pre-dose visit; dropped", key, sid)
+                    continue
+                t_s, y_s = t_s[~pre], y_s[~pre] - b
+            if t_s.size == 0:
+                continue
+            sub_all = gtab[gtab[subject] == sid]
+            xs = []
+            for cov in covs:
+                enc = np.unique(cov.encode(sub_all[cov.column].dropna()))
+                if enc.size != 1 or not np.isfinite(enc[0]):
+                    raise AnalysisError(f"covariate {cov.name!r} of subject {sid!r} in group "
+                                        f"{key} is missing or changes between visits", path)
+                xs.append(enc[0])
+            dt, da = _dose_history(sub_all, schedule, sid, dose_col)
+            subj_ids.append(sid)
+            t_rows.append(t_s)
+            y_rows.append(y_s)
+            base.append(b)
+            x_rows.append(xs)
+            dts.append(dt)
+            das.append(da)
+        if not subj_ids:
+            raise AnalysisError(f"group {key}: no subject with usable data (baseline={baseline!r}"
+                                " needs a pre-dose visit, time < 0)", path)
+        n, v, j = len(subj_ids), max(map(len, t_rows)), max(map(len, dts))
+        t_arr, y_arr, m_arr = np.zeros((n, v)), np.zeros((n, v)), np.zeros((n, v), bool)
+        dt_arr, da_arr, dm_arr = np.zeros((n, j)), np.ones((n, j)), np.zeros((n, j), bool)
+        for i in range(n):
+            k = len(t_rows[i])
+            t_arr[i, :k], y_arr[i, :k], m_arr[i, :k] = t_rows[i], y_rows[i], True
+            k = len(dts[i])
+            dt_arr[i, :k], da_arr[i, :k], dm_arr[i, :k] = dts[i], das[i], True
+        groups.append(GroupData(key=key, subjects=np.asarray(subj_ids), t=t_arr, y=y_arr,
+                                mask=m_arr, X=np.asarray(x_rows, float).reshape(n, len(covs)),
+                                dose_t=dt_arr, dose_amt=da_arr, dose_mask=dm_arr,
+                                baseline=np.asarray(base), raw=gtab))
+    return groups, covs, keys

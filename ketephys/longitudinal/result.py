@@ -1,0 +1,408 @@
+"""DecayFit: the result of :func:`ketephys.longitudinal.fit_decay`.
+
+One :class:`GroupFit` per group holds the estimates, the profile intervals and the
+bootstrap replicates; :class:`DecayFit` tabulates them (:meth:`DecayFit.summary`,
+:meth:`DecayFit.effects`), predicts dose courses (:meth:`DecayFit.predict`), compares
+groups (:meth:`DecayFit.compare`) and plots (:meth:`DecayFit.plot`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AnalysisError
+from .design import Covariate, GroupData
+from .fit import ParamMap, State
+from .models import DecayModel, bateman_kernel, bateman_peak
+from .profile import ProfileInterval
+
+__all__ = ["GroupFit", "DecayFit", "derived_quantities", "compare_models"]
+
+#: The effect has "worn off" when it falls below this fraction of its peak.
+WEAR_OFF_FRACTION = 0.1
+
+
+def derived_quantities(model: DecayModel, beta: np.ndarray, names: list[str]
+                       ) -> dict[str, np.ndarray]:
+    """Population-typical (reference covariates) quantities from beta (..., p)."""
+    e0 = beta[..., names.index("E0")]
+    amp = model.sign * np.exp(beta[..., names.index("log_A")])
+    tau = np.exp(beta[..., names.index("log_tau")])
+    out = {"E0": e0, "A": amp, "tau_h": tau, "half_life_h": tau * np.log(2.0)}
+    if model.kernel == "exponential":
+        out["peak_time_h"] = np.zeros_like(tau)
+        out["peak_effect"] = amp
+        out["t10_h"] = tau * np.log(1.0 / WEAR_OFF_FRACTION)
+        return out
+    q = beta[..., names.index("logit_rise")]
+    tau_r = tau / (1.0 + np.exp(-q))
+    t_peak = bateman_peak(tau, tau_r)
+    k_peak = bateman_kernel(t_peak, np.log(tau), q)[0]
+    # bisection in log time for K(t) = fraction * K(t_peak), t > t_peak
+    lo, hi = np.log(t_peak), np.log(t_peak + 50.0 * tau)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        above = bateman_kernel(np.exp(mid), np.log(tau), q)[0] > WEAR_OFF_FRACTION * k_peak
+        lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
+    out.update(tau_rise_h=tau_r, peak_time_h=t_peak, peak_effect=amp * k_peak,
+               t10_h=np.exp(0.5 * (lo + hi)))
+    return out
+
+
+@dataclass
+class GroupFit:
+    """The fit of one group."""
+
+    key: tuple
+    data: GroupData
+    pm: ParamMap
+    state: State
+    fixed: np.ndarray
+    random_effects: bool
+    loglik: float
+    cov_beta: np.ndarray
+    profile: dict[str, ProfileInterval] = field(default_factory=dict)
+    boot: State | None = None
+    boot_idx: np.ndarray | None = None
+    identifiable: bool = True
+    reason: str = ""
+
+    @property
+    def n_params(self) -> int:
+        k = int((~self.fixed).sum())
+        return k + (self.pm.n_re + 1 if self.random_effects else 1)
+
+    @property
+    def aic(self) -> float:
+        return 2 * self.n_params - 2 * self.loglik
+
+    @property
+    def bic(self) -> float:
+        return self.n_params * np.log(self.data.n_obs) - 2 * self.loglik
+
+    @property
+    def beta(self) -> pd.Series:
+        return pd.Series(self.state.beta[0], index=self.pm.beta_names)
+
+    def derived(self) -> dict[str, float]:
+        return {k: float(v) for k, v in derived_quantities(
+            self.pm.model, self.state.beta[0], self.pm.beta_names).items()}
+
+    def boot_derived(self) -> dict[str, np.ndarray] | None:
+        if self.boot is None:
+            return None
+        ok = self.boot.converged
+        return derived_quantities(self.pm.model, self.boot.beta[ok], self.pm.beta_names)
+
+    def se(self) -> np.ndarray:
+        return np.sqrt(np.maximum(np.diagonal(self.cov_beta), 0.0))
+
+
+def _pct(x: np.ndarray, level: float) -> tuple[float, float]:
+    x = x[np.isfinite(x)]
+    if x.size < 10:
+        return np.nan, np.nan
+    a = 100 * (1 - level) / 2
+    lo, hi = np.percentile(x, [a, 100 - a])
+    return float(lo), float(hi)
+
+
+@dataclass
+class DecayFit:
+    """Per-group decay fits with uncertainty.
+
+    Attributes
+    ----------
+    groups : list of GroupFit
+    key_names : list of str
+        Names of the group key columns (e.g. ``["region"]`` or ``["measure", "region"]``).
+    covariates : list of Covariate
+    settings : dict
+        The arguments of :func:`fit_decay`.
+    """
+
+    groups: list[GroupFit]
+    key_names: list[str]
+    covariates: list[Covariate]
+    settings: dict[str, Any]
+    level: float = 0.95
+
+    # ------------------------------------------------------------------ lookup
+    def __getitem__(self, key: Any) -> GroupFit:
+        key = key if isinstance(key, tuple) else (key,)
+        for g in self.groups:
+            if g.key == key or (len(key) == 1 and g.key[-1] == key[0]):
+                return g
+        raise AnalysisError(f"no group {key!r} in this fit (groups: {[g.key for g in self.groups]})")
+
+    def _key_dict(self, g: GroupFit) -> dict[str, Any]:
+        if not self.key_names:
+            return {"group": "all"}
+        return dict(zip(self.key_names, g.key))
+
+    # ------------------------------------------------------------------ tables
+    def summary(self) -> pd.DataFrame:
+        """One row per group: tau with CI, half-life, peak, wear-off time, variability, fit."""
+        rows = []
+        for g in self.groups:
+            d = g.derived()
+            row: dict[str, Any] = self._key_dict(g)
+            row["model"] = g.pm.model.kernel + ("" if g.pm.model.variant == "none"
+                                                else f"+{g.pm.model.variant}")
+            row["tau_h"] = d["tau_h"]
+            prof = g.profile.get("log_tau")
+            ci = self.settings.get("ci", "profile")
+            lo = hi = np.nan
+            if prof is not None:
+                lo, hi = np.exp(prof.lower), np.exp(prof.upper)
+                row["tau_ci_low_h"], row["tau_ci_high_h"] = lo, hi
+            bd = g.boot_derived()
+            if bd is not None:
+                blo, bhi = _pct(bd["tau_h"], self.level)
+                if prof is None:
+                    row["tau_ci_low_h"], row["tau_ci_high_h"] = blo, bhi
+                else:
+                    row["tau_boot_ci_low_h"], row["tau_boot_ci_high_h"] = blo, bhi
+            row["ci_method"] = ci
+            row["half_life_h"] = d["half_life_h"]
+            if prof is not None:
+                row["half_life_ci_low_h"], row["half_life_ci_high_h"] = lo * np.log(2), hi * np.log(2)
+            row["peak_effect"] = d["peak_effect"]
+            row["peak_time_h"] = d["peak_time_h"]
+            row["t10_h"] = d["t10_h"]
+            if prof is not None and g.pm.model.kernel == "exponential":
+                row["t10_ci_low_h"], row["t10_ci_high_h"] = lo * np.log(10), hi * np.log(10)
+            elif bd is not None:
+                row["t10_ci_low_h"], row["t10_ci_high_h"] = _pct(bd["t10_h"], self.level)
+            if "tau_rise_h" in d:
+                row["tau_rise_h"] = d["tau_rise_h"]
+            row["baseline"] = d["E0"] if not g.pm.fixed_e0 else float(np.nanmean(
+                g.data.baseline))
+            row["baseline_estimated"] = not g.pm.fixed_e0
+            names = g.pm.random
+            om = g.state.omega[0] if g.random_effects else np.full(3, np.nan)
+            row["bsv_sd_log_amplitude"] = float(om[names.index("log_A")]) if (
+                g.random_effects and "log_A" in names) else np.nan
+            row["bsv_sd_log_tau"] = float(om[names.index("log_tau")]) if (
+                g.random_effects and "log_tau" in names) else np.nan
+            row["bsv_sd_baseline"] = float(om[names.index("E0")]) if (
+                g.random_effects and "E0" in names) else np.nan
+            row["residual_sd"] = float(g.state.sigma[0]) if g.random_effects else float(
+                np.sqrt(g.state.objective[0] / max(g.data.n_obs - int((~g.fixed).sum()), 1)))
+            row["n_subjects"] = g.data.n_subjects
+            row["n_obs"] = g.data.n_obs
+            row["loglik"] = g.loglik
+            row["aic"] = g.aic
+            row["bic"] = g.bic
+            row["random_effects"] = g.random_effects
+            row["identifiable"] = g.identifiable
+            row["identifiability_reason"] = g.reason
+            if g.boot is not None:
+                row["n_boot_ok"] = int(g.boot.converged.sum())
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def effects(self) -> pd.DataFrame:
+        """Every fixed effect (estimation scale) per group with its profile / bootstrap CI."""
+        rows = []
+        for g in self.groups:
+            se = g.se()
+            for k, name in enumerate(g.pm.beta_names):
+                if g.fixed[k]:
+                    continue
+                row = self._key_dict(g)
+                row.update(parameter=name, estimate=float(g.state.beta[0, k]), se=float(se[k]))
+                prof = g.profile.get(name)
+                row["ci_low"] = prof.lower if prof else np.nan
+                row["ci_high"] = prof.upper if prof else np.nan
+                if g.boot is not None:
+                    row["boot_ci_low"], row["boot_ci_high"] = _pct(
+                        g.boot.beta[g.boot.converged, k], self.level)
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    # ------------------------------------------------------------------ comparisons
+    def compare(self, group_a: Any, group_b: Any) -> dict[str, float | str]:
+        """Ratio of taus ``tau_a / tau_b`` with a CI.
+
+        With bootstrap replicates drawn on the same subjects for both groups (the default
+        when both groups have the same subjects), the percentile interval of the paired
+        ratio; otherwise a Wald interval on the log ratio from the profile intervals
+        (treating the groups as independent).
+        """
+        a, b = self[group_a], self[group_b]
+        ta, tb = a.derived()["tau_h"], b.derived()["tau_h"]
+        ratio = ta / tb
+        if (a.boot is not None and b.boot is not None and a.boot_idx is not None
+                and b.boot_idx is not None and a.boot_idx.shape == b.boot_idx.shape
+                and np.array_equal(a.boot_idx, b.boot_idx)
+                and np.array_equal(a.data.subjects, b.data.subjects)):
+            ok = a.boot.converged & b.boot.converged
+            ka, kb = a.pm.beta_names.index("log_tau"), b.pm.beta_names.index("log_tau")
+            r = np.exp(a.boot.beta[ok, ka] - b.boot.beta[ok, kb])
+            lo, hi = _pct(r, self.level)
+            p = 2 * min(np.mean(r <= 1.0), np.mean(r >= 1.0))
+            return {"ratio": ratio, "ci_low": lo, "ci_high": hi, "p_value": float(min(p, 1.0)),
+                    "method": "paired subject bootstrap"}
+        from scipy import stats
+
+        ses = []
+        for g in (a, b):
+            prof = g.profile.get("log_tau")
+            if prof is None or not np.isfinite(prof.upper - prof.lower):
+                k = g.pm.beta_names.index("log_tau")
+                ses.append(g.se()[k])
+            else:
+                ses.append((prof.upper - prof.lower) / (2 * np.sqrt(prof.critical)))
+        se = float(np.hypot(*ses))
+        z = stats.norm.ppf(0.5 + self.level / 2)
+        return {"ratio": ratio, "ci_low": ratio * np.exp(-z * se), "ci_high": ratio * np.exp(z * se),
+                "p_value": float(2 * stats.norm.sf(abs(np.log(ratio)) / se)),
+                "method": "Wald on log ratio from profile intervals (independent groups)"}
+
+    # ------------------------------------------------------------------ prediction
+    def predict(self, times: np.ndarray, schedule: list[tuple[float, float]] | None = None,
+                groups: list[Any] | None = None, level: float | None = None,
+                n_draws: int = 1000, seed: int | None = 0) -> pd.DataFrame:
+        """Predict the typical response to a dose course, with confidence and prediction bands.
+
+        Parameters
+        ----------
+        times : array
+            Hours since the first dose of ``schedule``.
+        schedule : list of (t_h, dose), optional
+            Dose course (default: the single dose of the fit). Doses are scaled by
+            ``(D_j / D_1) ** gamma`` with ``gamma`` estimated when the model has it, else
+            the dose covariate's effect on log A, else 1 (linear).
+        groups : list, optional
+            Groups to predict (default all).
+        level : float, optional
+            Band level (default the fit's level).
+        n_draws : int
+            Parameter draws when there is no bootstrap (multivariate normal on beta).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Group key columns, ``hours``, ``fit`` (typical subject, reference covariates),
+            ``ci_low``/``ci_high`` (uncertainty of the typical curve: bootstrap
+            percentiles, or normal draws of beta) and ``pi_low``/``pi_high`` (a new
+            subject's single observation: adds between-subject variability and residual
+            noise). On the fitted scale: change from the pre-dose baseline when the fit
+            used ``baseline="pre-dose"``.
+        """
+        level = self.level if level is None else level
+        rng = np.random.default_rng(seed)
+        times = np.asarray(times, dtype=float)
+        sched = [(0.0, 1.0)] if schedule is None else sorted((float(t), float(d))
+                                                             for t, d in schedule)
+        dose_t = np.array([s[0] for s in sched])[None]
+        dose_amt = np.array([s[1] for s in sched])[None]
+        out = []
+        for g in (self.groups if groups is None else [self[k] for k in groups]):
+            names = g.pm.beta_names
+            model = g.pm.model
+            gamma = 1.0
+            if model.estimate_gamma:
+                gamma = float(g.state.beta[0, names.index("gamma")])
+            elif "log_A:log_dose" in names:
+                gamma = float(g.state.beta[0, names.index("log_A:log_dose")])
+            pmod = DecayModel(kernel=model.kernel, variant=model.variant, estimate_gamma=False,
+                              gamma_fixed=gamma, sign=model.sign)
+            pidx = [names.index(m) for m in model.param_names if m != "gamma"]
+            if g.boot is not None and g.boot.converged.sum() >= 20:
+                draws = g.boot.beta[g.boot.converged]
+            else:
+                draws = rng.multivariate_normal(g.state.beta[0], g.cov_beta, size=n_draws,
+                                                method="eigh")
+            def curve(b: np.ndarray) -> np.ndarray:
+                p = b[:, pidx]
+                tt = np.broadcast_to(times, (len(p), times.size))
+                return pmod.evaluate(tt, p, np.repeat(dose_t, len(p), 0),
+                                     np.repeat(dose_amt, len(p), 0), jacobian=False)[0]
+            typical = curve(g.state.beta[:1])[0]
+            cur = curve(draws)
+            a = 100 * (1 - level) / 2
+            ci = np.percentile(cur, [a, 100 - a], axis=0)
+            nd = draws.copy()
+            if g.random_effects:
+                eta = rng.normal(size=(len(nd), g.pm.n_re)) * g.state.omega[0]
+                for j, m in enumerate(g.pm.random):
+                    nd[:, names.index(m)] += eta[:, j]
+                noise = g.state.sigma[0]
+            else:
+                noise = float(np.sqrt(g.state.objective[0] / max(
+                    g.data.n_obs - int((~g.fixed).sum()), 1)))
+            new = curve(nd) + rng.normal(size=(len(nd), times.size)) * noise
+            pi = np.percentile(new, [a, 100 - a], axis=0)
+            frame = pd.DataFrame({"hours": times, "fit": typical, "ci_low": ci[0],
+                                  "ci_high": ci[1], "pi_low": pi[0], "pi_high": pi[1]})
+            for k, v in reversed(list(self._key_dict(g).items())):
+                frame.insert(0, k, v)
+            out.append(frame)
+        return pd.concat(out, ignore_index=True)
+
+    # ------------------------------------------------------------------ plotting
+    def plot(self, n_points: int = 200, show_subjects: bool = True):
+        """Data, fitted typical curve and its confidence band, one panel per group.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+
+        n = len(self.groups)
+        ncol = min(n, 3)
+        nrow = int(np.ceil(n / ncol))
+        fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
+        for ax, g in zip(axes.ravel(), self.groups):
+            d = g.data
+            tmax = float(d.t[d.mask].max()) if d.mask.any() else 1.0
+            times = np.linspace(0.0, tmax * 1.05, n_points)
+            pred = self.predict(times, groups=[g.key])
+            for i in range(d.n_subjects):
+                m = d.mask[i]
+                ax.plot(d.t[i, m], d.y[i, m], "o-" if show_subjects else "o", color="0.6",
+                        alpha=0.4, ms=3, lw=0.6)
+            ax.fill_between(pred["hours"], pred["ci_low"], pred["ci_high"], color="C0",
+                            alpha=0.3, label=f"{int(self.level * 100)}% CI")
+            ax.plot(pred["hours"], pred["fit"], color="C0", lw=2, label="typical fit")
+            tau = g.derived()["tau_h"]
+            ax.set_title(f"{' / '.join(map(str, g.key))}: tau = {tau:.3g} h"
+                         + ("" if g.identifiable else " (not identifiable)"), fontsize=9)
+            ax.set_xlabel("hours since dose")
+            ax.set_ylabel("change from baseline" if g.pm.fixed_e0 else "value")
+        for ax in axes.ravel()[n:]:
+            ax.set_visible(False)
+        axes.ravel()[0].legend(fontsize=8)
+        fig.tight_layout()
+        return fig
+
+
+def compare_models(fit_a: DecayFit, fit_b: DecayFit) -> pd.DataFrame:
+    """Likelihood-ratio test and AIC/BIC difference of two fits per group.
+
+    ``fit_a`` should be nested in ``fit_b`` for the likelihood-ratio p-value (e.g.
+    exponential vs exponential + tolerance); AIC/BIC are valid either way.
+    """
+    from scipy import stats
+
+    rows = []
+    for ga in fit_a.groups:
+        gb = fit_b[ga.key]
+        lr = 2 * (gb.loglik - ga.loglik)
+        ddf = gb.n_params - ga.n_params
+        row = fit_a._key_dict(ga)
+        row.update(model_a=ga.pm.model.kernel + "+" + ga.pm.model.variant,
+                   model_b=gb.pm.model.kernel + "+" + gb.pm.model.variant,
+                   lr_stat=lr, df=ddf,
+                   p_value=float(stats.chi2.sf(max(lr, 0.0), ddf)) if ddf > 0 else np.nan,
+                   delta_aic=gb.aic - ga.aic, delta_bic=gb.bic - ga.bic,
+                   preferred="b" if gb.aic < ga.aic else "a")
+        rows.append(row)
+    return pd.DataFrame(rows)
