@@ -37,14 +37,15 @@ def default_picks(rec: Recording) -> list[int]:
 
 
 def _frange(sfreq: float, bands: Sequence[Any], total_band: tuple[float, float] | None,
-            aperiodic: str | None, fit_range: tuple[float, float] | None
-            ) -> tuple[float, float]:
+            aperiodic: str | None, fit_range: tuple[float, float] | None,
+            relative: bool = True) -> tuple[float, float]:
     nyq = sfreq / 2
     his = [resolve_band(b)[2] for b in bands]
     los = [resolve_band(b)[1] for b in bands]
-    tb = total_band or (1.0, min(100.0, nyq))
-    fmin = min([*los, tb[0]])
-    fmax = max([*his, tb[1]])
+    if relative or not bands:
+        tb = total_band or (1.0, min(100.0, nyq))
+        los, his = [*los, tb[0]], [*his, tb[1]]
+    fmin, fmax = min(los), max(his)
     if aperiodic:
         fr = fit_range or (1.0, min(150.0, 0.8 * nyq))
         fmin, fmax = min(fmin, fr[0]), max(fmax, fr[1])
@@ -70,7 +71,8 @@ def spectral_rows(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Rows of band powers (and aperiodic parameters) and coherence from one pass."""
     picks = default_picks(rec) if picks is None else picks
-    fmin, fmax = _frange(rec.sfreq, bands, total_band, aperiodic, fit_range)
+    fmin, fmax = _frange(rec.sfreq, bands, total_band, aperiodic, fit_range,
+                         relative="relative" in kinds)
     cb = None
     if coherence_band is not None:
         _, lo, hi = resolve_band(coherence_band)
