@@ -44,7 +44,8 @@ __all__ = ["analyse"]
 logger = logging.getLogger(__name__)
 
 _FEPSP_KEYS = {"channel", "polarity", "slope", "window", "stim_times", "baseline_window",
-               "response_window", "smooth", "peak_smooth", "max_window", "k_response"}
+               "response_window", "smooth", "peak_smooth", "max_window", "k_response",
+               "baseline_gap"}
 _LTP_KEYS = {"induction", "baseline_minutes", "measure", "bin_minutes", "window_minutes",
              "ptp_minutes", "pathways", "drift_limit_pct", "volley_limit_pct"}
 

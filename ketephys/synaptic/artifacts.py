@@ -3,10 +3,12 @@
 An electrical stimulus shows as a jump far faster than any synaptic response: the absolute
 first difference of the trace exceeds both ``k_noise`` times the robust noise of the
 differences (1.4826 x MAD) and ``rel_threshold`` times the largest jump of the sweep. Jumps
-closer than ``merge`` seconds are one artifact; the stimulus time is the first deviating
-sample. The artifact ends when the differences have stayed below ``k_settle`` x noise for
-``settle`` seconds (at most ``max_duration`` after it began). Samples stuck at the sweep's extreme value (an ADC rail) inside an
-artifact mark it ``clipped``.
+closer than ``merge`` seconds are one artifact. The stimulus time is the first deviating
+sample: from the first large jump, walk back while any of the 3 changes before stays above
+8 noise SDs (at most ``merge`` s). The artifact ends when the differences have stayed
+below ``k_settle`` x noise (and 1 % of the jump threshold) for ``settle`` seconds, at most
+``max_duration`` after it began. Samples stuck at the sweep's extreme value (an ADC rail)
+inside an artifact mark it ``clipped``.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ def find_stimuli(
     sd = np.where(sd > 0, sd, np.maximum(np.std(d, axis=1), np.finfo(float).tiny))
     thr = np.maximum(k_noise * sd, rel_threshold * d.max(axis=1))
     low = np.maximum(k_settle * sd, 0.01 * thr)
+    onset_level = np.maximum(8.0 * sd, 0.01 * thr)
     n_merge = max(1, int(round(merge * sfreq)))
     n_settle = max(1, int(round(settle * sfreq)))
     n_min = max(1, int(round(min_interval * sfreq)))
@@ -90,7 +93,13 @@ def find_stimuli(
         last_stim = -np.inf
         k = 0
         for g in groups:
-            start = int(g[0]) + 1
+            first = int(g[0])
+            # the artifact began where the changes first left the noise (not at the
+            # largest jump): walk back at most ``merge`` s
+            while (first > 0 and g[0] - first < n_merge
+                   and d[s, max(0, first - 3):first].max() > onset_level[s]):
+                first -= 1
+            start = first + 1
             if start - last_stim < n_min:
                 continue
             quiet = d[s, g[-1] + 1:] < low[s]

@@ -3,8 +3,8 @@
 For each stimulus (from ``stim_times``, ``stimulus`` events, or detected artifacts, see
 :mod:`ketephys.synaptic.artifacts`):
 
-* **baseline**: mean of ``baseline_window`` s before the stimulus (after the previous
-  artifact); ``noise_sd`` is the SD of those samples about their least-squares line;
+* **baseline**: mean of ``baseline_window`` s ending ``baseline_gap`` s before the stimulus
+  (after the previous artifact); ``noise_sd`` is the SD of those samples about their least-squares line;
 * the **response window** runs from the end of the artifact to ``response_window`` s after
   the stimulus (or the next stimulus);
 * **amplitude** (V, signed): the extreme, in the response's direction, of the trace smoothed
@@ -91,7 +91,8 @@ def _pop_spike(dev_s: np.ndarray, i0: int, i1: int, threshold: float
 
 
 def measure_response(
-    y: np.ndarray, sfreq: float, i_stim: int, i_art: int, i_stop: int, i_base0: int,
+    y: np.ndarray, sfreq: float, i_stim: int, i_art: int, i_stop: int,
+    base_span: tuple[int, int],
     polarity: int, slope: str = "20-80", window: tuple[float, float] | None = None,
     smooth: float = 1e-4, peak_smooth: float = 3e-4, max_window: float = 1e-3,
     k_response: float = 4.0,
@@ -104,9 +105,11 @@ def measure_response(
         The sweep (V).
     sfreq : float
         Sampling rate (Hz).
-    i_stim, i_art, i_stop, i_base0 : int
+    i_stim, i_art, i_stop : int
         Stimulus sample, first sample after the artifact, end of the response window
-        (exclusive), first baseline sample.
+        (exclusive).
+    base_span : (int, int)
+        First and last (exclusive) baseline samples.
     polarity : {-1, 1}
         Direction of the response.
 
@@ -118,8 +121,8 @@ def measure_response(
     """
     flags: list[str] = []
     t = np.arange(y.size) / sfreq
-    i_base0 = min(i_base0, i_stim - 1)
-    base_seg = y[max(i_base0, 0):i_stim]
+    b0, b1 = max(min(base_span[0], i_stim - 1), 0), min(base_span[1], i_stim)
+    base_seg = y[b0:b1]
     if base_seg.size == 0:
         base_seg = y[i_stim:i_stim + 1]
     base = float(base_seg.mean())
@@ -214,6 +217,7 @@ def fepsp(
     window: tuple[float, float] | None = None,
     stim_times: Sequence[float] | None = None,
     baseline_window: float = 2e-3,
+    baseline_gap: float = 3e-4,
     response_window: float = 0.02,
     smooth: float = 1e-4,
     peak_smooth: float = 3e-4,
@@ -238,8 +242,10 @@ def fepsp(
     stim_times : sequence of float, optional
         Stimulus times (s from the sweep start) used in every sweep; default: ``stimulus``
         events, else the artifacts found in the trace.
-    baseline_window, response_window : float
-        Pre-stimulus baseline length and the maximal response window (s).
+    baseline_window, baseline_gap, response_window : float
+        Pre-stimulus baseline length, the gap between its end and the stimulus (the
+        artifact may begin slightly before the detected stimulus) and the maximal response
+        window (s).
     smooth, peak_smooth : float
         Moving-average widths (s) used to locate crossings/volley and the peak.
     max_window : float
@@ -256,8 +262,8 @@ def fepsp(
         the response's sign.
     """
     settings = dict(slope=slope, window=window, polarity=polarity, stim_times=stim_times,
-                    baseline_window=baseline_window, response_window=response_window,
-                    smooth=smooth, peak_smooth=peak_smooth, max_window=max_window,
+                    baseline_window=baseline_window, baseline_gap=baseline_gap,
+                    response_window=response_window, smooth=smooth, peak_smooth=peak_smooth, max_window=max_window,
                     k_response=k_response)
     path = rec.source.path
     chans = pick_channel(rec, channel, ("field", "lfp"), "field-potential")
@@ -293,10 +299,13 @@ def fepsp(
                 nxt = st[k + 1] - 2e-4 if k + 1 < len(st) else np.inf
                 i_stop = int(min(round(min(st[k] + response_window, nxt) * sf), y.shape[1]))
                 prev_end = ends[k - 1] if k else 0.0
-                i_b0 = int(round(max(st[k] - baseline_window, prev_end) * sf))
+                i_b0 = int(round(max(st[k] - baseline_gap - baseline_window, prev_end) * sf))
+                i_b1 = max(i_b0 + 2, int(round((st[k] - baseline_gap) * sf)))
                 try:
-                    res = measure_response(y[s], sf, i_stim, i_art, i_stop, i_b0, pol, slope,
-                                           window, smooth, peak_smooth, max_window, k_response)
+                    res = measure_response(y[s], sf, i_stim, i_art, i_stop, (i_b0, i_b1), pol,
+                                           slope,
+                                           window, smooth, peak_smooth, max_window,
+                                           k_response)
                 except AnalysisError as err:
                     raise AnalysisError(f"channel {rec.ch_names[ch]!r}, sweep {s}, stimulus "
                                         f"{k + 1}: {err.detail}", path) from None

@@ -2,8 +2,8 @@
 
 One row per sweep and stimulus:
 
-* ``baseline``/``noise_sd``: mean and SD (about a line) of ``baseline_window`` s before the
-  stimulus (in a train, with ``tail_baseline``, the previous response's fitted decay
+* ``baseline``/``noise_sd``: mean and SD (about a line) of ``baseline_window`` s ending
+  ``baseline_gap`` s before the stimulus (in a train, with ``tail_baseline``, the previous response's fitted decay
   continued under this one, shifted to match that window; ``baseline`` is then its value
   at the stimulus); ``amplitude`` (signed; A or V): extreme of the trace smoothed over
   ``peak_smooth`` s in the response window, which starts ``min_latency`` s after the
@@ -69,7 +69,8 @@ def _crossing(t: np.ndarray, d: np.ndarray, k: int, level: float) -> float:
     return float(t[k - 1] + frac * (t[k] - t[k - 1]))
 
 
-def _measure(y: np.ndarray, sfreq: float, i_stim: int, i_first: int, i_stop: int, i_b0: int,
+def _measure(y: np.ndarray, sfreq: float, i_stim: int, i_first: int, i_stop: int,
+             base_span: tuple[int, int],
              pol: int, smooth: float, peak_smooth: float, k_response: float,
              tail: tuple[float, float, float, float, float] | None = None,
              decay_from: float = 0.5) -> tuple[dict[str, Any], tuple[float, float, float, float, float] | None]:
@@ -77,8 +78,8 @@ def _measure(y: np.ndarray, sfreq: float, i_stim: int, i_first: int, i_stop: int
 
     flags: list[str] = []
     t = np.arange(y.size) / sfreq
-    i_b = max(min(i_b0, i_stim - 1), 0)
-    b = y[i_b:i_stim]
+    i_b, i_b1 = max(min(base_span[0], i_stim - 1), 0), min(base_span[1], i_stim)
+    b = y[i_b:i_b1]
     base = float(b.mean())
     noise = float("nan")
     if b.size > 3:
@@ -91,7 +92,7 @@ def _measure(y: np.ndarray, sfreq: float, i_stim: int, i_first: int, i_stop: int
         # the previous response's fitted decay, continued under this one
         b_prev, c_p, a_p, t0_p, tau_p = tail
         curve = b_prev + pol * (c_p + a_p * np.exp(np.clip(-(t - t0_p) / tau_p, -700, 50)))
-        curve += float(np.mean(b - curve[i_b:i_stim]))
+        curve += float(np.mean(b - curve[i_b:i_b1]))
         base = float(curve[i_stim])
     else:
         curve = np.full(y.size, base)
@@ -183,6 +184,7 @@ def psc(
     stim_times: Sequence[float] | None = None,
     test_pulse: Any = "auto",
     baseline_window: float = 2e-3,
+    baseline_gap: float = 3e-4,
     response_window: float = 0.02,
     min_latency: float = 1e-3,
     smooth: float = 1e-4,
@@ -208,8 +210,9 @@ def psc(
     test_pulse : "auto", None or dict
         ``{"start", "duration", "amplitude"}`` (s, s, V or A); ``"auto"`` reads a
         ``test_pulse`` event with an ``amplitude`` column; ``None`` for none.
-    baseline_window, response_window, min_latency, smooth, peak_smooth : float
-        Seconds (see the module docstring).
+    baseline_window, baseline_gap, response_window, min_latency, smooth, peak_smooth : float
+        Seconds (see the module docstring); the baseline ends ``baseline_gap`` before the
+        stimulus.
     k_response : float
         ``no_response`` below this many baseline noise SDs.
     rs_change_limit : float
@@ -239,6 +242,7 @@ def psc(
     mode = "voltage_clamp" if rec.units[ch] == "A" else "current_clamp"
     settings = dict(channel=rec.ch_names[ch], polarity=polarity, stim_times=stim_times,
                     test_pulse=test_pulse, baseline_window=baseline_window,
+                    baseline_gap=baseline_gap,
                     response_window=response_window, min_latency=min_latency, smooth=smooth,
                     peak_smooth=peak_smooth, k_response=k_response,
                     rs_change_limit=rs_change_limit, tail_baseline=tail_baseline,
@@ -278,9 +282,12 @@ def psc(
             i_first = max(int(round(ends[k] * sf)), i_stim + int(round(min_latency * sf)))
             nxt = st[k + 1] - 2e-4 if k + 1 < st.size else np.inf
             i_stop = int(min(round(min(st[k] + response_window, nxt) * sf), y.shape[1]))
-            i_b0 = int(round(max(st[k] - baseline_window, ends[k - 1] if k else 0.0) * sf))
+            i_b0 = int(round(max(st[k] - baseline_gap - baseline_window,
+                                 ends[k - 1] if k else 0.0) * sf))
+            i_b1 = max(i_b0 + 2, int(round((st[k] - baseline_gap) * sf)))
             try:
-                res, model = _measure(y[s], sf, i_stim, i_first, i_stop, i_b0, pol, smooth,
+                res, model = _measure(y[s], sf, i_stim, i_first, i_stop, (i_b0, i_b1), pol,
+                                      smooth,
                                       peak_smooth, k_response,
                                       tail=model if (k and tail_baseline) else None,
                                       decay_from=decay_from)
