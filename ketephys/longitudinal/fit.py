@@ -280,31 +280,42 @@ def lm_fit(pm: ParamMap, data: dict, state: State, fixed: np.ndarray | None = No
     B, p = st.beta.shape
     q = pm.n_re
     fixed = np.zeros((B, p), bool) if fixed is None else np.broadcast_to(fixed, (B, p))
-    free = ~fixed
-    lam = np.full(B, lam0)
     f, JP = _predict(pm, data, st.beta, st.eta)
     obj, r = _objective_from(pm, data, f, st.eta, st.omega, st.sigma)
     active = np.isfinite(obj)
+    # Work on the still-active replicates only: compact when fewer than 60 % remain.
+    idx = np.arange(B)
+    w = State(st.beta.copy(), st.eta.copy(), st.omega, st.sigma)
+    wd, free, lam, wact, wobj = data, ~fixed, np.full(B, lam0), active.copy(), obj.copy()
     for _ in range(max_iter):
-        if not active.any():
+        if not wact.any():
             break
-        db, de, _ = _gauss_newton_step(pm, data, st, JP, r, free, lam)
-        db = np.where(free & active[:, None], db, 0.0)
-        new_beta = pm.clip(st.beta + db)
-        new_eta = st.eta + de * active[:, None, None] if q else st.eta
-        f_new, JP_new = _predict(pm, data, new_beta, new_eta)
-        new_obj, r_new = _objective_from(pm, data, f_new, new_eta, st.omega, st.sigma)
-        better = active & (new_obj <= obj)
-        st.beta = np.where(better[:, None], new_beta, st.beta)
+        if wact.mean() < 0.6:
+            st.beta[idx], st.eta[idx], obj[idx], active[idx] = w.beta, w.eta, wobj, wact
+            keep = wact
+            idx = idx[keep]
+            w = State(w.beta[keep], w.eta[keep], w.omega[keep], w.sigma[keep])
+            wd = {k: v[idx] for k, v in data.items()}
+            free, lam, JP, r = free[keep], lam[keep], JP[keep], r[keep]
+            wact, wobj = wact[keep], wobj[keep]
+        db, de, _ = _gauss_newton_step(pm, wd, w, JP, r, free, lam)
+        db = np.where(free, db, 0.0)
+        new_beta = pm.clip(w.beta + db)
+        new_eta = w.eta + de if q else w.eta
+        f_new, JP_new = _predict(pm, wd, new_beta, new_eta)
+        new_obj, r_new = _objective_from(pm, wd, f_new, new_eta, w.omega, w.sigma)
+        better = wact & (new_obj <= wobj)
+        w.beta = np.where(better[:, None], new_beta, w.beta)
         if q:
-            st.eta = np.where(better[:, None, None], new_eta, st.eta)
+            w.eta = np.where(better[:, None, None], new_eta, w.eta)
         JP = np.where(better[:, None, None, None], JP_new, JP)
         r = np.where(better[:, None, None], r_new, r)
-        change = np.where(better, (obj - new_obj) / np.maximum(np.abs(obj), 1e-300), np.inf)
-        obj = np.where(better, new_obj, obj)
+        change = np.where(better, (wobj - new_obj) / np.maximum(np.abs(wobj), 1e-300), np.inf)
+        wobj = np.where(better, new_obj, wobj)
         lam = np.where(better, np.maximum(lam * 0.2, 1e-12), np.minimum(lam * 10.0, 1e12))
         done = (better & (change < tol)) | (lam >= 1e12)
-        active = active & ~done
+        wact = wact & ~done
+    st.beta[idx], st.eta[idx], obj[idx], active[idx] = w.beta, w.eta, wobj, wact
     st.objective = obj
     st.converged = ~active
     return st
@@ -323,20 +334,23 @@ def _conditional(pm, data, st):
 
 def em_fit(pm: ParamMap, data: dict, state: State, fixed: np.ndarray | None = None,
            max_outer: int = 300, tol: float = 1e-5, inner_iter: int = 3,
-           omega_floor: np.ndarray | None = None, final_iter: int = 200) -> State:
+           omega_floor: np.ndarray | None = None, final_iter: int = 200,
+           ll_tol: float = 1e-6) -> State:
     """Alternate penalised LM (beta, eta) and EM updates of (omega, sigma) to convergence."""
     st = state.copy()
     n_obs = data["mask"].sum(axis=(1, 2))
     n_sub = data["mask"].shape[1]
     floor = np.zeros(pm.n_re) if omega_floor is None else omega_floor
     done = np.zeros(len(st.sigma), bool)
+    prev_ll = np.full(len(st.sigma), -np.inf)
     for _ in range(max_outer):
         st = lm_fit(pm, data, st, fixed=fixed, max_iter=inner_iter)
         r, Je, D = _conditional(pm, data, st)
         C = _small_inv(D)
+        ll = _laplace_from(pm, data, st, r, D)
         om2 = (st.eta**2 + np.diagonal(C, axis1=2, axis2=3)).sum(1) / n_sub
         new_om = np.maximum(np.sqrt(om2), floor)
-        rss = np.einsum("bnv,bnv->b", r, r)
+        rss = (r * r).sum(axis=(1, 2))
         trace = (np.matmul(Je, C) * Je).sum(axis=(1, 2, 3))
         new_sig = np.sqrt((rss + trace) / n_obs)
         change = np.maximum(np.abs(np.log(new_om / st.omega)).max(-1),
@@ -344,7 +358,9 @@ def em_fit(pm: ParamMap, data: dict, state: State, fixed: np.ndarray | None = No
         keep = done[:, None]
         st.omega = np.where(keep, st.omega, new_om)
         st.sigma = np.where(done, st.sigma, new_sig)
-        done = done | (change < tol) | ~np.isfinite(change)
+        stalled = np.abs(ll - prev_ll) < ll_tol
+        done = done | (change < tol) | stalled | ~np.isfinite(change)
+        prev_ll = ll
         if done.all():
             break
     st = lm_fit(pm, data, st, fixed=fixed, max_iter=final_iter)
@@ -352,20 +368,25 @@ def em_fit(pm: ParamMap, data: dict, state: State, fixed: np.ndarray | None = No
     return st
 
 
+def _laplace_from(pm, data, st, r, D):
+    n_obs = data["mask"].sum(axis=(1, 2))
+    rss = (r * r).sum(axis=(1, 2))
+    logdet = np.log(np.abs(np.linalg.det(D))).sum(1) + data["mask"].shape[1] * np.log(
+        st.omega**2).sum(-1)
+    pen = ((st.eta**2) * (1.0 / st.omega**2)[:, None, :]).sum(axis=(1, 2))
+    return -0.5 * (rss / st.sigma**2 + pen + n_obs * np.log(2 * np.pi * st.sigma**2) + logdet)
+
+
 def laplace_loglik(pm: ParamMap, data: dict, st: State) -> np.ndarray:
     """Log-likelihood: Laplace (FOCE-I) with random effects, Gaussian ML without."""
-    n_obs = data["mask"].sum(axis=(1, 2))
-    f, _ = _predict(pm, data, st.beta, st.eta, jacobian=False)
-    r = np.where(data["mask"], data["y"] - f, 0.0)
-    rss = np.einsum("bnv,bnv->b", r, r)
     if not pm.n_re:
-        s2 = rss / n_obs
+        n_obs = data["mask"].sum(axis=(1, 2))
+        f, _ = _predict(pm, data, st.beta, st.eta, jacobian=False)
+        r = np.where(data["mask"], data["y"] - f, 0.0)
+        s2 = (r * r).sum(axis=(1, 2)) / n_obs
         return -0.5 * n_obs * (np.log(2 * np.pi * s2) + 1.0)
-    _, Je, D = _conditional(pm, data, st)
-    _, logdet = np.linalg.slogdet(D)
-    logdet = logdet.sum(1) + data["mask"].shape[1] * np.log(st.omega**2).sum(-1)
-    pen = np.einsum("bnq,bq->b", st.eta**2, 1.0 / st.omega**2)
-    return -0.5 * (rss / st.sigma**2 + pen + n_obs * np.log(2 * np.pi * st.sigma**2) + logdet)
+    r, _, D = _conditional(pm, data, st)
+    return _laplace_from(pm, data, st, r, D)
 
 
 def initial_beta(pm: ParamMap, t: np.ndarray, y: np.ndarray, mask: np.ndarray,

@@ -319,7 +319,7 @@ class DecayFit:
             else:
                 draws = rng.multivariate_normal(g.state.beta[0], g.cov_beta, size=n_draws,
                                                 method="eigh")
-            def curve(b: np.ndarray) -> np.ndarray:
+            def curve(b: np.ndarray, pidx=pidx, pmod=pmod) -> np.ndarray:
                 p = b[:, pidx]
                 tt = np.broadcast_to(times, (len(p), times.size))
                 return pmod.evaluate(tt, p, np.repeat(dose_t, len(p), 0),
