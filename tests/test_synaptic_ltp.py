@@ -127,3 +127,22 @@ def test_analyse_feature_table():
     assert v["baseline_slope"] == pytest.approx(truth.slope, rel=0.02)
     ft2 = analyse(rec, induction=None)
     assert "ltp_magnitude_pct" not in set(ft2["measure"])
+
+
+def test_files_without_clocks_are_placed_in_order_and_flagged():
+    rec, truth = simulate_fepsp_experiment(seed=9, noise_sd=10e-6, induction_mode="recorded")
+    cut = 40
+    a = Recording(rec.data[:cut], rec.sfreq, rec.ch_names, rec.ch_types, rec.units,
+                  sweep_starts=rec.sweep_starts[:cut])
+    b = Recording(rec.data[cut:], rec.sfreq, rec.ch_names, rec.ch_types, rec.units,
+                  sweep_starts=rec.sweep_starts[cut:] - rec.sweep_starts[cut])
+    res = ltp([a, b])
+    # consecutive 15 s sweeps: placing b one interval after a's last sweep is exact here
+    assert res.induction_time == pytest.approx(truth.induction_time + truth.stim_times[0])
+    assert "file_clock_assumed" in res.summary.iloc[0]["flags"]
+    assert res.magnitude() == pytest.approx(truth.ltp_magnitude_pct, abs=2.0)
+    # a given induction time still leaves the train sweep out
+    res2 = ltp(rec, induction=truth.induction_time)
+    assert len(res2.sweeps) == rec.n_sweeps - 1
+    with pytest.raises(AnalysisError, match="lack columns"):
+        ltp(pd.DataFrame({"sweep": [0]}))

@@ -43,6 +43,8 @@ __all__ = ["ltp", "LTPResult", "join_tables", "find_induction"]
 logger = logging.getLogger(__name__)
 
 _CLOCK_KEYS = ("rec_datetime", "recording_start", "start_time", "meas_date")
+_NEEDED = ("sweep", "stimulus", "sweep_start", "time", "channel", "flags", "slope",
+           "amplitude", "noise_sd", "volley_amplitude")
 
 
 @dataclass
@@ -161,6 +163,18 @@ def join_tables(tables: Sequence[pd.DataFrame], clocks: Sequence[Any] | None = N
     return pd.concat(out, ignore_index=True), flags
 
 
+def _train_sweeps(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-sweep stimulus counts, and the sweeps holding more stimuli than most (trains)."""
+    per = table.groupby(["file_index", "sweep"]).agg(
+        n=("stimulus", "max"), clock=("clock", "first")).reset_index()
+    per = per.sort_values("clock")
+    typical = int(per["n"].mode().iloc[0])
+    train = per[per["n"] > typical]
+    if len(train) >= 0.2 * len(per):
+        train = per.iloc[:0]
+    return per, train
+
+
 def find_induction(table: pd.DataFrame, gap_factor: float = 2.5) -> tuple[float, str, set]:
     """Induction time on the table's clock, how it was found, and the train sweeps.
 
@@ -170,12 +184,8 @@ def find_induction(table: pd.DataFrame, gap_factor: float = 2.5) -> tuple[float,
         ``source`` is ``"train_sweeps"`` or ``"gap"``; ``train_keys`` are
         ``(file_index, sweep)`` pairs of induction-train sweeps.
     """
-    per = table.groupby(["file_index", "sweep"]).agg(
-        n=("stimulus", "max"), clock=("clock", "first")).reset_index()
-    per = per.sort_values("clock")
-    typical = int(per["n"].mode().iloc[0])
-    train = per[per["n"] > typical]
-    if len(train) and len(train) < 0.2 * len(per):
+    per, train = _train_sweeps(table)
+    if len(train):
         first = train.iloc[0]
         t_stim = table[(table["file_index"] == first["file_index"])
                        & (table["sweep"] == first["sweep"])]["time"].min()
@@ -373,12 +383,19 @@ def ltp(
         else:
             raise AnalysisError(f"expected Recording or DataFrame, got {type(it).__name__}")
     path = recs[0].source.path if recs else None
-    tab, flags0 = join_tables(tables, clocks if clocks is not None else file_clocks)
+    clock_list = list(clocks) if clocks is not None else file_clocks
+    missing = [c for c in _NEEDED if any(c not in t for t in tables)]
+    if missing:
+        raise AnalysisError(f"fEPSP tables lack columns {missing}; make them with "
+                            "ketephys.synaptic.fepsp", path)
+    tab, flags0 = join_tables(tables, clock_list)
     unit = "V/s" if measure == "slope" else "V"
-    train_keys: set = set()
+    # induction-train sweeps (more stimuli than most) never enter the time course
+    train_keys = set(zip(*(_train_sweeps(tab)[1][c].astype(int) for c in ("file_index",
+                                                                        "sweep"))))
     if induction == "auto":
         try:
-            t_ind, source, train_keys = find_induction(tab)
+            t_ind, source, _ = find_induction(tab)
         except AnalysisError as err:
             raise AnalysisError(err.detail, path) from None
     elif induction is None:
