@@ -13,7 +13,8 @@ For each stimulus (from ``stim_times``, ``stimulus`` events, or detected artifac
   ``"20-90"`` (samples on the final rise between those fractions of the amplitude,
   located on the trace smoothed over ``smooth`` s, fitted on raw samples), ``"window"``
   (``window=(start, stop)`` s after the stimulus; default 1 ms from the volley's second peak
-  or, without a volley, from the 10 % point) or ``"max"`` (steepest 1 ms);
+  or, without a volley, from the 10 % point) or ``"max"`` (the steepest ``max_window``
+  (1 ms) window, located on the trace smoothed over that width, fitted on raw samples);
   ``slope_start``/``slope_stop`` are the first and last fitted samples (s from the sweep
   start) so any fit can be reproduced exactly;
 * **onset_latency** (s): where the slope line crosses the baseline, after the stimulus;
@@ -184,8 +185,9 @@ def measure_response(
             b = i_stim + int(round(window[1] * sfreq)) - 1
         b = min(b, y.size - 1)
     elif slope == "max":
-        # locate on a trace smoothed over half the window (less noise-driven selection)
-        dev_m = moving_average(dev[lo_i:hi_i], odd_width(max_window / 2, sfreq))
+        # locate on a trace smoothed over the window width: the selection then hardly
+        # follows the noise (raw-sample fits of the steepest noisy window are biased up)
+        dev_m = moving_average(dev[lo_i:hi_i], odd_width(max_window, sfreq))
         a, b = max_slope_span(dev_m, i_art - lo_i, ip - lo_i,
                               max(2, int(round(max_window * sfreq)) + 1))
         a, b = a + lo_i, b + lo_i
