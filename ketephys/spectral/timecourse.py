@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
-from ..features import feature_table
+from ..features import feature_table, settings_hash
 from ..recording import Recording
 from .analyse import spectral_rows
 from .fft import SpectralSettings
@@ -72,8 +72,10 @@ def spectral_timecourse(
     settings = SpectralSettings(method=method, seg_len=seg_len, overlap=overlap,
                                 bandwidth=bandwidth, precision=precision, reject=reject,
                                 reject_by_annotation=reject_by_annotation)
-    rows: list[dict[str, Any]] = []
+    frames: list[pd.DataFrame] = []
     sett: dict[str, Any] = {}
+    modality = "lfp" if "lfp" in rec.ch_types else "eeg"
+    # rows become a small table per window (dicts per row would grow ~1 kB a row)
     for s0, s1 in iter_windows(rec, window, step):
         try:
             win_rows, sett = spectral_rows(
@@ -87,10 +89,11 @@ def spectral_timecourse(
         for r in win_rows:
             r["window_start"] = s0 / rec.sfreq
             r["window_stop"] = s1 / rec.sfreq
-        rows.extend(win_rows)
-    sett.update(window=window, step=window if step is None else step)
-    modality = "lfp" if "lfp" in rec.ch_types else "eeg"
-    return feature_table(rows, rec, modality, sett)
+        sett.update(window=window, step=window if step is None else step)
+        frames.append(feature_table(win_rows, rec, modality, sett))
+    table = pd.concat(frames, ignore_index=True)
+    table["settings_hash"] = settings_hash(sett)  # same for every window (a fully
+    return table                                  # rejected first window had no settings)
 
 
 def band_power_timecourse(
