@@ -91,8 +91,8 @@ def test_volley_paired_pulse_and_table_layout():
     np.testing.assert_allclose(second["stim_time"], 0.06, atol=1e-9)
     ppr = second["slope"].mean() / first["slope"].mean()
     assert ppr == pytest.approx(truth.paired_pulse_ratio, rel=0.02)
-    # volley: depth within 10 %, trough latency within 0.1 ms
-    assert (-first["volley_amplitude"]).mean() == pytest.approx(truth.fibre_volley, rel=0.1)
+    # volley: depth within 5 %, trough latency within 0.1 ms
+    assert (-first["volley_amplitude"]).mean() == pytest.approx(truth.fibre_volley, rel=0.05)
     assert first["volley_latency"].mean() == pytest.approx(truth.volley_latency, abs=1e-4)
     assert not first["flags"].str.contains("volley_missing").any()
     assert first["pop_spike_amplitude"].isna().all()

@@ -20,8 +20,9 @@ For each stimulus (from ``stim_times``, ``stimulus`` events, or detected artifac
 * **onset_latency** (s): where the slope line crosses the baseline, after the stimulus;
 * **fibre volley** (peak-trough-peak): the largest deflection in the response's direction
   between the artifact end and the last time the response was below 10 % before its rise,
-  measured from the line joining the two flanking opposite peaks; ``volley_latency`` is its
-  trough after the stimulus;
+  measured from the line joining the two flanking opposite peaks (each level the mean of the
+  raw samples within 0.1 ms) to the trough (vertex of a parabola through the raw samples
+  within 0.2 ms); ``volley_latency`` is the trough sample after the stimulus;
 * **population spike** (tangent method): the deepest dip against the response's direction
   below the line joining the highest response peak before it and the highest after it
   (each standing above the dip by more than the threshold), when deeper than 5 noise SDs
@@ -159,8 +160,25 @@ def measure_response(
             p1 = int(np.argmin(seg[:iv + 1]))
             p2 = iv + int(np.argmin(seg[iv:]))
             if p1 < iv < p2:
-                tangent = seg[p1] + (seg[p2] - seg[p1]) * (iv - p1) / (p2 - p1)
-                depth = float(seg[iv] - tangent)
+                # levels as means of the raw samples within +-0.1 ms: picking single
+                # extreme samples would bias the depth up by the noise
+                h = max(1, int(round(1e-4 * sfreq)))
+                raw = dev[i_art:s10]
+
+                def level(k: int) -> float:
+                    return float(raw[max(k - h, 0):k + h + 1].mean())
+
+                v1, v2, vt = level(p1), level(p2), level(iv)
+                # the trough: vertex of a parabola through the raw samples within 0.2 ms
+                h2 = max(2, int(round(2e-4 * sfreq)))
+                lo_k, hi_k = max(iv - h2, 0), min(iv + h2 + 1, raw.size)
+                if hi_k - lo_k >= 4:
+                    xk = np.arange(lo_k, hi_k) - iv
+                    c2, c1, c0 = np.polyfit(xk, raw[lo_k:hi_k], 2)
+                    if c2 < 0 and abs(c1 / (2 * c2)) <= h2:
+                        vt = float(c0 - c1 ** 2 / (4 * c2))
+                tangent = v1 + (v2 - v1) * (iv - p1) / (p2 - p1)
+                depth = float(vt - tangent)
                 thr = 3 * noise / np.sqrt(odd_width(smooth, sfreq)) if np.isfinite(noise) else 0
                 if depth > thr:
                     vol_amp = polarity * depth
