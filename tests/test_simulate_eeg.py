@@ -112,3 +112,12 @@ def test_channels_outside_theta_group_keep_their_psd():
     sel = (f >= 2) & (f <= 10)
     ratio = p[:, sel] / truth.aperiodic_psd(f[sel])
     np.testing.assert_allclose(ratio.mean(axis=1), 1.0, atol=0.05)
+
+
+def test_written_file_reads_back(tmp_path):
+    import ketephys
+
+    rec, _ = simulate_eeg(2, 4, 250.0, seed=9, path=tmp_path / "sim.npy", region="PFC")
+    back = ketephys.io.read(tmp_path / "sim.npy")
+    assert back.ch_names == rec.ch_names and back.sfreq == 250.0
+    np.testing.assert_allclose(back.get_data(), rec.data, rtol=1e-12)

@@ -61,3 +61,23 @@ def test_flat_spectrum_error():
     f = np.arange(0, 100, 0.5)
     with pytest.raises(AnalysisError, match="flat"):
         ks.fit_aperiodic(f, np.zeros_like(f))
+
+
+def test_auto_mode_picks_knee_only_when_present(knee_rec):
+    rec, _ = knee_rec
+    s = ks.psd(rec, fmin=0.5, fmax=200)
+    fits = ks.fit_aperiodic(s.freqs, s.psd, mode="auto", line_freq=60.0)
+    assert all(f.mode == "knee" for f in fits)
+    flat, _ = simulate_eeg(2, 120, 500.0, seed=2, aperiodic_exponent=1.5)
+    s2 = ks.psd(flat, fmin=0.5, fmax=200)
+    fits2 = ks.fit_aperiodic(s2.freqs, s2.psd, mode="auto", freq_range=(2, 150))
+    assert all(f.mode == "fixed" for f in fits2)
+    assert all(abs(f.exponent - 1.5) < 0.1 for f in fits2)
+
+
+def test_line_in_band_flag(knee_rec):
+    rec, _ = knee_rec
+    t = ks.band_power(rec, "gamma", line_freq="auto")
+    assert t["flags"].str.contains("line_noise_in_band").all()
+    t2 = ks.band_power(rec, "beta", line_freq="auto")
+    assert not t2["flags"].str.contains("line_noise_in_band").any()

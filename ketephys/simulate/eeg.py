@@ -316,6 +316,7 @@ def simulate_eeg(
     filter_seconds: float = 8.0,
     dtype: Any = np.float64,
     seed: int | np.random.Generator | None = None,
+    path: str | Path | None = None,
 ) -> tuple[Recording, EEGTruth]:
     """Simulate a continuous EEG recording whose spectra and coherence are known.
 
@@ -360,6 +361,9 @@ def simulate_eeg(
     dtype : numpy dtype
         dtype of the data (float64 default).
     seed : int or numpy.random.Generator, optional
+    path : path-like, optional
+        Also write the recording with :func:`ketephys.io.write` (format from the
+        extension: .edf, .fif, .npy + .json sidecar...).
 
     Returns
     -------
@@ -383,6 +387,10 @@ def simulate_eeg(
     rec = Recording(data, sfreq, truth.ch_names, ch_types=[ch_types] * n_channels, units="V",
                     events=events, meta=meta_d,
                     source=Source(None, "simulated", "ketephys.simulate.simulate_eeg"))
+    if path is not None:
+        from ..io import write
+
+        write(rec, path, overwrite=True)
     return rec, truth
 
 

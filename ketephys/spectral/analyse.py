@@ -207,7 +207,7 @@ def analyse(
         Band-power bands (default gamma 30-80 Hz).
     kinds : sequence of {"absolute", "relative"}
         ``gamma_power`` (V^2) and ``gamma_power_relative`` (fraction of 1-100 Hz).
-    aperiodic : {"fixed", "knee", None}
+    aperiodic : {"fixed", "knee", "auto", None}
         Also ``gamma_power_aperiodic_corrected`` and per-channel ``aperiodic_exponent``,
         ``aperiodic_offset`` (and ``aperiodic_knee``) rows from specparam.
     coherence_band : str or (lo, hi) or None

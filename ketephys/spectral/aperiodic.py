@@ -110,9 +110,12 @@ def fit_aperiodic(
     freqs : ndarray (n_freqs,)
     psd : ndarray (n_freqs,) or (n_spectra, n_freqs)
         V^2/Hz.
-    mode : {"fixed", "knee"}
+    mode : {"fixed", "knee", "auto"}
         specparam aperiodic mode; use ``"knee"`` when the spectrum bends (LFP, wide
-        ranges).
+        ranges). ``"auto"`` fits the knee model and keeps it when the fitted knee
+        frequency ``knee**(1/exponent)`` lies above 1.5 x the lower end of the fit range
+        (a knee below the range cannot be told from a fixed slope); otherwise it refits
+        in fixed mode.
     freq_range : (lo, hi), optional
         Fit range (Hz); default from 1 Hz (or the lowest positive bin) to
         ``min(150, 0.8 * max(freqs))``.
@@ -125,8 +128,16 @@ def fit_aperiodic(
     -------
     list of AperiodicFit
     """
-    if mode not in ("fixed", "knee"):
-        raise AnalysisError(f"aperiodic mode must be 'fixed' or 'knee', got {mode!r}")
+    if mode not in ("fixed", "knee", "auto"):
+        raise AnalysisError(f"aperiodic mode must be 'fixed', 'knee' or 'auto', got {mode!r}")
+    if mode == "auto":
+        knee = fit_aperiodic(freqs, psd, "knee", freq_range, line_freq, peak_width_limits,
+                             max_n_peaks)
+        lo = knee[0].freq_range[0]
+        if all((k.knee_freq or 0.0) > 1.5 * lo for k in knee):
+            return knee
+        return fit_aperiodic(freqs, psd, "fixed", freq_range, line_freq, peak_width_limits,
+                             max_n_peaks)
     from specparam import SpectralModel
 
     f = np.asarray(freqs, dtype=float)

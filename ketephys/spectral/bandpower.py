@@ -70,8 +70,9 @@ def band_power_rows(
     """Rows (one per channel) of a band power and the aperiodic fits used (reusable)."""
     if kind not in KINDS:
         raise AnalysisError(f"kind must be one of {KINDS}, got {kind!r}")
-    if aperiodic not in (None, "fixed", "knee"):
-        raise AnalysisError(f"aperiodic must be None, 'fixed' or 'knee', got {aperiodic!r}")
+    if aperiodic not in (None, "fixed", "knee", "auto"):
+        raise AnalysisError(f"aperiodic must be None, 'fixed', 'knee' or 'auto', got "
+                            f"{aperiodic!r}")
     name, lo, hi = resolve_band(band)
     line = _resolve_line(spectrum, line_freq)
     power, fits = _powers(spectrum, lo, hi, aperiodic, line, fits, fit_range)
@@ -107,6 +108,9 @@ def band_power_rows(
         v = float(values[i])
         if not np.isfinite(v):
             flags.append("undefined_value")
+        if line is not None and not aperiodic and any(
+                lo - 2 <= h * line <= hi + 2 for h in range(1, int(hi // line) + 2)):
+            flags.append("line_noise_in_band")  # absolute power includes the line
         row = {"measure": measure, "channel": ch, "value": v, "unit": units[i],
                "flags": flags, "band_lo": lo, "band_hi": hi, "k": spectrum.k,
                "n_segments": spectrum.n_segments, "n_rejected": spectrum.n_rejected}
@@ -141,12 +145,16 @@ def band_power(
         Preset (``"gamma"`` = 30-80 Hz...) or Hz, edges inclusive.
     kind : {"absolute", "relative", "db"}
         V^2; fraction of the power in ``total_band``; dB against ``baseline``.
-    aperiodic : {None, "fixed", "knee"}
-        Subtract specparam's aperiodic fit (use ``"knee"`` when the spectrum bends). Rows
+    aperiodic : {None, "fixed", "knee", "auto"}
+        Subtract specparam's aperiodic fit (use ``"knee"`` when the spectrum bends;
+        ``"auto"`` keeps the knee model only when a knee is found, see
+        :func:`~ketephys.spectral.aperiodic.fit_aperiodic`). Rows
         then carry ``aperiodic_offset`` (log10 V^2/Hz), ``aperiodic_exponent`` and
         ``aperiodic_knee``.
     line_freq : float, "auto" or None
         Line noise to interpolate before the aperiodic fit (``"auto"`` detects 50/60 Hz).
+        Uncorrected band powers keep the line's power and get the flag
+        ``line_noise_in_band`` when a line (or harmonic) falls inside the band.
     baseline : Recording or Spectrum, optional
         Needed for ``kind="db"``; a recording is analysed with the same settings.
     total_band : (lo, hi), optional
