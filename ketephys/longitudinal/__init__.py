@@ -9,7 +9,8 @@ estimator by simulation-estimation.
 
 from .decay import fit_decay
 from .models import DecayModel, bateman_kernel, exponential_kernel
+from .recovery import RecoveryResult, recovery_study
 from .result import DecayFit, GroupFit, compare_models
 
 __all__ = ["fit_decay", "DecayFit", "GroupFit", "compare_models", "DecayModel",
-           "exponential_kernel", "bateman_kernel"]
+           "exponential_kernel", "bateman_kernel", "recovery_study", "RecoveryResult"]

@@ -335,7 +335,7 @@ def _conditional(pm, data, st):
 def em_fit(pm: ParamMap, data: dict, state: State, fixed: np.ndarray | None = None,
            max_outer: int = 300, tol: float = 1e-5, inner_iter: int = 3,
            omega_floor: np.ndarray | None = None, final_iter: int = 200,
-           ll_tol: float = 1e-6) -> State:
+           ll_tol: float = 1e-3) -> State:
     """Alternate penalised LM (beta, eta) and EM updates of (omega, sigma) to convergence."""
     st = state.copy()
     n_obs = data["mask"].sum(axis=(1, 2))
