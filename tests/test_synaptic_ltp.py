@@ -146,3 +146,19 @@ def test_files_without_clocks_are_placed_in_order_and_flagged():
     assert len(res2.sweeps) == rec.n_sweeps - 1
     with pytest.raises(AnalysisError, match="lack columns"):
         ltp(pd.DataFrame({"sweep": [0]}))
+
+
+def test_two_channels_both_responding_are_two_pathways():
+    rec, truth = simulate_fepsp_experiment(seed=12, noise_sd=10e-6, n_post_min=60)
+    rng = np.random.default_rng(0)
+    two = np.concatenate([rec.data, 0.5 * rec.data + rng.normal(0, 5e-6, rec.data.shape)],
+                         axis=1)
+    rec2 = Recording(two, rec.sfreq, ["s1", "s2"], ["field", "field"], ["V", "V"],
+                     sweep_starts=rec.sweep_starts)
+    res = ltp(rec2)
+    assert res.settings["pathway_method"] == "channels"
+    s = res.summary.set_index("pathway")
+    assert set(s.index) == {"s1", "s2"}
+    for ch in ("s1", "s2"):
+        assert s.loc[ch, "ltp_magnitude_pct"] == pytest.approx(truth.ltp_magnitude_pct,
+                                                               abs=2.0)

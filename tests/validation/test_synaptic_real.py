@@ -111,3 +111,12 @@ def test_patch_f1_five_depressing_epscs():
     assert ft.loc["ppr", "value"] < 1
     responding = tab[~tab["flags"].str.contains("no_response") & (tab["stimulus"] == 1)]
     assert ft.loc["epsc_amplitude", "value"] == pytest.approx(responding["amplitude"].mean())
+
+
+def test_analyse_real_slice_without_induction():
+    rec = _read("fepsp", "2022_07_01_0012.abf")
+    ft = analyse(rec)
+    assert (ft["modality"] == "fepsp").all()
+    v = ft.set_index("measure")["value"]
+    assert -0.2 < v["fepsp_slope_mean"] < -0.05          # V/s (= mV/ms)
+    assert "ltp_magnitude_pct" not in v.index              # no pause, no train: no LTP
