@@ -1,10 +1,16 @@
 """Removing the TMS pulse window and interpolating across it (TESA's definition).
 
 Samples from ``remove[0]`` to ``remove[1]`` seconds around each pulse (both ends included)
-are replaced. ``"cubic"`` fits one cubic polynomial, per channel, to the samples in
-``fit_window`` seconds on either side of the removed window (at least two samples each side)
-and evaluates it inside; ``"linear"`` fits a straight line to the same samples;
-``"constant"`` uses the mean of those samples.
+are replaced, per channel, from the samples in ``fit_window`` seconds on either side of the
+removed window (at least two samples each side):
+
+* ``"cubic"`` (default): piecewise cubic Hermite interpolation (PCHIP) through those
+  samples. It is shape-preserving: the bridge never leaves the range of the samples it is
+  anchored on, so nothing of the artifact (or of noise) is amplified into the window.
+* ``"polynomial"``: one cubic polynomial fitted by least squares to those samples (TESA's
+  cubic). With only ~1 ms of noisy data either side it can overshoot by several uV in the
+  middle of a 17 ms window at 1 kHz, which is why it is not the default.
+* ``"linear"``: a straight line fitted to the same samples; ``"constant"``: their mean.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ from ..errors import AnalysisError
 
 __all__ = ["pulse_windows", "interpolate_windows", "INTERP_METHODS"]
 
-INTERP_METHODS = ("cubic", "linear", "constant")
+INTERP_METHODS = ("cubic", "polynomial", "linear", "constant")
+#: Fewest samples used on each side of a window.
+MIN_FIT_SAMPLES = 2
 
 
 def pulse_windows(pulse_samples: np.ndarray, sfreq: float,
@@ -53,10 +61,10 @@ def interpolate_windows(data: np.ndarray, windows: np.ndarray, sfreq: float,
     """
     if interp not in INTERP_METHODS:
         raise AnalysisError(f"interp must be one of {INTERP_METHODS}, got {interp!r}")
-    n_fit = max(2, int(round(fit_window * sfreq)))
+    n_fit = max(MIN_FIT_SAMPLES, int(round(fit_window * sfreq)))
     n_times = data.shape[1]
     skipped = []
-    degree = {"cubic": 3, "linear": 1, "constant": 0}[interp]
+    degree = {"cubic": 3, "polynomial": 3, "linear": 1, "constant": 0}[interp]
     for k, (a, b) in enumerate(np.asarray(windows, int)):
         if a - n_fit < 0 or b + n_fit >= n_times:
             skipped.append(k)
@@ -67,6 +75,11 @@ def interpolate_windows(data: np.ndarray, windows: np.ndarray, sfreq: float,
         u = (x_fit - centre) / half  # well-conditioned abscissa in [-1, 1]
         u_in = (np.arange(a, b + 1) - centre) / half
         y = data[:, x_fit].T  # (n_points, n_channels)
+        if interp == "cubic":
+            from scipy.interpolate import PchipInterpolator
+
+            data[:, a:b + 1] = PchipInterpolator(u, y, axis=0)(u_in).T
+            continue
         coef = np.polynomial.polynomial.polyfit(u, y, degree)  # (degree+1, n_channels)
         data[:, a:b + 1] = np.polynomial.polynomial.polyval(u_in, coef)
     return skipped

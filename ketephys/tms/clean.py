@@ -12,9 +12,10 @@ Order of operations (each step optional, each recorded in :attr:`CleanResult.his
 6. ``decay="ica"``: MNE ICA on the resampled epochs, decay components removed;
 7. zero-phase FIR band-pass ``l_freq``-``h_freq`` and line-noise notches (the artifact is
    already gone, so the filters have nothing to smear);
-8. second removal window (``second_pass``, default -2..15 ms) re-interpolated: this
-   removes whatever the filters spread from the edges of the first window;
-9. average reference (``reference="average"``) or a list of reference channels.
+8. average reference (``reference="average"``) or a list of reference channels;
+9. second removal window (``second_pass``, default -2..15 ms) re-interpolated: this
+   removes whatever the filters spread from the edges of the first window. It comes after
+   the reference so that the bridge stays within each channel's neighbouring samples.
 
 Only EEG channels are kept (a recording without EEG-typed channels uses all channels that
 are not ``stim``).
@@ -117,8 +118,9 @@ def clean(
         :func:`~ketephys.io.tms.find_tms_pulses` can find (``find_options``).
     remove : (float, float) or None
         First removal window around each pulse (s). None skips removal.
-    interp : {"cubic", "linear", "constant"}
-        Interpolation across removed windows.
+    interp : {"cubic", "polynomial", "linear", "constant"}
+        Interpolation across removed windows (:mod:`ketephys.tms.artifact`); ``"cubic"`` is
+        shape-preserving PCHIP, ``"polynomial"`` TESA's least-squares cubic.
     fit_window : float
         Seconds either side used by the interpolation (at least 2 samples).
     second_pass : (float, float) or None
@@ -207,12 +209,6 @@ def clean(
 
     data = _filter(data, sfreq, l_freq, h_freq, line_freq, history)
 
-    if second_pass is not None:
-        win2 = pulse_windows(samples, sfreq, second_pass)
-        skipped = interpolate_windows(data, win2, sfreq, interp, fit_window)
-        history.append({"step": "second_pass", "window": second_pass, "interp": interp,
-                        "fit_window": fit_window, "skipped_pulses": skipped})
-
     if reference == "average":
         data -= data.mean(axis=0, keepdims=True)
         history.append({"step": "reference", "reference": "average"})
@@ -223,6 +219,12 @@ def clean(
             raise AnalysisError(f"reference channels {missing} not among {names}", path)
         data -= data[[names.index(r) for r in refs]].mean(axis=0, keepdims=True)
         history.append({"step": "reference", "reference": refs})
+
+    if second_pass is not None:
+        win2 = pulse_windows(samples, sfreq, second_pass)
+        skipped = interpolate_windows(data, win2, sfreq, interp, fit_window)
+        history.append({"step": "second_pass", "window": second_pass, "interp": interp,
+                        "fit_window": fit_window, "skipped_pulses": skipped})
 
     ev = rec.events
     out = Recording(data, sfreq, names, ch_types=[rec.ch_types[i] for i in picks],

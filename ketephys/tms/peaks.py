@@ -10,10 +10,11 @@ latency. For GMFP/LMFP (always positive) every component is searched as a maximu
 Significance is a sign-flip randomisation test over trials: under the null hypothesis of no
 pulse-locked response, each baseline-corrected trial is as likely to appear with its sign
 reversed. For ``n_permutations`` random sign patterns the average is recomputed and, in each
-component window, its most extreme value of the component's polarity is taken (the maximum
-over channels for channel peaks, so the test holds the family-wise error rate across
-channels). ``p = (1 + #{null >= observed}) / (1 + n_permutations)``; a found peak is
-``significant`` when ``p < alpha``. This compares each peak with the trial-to-trial
+component window, its most extreme value of the component's polarity is taken; the null value
+of a permutation is the maximum of these over components and over channels (for channel
+peaks), so the test holds the family-wise error rate over the whole peak table of a family
+(channels, ROI or GMFP). ``p = (1 + #{null >= observed}) / (1 + n_permutations)``; a found
+peak is ``significant`` when ``p < alpha``. This compares each peak with the trial-to-trial
 variability of the recording (what the average of the same trials looks like without a
 consistent response) and is free of the selection bias of testing at the picked latency.
 """
@@ -141,7 +142,8 @@ def peak_null(
     -------
     dict
         ``(label, component)`` -> null values ``(n_permutations,)`` of the polarity-signed
-        window extreme.
+        window extreme, and ``(label, "*")`` -> their maximum over components (the
+        family-wise null used for significance).
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     n_tr = epochs.shape[0]
@@ -165,7 +167,10 @@ def peak_null(
                 ext = (sign * sig[:, :, m]).max(axis=(1, 2))
                 out.setdefault((label, name), []).append(ext)
         done += b
-    return {key: np.concatenate(v) for key, v in out.items()}
+    null = {key: np.concatenate(v) for key, v in out.items()}
+    for label, _, _ in transforms:
+        null[(label, "*")] = np.max([null[(label, n)] for n in windows], axis=0)
+    return null
 
 
 def peaks_table(
@@ -181,7 +186,7 @@ def peaks_table(
     rows = []
     for name, (lat, amp) in found.items():
         sign = 1 if positive_only else polarity(name)
-        nul = None if null is None else null.get((null_label, name))
+        nul = None if null is None else null.get((null_label, "*"))
         for i, label in enumerate(labels):
             ok = bool(np.isfinite(lat[i]))
             p = np.nan
