@@ -108,6 +108,13 @@ def detect_format(path: str | os.PathLike, format: str | None = None) -> tuple[s
 
     if ext in NEO_IOS:
         return "neo", path
+    try:  # any other format a Neo IO claims by extension (.ns5, .rhd, .continuous...)
+        import neo
+
+        if list(neo.io.list_candidate_ios(str(path))):
+            return "neo", path
+    except Exception:
+        pass
     raise UnsupportedFormatError(
         f"unknown file type {ext or '(no extension)'}; readable: "
         f"{sorted(READ_FORMATS)} or format='<NeoIOName>' for another Neo format", path)

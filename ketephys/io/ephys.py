@@ -66,13 +66,13 @@ def neo_io_class(path: Path, io_name: str | None = None) -> Any:
     if name is not None:
         return getattr(neo.io, name)
     try:
-        candidates = neo.io.get_io_class(str(path)) if hasattr(neo.io, "get_io_class") else None
+        candidates = list(neo.io.list_candidate_ios(str(path)))
     except Exception:
-        candidates = None
-    if candidates is None:
+        candidates = []
+    if not candidates:
         raise UnsupportedFormatError(
             f"no Neo IO reads {path.suffix!r} files; pass format='<NeoIOName>'", path)
-    return candidates
+    return candidates[0]
 
 
 def winwcp_sweep_starts(path: Path) -> np.ndarray | None:
