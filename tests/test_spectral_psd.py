@@ -97,7 +97,20 @@ def test_errors_name_the_problem():
         ks.psd(rec, method="periodogram")
     ep = Recording(np.zeros((2, 1, 500)), 250.0, ["a"])
     with pytest.raises(AnalysisError, match="continuous"):
-        ks.psd(ep)
+        ks.band_power_timecourse(ep, window=1.0)
+
+
+def test_episodic_sweeps_are_segmented_separately():
+    # PSD of epochs = mean of the per-sweep PSDs; no segment spans two sweeps
+    rec, _ = simulate_eeg(2, 20, 250.0, seed=8)
+    ep = rec.data.reshape(2, 4, 1250).transpose(1, 0, 2)
+    erec = Recording(ep, 250.0, rec.ch_names, ch_types=rec.ch_types)
+    s = ks.psd(erec)
+    per = [ks.psd(Recording(ep[i], 250.0, rec.ch_names)).psd for i in range(4)]
+    np.testing.assert_allclose(s.psd, np.mean(per, axis=0), rtol=1e-12)
+    assert s.n_segments == 4 * 4
+    one = ks.psd(erec, seg_len=None)
+    assert one.n_segments == 4 and one.settings["nperseg"] == 1250
 
 
 def test_line_noise_detection_and_flags():

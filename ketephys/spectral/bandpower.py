@@ -113,7 +113,8 @@ def band_power_rows(
             flags.append("line_noise_in_band")  # absolute power includes the line
         row = {"measure": measure, "channel": ch, "value": v, "unit": units[i],
                "flags": flags, "band_lo": lo, "band_hi": hi, "k": spectrum.k,
-               "n_segments": spectrum.n_segments, "n_rejected": spectrum.n_rejected}
+               "n_segments": spectrum.n_segments, "n_rejected": spectrum.n_rejected,
+               "method": spectrum.settings.get("method")}
         if line is not None:
             row["line_freq"] = line
         if fits is not None:

@@ -185,7 +185,8 @@ def coherence_rows(cross: CrossSpectrum, band: str | tuple[float, float] = "thet
                "value": float(vals[a, b]), "unit": MEASURES[measure], "flags": flags,
                "ch_a": cross.ch_names[a], "ch_b": cross.ch_names[b], "band_lo": lo,
                "band_hi": hi, "n_bins": int(fmask.sum()), "k": k,
-               "n_segments": cross.n_segments, "n_tapers": cross.n_tapers}
+               "n_segments": cross.n_segments, "n_tapers": cross.n_tapers,
+               "method": cross.settings.get("method")}
         if ra is not None:
             row.update(region_a=ra, region_b=rb)
         rows.append(row)

@@ -167,12 +167,15 @@ def make_tapers(nperseg: int, sfreq: float, settings: SpectralSettings
     return tapers, eig / eig.sum()
 
 
-def bad_intervals(rec: Recording) -> np.ndarray:
-    """``(n, 2)`` start/stop samples of events whose description starts with BAD."""
+def bad_intervals(rec: Recording, sweep: int | None = None) -> np.ndarray:
+    """``(n, 2)`` start/stop samples of events whose description starts with BAD (of
+    ``sweep`` when given: onsets then count from that sweep's start)."""
     ev = rec.events
     if ev is None or not len(ev):
         return np.zeros((0, 2), dtype=np.int64)
     bad = ev[ev["description"].str.upper().str.startswith("BAD")]
+    if sweep is not None:
+        bad = bad[bad["sweep"].fillna(-1).astype(int) == sweep]
     if not len(bad):
         return np.zeros((0, 2), dtype=np.int64)
     on = np.floor(bad["onset"].to_numpy(float) * rec.sfreq).astype(np.int64)
@@ -243,9 +246,6 @@ def accumulate(
     Accumulated
     """
     path = rec.source.path
-    if rec.is_episodic:
-        raise AnalysisError("spectral analysis needs a continuous recording; episodic "
-                            "recordings have sweeps (use the synaptic analyser)", path)
     idx = rec.pick_indices(picks)
     if idx.size == 0:
         raise AnalysisError("no channels picked", path)
@@ -275,12 +275,10 @@ def accumulate(
                                 f"resolution {sf / nperseg:.3g} Hz", path)
     else:
         cb_idx = np.zeros(0, dtype=int)
-    # segments excluded by BAD annotations
-    keep = np.ones(starts.size, bool)
-    if settings.reject_by_annotation:
-        for on, off in bad_intervals(rec):
-            keep &= ~((starts < off) & (starts + nperseg > on))
-    n_rejected = int((~keep).sum())
+    # episodic data (epochs, sweeps): segments within each sweep, never across sweeps
+    sweeps: list[int | None] = list(range(rec.n_sweeps)) if rec.is_episodic else [None]
+    whole = rec.get_data(idx.tolist(), start, stop) if rec.is_episodic else None
+    n_rejected = 0
 
     dtype = np.float32 if settings.precision == "float32" else np.float64
     ctype = np.complex64 if dtype is np.float32 else np.complex128
@@ -317,69 +315,79 @@ def accumulate(
     n_used = 0
     picks_list = idx.tolist()
     buf = None
-    i = 0
-    while i < starts.size:
-        j = min(i + batch, starts.size)
-        sel = keep[i:j]
-        offs = starts[i:j][sel]
-        i = j
-        if offs.size == 0:
-            continue
-        s0 = int(offs[0])
-        block = rec.get_data(picks_list, s0, int(offs[-1]) + nperseg)
-        block = np.asarray(block, dtype=dtype)
-        offs = offs - s0
-        view = np.lib.stride_tricks.sliding_window_view(block, nperseg, axis=-1)
-        if offs.size == 1 or np.all(np.diff(offs) == step):
-            segs = view[:, offs[0]:offs[-1] + 1:step]          # strided view, no copy
-        else:
-            segs = view[:, offs]
-        if settings.reject is not None:
-            ptp = segs.max(axis=-1) - segs.min(axis=-1)        # (n_ch, nb)
-            ok = np.all(ptp <= settings.reject, axis=0)
-            n_rejected += int((~ok).sum())
-            if not ok.all():
-                segs = segs[:, ok]
-            if segs.shape[1] == 0:
+    for sweep in sweeps:
+        # segments excluded by BAD annotations (of this sweep when episodic)
+        keep = np.ones(starts.size, bool)
+        if settings.reject_by_annotation:
+            for on, off in bad_intervals(rec, sweep):
+                keep &= ~((starts < off) & (starts + nperseg > on))
+        n_rejected += int((~keep).sum())
+        i = 0
+        while i < starts.size:
+            j = min(i + batch, starts.size)
+            sel = keep[i:j]
+            offs = starts[i:j][sel]
+            i = j
+            if offs.size == 0:
                 continue
-        nb = segs.shape[1]
-        n_used += nb
-        if not hann_fast:
-            means = segs.mean(axis=-1)[..., np.newaxis]        # (n_ch, nb, 1)
-            if buf is None or buf.shape != segs.shape:
-                buf = np.empty(segs.shape, dtype)
-        ys = np.empty((n_tap, n_ch, nb, n_cb), ctype) if n_cb else None
-        if hann_fast:
-            # periodic Hann applied in the frequency domain (3 taps) on the kept bins
-            spec = rfft(segs, axis=-1)
-            sub = _hann_bins(spec, p0, p1, nperseg, inv_norm)
-            psd_sum += np.sum(sub.real ** 2 + sub.imag ** 2, axis=1)
+            s0 = int(offs[0])
+            if whole is None:
+                block = rec.get_data(picks_list, s0, int(offs[-1]) + nperseg)
+            else:
+                block = whole[sweep, :, s0 - start:int(offs[-1]) + nperseg - start]
+            block = np.asarray(block, dtype=dtype)
+            offs = offs - s0
+            view = np.lib.stride_tricks.sliding_window_view(block, nperseg, axis=-1)
+            if offs.size == 1 or np.all(np.diff(offs) == step):
+                segs = view[:, offs[0]:offs[-1] + 1:step]          # strided view, no copy
+            else:
+                segs = view[:, offs]
+            if settings.reject is not None:
+                ptp = segs.max(axis=-1) - segs.min(axis=-1)        # (n_ch, nb)
+                ok = np.all(ptp <= settings.reject, axis=0)
+                n_rejected += int((~ok).sum())
+                if not ok.all():
+                    segs = segs[:, ok]
+                if segs.shape[1] == 0:
+                    continue
+            nb = segs.shape[1]
+            n_used += nb
+            if not hann_fast:
+                means = segs.mean(axis=-1)[..., np.newaxis]        # (n_ch, nb, 1)
+                if buf is None or buf.shape != segs.shape:
+                    buf = np.empty(segs.shape, dtype)
+            ys = np.empty((n_tap, n_ch, nb, n_cb), ctype) if n_cb else None
+            if hann_fast:
+                # periodic Hann applied in the frequency domain (3 taps) on the kept bins
+                spec = rfft(segs, axis=-1)
+                sub = _hann_bins(spec, p0, p1, nperseg, inv_norm)
+                psd_sum += np.sum(sub.real ** 2 + sub.imag ** 2, axis=1)
+                if n_cb:
+                    ys[0] = _hann_bins(spec, c0, c1, nperseg, inv_norm)
+                del spec, sub
+            for k in range(0 if hann_fast else n_tap):
+                np.multiply(segs, tap[k], out=buf)
+                spec = rfft(buf, axis=-1)                          # (n_ch, nb, n_f)
+                sub = spec[..., p0:p1] - means * wp[k]
+                psd_sum += weights[k] * np.sum(sub.real ** 2 + sub.imag ** 2, axis=1)
+                if n_cb:
+                    ys[k] = (spec[..., c0:c1] - means * wc[k]) * sqw[k]
+                del spec, sub
             if n_cb:
-                ys[0] = _hann_bins(spec, c0, c1, nperseg, inv_norm)
-            del spec, sub
-        for k in range(0 if hann_fast else n_tap):
-            np.multiply(segs, tap[k], out=buf)
-            spec = rfft(buf, axis=-1)                          # (n_ch, nb, n_f)
-            sub = spec[..., p0:p1] - means * wp[k]
-            psd_sum += weights[k] * np.sum(sub.real ** 2 + sub.imag ** 2, axis=1)
-            if n_cb:
-                ys[k] = (spec[..., c0:c1] - means * wc[k]) * sqw[k]
-            del spec, sub
-        if n_cb:
-            # (n_cb, n_ch, K * nb) -> conj(Z) @ Z^T : sum over tapers and segments
-            z = np.ascontiguousarray(ys.transpose(3, 1, 0, 2)).reshape(n_cb, n_ch, n_tap * nb)
-            csd_sum += np.matmul(z.conj(), z.transpose(0, 2, 1))
-            if per_segment:
-                # per segment: (n_cb, nb, n_ch, K) -> (n_cb, nb, n_ch, n_ch)
-                zs = ys.transpose(3, 2, 1, 0)
-                p = np.matmul(zs.conj(), zs.transpose(0, 1, 3, 2)).astype(np.complex128)
-                im = p.imag
-                im_sum += im.sum(axis=1)
-                abs_im_sum += np.abs(im).sum(axis=1)
-                mag = np.abs(p)
-                mag[mag == 0] = 1.0
-                phase_sum += (p / mag).sum(axis=1)
-        del segs, block, view
+                # (n_cb, n_ch, K * nb) -> conj(Z) @ Z^T : sum over tapers and segments
+                z = np.ascontiguousarray(ys.transpose(3, 1, 0, 2)).reshape(n_cb, n_ch, n_tap * nb)
+                csd_sum += np.matmul(z.conj(), z.transpose(0, 2, 1))
+                if per_segment:
+                    # per segment: (n_cb, nb, n_ch, K) -> (n_cb, nb, n_ch, n_ch)
+                    zs = ys.transpose(3, 2, 1, 0)
+                    p = np.matmul(zs.conj(), zs.transpose(0, 1, 3, 2)).astype(np.complex128)
+                    im = p.imag
+                    im_sum += im.sum(axis=1)
+                    abs_im_sum += np.abs(im).sum(axis=1)
+                    mag = np.abs(p)
+                    mag[mag == 0] = 1.0
+                    phase_sum += (p / mag).sum(axis=1)
+            del segs, block, view
     if n_used == 0:
         raise AnalysisError(f"no segment left after rejection ({n_rejected} of "
                             f"{starts.size} segments rejected)", path)

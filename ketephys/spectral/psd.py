@@ -110,6 +110,9 @@ def psd(
     padding, mean over segments). ``method="multitaper"`` uses DPSS tapers with
     eigenvalue weights as MNE's ``psd_array_multitaper(adaptive=False,
     normalization="full")``; with ``seg_len=None`` it is that function on the whole span.
+    An episodic recording (epochs, sweeps) is segmented within each sweep and never
+    across sweeps; ``seg_len=None`` then takes each sweep as one segment (the
+    mne-connectivity ``spectral_connectivity_epochs`` semantics).
 
     Parameters
     ----------

@@ -27,6 +27,9 @@ __all__ = ["band_power_timecourse", "coherence_timecourse", "spectral_timecourse
 def iter_windows(rec: Recording, window: float, step: float | None = None
                  ) -> Iterator[tuple[int, int]]:
     """``(start, stop)`` samples of the complete windows."""
+    if rec.is_episodic:
+        raise AnalysisError("time-resolved analysis needs a continuous recording",
+                            rec.source.path)
     if window <= 0:
         raise AnalysisError(f"window must be > 0 s, got {window}", rec.source.path)
     step = window if step is None else step

@@ -128,3 +128,20 @@ def test_connectivity_equals_mne_connectivity(sim, mode):
     dense = con.get_data(output="dense")
     ref = [dense[b, a, 0] for a in range(4) for b in range(a + 1, 4)]
     np.testing.assert_allclose(table.value, ref, rtol=RTOL)
+
+
+@pytest.mark.parametrize("measure", ["coh", "imcoh", "wpli", "plv"])
+def test_epoched_recording_equals_mne_connectivity_on_epochs(sim, measure):
+    # an episodic Recording (epochs as sweeps) with seg_len=None: one segment per epoch,
+    # exactly mne-connectivity's input
+    from mne_connectivity import spectral_connectivity_epochs
+
+    ep, _ = _epochs(sim)
+    erec = Recording(ep, SF, sim.ch_names, ch_types=sim.ch_types)
+    table = ks.coherence(erec, (4, 12), measure=measure, method="multitaper", seg_len=None)
+    con = spectral_connectivity_epochs(ep, method=measure, mode="multitaper", sfreq=SF,
+                                       fmin=4, fmax=12, faverage=True, verbose=False)
+    dense = con.get_data(output="dense")
+    ref = [dense[b, a, 0] for a in range(4) for b in range(a + 1, 4)]
+    np.testing.assert_allclose(table.value, ref, rtol=RTOL, atol=1e-12)
+    assert table["k"].iloc[0] == 30 * 7
