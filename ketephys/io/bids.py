@@ -15,7 +15,13 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import CorruptFileError, KetephysError, MetadataError, MissingCompanionError
+from ..errors import (
+    ConfigError,
+    CorruptFileError,
+    KetephysError,
+    MetadataError,
+    MissingCompanionError,
+)
 from ..recording import Recording, Source
 
 __all__ = ["read_bids", "bids_meta", "bids_meta_for_file", "find_bids_root"]
@@ -119,7 +125,12 @@ def read_bids(
     acquisition: str | None = None,
     modality: str | None = None,
     meta: dict[str, Any] | None = None,
-    **options: Any,
+    *,
+    ch_types: dict[str, str] | None = None,
+    channels: list[str] | None = None,
+    manifest: str | os.PathLike | pd.DataFrame | None = None,
+    quality: bool | str = "auto",
+    tms_options: dict[str, Any] | None = None,
 ) -> Recording:
     """Read one recording of a BIDS dataset with mne-bids.
 
@@ -134,8 +145,8 @@ def read_bids(
         As in :func:`ketephys.io.read` (``"tms-eeg"`` also marks the TMS pulses).
     meta : dict, optional
         Metadata that takes priority over the BIDS tables.
-    **options
-        Further :func:`ketephys.io.read` options (``ch_types``, ``tms_options``...).
+    ch_types, channels, manifest, quality, tms_options
+        As in :func:`ketephys.io.read`.
 
     Returns
     -------
@@ -144,10 +155,13 @@ def read_bids(
     """
     from mne_bids import BIDSPath, read_raw_bids
 
-    from .dispatch import finish_recording
+    from .dispatch import MODALITIES, finish_recording
     from .eeg import recording_from_mne
 
     root = Path(root)
+    if modality is not None and modality not in MODALITIES:
+        raise ConfigError(f"unknown modality {modality!r}; use one of {sorted(MODALITIES)}",
+                          root)
     if not root.is_dir():
         raise KetephysError("BIDS root folder does not exist", root)
     bp = BIDSPath(root=root, subject=subject, session=session, task=task, run=run,
@@ -175,4 +189,6 @@ def read_bids(
         raise CorruptFileError(f"mne-bids cannot read it: {type(exc).__name__}: {exc}",
                                found.fpath) from None
     rec = recording_from_mne(raw, Source(str(found.fpath), "bids", "mne_bids.read_raw_bids"))
-    return finish_recording(rec, Path(found.fpath), modality=modality, meta=meta, **options)
+    return finish_recording(rec, Path(found.fpath), modality=modality, meta=meta,
+                            manifest=manifest, ch_types=ch_types, channels=channels,
+                            quality=quality, tms_options=tms_options)

@@ -49,7 +49,7 @@ MODALITIES = {"eeg": "eeg", "tms-eeg": "eeg", "lfp": "lfp", "fepsp": "field",
               "patch": "vm"}
 #: Recordings with at most this many samples are checked for NaN/flat channels at read
 #: time (larger ones when ``quality=True``; the check reads every sample).
-QUALITY_AUTO_SAMPLES = 20_000_000
+QUALITY_AUTO_SAMPLES = 5_000_000
 
 _AXONA_EXT = re.compile(r"^\.(eeg|egf)\d*$", re.I)
 _HDF5 = b"\x89HDF\r\n\x1a\n"
