@@ -357,3 +357,13 @@ def test_continuous_neo_file_is_read_lazily(tmp_path):
     np.testing.assert_allclose(block[0], ints[100:103, 2] * 0.5e-12)
     np.testing.assert_allclose(block[1], ints[100:103, 0] * 0.5e-6)
     np.testing.assert_allclose(rec.data[1], ints[:, 0] * 0.5e-6)
+
+
+def test_brainvision_data_or_marker_file_leads_to_its_header(tmp_path):
+    rec = Recording(np.random.default_rng(9).normal(size=(2, 500)) * 1e-5, 100.0,
+                    ["Fz", "Cz"], ch_types=["eeg", "eeg"])
+    path = write(rec, tmp_path / "bv.vhdr")
+    for other in ("bv.eeg", "bv.vmrk"):
+        out = read(tmp_path / other)
+        assert out.source.path == str(path) and out.source.format == "brainvision"
+        np.testing.assert_allclose(out.data, rec.data, rtol=1e-6)
