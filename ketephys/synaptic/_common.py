@@ -48,13 +48,18 @@ def odd_width(seconds: float, sfreq: float) -> int:
 def stimulus_table(rec: Recording, y: np.ndarray, stim_times: Sequence[float] | None,
                    exclude: list[tuple[float, float]] | None = None,
                    detect: dict | None = None) -> pd.DataFrame:
-    """Stimuli of every sweep: given times, stimulus events, or detected artifacts."""
+    """Stimuli of every sweep: given times, else the rising edges of the first ``stim``
+    channel, else ``stimulus`` events, else the artifacts detected in ``y``; artifact ends
+    come from the detection when an artifact lies within 0.5 ms, else 0.5 ms after."""
     found = find_stimuli(y, rec.sfreq, exclude=exclude, **(detect or {}))
     given: dict[int, list[float]] | None = None
+    stim_ch = [i for i, t in enumerate(rec.ch_types) if t == "stim"]
+    if stim_times is None and stim_ch:
+        given = stim_channel_times(sweeps_of(rec, stim_ch[0]), rec.sfreq)
     if stim_times is not None:
         times = sorted(float(t) for t in np.atleast_1d(stim_times))
         given = {s: times for s in range(y.shape[0])}
-    elif len(rec.events):
+    elif given is None and len(rec.events):
         ev = rec.events[rec.events["description"].str.lower().isin(STIM_EVENT_NAMES)]
         if len(ev):
             given = {}
@@ -76,6 +81,22 @@ def stimulus_table(rec: Recording, y: np.ndarray, stim_times: Sequence[float] | 
             rows.append({"sweep": s, "stimulus": k, "stim_time": t, "artifact_end": end,
                          "clipped": clipped})
     return pd.DataFrame(rows, columns=found.columns)
+
+
+def stim_channel_times(x: np.ndarray, sfreq: float) -> dict[int, list[float]]:
+    """Rising edges (through half the channel's range) of a stimulus/trigger channel."""
+    lo, hi = float(np.nanmin(x)), float(np.nanmax(x))
+    if hi <= lo:
+        return {}
+    high = x > (lo + hi) / 2
+    out: dict[int, list[float]] = {}
+    for s in range(x.shape[0]):
+        edges = np.flatnonzero(high[s, 1:] & ~high[s, :-1]) + 1
+        if high[s, 0]:
+            edges = np.r_[0, edges]
+        if edges.size:
+            out[s] = [e / sfreq for e in edges]
+    return out
 
 
 def detect_polarity(y: np.ndarray, stims: pd.DataFrame, sfreq: float, baseline_window: float,

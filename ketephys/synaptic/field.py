@@ -260,8 +260,9 @@ def fepsp(
     window : (float, float), optional
         For ``slope="window"``: start and stop (s after the stimulus).
     stim_times : sequence of float, optional
-        Stimulus times (s from the sweep start) used in every sweep; default: ``stimulus``
-        events, else the artifacts found in the trace.
+        Stimulus times (s from the sweep start) used in every sweep; default: rising edges
+        of the first ``stim`` channel, else ``stimulus`` events, else the artifacts found
+        in the trace.
     baseline_window, baseline_gap, response_window : float
         Pre-stimulus baseline length, the gap between its end and the stimulus (the
         artifact may begin slightly before the detected stimulus) and the maximal response

@@ -206,7 +206,8 @@ def psc(
     polarity : {"auto", "negative", "positive"} or {-1, 1}
         Direction of the response (``"auto"`` as in :func:`~ketephys.synaptic.fepsp`).
     stim_times : sequence of float, optional
-        Stimulus times within a sweep (s); default ``stimulus`` events or detected artifacts.
+        Stimulus times within a sweep (s); default: rising edges of the first ``stim``
+        channel, else ``stimulus`` events, else detected artifacts.
     test_pulse : "auto", None or dict
         ``{"start", "duration", "amplitude"}`` (s, s, V or A); ``"auto"`` reads a
         ``test_pulse`` event with an ``amplitude`` column; ``None`` for none.
