@@ -113,6 +113,12 @@ def test_files_joined_on_their_clocks():
     res2 = ltp([fepsp(a), fepsp(b)], clocks=[a.meta.extras["rec_datetime"],
                                              b.meta.extras["rec_datetime"]])
     assert res2.magnitude() == pytest.approx(res.magnitude(), abs=1e-9)
+    # one table concatenated from both files (told apart by the recording column)
+    ta, tb = fepsp(a), fepsp(b)
+    ta["recording"], tb["recording"] = "a.abf", "b.abf"
+    res3 = ltp(pd.concat([ta, tb]), clocks=[a.meta.extras["rec_datetime"],
+                                            b.meta.extras["rec_datetime"]])
+    assert res3.magnitude() == pytest.approx(res.magnitude(), abs=1e-9)
 
 
 def test_analyse_feature_table():

@@ -378,8 +378,11 @@ def ltp(
             recs.append(it)
             file_clocks.append(_clock_of(it))
         elif isinstance(it, pd.DataFrame):
-            tables.append(it)
-            file_clocks.append(None)
+            # a table concatenated from several files: one part per recording, in order
+            keys = it["recording"] if "recording" in it else pd.Series(0, index=it.index)
+            for key in dict.fromkeys(keys.fillna("")):
+                tables.append(it[keys.fillna("") == key])
+                file_clocks.append(None)
         else:
             raise AnalysisError(f"expected Recording or DataFrame, got {type(it).__name__}")
     path = recs[0].source.path if recs else None
