@@ -338,7 +338,8 @@ def ltp(
     Parameters
     ----------
     recs_or_table : Recording, DataFrame or a sequence of them
-        Files of one experiment in time order, or tables from :func:`~ketephys.synaptic.fepsp`.
+        Files of one experiment in time order, or tables from :func:`~ketephys.synaptic.fepsp`
+        (a table concatenated from several files is split by its ``recording`` column).
     induction : "auto", float or None
         Induction time in s on the joined clock (from the first file's start), ``"auto"``
         (see the module docstring) or ``None`` (the first ``baseline_minutes`` are the
