@@ -12,6 +12,7 @@ name                      what it simulates
 ``simulate_lfp``          rodent LFP preset (theta 6-10 Hz, ketamine HFO 110-160 Hz)
 ``simulate_tms_eeg``      TMS-EEG trials: pulse and decay artifacts, TEP components
 ``simulate_fepsp_experiment``  field-EPSP sweeps with an LTP induction
+``simulate_fepsp_io``     input-output series: fEPSPs at increasing stimulus intensity
 ``simulate_patch``        whole-cell EPSC/EPSP trains with a test pulse
 ``simulate_marker_study`` per-visit marker values following a decay model per region
 ``simulate_study``        a whole multi-modal study written to files plus a manifest
@@ -28,6 +29,7 @@ _WHERE = {
     "simulate_lfp": "eeg",
     "simulate_tms_eeg": "tms",
     "simulate_fepsp_experiment": "fepsp",
+    "simulate_fepsp_io": "fepsp",
     "simulate_patch": "patch",
     "simulate_marker_study": "markers",
     "simulate_study": "study",
