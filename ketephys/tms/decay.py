@@ -12,8 +12,9 @@ Two methods:
     ``A_trial exp(-(t - t0) / tau)`` is subtracted from ``t0`` on (over
     ``max(fit_length, 10 tau)``, at most 0.5 s). A channel is corrected only when a decay is
     really there: ``|A|`` must exceed ``min_snr`` times the standard deviation of the trial
-    average over the pre-pulse baseline, ``tau`` must not sit on its upper bound, and the
+    average over the pre-pulse baseline, ``tau`` must not sit on either bound, and the
     exponential must explain at least ``r2_min`` of the variance over its first ``5 tau``
+    (at least 5 samples)
     (otherwise an exponential would only eat into the early TEP). The TEP itself leaks into
     the fit: on the default simulation (decay tau 10-20 ms) the N15, which starts right after
     ``t0``, comes out ~25 % too small, while P30..P180 stay within 10 %. ``fit_length``
@@ -105,7 +106,7 @@ def remove_decay_exponential(
     tau_bounds: tuple[float, float] = (0.001, 0.1),
     min_snr: float = 5.0,
     r2_min: float = 0.5,
-    baseline: tuple[float, float] = (-0.1, -0.003),
+    baseline: tuple[float, float] = (-0.3, -0.003),
     pulse_offset: np.ndarray | None = None,
 ) -> DecayFit:
     """Subtract a per-channel exponential decay after every pulse (in place).
@@ -164,9 +165,12 @@ def remove_decay_exponential(
     corrected = []
     for c in range(n_ch):
         a, tau, _, _ = _fit_exponential(t, avg[c], tau_bounds, offset=False)
-        if not np.isfinite(a) or abs(a) <= min_snr * base_sd[c] or tau >= 0.99 * tau_bounds[1]:
+        if (not np.isfinite(a) or abs(a) <= min_snr * base_sd[c]
+                or not 1.01 * tau_bounds[0] <= tau <= 0.99 * tau_bounds[1]):
             continue
         early = t <= 5 * tau
+        if early.sum() < 5:  # too few samples to tell a decay from a single deviant sample
+            continue
         fit_early = a * np.exp(-t[early] / tau)
         ss = float(np.sum((avg[c, early] - avg[c, early].mean()) ** 2))
         r2 = 1 - float(np.sum((avg[c, early] - fit_early) ** 2)) / ss if ss > 0 else 0.0

@@ -49,6 +49,7 @@ def test_pipeline_runs_and_reports_no_significant_peak(eeglab_with_pulses):
     steps = cleaned.settings
     assert steps["resample"]["skipped"] is True  # 128 Hz: nothing to downsample
     assert steps["lowpass"]["skipped"] is True  # 100 Hz is above Nyquist (64 Hz)
+    assert cleaned.decay.corrected == []  # no TMS, no decay artifact: nothing subtracted
     res = tep(cleaned)
     assert res.n_trials == len(onsets)
     assert res.evoked.data.shape[0] == 32
