@@ -137,3 +137,25 @@ def test_bad_input():
     bad.data[0, 10] = np.nan
     with pytest.raises(AnalysisError, match="NaN"):
         clean(bad)
+
+
+def test_ica_decay_removal():
+    """MNE ICA with the exponential-shape rule removes a decay artifact (no TEP here, so the
+    residual is what the decay left)."""
+    from ketephys.tms import tep
+
+    rec, _ = simulate_tms_eeg(n_channels=10, n_trials=40, sfreq=1000.0, seed=3, components=[],
+                              decay_tau=0.015, annotate=True)
+    left = {}
+    for method in ("none", "ica"):
+        res = clean(rec, decay=method, decay_options={"n_components": 6} if method == "ica"
+                    else None)
+        avg = tep(res, n_permutations=0)
+        sel = (avg.times >= 0.016) & (avg.times <= 0.060)
+        left[method] = np.abs(avg.average[:, sel]).max()
+        if method == "ica":
+            assert res.decay.method == "ica" and len(res.decay.corrected) >= 1
+            assert res.settings["decay"]["excluded"] == res.decay.corrected
+            assert np.all((res.decay.tau > 0.005) & (res.decay.tau < 0.05))
+    assert left["none"] > 10e-6  # the decay is clearly there without removal
+    assert left["ica"] < 0.05 * left["none"]
