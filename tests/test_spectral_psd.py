@@ -30,6 +30,14 @@ def test_sine_band_power_is_a2_over_2(method):
     assert abs(row["value"] / (100e-6 ** 2 / 2) - 1) < 0.01
 
 
+def test_band_beyond_nyquist_is_flagged():
+    rec = _sine_rec(sfreq=128.0, freq=40.0)
+    t = ks.band_power(rec, "gamma").iloc[0]
+    assert t["flags"] == "band_truncated"
+    assert abs(t["value"] / (100e-6 ** 2 / 2) - 1) < 0.01
+    assert ks.band_power(_sine_rec(), "gamma").iloc[0]["flags"] == ""
+
+
 def test_relative_and_db():
     rec = _sine_rec()
     rel = ks.band_power(rec, "gamma", kind="relative").iloc[0]

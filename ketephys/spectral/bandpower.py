@@ -100,11 +100,15 @@ def band_power_rows(
         units = ["dB"] * len(power)
         measure += "_db"
     qflags = channel_flags(spectrum)
+    nyquist = spectrum.settings.get("sfreq", np.inf) / 2
+    truncated = hi > min(nyquist, float(spectrum.freqs[-1]) + spectrum.df)
     rows = []
     for i, ch in enumerate(spectrum.ch_names):
         flags = list(qflags[ch])
         if spectrum.k < 10:
             flags.append("few_segments")
+        if truncated:
+            flags.append("band_truncated")  # band reaches beyond Nyquist or fmax
         v = float(values[i])
         if not np.isfinite(v):
             flags.append("undefined_value")
