@@ -14,12 +14,16 @@ __all__ = [
     "read", "read_bids", "write", "info", "read_manifest", "manifest_meta",
     "read_axona", "read_neo", "read_array", "read_mne", "read_sidecar", "sidecar_path",
     "find_tms_pulses", "mark_tms_pulses", "READ_FORMATS", "WRITE_FORMATS",
+    "detect_format", "bids_meta", "MODALITIES",
 ]
 
 _NAMES = {
     "read": "dispatch",
     "info": "dispatch",
     "READ_FORMATS": "dispatch",
+    "detect_format": "dispatch",
+    "MODALITIES": "dispatch",
+    "bids_meta": "bids",
     "read_bids": "bids",
     "write": "writer",
     "WRITE_FORMATS": "writer",
