@@ -110,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder to write the study into")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n-subjects", type=int, default=None,
-                   help="subjects per dose (default: the demo's)")
+                   help="subjects (default: the demo's)")
+    p.add_argument("--n-jobs", type=int, default=1, help="worker processes")
     _add_common(p)
     p.set_defaults(func=_cmd_simulate)
 
@@ -233,7 +234,8 @@ def _describe(obj) -> str:
 def _cmd_simulate(args) -> int:
     from .pipeline.demo import simulate_demo_study
 
-    manifest, _ = simulate_demo_study(args.out, seed=args.seed, n_subjects=args.n_subjects)
+    manifest, _ = simulate_demo_study(args.out, seed=args.seed, n_subjects=args.n_subjects,
+                                      n_jobs=args.n_jobs)
     print(f"{len(manifest)} recordings written to {args.out} "
           f"(manifest.csv, truth.json)")
     return 0

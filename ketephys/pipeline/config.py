@@ -91,14 +91,22 @@ class FitConfig(_Strict):
     channel: str | None = Field(None, description="Only this channel/pair; default: the "
                                 "mean over channels per recording.")
     group: str = Field("region", description="Column giving one decay per level.")
-    model: str = Field("mono_exponential", description="Decay model name.")
-    covariates: list[str] = Field(default_factory=list, description="Covariate columns.")
-    random_effects: list[str] | None = Field(None, description="Parameters with "
-                                             "between-subject random effects (None: model "
-                                             "default).")
-    ci: str = Field("profile", description="Confidence intervals: 'profile' or 'bootstrap'.")
-    n_boot: int = Field(200, ge=0, description="Bootstrap resamples (ci='bootstrap').")
+    model: Literal["exponential", "bateman", "auto"] = Field(
+        "exponential", description="Mono-exponential return to baseline, rise-then-decay "
+                                   "(Bateman), or the lower-AIC one per group.")
+    baseline: Literal["pre-dose", "estimate"] = Field(
+        "pre-dose", description="Subtract each subject's pre-dose mean, or estimate a "
+                                "baseline parameter.")
+    covariates: list[str] = Field(default_factory=list, description="Covariates on log A "
+                                  "and log tau: dose, genotype, infusion or any column.")
+    random_effects: bool = Field(True, description="Log-normal between-subject random "
+                                 "effects on A and tau (False: pooled least squares).")
+    ci: Literal["profile", "bootstrap", "both", "none"] = Field(
+        "profile", description="Profile-likelihood (F/t calibrated) and/or subject "
+                               "bootstrap intervals.")
+    n_boot: int = Field(1000, ge=0, description="Bootstrap replicates.")
     seed: int = Field(0, description="Seed of the bootstrap.")
+    level: float = Field(0.95, gt=0, lt=1, description="Confidence level.")
     options: dict[str, Any] = Field(default_factory=dict,
                                     description="Further keywords for fit_decay.")
 

@@ -49,7 +49,8 @@ def demo_config(base_dir: str | os.PathLike) -> PipelineConfig:
 
 
 def simulate_demo_study(out: str | os.PathLike, seed: int = 0,
-                        n_subjects: int | None = None) -> tuple[Any, dict[str, Any]]:
+                        n_subjects: int | None = None, n_jobs: int = 1
+                        ) -> tuple[Any, dict[str, Any]]:
     """Write the demo study into ``out`` (skipped when the same study is already there).
 
     Returns
@@ -72,15 +73,15 @@ def simulate_demo_study(out: str | os.PathLike, seed: int = 0,
         truth = json.loads((out / "truth.json").read_text())
         truth["markers"] = pd.DataFrame(truth["markers"])
         return pd.read_csv(out / "manifest.csv"), truth
-    manifest, truth = simulate_study(out, overwrite=True, **params)
+    manifest, truth = simulate_study(out, overwrite=True, n_jobs=n_jobs, **params)
     stamp.write_text(wanted)
     return manifest, truth
 
 
 #: Candidate names of the tau estimate and CI columns in a fit summary.
 _TAU = ("tau_h", "tau")
-_LOW = ("tau_ci_low", "tau_lower", "tau_low", "tau_h_ci_low", "tau_ci_lower")
-_HIGH = ("tau_ci_high", "tau_upper", "tau_high", "tau_h_ci_high", "tau_ci_upper")
+_LOW = ("tau_ci_low_h", "tau_ci_low", "tau_lower", "tau_low", "tau_h_ci_low", "tau_ci_lower")
+_HIGH = ("tau_ci_high_h", "tau_ci_high", "tau_upper", "tau_high", "tau_h_ci_high", "tau_ci_upper")
 
 
 def tau_columns(frame) -> tuple[str, str, str]:
@@ -131,7 +132,8 @@ def run_demo(out: str | os.PathLike = "ketephys-demo", n_jobs: int = 2, seed: in
     from .runner import run
 
     out = Path(out).resolve()
-    _, truth = simulate_demo_study(out / "data", seed=seed, n_subjects=n_subjects)
+    _, truth = simulate_demo_study(out / "data", seed=seed, n_subjects=n_subjects,
+                                   n_jobs=n_jobs)
     cfg = demo_config(out)
     result = run(cfg, out=out, n_jobs=n_jobs, force=force, progress=progress)
     comparison = compare_with_truth(result.fits, truth)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from ..meta import META_COLUMNS
@@ -14,6 +15,8 @@ log = logging.getLogger(__name__)
 
 #: Columns that name a fit in decay_fits.csv (before the fit's own summary columns).
 FIT_ID_COLUMNS = ("fit", "measure", "modality", "channel")
+# covariate names of fit_decay that stand for a metadata column
+_COVARIATE_COLUMNS = {"dose": "dose_mg_per_kg", "infusions": "infusion"}
 
 
 def fit_table(features, fit: FitConfig):
@@ -36,7 +39,8 @@ def fit_table(features, fit: FitConfig):
     rows = rows[pd.to_numeric(rows["value"], errors="coerce").notna()].copy()
     rows["value"] = rows["value"].astype(float)
     keys = [c for c in ("recording", "modality", "measure", "unit") if c in rows.columns]
-    carry = [c for c in (*META_COLUMNS, *fit.covariates) if c in rows.columns and c not in keys]
+    wanted = [*META_COLUMNS, *fit.covariates, *_COVARIATE_COLUMNS.values()]
+    carry = [c for c in dict.fromkeys(wanted) if c in rows.columns and c not in keys]
     if rows.empty:
         return rows
     table = (rows.groupby(keys, dropna=False, sort=True)
@@ -51,8 +55,47 @@ def _fit_name(fit: FitConfig) -> str:
     return "/".join(p for p in parts if p)
 
 
-def run_fits(features, fits: list[FitConfig]) -> tuple[Any, list[tuple[FitConfig, Any, Any]]]:
+def fit_one(data, fit: FitConfig) -> tuple[Any, Any]:
+    """One decay fit, with one BLAS thread (so a worker and the driver give the same
+    numbers). Returns ``(summary DataFrame, DecayFit)``; raises on failure."""
+    from .._parallel import single_blas_thread
+    from ..longitudinal import fit_decay
+
+    with single_blas_thread():
+        result = fit_decay(data, value="value", group=fit.group, model=fit.model,
+                           baseline=fit.baseline, covariates=list(fit.covariates),
+                           random_effects=fit.random_effects, ci=fit.ci,
+                           n_boot=fit.n_boot, seed=fit.seed, level=fit.level, **fit.options)
+        return result.summary().copy(), result
+
+
+def _serial_submit(func: Callable[..., Any], *args: Any) -> Any:
+    class _Done:
+        def __init__(self) -> None:
+            try:
+                self.value, self.error = func(*args), None
+            except Exception as err:
+                self.value, self.error = None, err
+
+        def result(self) -> Any:
+            if self.error is not None:
+                raise self.error
+            return self.value
+
+    return _Done()
+
+
+def run_fits(features, fits: list[FitConfig], submit: Callable[..., Any] | None = None
+             ) -> tuple[Any, list[tuple[FitConfig, Any, Any]]]:
     """Make every configured fit.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+    fits : list of FitConfig
+    submit : callable, optional
+        ``submit(func, *args)`` returning a future (a process pool's or a Dask client's
+        ``submit``) to make the fits in parallel; default: one after the other.
 
     Returns
     -------
@@ -64,32 +107,24 @@ def run_fits(features, fits: list[FitConfig]) -> tuple[Any, list[tuple[FitConfig
     """
     import pandas as pd
 
-    try:
-        from ..longitudinal import fit_decay
-    except ImportError as err:  # the tables are still written; the fits say why not
-        fit_decay = None
-        missing = f"ketephys.longitudinal.fit_decay unavailable: {err}"
-    frames = []
-    results = []
+    submit = submit or _serial_submit
+    jobs = []
     for fit in fits:
         data = fit_table(features, fit)
         ident = {"fit": _fit_name(fit), "measure": fit.measure, "modality": fit.modality,
                  "channel": fit.channel or "mean"}
-        if data.empty:
+        future = None if data.empty else submit(fit_one, data, fit)
+        jobs.append((fit, data, ident, future))
+    frames = []
+    results = []
+    for fit, data, ident, future in jobs:
+        if future is None:
             log.warning("decay fit %s: no rows with this measure", ident["fit"])
             frames.append(pd.DataFrame([{**ident, "error": "no rows with this measure"}]))
             results.append((fit, data, None))
             continue
-        if fit_decay is None:
-            frames.append(pd.DataFrame([{**ident, "error": missing}]))
-            results.append((fit, data, None))
-            continue
         try:
-            result = fit_decay(data, value="value", group=fit.group, model=fit.model,
-                               covariates=list(fit.covariates) or None,
-                               random_effects=fit.random_effects, ci=fit.ci,
-                               n_boot=fit.n_boot, seed=fit.seed, **fit.options)
-            summary = result.summary().copy()
+            summary, result = future.result()
         except Exception as err:  # a failing fit is reported, the other fits still run
             log.error("decay fit %s failed: %s: %s", ident["fit"], type(err).__name__, err)
             frames.append(pd.DataFrame([{**ident, "error": f"{type(err).__name__}: {err}"}]))

@@ -43,7 +43,7 @@ def figure_html(fig: Any, caption: str = "") -> str:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=85)
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
@@ -90,94 +90,31 @@ def _decay_section(result: Any) -> str:
 
 
 def _decay_figures(fit_cfg: Any, data: Any, fitted: Any) -> str:
+    """The fit's own figure (data per subject, typical curve, CI band, one panel per
+    group); without a fit, the data alone."""
+    caption = (f"{fit_cfg.measure}: data per subject (grey), fitted typical decay and its "
+               f"95 % confidence band, per {fit_cfg.group}")
+    if fitted is not None:
+        fig = fitted.plot()
+        unit = data["unit"].dropna().iloc[0] if data["unit"].notna().any() else ""
+        for ax in fig.axes:
+            if unit and ax.get_ylabel():
+                ax.set_ylabel(f"{ax.get_ylabel()} ({unit})")
+        return f'<div class="figs">{figure_html(fig, caption)}</div>'
     import matplotlib.pyplot as plt
 
     groups = sorted(data[fit_cfg.group].dropna().unique()) if fit_cfg.group in data else [None]
-    n = len(groups)
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4), squeeze=False, sharey=False)
-    unit = data["unit"].dropna().iloc[0] if "unit" in data and data["unit"].notna().any() \
-        else ""
+    fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups), 3.2), squeeze=False)
     for ax, level in zip(axes[0], groups):
         sub = data if level is None else data[data[fit_cfg.group] == level]
         for _, subj in sub.groupby("subject", dropna=False):
             subj = subj.sort_values("hours_since_dose")
-            ax.plot(subj["hours_since_dose"], subj["value"], "-", color="0.75", lw=0.7,
-                    zorder=1)
-        ax.scatter(sub["hours_since_dose"], sub["value"], s=12, color="#3a6ea5", zorder=2,
-                   label="recordings")
-        curve = _curve(fitted, level, float(sub["hours_since_dose"].max()))
-        if curve is not None:
-            t, y, lo, hi = curve
-            if lo is not None:
-                ax.fill_between(t, lo, hi, color="#f0a500", alpha=0.3, lw=0,
-                                label="95 % CI", zorder=0)
-            ax.plot(t, y, color="#b3261e", lw=2, label="fitted decay", zorder=3)
-        tau = _tau_text(fitted, level)
-        ax.set_title(f"{level}" + (f"\n{tau}" if tau else ""), fontsize=9)
-        ax.set_xlabel("hours since dose (symlog)")
-        ax.set_xscale("symlog", linthresh=1.0)
-        visits = sorted(float(v) for v in sub["hours_since_dose"].dropna().unique())
-        ax.set_xticks(visits, [f"{v:g}" for v in visits], fontsize=7, rotation=45)
-        ax.minorticks_off()
-        ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel(f"{fit_cfg.measure} ({unit})" if unit else fit_cfg.measure)
-    axes[0][0].legend(fontsize=7, loc="best")
+            ax.plot(subj["hours_since_dose"], subj["value"], "o-", color="0.5", ms=3, lw=0.6)
+        ax.set_title(str(level), fontsize=9)
+        ax.set_xlabel("hours since dose")
+    axes[0][0].set_ylabel(fit_cfg.measure)
     fig.tight_layout()
-    return f'<div class="figs">{figure_html(fig, f"{fit_cfg.measure}: data per subject (grey), population decay fit and 95 % confidence band, per {fit_cfg.group}")}</div>'
-
-
-def _curve(fitted: Any, level: Any, t_max: float):
-    """(t, prediction, lower, upper) of a fitted decay for one group, when available."""
-    import numpy as np
-
-    if fitted is None:
-        return None
-    t = np.linspace(0.0, max(t_max, 1.0), 300)
-    for name in ("curve", "predict_curve", "predict"):
-        func = getattr(fitted, name, None)
-        if func is None:
-            continue
-        try:
-            out = func(t, group=level)
-        except TypeError:
-            out = func(t, level)
-        if isinstance(out, tuple):
-            y = np.asarray(out[0], float)
-            lo = np.asarray(out[1], float) if len(out) > 1 and out[1] is not None else None
-            hi = np.asarray(out[2], float) if len(out) > 2 and out[2] is not None else None
-            return t, y, lo, hi
-        if hasattr(out, "columns"):
-            cols = out.columns
-            y = out["fit" if "fit" in cols else "value"].to_numpy(float)
-            lo = out["lower"].to_numpy(float) if "lower" in cols else None
-            hi = out["upper"].to_numpy(float) if "upper" in cols else None
-            if "t" in cols:
-                t = out["t"].to_numpy(float)
-            return t, y, lo, hi
-        return t, np.asarray(out, float), None, None
-    return None
-
-
-def _tau_text(fitted: Any, level: Any) -> str:
-    if fitted is None:
-        return ""
-    try:
-        summary = fitted.summary()
-    except Exception:
-        return ""
-    rows = summary
-    for col in ("group", "region"):
-        if col in summary.columns and level is not None:
-            rows = summary[summary[col].astype(str) == str(level)]
-            break
-    if len(rows) == 0:
-        return ""
-    row = rows.iloc[0]
-    for t, lo, hi in (("tau_h", "tau_ci_low", "tau_ci_high"), ("tau_h", "tau_lower", "tau_upper"),
-                      ("tau", "tau_lower", "tau_upper")):
-        if t in row and lo in row and hi in row:
-            return f"tau = {row[t]:.3g} h [{row[lo]:.3g}, {row[hi]:.3g}]"
-    return ""
+    return f'<div class="figs">{figure_html(fig, fit_cfg.measure + ": data (no fit)")}</div>'
 
 
 # ---------------------------------------------------------------- modality views
@@ -310,7 +247,7 @@ def _ltp_view(result: Any, cfg: Any) -> str:
 
     from ..synaptic import ltp
 
-    visits = _one_per_visit(result.features, "fepsp")
+    visits = _one_per_visit(result.features, "fepsp", max_visits=4)
     if not visits:
         return ""
     fig, ax = plt.subplots(figsize=(5.5, 3.6))

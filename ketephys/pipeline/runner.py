@@ -11,6 +11,7 @@ import datetime as _dt
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,23 +82,26 @@ def _serial(tasks: list[RecordingTask]) -> Iterator[TaskResult]:
         yield run_task(task)
 
 
-class _Stop(Exception):
-    pass
-
-
-def _processes(tasks: list[RecordingTask], n_jobs: int) -> Iterator[TaskResult]:
+def make_pool(n_jobs: int):
+    """A local process pool of ``n_jobs`` spawned workers, one BLAS thread each."""
     import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import ProcessPoolExecutor
 
     # spawn: no inherited threads or BLAS pools; workers start with one BLAS thread
-    pool = ProcessPoolExecutor(max_workers=n_jobs, mp_context=mp.get_context("spawn"),
+    return ProcessPoolExecutor(max_workers=n_jobs, mp_context=mp.get_context("spawn"),
                                initializer=_init_worker)
+
+
+def _processes(tasks: list[RecordingTask], pool) -> Iterator[TaskResult]:
+    from concurrent.futures import as_completed
+
+    futures = [pool.submit(run_task, t) for t in tasks]
     try:
-        futures = [pool.submit(run_task, t) for t in tasks]
         for fut in as_completed(futures):
             yield fut.result()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for fut in futures:  # after an abort: drop what has not started
+            fut.cancel()
 
 
 def make_slurm_cluster(cfg: PipelineConfig):
@@ -144,14 +148,25 @@ def _dask(tasks: list[RecordingTask], client) -> Iterator[TaskResult]:
             fut.cancel()
 
 
-def execute(tasks: list[RecordingTask], n_jobs: int = 1, client=None) -> Iterator[TaskResult]:
-    """Results of ``tasks`` in completion order: on a Dask ``client``, in ``n_jobs``
-    local processes, or serially."""
+def execute(tasks: list[RecordingTask], n_jobs: int = 1, client=None,
+            pool=None) -> Iterator[TaskResult]:
+    """Results of ``tasks`` in completion order: on a Dask ``client``, in a process
+    ``pool`` (or a new one of ``n_jobs`` workers), or serially."""
     if client is not None:
         return _dask(tasks, client)
+    if pool is not None:
+        return _processes(tasks, pool)
     if n_jobs > 1 and len(tasks) > 1:
-        return _processes(tasks, min(n_jobs, len(tasks)))
+        return _own_pool(tasks, n_jobs)
     return _serial(tasks)
+
+
+def _own_pool(tasks: list[RecordingTask], n_jobs: int) -> Iterator[TaskResult]:
+    pool = make_pool(min(n_jobs, len(tasks)))
+    try:
+        yield from _processes(tasks, pool)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _connect(cfg: PipelineConfig):
@@ -266,7 +281,12 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
     log.info("%d recordings: %d to compute, %d from the cache", len(tasks), len(todo),
              n_cached)
 
+    t_run = time.perf_counter()
+    n_fits = len(cfg.longitudinal.fits)
     client, dask_cluster = _connect(cfg) if todo else (None, None)
+    # one pool for the recordings and the decay fits (workers start once)
+    pool = make_pool(min(run_cfg.n_jobs, max(len(todo), n_fits))) if (
+        client is None and run_cfg.n_jobs > 1 and max(len(todo), n_fits) > 1) else None
     done_keys: set[str] = {t.key for t in tasks if t not in todo}
     n_computed = 0
     aborted = False
@@ -275,7 +295,7 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
         with bar:
             job = bar.add_task("recordings", total=len(tasks), completed=n_cached,
                                failed=len(failures))
-            results = execute(todo, n_jobs=run_cfg.n_jobs, client=client)
+            results = execute(todo, n_jobs=run_cfg.n_jobs, client=client, pool=pool)
             try:
                 for res in results:
                     if res.ok:
@@ -298,12 +318,11 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
                 close = getattr(results, "close", None)
                 if close is not None:
                     close()
-    finally:
-        if client is not None:
-            client.close()
-        if dask_cluster is not None:
-            dask_cluster.close()
+    except BaseException:
+        _close(client, dask_cluster, pool)
+        raise
 
+    log.info("recordings: %.1f s", time.perf_counter() - t_run)
     frames = [cache.get(t.key) for t in tasks if t.key in done_keys]
     frames = [f for f in frames if not f.empty]
     features = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
@@ -311,8 +330,14 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
 
     from .fits import run_fits
 
-    fits, fit_results = run_fits(features, cfg.longitudinal.fits) if (
-        cfg.longitudinal.fits and not features.empty) else (pd.DataFrame(), [])
+    t_fit = time.perf_counter()
+    submit = client.submit if client is not None else (pool.submit if pool else None)
+    try:
+        fits, fit_results = run_fits(features, cfg.longitudinal.fits, submit=submit) if (
+            cfg.longitudinal.fits and not features.empty) else (pd.DataFrame(), [])
+    finally:
+        _close(client, dask_cluster, pool)
+    log.info("decay fits: %.1f s", time.perf_counter() - t_fit)
     failed_paths = {f["file"] for f in failures}
     provenance = {
         "ketephys_command": " ".join(sys.argv),
@@ -343,10 +368,21 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
         from .report import write_report
 
         try:
+            t_rep = time.perf_counter()
             paths["report"] = write_report(result, cfg)
+            log.info("report: %.1f s", time.perf_counter() - t_rep)
         except Exception as err:  # the tables are written; a report problem must not hide them
             log.error("report.html could not be written: %s: %s", type(err).__name__, err)
     return result
+
+
+def _close(client, cluster, pool) -> None:
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+    if client is not None:
+        client.close()
+    if cluster is not None:
+        cluster.close()
 
 
 def _failure(path: str, modality: str, meta: dict, error_type: str | None,

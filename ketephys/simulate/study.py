@@ -57,7 +57,7 @@ def _render(modality: str, marker: float, meta: dict[str, Any], rng: np.random.G
         from .eeg import simulate_eeg
 
         return simulate_eeg(n_channels=4, duration=20.0, sfreq=250.0,
-                            gamma_power=2e-11 * marker, theta_coherence=0.5,
+                            gamma_power=6e-11 * marker, theta_coherence=0.5,
                             filter_seconds=2.0, meta=meta,
                             ch_names=["Fz", "F3", "F4", "Cz"], seed=rng)
     if modality == "lfp":
@@ -82,6 +82,18 @@ def _render(modality: str, marker: float, meta: dict[str, Any], rng: np.random.G
                                          meta=meta, seed=rng)
     raise ConfigError(f"simulate_study: unknown modality {modality!r}; known: "
                       f"{sorted(STUDY_LAYOUT)}")
+
+
+def _write_one(modality: str, marker: float, meta: dict[str, Any], seed: int, path: str,
+               overwrite: bool) -> str:
+    """Render one recording and write it (runs in a worker process when n_jobs > 1)."""
+    from .._parallel import single_blas_thread
+    from ..io import write
+
+    with single_blas_thread():
+        rec, _ = _render(modality, marker, meta, np.random.default_rng(seed))
+        write(rec, path, overwrite=overwrite)
+    return path
 
 
 def _jsonable(obj: Any) -> Any:
@@ -109,6 +121,7 @@ def simulate_study(
     noise_sd: float | None = None,
     seed: int = 0,
     overwrite: bool = False,
+    n_jobs: int = 1,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Write a simulated multi-modal study (files + ``manifest.csv`` + ``truth.json``).
 
@@ -136,6 +149,9 @@ def simulate_study(
     seed : int
     overwrite : bool
         Replace existing files.
+    n_jobs : int
+        Worker processes writing the files (the result does not depend on it: each
+        recording has its own seed drawn from ``seed``).
 
     Returns
     -------
@@ -149,7 +165,6 @@ def simulate_study(
         simulated marker value and the noise-free expected value), and ``layout``.
         Written (JSON) to ``out_dir/truth.json``.
     """
-    from ..io import write
     from .markers import simulate_marker_study
 
     out_dir = Path(out_dir)
@@ -159,7 +174,7 @@ def simulate_study(
         raise ConfigError(f"simulate_study: unknown modalities {unknown}; known: "
                           f"{sorted(STUDY_LAYOUT)}")
     master = np.random.default_rng(seed)
-    rows, marker_rows = [], []
+    rows, marker_rows, jobs = [], [], []
     truth_regions: dict[str, Any] = {}
     marker_truth: dict[str, Any] = {}
     for modality in modalities:
@@ -188,16 +203,24 @@ def simulate_study(
             }
             name = (f"sub-{subject}_ses-{rec_row.session}_{rec_row.region}_"
                     f"{modality}{layout['ext']}")
-            path = folder / name
-            rec, _ = _render(modality, float(rec_row.value), meta, master)
-            write(rec, path, overwrite=overwrite)
+            jobs.append((modality, float(rec_row.value), meta,
+                         int(master.integers(2**63 - 1)), str(folder / name), overwrite))
             rows.append({"path": f"{modality}/{name}", "modality": modality, **meta})
             marker_rows.append({"path": f"{modality}/{name}", "modality": modality,
                                 "subject": subject, "region": rec_row.region,
                                 "hours_since_dose": rec_row.hours_since_dose,
                                 "dose_mg_per_kg": rec_row.dose_mg_per_kg,
                                 "marker": rec_row.value, "expected": rec_row.expected})
-        log.info("simulate_study: %d %s recordings written", len(table), modality)
+    if n_jobs > 1 and len(jobs) > 1:
+        from ..pipeline.runner import make_pool
+
+        with make_pool(min(n_jobs, len(jobs))) as pool:
+            for fut in [pool.submit(_write_one, *job) for job in jobs]:
+                fut.result()
+    else:
+        for job in jobs:
+            _write_one(*job)
+    log.info("simulate_study: %d recordings written to %s", len(jobs), out_dir)
     manifest = pd.DataFrame(rows)
     manifest.to_csv(out_dir / "manifest.csv", index=False)
     truth_out = {
