@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import ketephys.spectral as ks
+from ketephys.errors import AnalysisError
 from ketephys.features import FEATURE_COLUMNS
 from ketephys.simulate.eeg import simulate_eeg
 
@@ -73,3 +74,17 @@ def test_analyse_region_pairs_and_no_coherence(sim):
     assert set(coh["channel"]) == {"EEG001-EEG002", "EEG001-EEG003", "A-B"}
     t2 = ks.analyse(rec, aperiodic=None, coherence_band=None, kinds=("absolute",))
     assert set(t2["measure"]) == {"gamma_power"}
+
+
+def test_analyse_db_against_baseline():
+    base, _ = simulate_eeg(3, 60, 500.0, seed=41, gamma_power=1e-11)
+    post, _ = simulate_eeg(3, 60, 500.0, seed=42, gamma_power=1e-11, aperiodic_offset=2e-10)
+    t = ks.analyse(post, kinds=("db",), aperiodic=None, coherence_band=None,
+                   baseline=base).set_index("channel")
+    # everything doubled except the bump: 10 log10 of the ratio of gamma powers
+    pb = ks.band_power(base, "gamma").set_index("channel")["value"]
+    pp = ks.band_power(post, "gamma").set_index("channel")["value"]
+    np.testing.assert_allclose(t.loc[pb.index, "value"], 10 * np.log10(pp / pb), rtol=1e-10)
+    assert (t["unit"] == "dB").all()
+    with pytest.raises(AnalysisError, match="baseline"):
+        ks.analyse(post, kinds=("db",), aperiodic=None, coherence_band=None)

@@ -68,11 +68,24 @@ def spectral_rows(
     start: int = 0,
     stop: int | None = None,
     add_mean: bool = True,
+    baseline: Recording | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Rows of band powers (and aperiodic parameters) and coherence from one pass."""
+    """Rows of band powers (and aperiodic parameters) and coherence from one pass.
+
+    ``kinds`` containing ``"db"`` needs ``baseline``, a recording analysed with the same
+    settings and channels (matched by name).
+    """
     picks = default_picks(rec) if picks is None else picks
     fmin, fmax = _frange(rec.sfreq, bands, total_band, aperiodic, fit_range,
                          relative="relative" in kinds)
+    base_spec = None
+    if "db" in kinds:
+        if baseline is None:
+            raise AnalysisError("kind 'db' needs a baseline recording (baseline=...)",
+                                rec.source.path)
+        names = [rec.ch_names[i] for i in rec.pick_indices(picks)]
+        base_spec = spectrum_from_accumulated(
+            accumulate(baseline, settings, picks=names, fmin=fmin, fmax=fmax), baseline)
     cb = None
     if coherence_band is not None:
         _, lo, hi = resolve_band(coherence_band)
@@ -86,10 +99,8 @@ def spectral_rows(
     for band in bands:
         for corrected in ((False, True) if aperiodic else (False,)):
             for kind in kinds:
-                if kind == "db":
-                    continue  # needs a baseline: use band_power(kind="db")
                 r, f = band_power_rows(spectrum, band, kind, aperiodic if corrected else None,
-                                       line_freq, None, total_band, fit_range,
+                                       line_freq, base_spec, total_band, fit_range,
                                        fits=fits if corrected else None)
                 if corrected:
                     fits = f
@@ -196,6 +207,7 @@ def analyse(
     reject: float | None = None,
     reject_by_annotation: bool = True,
     precision: str = "float64",
+    baseline: Recording | None = None,
 ) -> pd.DataFrame:
     """Per-recording spectral summary for the batch pipeline (one pass of FFTs).
 
@@ -205,8 +217,9 @@ def analyse(
         Continuous EEG/LFP (picks default to the eeg and lfp channels).
     bands : sequence of str or (lo, hi)
         Band-power bands (default gamma 30-80 Hz).
-    kinds : sequence of {"absolute", "relative"}
-        ``gamma_power`` (V^2) and ``gamma_power_relative`` (fraction of 1-100 Hz).
+    kinds : sequence of {"absolute", "relative", "db"}
+        ``gamma_power`` (V^2), ``gamma_power_relative`` (fraction of 1-100 Hz) and
+        ``gamma_power_db`` (10 log10 of the ratio to ``baseline``'s power).
     aperiodic : {"fixed", "knee", "auto", None}
         Also ``gamma_power_aperiodic_corrected`` and per-channel ``aperiodic_exponent``,
         ``aperiodic_offset`` (and ``aperiodic_knee``) rows from specparam.
@@ -222,6 +235,8 @@ def analyse(
     total_band, fit_range : (lo, hi), optional
         Relative-power denominator and aperiodic fit range.
     picks : channels, optional
+    baseline : Recording, optional
+        Baseline recording for ``"db"`` (same settings and channel names).
 
     Returns
     -------
@@ -235,6 +250,9 @@ def analyse(
                                 bandwidth=bandwidth, precision=precision, reject=reject,
                                 reject_by_annotation=reject_by_annotation)
     rows, sett = spectral_rows(rec, settings, bands, kinds, aperiodic, coherence_band, pairs,
-                               measures, line_freq, total_band, fit_range, picks)
+                               measures, line_freq, total_band, fit_range, picks,
+                               baseline=baseline)
+    if baseline is not None:
+        sett["baseline"] = baseline.source.path or "in-memory recording"
     modality = "lfp" if "lfp" in rec.ch_types else "eeg"
     return feature_table(rows, rec, modality, sett)
