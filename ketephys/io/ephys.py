@@ -236,12 +236,14 @@ def _read_rawio(reader: Any, path: Path, io_cls: Any, units: dict[str, str],
     source = Source(str(path), io_cls.__name__.removesuffix("IO").lower(),
                     f"neo.io.{io_cls.__name__}")
     si_units = [b for b, _ in conv]
+    file_meta = _file_clock(reader)
     if not is_ep:
         t0 = float(reader.get_signal_t_start(0, 0, stream_index=stream_index))
         data: Any = samples if lazy else np.asarray(samples)
         events = _rawio_events(reader, 0, t0, None)
         return Recording(data, sfreq, wanted, ch_types=types, units=si_units,
-                         events=pd.DataFrame(events) if events else None, source=source)
+                         events=pd.DataFrame(events) if events else None, meta=file_meta,
+                         source=source)
     sizes = [int(reader.get_signal_size(0, s, stream_index=stream_index)) for s in range(n_seg)]
     n_t = min(sizes)
     idx = np.arange(len(wanted))
@@ -263,7 +265,17 @@ def _read_rawio(reader: Any, path: Path, io_cls: Any, units: dict[str, str],
             0, s, stream_index=stream_index)), s)
     return Recording(sweeps, sfreq, wanted, ch_types=types, units=si_units,
                      sweep_starts=starts, events=pd.DataFrame(events) if events else None,
-                     source=source)
+                     meta=file_meta, source=source)
+
+
+def _file_clock(reader: Any) -> dict[str, str]:
+    """``{"rec_datetime": ISO time}`` when the file header gives its recording start (ABF,
+    WinWCP...): joining several files of one experiment on the real clock needs it."""
+    try:
+        stamp = reader.raw_annotations["blocks"][0].get("rec_datetime")
+    except (AttributeError, IndexError, KeyError, TypeError):
+        return {}
+    return {} if stamp is None else {"rec_datetime": stamp.isoformat()}
 
 
 def _header_units(reader: Any) -> dict[str, str]:

@@ -202,3 +202,14 @@ def test_npy_olfactory_bulb_with_sidecar(tmp_path):
     f, p = welch(rec.get_data("ob1")[0], rec.sfreq, nperseg=1250)
     band = (f > 60) & (f < 200)
     assert 100 <= f[band][np.argmax(p[band])] <= 125  # README: HFO ~113 Hz on row 1
+
+
+@pytest.mark.parametrize("name,start", [
+    ("fepsp/2022_07_01_0012.abf", "2022-07-01T12:37:57"),
+    ("fepsp/example2_001.wcp", "2020-05-12T11:44:11"),
+    ("patch/f1.abf", "2018-08-31T15:42:36")])
+def test_file_clock_from_header(name, start):
+    # LTP joins several files of one experiment on these clocks
+    rec = ketephys.read(shared_file(*name.split("/")))
+    assert rec.meta.extras["rec_datetime"].startswith(start)
+    assert rec.meta.sources["rec_datetime"] == "file"
