@@ -355,8 +355,11 @@ class Recording:
         if hasattr(data, "read") and not isinstance(data, np.ndarray):
             return data.read(idx, start, stop)
         if self.is_episodic:
-            return np.asarray(data[:, idx, start:stop], dtype=float)
-        return np.asarray(data[idx, start:stop], dtype=float)
+            block = np.asarray(data[:, idx, start:stop], dtype=float)  # fancy index: a copy
+        else:
+            block = np.asarray(data[idx, start:stop], dtype=float)  # fancy index: a copy
+        release_mapped_pages(data)
+        return block
 
     def iter_chunks(
         self,
@@ -729,6 +732,25 @@ class Recording:
             types = stored["ch_types"]
         return cls(data, sfreq, ch_names, types, si_units, sweep_starts=sweep_starts,
                    events=pd.DataFrame(events) if events else None, meta=merged, source=source)
+
+
+def release_mapped_pages(array: Any) -> None:
+    """Let the kernel drop the pages of a memory-mapped file that were read so far.
+
+    Pages of a file mapping stay in the process's resident set after they were read, so a
+    pass over a days-long memory-mapped recording would grow the RSS with the file's
+    length although only one block is held. Readers call this after copying a block out
+    of a ``numpy.memmap``; it does nothing for other arrays.
+    """
+    import mmap
+
+    mapped = getattr(array, "_mmap", None)
+    if mapped is None or not hasattr(mapped, "madvise") or not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    try:
+        mapped.madvise(mmap.MADV_DONTNEED)
+    except (OSError, ValueError):  # closed map or a platform that refuses: harmless
+        pass
 
 
 def _neo_unit_to_si(quantity: Any, path: str | None) -> tuple[str, float]:

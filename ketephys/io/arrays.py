@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import CorruptFileError, KetephysError, MetadataError
-from ..recording import Recording, Source
+from ..recording import Recording, Source, release_mapped_pages
 from ..units import si_scale
 from .sidecar import read_sidecar
 
@@ -38,10 +38,13 @@ class ScaledArray:
     def read(self, picks: Any, start: int, stop: int) -> np.ndarray:
         picks = np.asarray(picks, dtype=int)
         if self.ndim == 3:
-            block = np.asarray(self._raw[:, picks, start:stop], dtype=float)
-            return block * self.factors[picks][np.newaxis, :, np.newaxis]
-        block = np.asarray(self._raw[picks, start:stop], dtype=float)
-        return block * self.factors[picks][:, np.newaxis]
+            block = np.asarray(self._raw[:, picks, start:stop], dtype=float)  # a copy
+            block *= self.factors[picks][np.newaxis, :, np.newaxis]
+        else:
+            block = np.asarray(self._raw[picks, start:stop], dtype=float)  # a copy
+            block *= self.factors[picks][:, np.newaxis]
+        release_mapped_pages(self._raw)
+        return block
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         out = self.read(np.arange(self.shape[-2]), 0, self.shape[-1])
