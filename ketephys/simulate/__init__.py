@@ -10,6 +10,8 @@ name                      what it simulates
 ``simulate_eeg``          scalp EEG: 1/f background (optional knee), gamma bump,
                           theta shared across channels with a set coherence, line noise
 ``simulate_lfp``          rodent LFP preset (theta 6-10 Hz, ketamine HFO 110-160 Hz)
+``simulate_eeg_to_npy``   a long EEG/LFP written chunk by chunk to ``.npy`` + sidecar
+``iter_eeg_chunks``       the same, as a generator of blocks
 ``simulate_tms_eeg``      TMS-EEG trials: pulse and decay artifacts, TEP components
 ``simulate_fepsp_experiment``  field-EPSP sweeps with an LTP induction
 ``simulate_fepsp_io``     input-output series: fEPSPs at increasing stimulus intensity
@@ -27,6 +29,9 @@ from typing import Any
 _WHERE = {
     "simulate_eeg": "eeg",
     "simulate_lfp": "eeg",
+    "simulate_eeg_to_npy": "eeg",
+    "iter_eeg_chunks": "eeg",
+    "EEGTruth": "eeg",
     "simulate_tms_eeg": "tms",
     "simulate_fepsp_experiment": "fepsp",
     "simulate_fepsp_io": "fepsp",
