@@ -249,11 +249,13 @@ def prepare_groups(
     grouped = table.groupby(keys, sort=True) if keys else [((), table)]
     for key, gtab in grouped:
         key = key if isinstance(key, tuple) else (key,)
-        agg = gtab.groupby([subject, time], sort=True)[value].mean().reset_index()
+        agg = gtab.groupby([subject, time], sort=True)[value].mean()
+        by_subject = dict(tuple(gtab.groupby(subject, sort=True)))
         subj_ids, t_rows, y_rows, base, x_rows, dts, das = [], [], [], [], [], [], []
-        for sid, srows in agg.groupby(subject, sort=True):
-            t_s = srows[time].to_numpy(float)
-            y_s = srows[value].to_numpy(float)
+        for sid, sub_all in by_subject.items():
+            srows = agg.loc[sid]
+            t_s = srows.index.to_numpy(float)
+            y_s = srows.to_numpy(float)
             pre = t_s < 0
             b = float(y_s[pre].mean()) if pre.any() else np.nan
             if baseline == "pre-dose":
@@ -263,7 +265,6 @@ def prepare_groups(
                 t_s, y_s = t_s[~pre], y_s[~pre] - b
             if t_s.size == 0:
                 continue
-            sub_all = gtab[gtab[subject] == sid]
             xs = []
             for cov in covs:
                 enc = np.unique(cov.encode(sub_all[cov.column].dropna()))
