@@ -78,7 +78,7 @@ def test_vectorised_bootstrap_equals_individual_refits(study):
 
 
 def test_long_feature_table_with_channels_and_measure_filter(study):
-    table, _ = study
+    table = study[0][lambda d: d.region.isin(["PFC", "HPC"])]
     rows = []
     for ch, off in (("ch1", -0.01), ("ch2", 0.01)):  # two channels per region, averaged
         t = table.copy()
@@ -94,7 +94,7 @@ def test_long_feature_table_with_channels_and_measure_filter(study):
     np.testing.assert_allclose(by_name["tau_h"], direct["tau_h"], rtol=1e-6)
     np.testing.assert_allclose(by_measure["tau_h"], direct["tau_h"], rtol=1e-6)
     both = fit_decay(long, ci="none").summary()
-    assert set(both["measure"]) == {"gamma_power", "theta_coh"} and len(both) == 6
+    assert set(both["measure"]) == {"gamma_power", "theta_coh"} and len(both) == 4
 
 
 def test_wide_biomarker_table_and_custom_columns():
@@ -203,3 +203,13 @@ def test_bad_input_raises_ketephys_errors(study):
         fit_decay(table[table.hours_since_dose > 0], baseline="pre-dose")
     with pytest.raises(AnalysisError, match="covariate 'genotype'"):
         fit_decay(table, covariates=("genotype",))  # all Val/Val in this study
+
+
+def test_too_few_subjects_or_visits(study):
+    table, _ = study
+    two = table[table.subject.isin(["sub-01", "sub-02"]) & (table.region == "PFC")]
+    with pytest.raises(AnalysisError, match="at least 3 subjects"):
+        fit_decay(two)
+    one_visit = table[table.hours_since_dose.isin([-1.0, 24.0]) & (table.region == "PFC")]
+    with pytest.raises(AnalysisError, match="two post-dose visit"):
+        fit_decay(one_visit)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError
+from ..errors import AnalysisError, ConfigError
 from .bootstrap import bootstrap_fit, bootstrap_indices
 from .design import GroupData, prepare_groups
 from .fit import (
@@ -157,6 +157,12 @@ def _omega_floor(pm: ParamMap, gd: GroupData) -> np.ndarray:
 
 def _fit_group(gd: GroupData, kernel: str, variant: str, estimate_gamma: bool,
                cov_names: tuple[str, ...], random_effects: bool, estimate_e0: bool) -> GroupFit:
+    if random_effects and gd.n_subjects < 3:
+        raise AnalysisError(f"group {gd.key}: a population fit needs at least 3 subjects "
+                            f"(has {gd.n_subjects}); use random_effects=False")
+    if gd.post_times.size < 2:
+        raise AnalysisError(f"group {gd.key}: needs at least two post-dose visit times "
+                            f"(has {gd.post_times.tolist()})")
     sign = amplitude_sign(gd.t, gd.y, gd.mask, estimate_e0)
     model = DecayModel(kernel=kernel, variant=variant, estimate_gamma=estimate_gamma, sign=sign)
     pooled = ParamMap(model, covariates=cov_names, random=(), fixed_e0=not estimate_e0)
