@@ -84,7 +84,8 @@ def test_history_records_every_step(cleaned):
     assert s["second_pass"]["window"] == (-0.002, 0.015)
     assert s["bandpass"]["l_freq"] == 1.0 and s["bandpass"]["h_freq"] == 100.0
     assert s["resample"]["to"] == 1000.0
-    assert s["decay"]["channels_corrected"] >= 1
+    assert s["decay"]["channels_corrected"] == 16  # every channel has a decay artifact
+    assert s["decay"]["fit_window"] == (0.003, 0.010)
     assert len(cleaned.pulses) == 60
     # average reference: channels sum to zero outside the re-interpolated windows
     out = cleaned.recording
@@ -131,6 +132,8 @@ def test_bad_input():
         clean(rec, decay="magic")
     with pytest.raises(AnalysisError, match="remove"):
         clean(rec, remove=(0.01, -0.002))
+    with pytest.raises(AnalysisError, match="after the pulse"):
+        clean(rec, decay_options={"fit_window": (-0.001, 0.01)})
     with pytest.raises(AnalysisError, match="continuous"):
         clean(Recording(np.zeros((2, 3, 100)), 1000.0, ["a", "b", "c"]))
     bad = rec.copy()

@@ -6,19 +6,19 @@ Two methods:
     Each trial is taken relative to its own pre-pulse level (mean over ``baseline``). For
     every channel, ``A exp(-(t - t0) / tau)`` -- no offset: the decay relaxes to the
     pre-pulse level, and an offset term lets the fit trade the exponential against the TEP
-    -- is fitted by least squares to the trial average from ``t0`` (the end of the removed
-    pulse window) to ``t0 + fit_length``, with ``tau`` within ``tau_bounds``. With ``tau``
-    fixed, each trial's own amplitude is a linear least-squares fit, and
-    ``A_trial exp(-(t - t0) / tau)`` is subtracted from ``t0`` on (over
-    ``max(fit_length, 10 tau)``, at most 0.5 s). A channel is corrected only when a decay is
-    really there: ``|A|`` must exceed ``min_snr`` times the standard deviation of the trial
-    average over the pre-pulse baseline, ``tau`` must not sit on either bound, and the
-    exponential must explain at least ``r2_min`` of the variance over its first ``5 tau``
-    (at least 5 samples)
-    (otherwise an exponential would only eat into the early TEP). The TEP itself leaks into
-    the fit: on the default simulation (decay tau 10-20 ms) the N15, which starts right after
-    ``t0``, comes out ~25 % too small, while P30..P180 stay within 10 %. ``fit_length``
-    0.1 s gave the least leakage into P30/N45 (0.05 s and 0.2 s were worse).
+    -- is fitted by least squares to the trial average over ``t0 .. t0 + fit_length``, with
+    ``tau`` within ``tau_bounds``. With ``tau`` fixed, each trial's own amplitude is a
+    linear least-squares fit over the same samples, and ``A_trial exp(-(t - t0) / tau)`` is
+    subtracted from ``t0`` on (over ``max(fit_length, 10 tau)``, at most 0.5 s). A channel
+    is corrected only when a decay is really there: ``|A|`` must exceed ``min_snr`` times the
+    standard deviation of the trial average over the pre-pulse baseline, ``tau`` must not
+    sit on either bound, and the exponential must explain at least ``r2_min`` of the
+    variance over its first ``5 tau`` (at least 5 samples).
+
+    Where the fit window lies matters: :func:`ketephys.tms.clean` fits by default inside the
+    removed pulse window, 3..10 ms, where only the decay is present. Fitting after the
+    window (``t0`` = 10 ms, ``fit_length`` 0.1 s, TESA-like) lets the TEP leak into the fit:
+    on the default simulation the N15 then came out ~25 % too small and P30 up to 13 % off.
 
 ``ica`` (MNE ICA)
     FastICA is fitted on the epochs (``-0.1..0.5`` s) of a 1 Hz high-passed copy. A component
