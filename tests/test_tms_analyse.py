@@ -59,12 +59,12 @@ def test_analyse_flags_missing_peaks():
 
 def test_compare_pre_post(pair):
     pre, _, post, _ = pair
-    out = compare(pre, post, roi=ROI, n_boot=150, seed=1)
+    out = compare(pre, post, roi=ROI, n_boot=150, ci=0.99, seed=1)
     assert list(out.measure) == ["gmfp_area_15_60", "gmfp_area_60_140", "gmfp_area_140_250",
                                  "p30_n45_amplitude", "n100_p180_amplitude"]
     for r in out.itertuples():
         # a change is detected (no change, ratio 1, is outside the CI) and the ratio is near
-        # the simulated 1.6; GMFP is a standard deviation, so residual noise adds to it in
+        # the simulated 1.6 (99 % CIs); GMFP is a standard deviation, so residual noise adds to it in
         # quadrature and pulls GMFP ratios a little towards 1 (not a sampling error the CI
         # covers), while peak-to-peak amplitudes are unbiased and their CI covers 1.6
         assert r.ratio_ci_low > 1.0, r
