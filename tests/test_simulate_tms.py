@@ -66,3 +66,22 @@ def test_trigger_channel_and_annotations():
     np.testing.assert_array_equal(rising, truth.pulse_samples)
     np.testing.assert_allclose(rec.events.onset, truth.pulse_times)
     assert set(rec.events.description) == {"tms_pulse"}
+
+
+def test_muscle_and_line_noise_options():
+    kw = dict(n_channels=8, n_trials=4, sfreq=2000.0, noise=0.0, pulse_artifact=False,
+              decay_artifact=False, components=[])
+    rec, truth = simulate_tms_eeg(muscle=True, seed=0, **kw)
+    p = truth.pulse_samples[0]
+    burst = rec.data[0, p:p + 60]  # C3 (at the coil): a ~70 Hz burst within 30 ms
+    assert 20e-6 < np.abs(burst).max() < 80e-6
+    assert np.abs(rec.data[0, p + 60:p + 400]).max() == 0.0
+    spec = np.abs(np.fft.rfft(rec.data[0, p:p + 200]))
+    f = np.fft.rfftfreq(200, 1 / 2000.0)
+    assert 50 <= f[np.argmax(spec)] <= 90
+    quiet, _ = simulate_tms_eeg(line_freq=50.0, line_amplitude=2e-6, seed=0, **kw)
+    x = quiet.data[1, :4000]
+    spec = np.abs(np.fft.rfft(x)) / len(x) * 2
+    f = np.fft.rfftfreq(len(x), 1 / 2000.0)
+    assert f[np.argmax(spec)] == pytest.approx(50.0)
+    assert spec.max() == pytest.approx(2e-6, rel=0.05)
