@@ -213,3 +213,15 @@ def test_too_few_subjects_or_visits(study):
     one_visit = table[table.hours_since_dose.isin([-1.0, 24.0]) & (table.region == "PFC")]
     with pytest.raises(AnalysisError, match="two post-dose visit"):
         fit_decay(one_visit)
+
+
+def test_bootstrap_with_few_em_steps_matches_fully_converged(fitted):
+    """The default 5 EM steps per replicate give the same tau percentiles as converged EM."""
+    g = fitted["PFC"]
+    idx = g.boot_idx[:200]
+    quick = bootstrap_fit(g.pm, g.data, g.state, g.fixed, idx, True, n_em=5)
+    full = bootstrap_fit(g.pm, g.data, g.state, g.fixed, idx, True, n_em=300)
+    k = g.pm.beta_names.index("log_tau")
+    q = np.percentile(quick.beta[:, k], [2.5, 50, 97.5])
+    f = np.percentile(full.beta[:, k], [2.5, 50, 97.5])
+    np.testing.assert_allclose(np.exp(q), np.exp(f), rtol=0.02)
