@@ -3,6 +3,10 @@ fits and a report, serially, in local processes or on a Dask cluster.
 
 >>> from ketephys.pipeline import load_config, run          # doctest: +SKIP
 >>> result = run(load_config("study.yaml"), out="derivatives/ketephys", n_jobs=4)
+
+Local workers are *spawned* processes (no inherited threads or BLAS pools), so a script
+that calls :func:`run` with ``n_jobs > 1`` must guard its entry point with
+``if __name__ == "__main__":``, as for any ``multiprocessing`` program.
 """
 
 from __future__ import annotations

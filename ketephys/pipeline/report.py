@@ -55,8 +55,9 @@ def _table_html(frame, max_rows: int = 200, floatfmt: str = "{:.4g}") -> str:
     if frame is None or len(frame) == 0:
         return "<p>(none)</p>"
     shown = frame.head(max_rows)
-    out = shown.to_html(index=False, na_rep="", border=0, escape=True,
-                        float_format=lambda v: floatfmt.format(v))
+    out = '<div style="overflow-x:auto">' + shown.to_html(
+        index=False, na_rep="", border=0, escape=True,
+        float_format=lambda v: floatfmt.format(v)) + "</div>"
     if len(frame) > max_rows:
         out += f"<p>({len(frame) - max_rows} more rows in the CSV)</p>"
     return out
@@ -78,7 +79,14 @@ def _safe(title: str, build: Callable[[], str]) -> str:
 def _decay_section(result: Any) -> str:
     parts = []
     if result.fits is not None and len(result.fits):
-        parts.append(_table_html(result.fits))
+        keep = [c for c in ("fit", "region", "group", "model", "tau_h", "tau_ci_low_h",
+                            "tau_ci_high_h", "half_life_h", "half_life_ci_low_h",
+                            "half_life_ci_high_h", "peak_effect", "n_subjects", "n_obs",
+                            "identifiable", "identifiability_reason", "error")
+                if c in result.fits.columns]
+        parts.append("<p>Time constants in hours with their 95 % confidence intervals; "
+                     "every column is in <code>decay_fits.csv</code>.</p>")
+        parts.append(_table_html(result.fits[keep]))
     else:
         parts.append("<p>No decay fits configured.</p>")
     for fit_cfg, data, fitted in result.fit_results:
