@@ -135,8 +135,10 @@ def _params(pm: ParamMap, X: np.ndarray, beta: np.ndarray, eta: np.ndarray) -> n
 def _predict(pm: ParamMap, data: dict, beta: np.ndarray, eta: np.ndarray,
              jacobian: bool = True):
     P = _params(pm, data["X"], beta, eta)
-    return pm.model.evaluate(data["t"], P, data["dose_t"], data["dose_amt"], data["dose_mask"],
-                             jacobian=jacobian)
+    # trial steps may overflow; such steps get an infinite objective and are rejected
+    with np.errstate(over="ignore", invalid="ignore"):
+        return pm.model.evaluate(data["t"], P, data["dose_t"], data["dose_amt"],
+                                 data["dose_mask"], jacobian=jacobian)
 
 
 def _beta_jacobian(pm: ParamMap, JP: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -179,7 +181,8 @@ def _small_inv(M: np.ndarray) -> np.ndarray:
 
 def _objective_from(pm, data, f, eta, omega, sigma):
     r = np.where(data["mask"], data["y"] - f, 0.0)
-    obj = (r * r).sum(axis=(1, 2)) / sigma**2
+    with np.errstate(over="ignore", invalid="ignore"):
+        obj = (r * r).sum(axis=(1, 2)) / sigma**2
     if pm.n_re:
         obj = obj + ((eta**2) * (1.0 / omega**2)[:, None, :]).sum(axis=(1, 2))
     return np.where(np.isfinite(obj), obj, np.inf), r
