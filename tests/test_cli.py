@@ -26,7 +26,7 @@ def test_help_is_fast_and_light():
     res = subprocess.run([sys.executable, "-m", "ketephys", "--help"], capture_output=True,
                          text=True, timeout=60)
     assert res.returncode == 0
-    for cmd in ("demo", "run", "config", "info", "simulate"):
+    for cmd in ("demo", "run", "config", "info", "simulate", "fit"):
         assert cmd in res.stdout
 
 

@@ -58,3 +58,17 @@ def test_demo_taus_contain_truth(demo):
         assert row["ci_low"] <= true <= row["ci_high"], row.to_dict()
         assert row["ci_low"] < row["tau_h"] < row["ci_high"]
     assert fits[t].notna().all() and (fits[lo] < fits[hi]).all()
+
+
+def test_fit_subcommand_reproduces_pipeline_fit(demo, tmp_path):
+    # `ketephys fit` on features.csv (fit_decay's own averaging) = the pipeline's fit
+    out, _ = demo
+    summary = tmp_path / "fit.csv"
+    assert main(["fit", str(out / "features.csv"), "--measure", "ltp_magnitude_pct",
+                 "--covariates", "dose", "--out", str(summary)]) == 0
+    direct = pd.read_csv(summary)
+    fits = pd.read_csv(out / "decay_fits.csv")
+    mine = fits[fits["fit"] == "ltp_magnitude_pct/fepsp"]
+    assert len(direct) == len(mine) == 1
+    for col in ("tau_h", "tau_ci_low_h", "tau_ci_high_h"):
+        assert direct[col].item() == pytest.approx(mine[col].item(), rel=1e-6)
