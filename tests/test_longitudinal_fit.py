@@ -220,7 +220,7 @@ def test_bootstrap_with_few_em_steps_matches_fully_converged(fitted):
     g = fitted["PFC"]
     idx = g.boot_idx[:200]
     quick = bootstrap_fit(g.pm, g.data, g.state, g.fixed, idx, True, n_em=5)
-    full = bootstrap_fit(g.pm, g.data, g.state, g.fixed, idx, True, n_em=300)
+    full = bootstrap_fit(g.pm, g.data, g.state, g.fixed, idx, True, n_em=100)
     k = g.pm.beta_names.index("log_tau")
     q = np.percentile(quick.beta[:, k], [2.5, 50, 97.5])
     f = np.percentile(full.beta[:, k], [2.5, 50, 97.5])
