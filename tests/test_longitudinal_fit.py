@@ -225,3 +225,18 @@ def test_bootstrap_with_few_em_steps_matches_fully_converged(fitted):
     q = np.percentile(quick.beta[:, k], [2.5, 50, 97.5])
     f = np.percentile(full.beta[:, k], [2.5, 50, 97.5])
     np.testing.assert_allclose(np.exp(q), np.exp(f), rtol=0.02)
+
+
+def test_infusion_count_covariate():
+    """Subjects after their 2nd course decay twice as slowly: log_tau:infusion = log 2."""
+    sc1 = {"regions": {"PFC": {"E0": 1.0, "A": 0.4, "tau_h": 60.0}}}
+    sc2 = {"regions": {"PFC": {"E0": 1.0, "A": 0.4, "tau_h": 120.0}}}
+    a, _ = simulate_marker_study(sc1, n_subjects=20, regions=None, seed=31)
+    b, _ = simulate_marker_study(sc2, n_subjects=20, regions=None, seed=32)
+    b["subject"] = b["subject"] + "b"
+    b.loc[b.hours_since_dose >= 0, "infusion"] = 2
+    fit = fit_decay(pd.concat([a, b]), covariates=("infusion",), ci="profile")
+    eff = fit.effects().set_index("parameter")
+    assert eff.loc["log_tau:infusion", "ci_low"] < np.log(2) < eff.loc["log_tau:infusion",
+                                                                       "ci_high"]
+    assert fit.summary().iloc[0]["tau_ci_low_h"] < 60 < fit.summary().iloc[0]["tau_ci_high_h"]

@@ -47,6 +47,8 @@ class Covariate:
             return np.log(v / float(self.reference))
         if self.kind == "indicator":
             return (values.astype(str) == str(self.level)).to_numpy(float)
+        if self.kind == "met_carrier":
+            return values.astype(str).str.contains("met", case=False).to_numpy(float)
         return pd.to_numeric(values, errors="coerce").to_numpy(float) - float(self.reference)
 
 
@@ -155,10 +157,8 @@ def _make_covariates(table: pd.DataFrame, covariates: Sequence[str], path: str |
             met = text[text.str.contains("met", case=False)]
             if met.empty:
                 raise AnalysisError("covariate 'genotype': no Met carrier in the table", path)
-            # Met carriers (Val/Met, Met/Met) vs Val/Val: collapse to a carrier indicator.
-            table.loc[col.index, "_met_carrier"] = text.str.contains("met", case=False).map(
-                {True: "Met carrier", False: "non-carrier"})
-            out.append(Covariate("met_carrier", "_met_carrier", "indicator", "non-carrier",
+            # Met carriers (Val/Met, Met/Met) vs Val/Val: a carrier indicator.
+            out.append(Covariate("met_carrier", column, "met_carrier", "non-carrier",
                                  "Met carrier"))
         elif pd.api.types.is_numeric_dtype(col):
             out.append(Covariate(name, column, "numeric", float(col.min())))
@@ -242,7 +242,8 @@ def prepare_groups(
         raise AnalysisError(f"no rows with a numeric {value!r} and {time!r}", path)
     if not np.all(np.isfinite(table[value])):
         raise AnalysisError(f"column {value!r} has infinite values", path)
-    covs = _make_covariates(table, covariates, path)
+    post = table[table[time] >= 0]
+    covs = _make_covariates(post if len(post) else table, covariates, path)
     dose_col = "dose_mg_per_kg" if "dose_mg_per_kg" in table.columns else None
 
     groups = []
@@ -266,8 +267,11 @@ def prepare_groups(
             if t_s.size == 0:
                 continue
             xs = []
+            # covariates from the post-dose rows (an infusion count is 0 before the dose)
+            post_rows = sub_all[sub_all[time] >= 0]
+            cov_rows = post_rows if len(post_rows) else sub_all
             for cov in covs:
-                enc = np.unique(cov.encode(sub_all[cov.column].dropna()))
+                enc = np.unique(cov.encode(cov_rows[cov.column].dropna()))
                 if enc.size != 1 or not np.isfinite(enc[0]):
                     raise AnalysisError(f"covariate {cov.name!r} of subject {sid!r} in group "
                                         f"{key} is missing or changes between visits", path)
