@@ -24,7 +24,9 @@ Estimation (a FOCE-I / Laplace approximation, as in Lindstrom & Bates 1990)
    at the modes: ``omega_k^2 = mean_i(eta_ik^2 + C_i,kk)`` and
    ``sigma^2 = (RSS + sum_i tr(J_i C_i J_i')) / n`` with
    ``C_i = (J_i' J_i / sigma^2 + Omega^-1)^-1`` the conditional covariance of ``eta_i``.
-3. Repeat to convergence. The log-likelihood reported (for AIC/BIC and likelihood-ratio
+3. Repeat until the variances change by < 1e-5 (relative) or the log-likelihood by
+   < 1e-3 per step (EM crawls when a variance heads for 0; the fixed effects have
+   converged long before). The log-likelihood reported (for AIC/BIC and likelihood-ratio
    tests) is the Laplace approximation with the Gauss-Newton Hessian (the FOCE-I
    objective): ``-1/2 sum_i [RSS_i/sigma^2 + eta_i' Omega^-1 eta_i + n_i log(2 pi
    sigma^2) + log det(I + Omega J_i' J_i / sigma^2)]``.
