@@ -240,3 +240,10 @@ def test_infusion_count_covariate():
     assert eff.loc["log_tau:infusion", "ci_low"] < np.log(2) < eff.loc["log_tau:infusion",
                                                                        "ci_high"]
     assert fit.summary().iloc[0]["tau_ci_low_h"] < 60 < fit.summary().iloc[0]["tau_ci_high_h"]
+
+
+def test_decayfit_pickles_for_process_pools(fitted):
+    import pickle
+
+    back = pickle.loads(pickle.dumps(fitted))
+    pd.testing.assert_frame_equal(back.summary(), fitted.summary())
