@@ -36,19 +36,12 @@ release = version = ketephys.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
-    "sphinx.ext.intersphinx",
     "sphinx_gallery.gen_gallery",
 ]
 exclude_patterns = ["_build", "auto_tutorials/*.ipynb", "auto_tutorials/*.py.md5"]
 default_role = "py:obj"
 nitpicky = False
 html_theme = os.environ.get("KETEPHYS_DOCS_THEME", "alabaster")
-
-intersphinx_mapping = {
-    "python": ("https://docs.python.org/3", None),
-    "numpy": ("https://numpy.org/doc/stable", None),
-    "mne": ("https://mne.tools/stable", None),
-}
 
 sphinx_gallery_conf = {
     "examples_dirs": str(DOCS.parent / "tutorials"),

@@ -143,8 +143,8 @@ ax.legend()
 plt.show()
 
 # %%
-# Theta coherence: MSC, |C| and the 1/K floor
-# -------------------------------------------
+# Theta coherence: MSC, ``|C|`` and the 1/K floor
+# -----------------------------------------------
 # Coherency ``C = E[Sxy] / sqrt(E[Sxx] E[Syy])`` is complex. ketephys reports the
 # **magnitude-squared coherence** ``MSC = |C|^2`` (as ``scipy.signal.coherence`` and
 # Elephant), averaged over the bins of the band. mne-connectivity's ``"coh"`` is ``|C|``,
