@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SHARED_DATA
 
 pytestmark = pytest.mark.tutorial
 
@@ -75,10 +76,17 @@ def test_tutorial_as_notebook(tmp_path, monkeypatch):
     out = tmp_path / "50_patch_clamp.ipynb"
     nbformat.write(nb, out)
     monkeypatch.setenv("MPLBACKEND", "Agg")  # the kernel inherits the environment
+    # a notebook has no __file__: point it at the real recordings (or a missing folder)
+    monkeypatch.setenv("KETEPHYS_SHARED_DATA", str(SHARED_DATA))
     client = NotebookClient(nb, kernel_name="python3", timeout=TIMEOUT,
                             resources={"metadata": {"path": str(tmp_path)}})
     client.execute()
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []))
+    real = (SHARED_DATA / "patch" / "f1.abf").is_file()
+    assert ("real recording absent" in text) != real  # took the branch the data allow
+    assert "paired-pulse ratio" in text
     assert {p.name for p in TUTORIALS.iterdir() if p.suffix == ".ipynb"} == set()
