@@ -135,14 +135,17 @@ def _print_run_summary(result, console) -> None:
         console.print(f"[red]failures listed in {result.out_dir / 'failures.csv'}")
     fits = result.fits
     if fits is not None and not fits.empty:
-        cols = [c for c in ("fit", "group", "region", "tau", "tau_h", "tau_lower", "tau_upper",
-                            "tau_ci_low", "tau_ci_high", "half_life", "half_life_h", "flags",
-                            "error") if c in fits.columns]
-        table = Table(title="decay fits")
-        for c in cols:
-            table.add_column(c)
+        table = Table(title="decay fits (hours, 95 % CI)")
+        for col in ("fit", "region", "tau", "95 % CI", "half-life", "n"):
+            table.add_column(col, overflow="fold")
         for _, row in fits.iterrows():
-            table.add_row(*[_fmt(row[c]) for c in cols])
+            if "tau_h" not in fits.columns or row.get("tau_h") != row.get("tau_h"):
+                table.add_row(str(row.get("fit")), "", "", str(row.get("error", "")), "", "")
+                continue
+            table.add_row(str(row["fit"]), _fmt(row.get("region", row.get("group"))),
+                          _fmt(row["tau_h"]),
+                          f"[{_fmt(row.get('tau_ci_low_h'))}, {_fmt(row.get('tau_ci_high_h'))}]",
+                          _fmt(row.get("half_life_h")), _fmt(row.get("n_subjects")))
         console.print(table)
     console.print(f"outputs in {result.out_dir}")
     if "report" in result.paths:
@@ -151,7 +154,9 @@ def _print_run_summary(result, console) -> None:
 
 def _fmt(value) -> str:
     if isinstance(value, float):
-        return "" if value != value else f"{value:.4g}"
+        if value != value:
+            return ""
+        return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
     return "" if value is None else str(value)
 
 
@@ -181,9 +186,18 @@ def _cmd_demo(args) -> int:
                              force=args.force, progress=not args.quiet)
     if not args.quiet:
         _print_run_summary(result, console)
-        if table is not None:
-            console.print("simulated truth vs estimate (per region):")
-            console.print(table.to_string(index=False))
+        if table is not None and not table.empty:
+            from rich.table import Table
+
+            view = Table(title="demo: simulated tau vs estimate (hours)")
+            for col in ("fit", "region", "true tau", "tau", "95 % CI", "CI holds truth"):
+                view.add_column(col, overflow="fold")
+            for _, row in table.iterrows():
+                view.add_row(str(row["fit"]), str(row["region"]), _fmt(row["true_tau_h"]),
+                             _fmt(row["tau_h"]),
+                             f"[{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]",
+                             "yes" if row["ci_contains_truth"] else "NO")
+            console.print(view)
     return 0 if result.ok else 1
 
 
