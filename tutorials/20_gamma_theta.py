@@ -125,9 +125,10 @@ assert abs(peers["ratio_to_ketephys"].iloc[2] * 50.5 - 1) < 0.05  # 101 bins x 0
 assert abs(peers["ratio_to_ketephys"].iloc[4] - 1.5) < 0.05         # Hann ENBW
 
 # %%
-# The spectrum with its aperiodic fit: the gamma bump rises above the dashed
-# aperiodic line (twice as much on Pz/Oz), the 50 Hz line is a spike the correction
-# interpolates over, and theta shows on the first four channels.
+# The spectrum of Fz and Cz with their aperiodic fits: the gamma bump rises above the
+# dashed aperiodic line, twice as high on Cz (one of the last three channels), the
+# 50 Hz line is a spike that the correction interpolates over, and both channels carry
+# the shared theta bump at 6 Hz.
 
 fig, ax = plt.subplots(figsize=(7, 4))
 for i, ch in enumerate(rec.ch_names[::3]):
