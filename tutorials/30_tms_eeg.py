@@ -40,8 +40,9 @@ print(pre)
 # Finding the pulses
 # ------------------
 # Without a trigger channel or annotations, :func:`ketephys.tms.find_tms_pulses` finds
-# the pulses from the artifact itself: samples whose slope across channels is far
-# beyond anything the EEG does.
+# the pulses from the artifact itself: samples where the jump from the previous sample
+# exceeds 50 times its typical (robust) size on enough channels at once, something the
+# EEG never does.
 
 pulses = kt.find_tms_pulses(pre)
 np.testing.assert_allclose(pulses["onset"], truth.pulse_times, atol=1 / pre.sfreq)
