@@ -82,9 +82,11 @@ print(f"paired-pulse ratio {per_stim['ratio'].iloc[1]:.3f} (true {truth.train_ra
 # %%
 # Access resistance
 # -----------------
-# From the test pulse step ``dV``: the instantaneous current jump gives
-# ``Rs = dV / I_peak``, the steady state ``Rs + Rm = dV / I_ss``, and the decay time
-# constant of the capacitive transient gives ``Cm``. Sweeps whose Rs is more than 20 %
+# From the test pulse step ``dV``: an exponential ``I_ss + a exp(-t / tau)`` is fitted
+# to the current during the step; its value extrapolated to the step onset (the
+# instantaneous jump) gives ``Rs = dV / dI_0``, the steady state gives
+# ``Rs + Rm = dV / dI_ss``, and the transient's time constant gives
+# ``Cm = tau (Rs + Rm) / (Rs Rm)``. Sweeps whose Rs is more than 20 %
 # away from the first sweep's are flagged ``access_changed``: their EPSCs should not be
 # compared with the rest.
 
