@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -61,7 +62,8 @@ def fit_one(data, fit: FitConfig) -> tuple[Any, Any]:
     from .._parallel import single_blas_thread
     from ..longitudinal import fit_decay
 
-    with single_blas_thread():
+    with single_blas_thread(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numerical trial steps
         result = fit_decay(data, value="value", group=fit.group, model=fit.model,
                            baseline=fit.baseline, covariates=list(fit.covariates),
                            random_effects=fit.random_effects, ci=fit.ci,

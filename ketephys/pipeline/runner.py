@@ -307,6 +307,8 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
                         failures.append(_failure(res.path, res.modality, res.meta,
                                                  res.error_type, res.message))
                         log.error("FAILED %s: %s: %s", res.path, res.error_type, res.message)
+                    for text in res.warnings:
+                        log.debug("%s: %s", res.path, text)
                     if on_result is not None:
                         on_result(res)
                     bar.update(job, advance=1, failed=len(failures))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -75,6 +76,7 @@ class TaskResult:
     detail: str | None = None
     seconds: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -126,10 +128,14 @@ def run_task(task: RecordingTask) -> TaskResult:
     t0 = time.perf_counter()
     result = TaskResult(key=task.key, path=spec.path, modality=spec.modality,
                         meta=dict(spec.meta))
+    caught: list[Any] = []
     try:
         import pandas as pd
 
-        with single_blas_thread():
+        # library warnings are kept with the result (logged by the driver, -vv), not
+        # printed by every worker
+        with single_blas_thread(), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             reader = resolve_callable(task.reader)
             rec = reader(spec.path, modality=spec.modality, meta=dict(spec.meta),
                          **task.read_options)
@@ -159,5 +165,6 @@ def run_task(task: RecordingTask) -> TaskResult:
         result.message = (err.detail if same_file else str(err)).strip() or repr(err)
         result.detail = traceback.format_exc()
         log.debug("%s failed:\n%s", spec.path, result.detail)
+    result.warnings = sorted({f"{w.category.__name__}: {w.message}" for w in caught or []})
     result.seconds = time.perf_counter() - t0
     return result
