@@ -74,14 +74,17 @@ def main() -> None:
         shutil.rmtree(out, ignore_errors=True)
         load = os.getloadavg()[0]
         per_task: list[float] = []
+        cpu: list[float] = []
         t = time.perf_counter()
-        res = run(cfg, out=out, force=True, on_result=lambda r, acc=per_task: acc.append(r.seconds),
+        res = run(cfg, out=out, force=True, on_result=lambda r, a=per_task, c=cpu: (a.append(r.seconds),
+                                                          c.append(r.cpu_seconds)),
                   **kwargs)
         times[label] = time.perf_counter() - t
         results[label] = res.features
         assert res.ok and res.n_computed == args.n, res.failures
-        print(f"{label:>22}: {times[label]:6.1f} s  (mean {sum(per_task) / len(per_task):.2f} s "
-              f"per recording in the worker; load average before: {load:.1f})")
+        print(f"{label:>22}: {times[label]:6.1f} s  (per recording in the worker: "
+              f"{sum(per_task) / len(per_task):.2f} s wall, {sum(cpu) / len(cpu):.2f} s CPU; "
+              f"load average before: {load:.1f})")
     serial, two = times["serial (n_jobs=1)"], times["2 worker processes"]
     pd.testing.assert_frame_equal(results["serial (n_jobs=1)"],
                                   results["2 worker processes"])

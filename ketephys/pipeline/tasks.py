@@ -75,6 +75,7 @@ class TaskResult:
     message: str | None = None
     detail: str | None = None
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -126,6 +127,7 @@ def run_task(task: RecordingTask) -> TaskResult:
 
     spec = task.spec
     t0 = time.perf_counter()
+    c0 = time.process_time()
     result = TaskResult(key=task.key, path=spec.path, modality=spec.modality,
                         meta=dict(spec.meta))
     caught: list[Any] = []
@@ -167,4 +169,5 @@ def run_task(task: RecordingTask) -> TaskResult:
         log.debug("%s failed:\n%s", spec.path, result.detail)
     result.warnings = sorted({f"{w.category.__name__}: {w.message}" for w in caught or []})
     result.seconds = time.perf_counter() - t0
+    result.cpu_seconds = time.process_time() - c0
     return result
