@@ -257,10 +257,10 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
     started = _dt.datetime.now(_dt.timezone.utc)
 
     specs = discover(cfg, subjects=subjects, sessions=sessions)
-    for spec in specs:
-        if spec.modality not in cfg.modalities:
-            log.warning("%s: no analysers configured for modality %r; it is only read",
-                        spec.path, spec.modality)
+    unconfigured = sorted({s.modality for s in specs} - set(cfg.modalities))
+    if unconfigured:
+        log.warning("no analysers configured for modality %s: those recordings are only "
+                    "read", ", ".join(unconfigured))
     cache = ResultCache(out_dir / "cache")
     tasks: list[RecordingTask] = []
     failures: list[dict[str, Any]] = []
@@ -287,7 +287,8 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
     # one pool for the recordings and the decay fits (workers start once)
     pool = make_pool(min(run_cfg.n_jobs, max(len(todo), n_fits))) if (
         client is None and run_cfg.n_jobs > 1 and max(len(todo), n_fits) > 1) else None
-    done_keys: set[str] = {t.key for t in tasks if t not in todo}
+    todo_keys = {t.key for t in todo}
+    done_keys: set[str] = {t.key for t in tasks if t.key not in todo_keys}
     n_computed = 0
     aborted = False
     bar = _progress(len(tasks), progress)
