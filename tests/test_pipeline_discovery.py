@@ -74,7 +74,7 @@ def test_bids_sessions_are_visits(tmp_path):
     assert [s.modality for s in rest] == ["eeg", "eeg"]
     assert {s.modality for s in specs if "tms" in s.path} == {"tms-eeg"}
     d3 = [s for s in rest if s.meta["session"] == "d3"][0]
-    assert d3.meta["hours_since_dose"] == "72" and d3.meta["genotype"] == "Val/Met"
+    assert float(d3.meta["hours_since_dose"]) == 72 and d3.meta["genotype"] == "Val/Met"
     assert d3.meta["subject"] == "01"
     assert len(discover(cfg, sessions=["ses-base"])) == 2
 

@@ -195,16 +195,6 @@ def from_glob(glob: str, base: Path, pattern: str | None = None,
     return specs
 
 
-def _read_tsv(path: Path) -> list[dict[str, str]]:
-    import pandas as pd
-
-    if not path.is_file():
-        return []
-    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    return [{k: v for k, v in row.items() if v not in ("", "n/a")}
-            for _, row in table.iterrows()]
-
-
 def from_bids(root: Path, datatypes: dict[str, str]) -> list[RecordingSpec]:
     """Recordings of a BIDS dataset: one per data file in ``sub-*/[ses-*/]<datatype>/``.
 
@@ -213,32 +203,24 @@ def from_bids(root: Path, datatypes: dict[str, str]) -> list[RecordingSpec]:
     ``hours_since_dose``, ``dose_mg_per_kg``); the ``acq-`` entity, when present and no
     table gives a region, is taken as the region.
     """
+    from ..io.bids import bids_meta
+
     if not root.is_dir():
         raise ConfigError("BIDS root folder does not exist", root)
     if not (root / "dataset_description.json").is_file():
         log.warning("%s has no dataset_description.json; reading it as BIDS anyway", root)
-    participants = {_label(r.get("participant_id")): r
-                    for r in _read_tsv(root / "participants.tsv")}
     specs = []
     for sub_dir in sorted(root.glob("sub-*")):
         if not sub_dir.is_dir():
             continue
         subject = _label(sub_dir.name)
-        sessions = {_label(r.get("session_id")): r
-                    for r in _read_tsv(sub_dir / f"{sub_dir.name}_sessions.tsv")}
         for datatype, modality in datatypes.items():
             for file in sorted(sub_dir.glob(f"**/{datatype}/*")):
                 if file.suffix.lower() not in _BIDS_MAIN or file.name.startswith("."):
                     continue
                 entities = dict(e.split("-", 1) for e in file.stem.split("_") if "-" in e)
-                session = entities.get("ses")
-                meta: dict[str, Any] = {"subject": subject}
-                if session is not None:
-                    meta["session"] = session
-                meta.update({k: v for k, v in sessions.get(session, {}).items()
-                             if k != "session_id"})
-                meta.update({k: v for k, v in participants.get(subject, {}).items()
-                             if k != "participant_id" and k not in meta})
+                # participants.tsv and sub-*_sessions.tsv, read by the io module
+                meta: dict[str, Any] = bids_meta(root, subject, entities.get("ses"))
                 if "acq" in entities and "region" not in meta:
                     meta["region"] = entities["acq"]
                 mod = "tms-eeg" if "tms" in entities.get("task", "").lower() else modality
