@@ -177,3 +177,25 @@ def test_tms_eeg_config_on_simulated_study(tmp_path):
     both = area.merge(markers, left_on="name", right_on="path")
     # the TEP scale is the simulated marker: GMFP area follows it
     assert np.corrcoef(both["value"].astype(float), both["marker"])[0, 1] > 0.9
+
+
+@pytest.mark.realdata
+def test_slice_ltp_config_on_real_abf(tmp_path):
+    from conftest import shared_file
+
+    abf = shared_file("fepsp", "2022_07_01_0012.abf")
+    (tmp_path / "slices").mkdir()
+    # a pattern-conforming name for the real file (a link: the file is only read)
+    (tmp_path / "slices" / "rat01_CA1_-1h.abf").symlink_to(abf)
+    before = abf.stat().st_mtime_ns
+    res = run(load_config(_copy("slice_ltp", tmp_path, longitudinal={"fits": []})),
+              out=tmp_path / "out")
+    assert res.ok, res.failures
+    feats = res.features.set_index("measure")
+    # README: 240 sweeps, fEPSP ~ -0.25 mV; no induction in the file -> no LTP rows
+    assert feats.loc["n_responses", "value"] == 240
+    assert feats.loc["fepsp_amplitude_mean", "value"] == pytest.approx(-0.25e-3, rel=0.1)
+    assert "ltp_magnitude_pct" not in feats.index
+    assert feats.loc["fepsp_amplitude_mean", "subject"] == "rat01"
+    assert feats.loc["fepsp_amplitude_mean", "hours_since_dose"] == -1.0
+    assert abf.stat().st_mtime_ns == before
