@@ -3,6 +3,8 @@ a 60 Hz line; the exponent is reported."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -81,3 +83,27 @@ def test_line_in_band_flag(knee_rec):
     assert t["flags"].str.contains("line_noise_in_band").all()
     t2 = ks.band_power(rec, "beta", line_freq="auto")
     assert not t2["flags"].str.contains("line_noise_in_band").any()
+
+
+def test_aperiodic_psd_not_evaluated_at_0_hz():
+    fit = ks.AperiodicFit(offset=-10.0, exponent=1.5, knee=None, mode="fixed",
+                          freq_range=(1.0, 100.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        p = fit.psd(np.array([0.0, 1.0, 10.0]))
+        assert np.isnan(p[0])
+        np.testing.assert_allclose(p[1:], 1e-10 / np.array([1.0, 10.0]) ** 1.5, rtol=1e-12)
+        # with a knee the model is finite at 0 Hz
+        kfit = ks.AperiodicFit(-10.0, 2.0, 30.0, "knee", (1.0, 100.0))
+        assert kfit.psd(np.array([0.0]))[0] == pytest.approx(1e-10 / 30.0)
+        # band power with a fixed-mode correction on a spectrum that starts at 0 Hz
+        rec, _ = simulate_eeg(2, 60, 500.0, seed=3, aperiodic_exponent=1.2)
+        spec = ks.psd(rec)
+        assert spec.freqs[0] == 0.0
+        table = ks.band_power(rec, "gamma", aperiodic="fixed")
+    # the corrected power is the band sum of PSD - aperiodic fit (checked by hand)
+    fits = ks.fit_aperiodic(spec.freqs, spec.psd, mode="fixed")
+    band = (spec.freqs >= 30) & (spec.freqs <= 80)
+    by_hand = [((spec.psd[i] - f.psd(spec.freqs))[band]).sum() * spec.df
+               for i, f in enumerate(fits)]
+    np.testing.assert_allclose(table["value"], by_hand, rtol=1e-9)

@@ -46,9 +46,17 @@ class AperiodicFit:
     n_peaks: int = 0
 
     def psd(self, freqs: np.ndarray) -> np.ndarray:
-        """The aperiodic PSD (V^2/Hz) at ``freqs``."""
+        """The aperiodic PSD (V^2/Hz) at ``freqs``.
+
+        The model is defined for ``f > 0`` (and at 0 Hz with a positive knee); elsewhere
+        (0 Hz in fixed mode, where it is infinite, or negative frequencies) it is NaN.
+        """
         f = np.asarray(freqs, dtype=float)
-        return 10.0 ** self.offset / ((self.knee or 0.0) + f ** self.exponent)
+        knee = self.knee or 0.0
+        ok = (f > 0) | ((f == 0) & (knee > 0))
+        out = np.full(f.shape, np.nan)
+        out[ok] = 10.0 ** self.offset / (knee + f[ok] ** self.exponent)
+        return out
 
     @property
     def knee_freq(self) -> float | None:

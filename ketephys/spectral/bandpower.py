@@ -51,7 +51,11 @@ def _powers(spectrum: Spectrum, lo: float, hi: float, aperiodic: str | None,
     if fits is None:
         fits = fit_aperiodic(spectrum.freqs, spectrum.psd, aperiodic, fit_range, line_freq)
     clean = interpolate_line_noise(spectrum.freqs, spectrum.psd, line_freq)
-    resid = clean - np.vstack([fit.psd(spectrum.freqs) for fit in fits])
+    # the aperiodic model only inside the band (it is undefined at 0 Hz in fixed mode)
+    inside = (spectrum.freqs >= lo) & (spectrum.freqs <= hi)
+    resid = np.zeros_like(clean)
+    resid[:, inside] = clean[:, inside] - np.vstack(
+        [fit.psd(spectrum.freqs[inside]) for fit in fits])
     return _band_sum(spectrum, resid, lo, hi), fits
 
 
