@@ -168,3 +168,24 @@ def test_two_channels_both_responding_are_two_pathways():
     for ch in ("s1", "s2"):
         assert s.loc[ch, "ltp_magnitude_pct"] == pytest.approx(truth.ltp_magnitude_pct,
                                                                abs=2.0)
+
+
+def test_volley_measured_when_responses_drift_up():
+    # growing responses (drift + LTP: up to 3.3 x baseline): the foot of the fEPSP up to
+    # its 10 % point then stands higher than the 0.2 mV volley; the volley must still be
+    # found as the peak-trough-peak bump before the rise
+    rec, truth = simulate_fepsp_experiment(seed=4, response_drift_pct_per_min=1.5)
+    tab = fepsp(rec)
+    v = tab["volley_amplitude"].to_numpy(float)
+    assert np.isfinite(v).mean() > 0.95
+    # the same tolerances as for stable responses: depth 5 %, trough latency 0.1 ms
+    big = truth.sweep_amplitudes / truth.amplitude > 2.0
+    assert big.sum() > 50
+    for sel in (big, ~big):
+        assert np.nanmean(-v[sel]) == pytest.approx(truth.fibre_volley, rel=0.05)
+        assert np.nanmean(tab["volley_latency"].to_numpy(float)[sel]) == pytest.approx(
+            truth.volley_latency, abs=1e-4)
+    row = ltp(rec).summary.iloc[0]
+    assert "volley_not_measured" not in row["flags"]
+    assert "baseline_drift" in row["flags"]
+    assert abs(row["volley_change_pct"]) < 5.0

@@ -22,7 +22,10 @@ For each stimulus (from ``stim_times``, ``stimulus`` events, or detected artifac
   between the artifact end and the last time the response was below 10 % before its rise,
   measured from the line joining the two flanking opposite peaks (each level the mean of the
   raw samples within 0.1 ms) to the trough (vertex of a parabola through the raw samples
-  within 0.2 ms); ``volley_latency`` is the trough sample after the stimulus;
+  within 0.2 ms); the trough is the largest deflection, or, when the foot of a large
+  fEPSP rises above the volley before its 10 % point, the most prominent bump (standing
+  highest above the lowest points on both sides); ``volley_latency`` is the trough
+  sample after the stimulus;
 * **population spike** (tangent method): the deepest dip against the response's direction
   below the line joining the highest response peak before it and the highest after it
   (each standing above the dip by more than the threshold), when deeper than 5 noise SDs
@@ -92,6 +95,55 @@ def _pop_spike(dev_s: np.ndarray, i0: int, i1: int, threshold: float
     return (float(depth[j]), i0 + j) if depth[j] > threshold else None
 
 
+def _volley_at(seg: np.ndarray, raw: np.ndarray, sfreq: float, iv: int
+               ) -> tuple[float, int, int] | None:
+    """Peak-trough-peak depth with the trough at ``iv``: flanking peaks are the lowest
+    points of ``seg`` before and after it (None when ``iv`` is not between them)."""
+    if not 0 < iv < seg.size - 1:
+        return None
+    p1 = int(np.argmin(seg[:iv + 1]))
+    p2 = iv + int(np.argmin(seg[iv:]))
+    if not p1 < iv < p2:
+        return None
+    # levels as means of the raw samples within +-0.1 ms: picking single extreme samples
+    # would bias the depth up by the noise
+    h = max(1, int(round(1e-4 * sfreq)))
+
+    def level(k: int) -> float:
+        return float(raw[max(k - h, 0):k + h + 1].mean())
+
+    v1, v2, vt = level(p1), level(p2), level(iv)
+    # the trough: vertex of a parabola through the raw samples within 0.2 ms
+    h2 = max(2, int(round(2e-4 * sfreq)))
+    lo_k, hi_k = max(iv - h2, 0), min(iv + h2 + 1, raw.size)
+    if hi_k - lo_k >= 4:
+        c2, c1, c0 = np.polyfit(np.arange(lo_k, hi_k) - iv, raw[lo_k:hi_k], 2)
+        if c2 < 0 and abs(c1 / (2 * c2)) <= h2:
+            vt = float(c0 - c1 ** 2 / (4 * c2))
+    tangent = v1 + (v2 - v1) * (iv - p1) / (p2 - p1)
+    return float(vt - tangent), iv, p2
+
+
+def _volley(seg: np.ndarray, raw: np.ndarray, sfreq: float, threshold: float
+            ) -> tuple[float, int, int] | None:
+    """Fibre volley in ``seg`` (smoothed response-direction trace from the artifact end to
+    the 10 % point; ``raw`` unsmoothed): ``(depth, trough, second peak)`` or None.
+
+    The trough is the highest sample; when that is not a peak-trough-peak deeper than
+    ``threshold`` (a large fEPSP's foot, rising to 10 % of its amplitude, can stand
+    higher than the volley at the end of the span), it is the sample that stands highest
+    above the lowest points on *both* sides (the most prominent bump).
+    """
+    first = _volley_at(seg, raw, sfreq, int(np.argmax(seg)))
+    if first is not None and first[0] > threshold:
+        return first
+    drop_left = seg - np.minimum.accumulate(seg)
+    drop_right = seg - np.minimum.accumulate(seg[::-1])[::-1]
+    iv = int(np.argmax(np.minimum(drop_left, drop_right)))
+    alt = _volley_at(seg, raw, sfreq, iv)
+    return alt if alt is not None and alt[0] > threshold else None
+
+
 def measure_response(
     y: np.ndarray, sfreq: float, i_stim: int, i_art: int, i_stop: int,
     base_span: tuple[int, int],
@@ -154,36 +206,13 @@ def measure_response(
     vol_amp = vol_lat = float("nan")
     v_second_peak = None
     if s10 - i_art >= 3:
-        seg = dev_s[i_art:s10]
-        iv = int(np.argmax(seg))
-        if 0 < iv < seg.size - 1:
-            p1 = int(np.argmin(seg[:iv + 1]))
-            p2 = iv + int(np.argmin(seg[iv:]))
-            if p1 < iv < p2:
-                # levels as means of the raw samples within +-0.1 ms: picking single
-                # extreme samples would bias the depth up by the noise
-                h = max(1, int(round(1e-4 * sfreq)))
-                raw = dev[i_art:s10]
-
-                def level(k: int) -> float:
-                    return float(raw[max(k - h, 0):k + h + 1].mean())
-
-                v1, v2, vt = level(p1), level(p2), level(iv)
-                # the trough: vertex of a parabola through the raw samples within 0.2 ms
-                h2 = max(2, int(round(2e-4 * sfreq)))
-                lo_k, hi_k = max(iv - h2, 0), min(iv + h2 + 1, raw.size)
-                if hi_k - lo_k >= 4:
-                    xk = np.arange(lo_k, hi_k) - iv
-                    c2, c1, c0 = np.polyfit(xk, raw[lo_k:hi_k], 2)
-                    if c2 < 0 and abs(c1 / (2 * c2)) <= h2:
-                        vt = float(c0 - c1 ** 2 / (4 * c2))
-                tangent = v1 + (v2 - v1) * (iv - p1) / (p2 - p1)
-                depth = float(vt - tangent)
-                thr = 3 * noise / np.sqrt(odd_width(smooth, sfreq)) if np.isfinite(noise) else 0
-                if depth > thr:
-                    vol_amp = polarity * depth
-                    vol_lat = (i_art + iv - i_stim) / sfreq
-                    v_second_peak = i_art + p2
+        thr = 3 * noise / np.sqrt(odd_width(smooth, sfreq)) if np.isfinite(noise) else 0
+        found = _volley(dev_s[i_art:s10], dev[i_art:s10], sfreq, thr)
+        if found is not None:
+            depth, iv, p2 = found
+            vol_amp = polarity * depth
+            vol_lat = (i_art + iv - i_stim) / sfreq
+            v_second_peak = i_art + p2
     if not np.isfinite(vol_amp):
         flags.append("volley_missing")
     out["volley_amplitude"] = vol_amp
