@@ -38,6 +38,7 @@ For each stimulus (from ``stim_times``, ``stimulus`` events, or detected artifac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,12 @@ FEPSP_COLUMNS = (
 )
 
 
+def _base_bounds(base_span: tuple[int, int], i_stim: int) -> tuple[int, int]:
+    """Baseline samples actually used: before the stimulus, at least one sample."""
+    b0, b1 = max(min(base_span[0], i_stim - 1), 0), min(base_span[1], i_stim)
+    return (b0, b1) if b1 > b0 else (i_stim, i_stim + 1)
+
+
 def _pop_spike(dev_s: np.ndarray, i0: int, i1: int, threshold: float
                ) -> tuple[float, int] | None:
     """Tangent-method dip below the response between the highest response peak before it
@@ -95,6 +102,29 @@ def _pop_spike(dev_s: np.ndarray, i0: int, i1: int, threshold: float
     return (float(depth[j]), i0 + j) if depth[j] > threshold else None
 
 
+@lru_cache(maxsize=64)
+def _parabola_solver(first: int, stop: int) -> np.ndarray:
+    """``(3, n)`` least-squares solver of ``c2 x^2 + c1 x + c0`` on ``x = first..stop-1``
+    (the same coefficients as ``numpy.polyfit(x, y, 2)``, computed once per window)."""
+    x = np.arange(first, stop, dtype=float)
+    return np.linalg.pinv(np.vander(x, 3))
+
+
+def baseline_stats(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and noise SD (about the least-squares line, ``ddof=2``) of each row of
+    ``segments`` ``(n_rows, n)``; noise is NaN for ``n <= 3``."""
+    seg = np.atleast_2d(np.asarray(segments, float))
+    n = seg.shape[1]
+    mean = seg.mean(axis=1)
+    if n <= 3:
+        return mean, np.full(mean.shape, np.nan)
+    k = np.arange(n) - (n - 1) / 2.0
+    centred = seg - mean[:, None]
+    slope = centred @ k / (k @ k)
+    resid = centred - slope[:, None] * k
+    return mean, np.sqrt(np.einsum("ij,ij->i", resid, resid) / (n - 2))
+
+
 def _volley_at(seg: np.ndarray, raw: np.ndarray, sfreq: float, iv: int
                ) -> tuple[float, int, int] | None:
     """Peak-trough-peak depth with the trough at ``iv``: flanking peaks are the lowest
@@ -117,7 +147,7 @@ def _volley_at(seg: np.ndarray, raw: np.ndarray, sfreq: float, iv: int
     h2 = max(2, int(round(2e-4 * sfreq)))
     lo_k, hi_k = max(iv - h2, 0), min(iv + h2 + 1, raw.size)
     if hi_k - lo_k >= 4:
-        c2, c1, c0 = np.polyfit(np.arange(lo_k, hi_k) - iv, raw[lo_k:hi_k], 2)
+        c2, c1, c0 = _parabola_solver(lo_k - iv, hi_k - iv) @ raw[lo_k:hi_k]
         if c2 < 0 and abs(c1 / (2 * c2)) <= h2:
             vt = float(c0 - c1 ** 2 / (4 * c2))
     tangent = v1 + (v2 - v1) * (iv - p1) / (p2 - p1)
@@ -149,7 +179,7 @@ def measure_response(
     base_span: tuple[int, int],
     polarity: int, slope: str = "20-80", window: tuple[float, float] | None = None,
     smooth: float = 1e-4, peak_smooth: float = 3e-4, max_window: float = 1e-3,
-    k_response: float = 4.0,
+    k_response: float = 4.0, *, baseline: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """Measure one evoked field response in one sweep (see the module docstring).
 
@@ -166,6 +196,9 @@ def measure_response(
         First and last (exclusive) baseline samples.
     polarity : {-1, 1}
         Direction of the response.
+    baseline : (float, float), optional
+        Baseline mean and noise SD of ``base_span`` already computed (with
+        :func:`baseline_stats`, as :func:`fepsp` does for all sweeps at once).
 
     Returns
     -------
@@ -174,16 +207,12 @@ def measure_response(
         latencies, which are from the stimulus).
     """
     flags: list[str] = []
-    t = np.arange(y.size) / sfreq
-    b0, b1 = max(min(base_span[0], i_stim - 1), 0), min(base_span[1], i_stim)
-    base_seg = y[b0:b1]
-    if base_seg.size == 0:
-        base_seg = y[i_stim:i_stim + 1]
-    base = float(base_seg.mean())
-    noise = float("nan")
-    if base_seg.size > 3:  # SD about a line, so a sloping tail (trains) is not counted as noise
-        k = np.arange(base_seg.size)
-        noise = float(np.std(base_seg - np.polyval(np.polyfit(k, base_seg, 1), k), ddof=2))
+    if baseline is None:
+        # SD about a line, so a sloping tail (trains) is not counted as noise
+        b0, b1 = _base_bounds(base_span, i_stim)
+        m, sd = baseline_stats(y[None, b0:b1])
+        baseline = (float(m[0]), float(sd[0]))
+    base, noise = float(baseline[0]), float(baseline[1])
     dev = polarity * (y - base)
     lo_i, hi_i = i_art, i_stop  # never smooth across an artifact
     dev_s = np.zeros_like(dev)
@@ -244,7 +273,8 @@ def measure_response(
     n = b - a + 1
     if n < 3:
         flags.append("slope_few_samples")
-    m, c, se = fit_line(t[a:b + 1], y[a:b + 1]) if n >= 2 else (np.nan, np.nan, np.nan)
+    m, c, se = (fit_line(np.arange(a, b + 1) / sfreq, y[a:b + 1]) if n >= 2
+                else (np.nan, np.nan, np.nan))
     out.update(slope=m, slope_se=se, slope_start=a / sfreq, slope_stop=b / sfreq, slope_n=n)
     onset = (base - c) / m if np.isfinite(m) and m != 0 else float("nan")
     out["onset_latency"] = onset - i_stim / sfreq
@@ -340,6 +370,7 @@ def fepsp(
         st_all = stims["stim_time"].to_numpy(float)
         end_all = stims["artifact_end"].to_numpy(float)
         clip_all = stims["clipped"].to_numpy(bool)
+        spans = []  # per stimulus: sweep, index in it, samples (stim, artifact end, stop, base)
         for s in np.unique(sw_all):
             sel = np.flatnonzero(sw_all == s)
             st, ends = st_all[sel], end_all[sel]
@@ -351,19 +382,29 @@ def fepsp(
                 prev_end = ends[k - 1] if k else 0.0
                 i_b0 = int(round(max(st[k] - baseline_gap - baseline_window, prev_end) * sf))
                 i_b1 = max(i_b0 + 2, int(round((st[k] - baseline_gap) * sf)))
-                try:
-                    res = measure_response(y[s], sf, i_stim, i_art, i_stop, (i_b0, i_b1), pol,
-                                           slope,
-                                           window, smooth, peak_smooth, max_window,
-                                           k_response)
-                except AnalysisError as err:
-                    raise AnalysisError(f"channel {rec.ch_names[ch]!r}, sweep {s}, stimulus "
-                                        f"{k + 1}: {err.detail}", path) from None
-                if clip_all[sel[k]]:
-                    res["flags"] = ";".join(filter(None, [res["flags"], "clipped_artifact"]))
-                res.update(channel=rec.ch_names[ch], sweep=int(s), stimulus=k + 1,
-                           sweep_start=float(starts[s]), stim_time=float(st[k]),
-                           time=float(starts[s] + st[k]), artifact_end=float(ends[k]),
-                           slope_definition=slope)
-                rows.append(res)
+                spans.append((int(s), k, sel[k], i_stim, i_art, i_stop,
+                              _base_bounds((i_b0, i_b1), i_stim)))
+        # baselines of all stimuli at once (rows sharing the same span)
+        base_of: dict[int, tuple[float, float]] = {}
+        by_span: dict[tuple[int, int], list[int]] = {}
+        for j, sp in enumerate(spans):
+            by_span.setdefault(sp[6], []).append(j)
+        for (b0, b1), js in by_span.items():
+            mean, sd = baseline_stats(y[[spans[j][0] for j in js], b0:b1])
+            base_of.update({j: (float(m), float(v)) for j, m, v in zip(js, mean, sd)})
+        for j, (s, k, row, i_stim, i_art, i_stop, bspan) in enumerate(spans):
+            try:
+                res = measure_response(y[s], sf, i_stim, i_art, i_stop, bspan, pol, slope,
+                                       window, smooth, peak_smooth, max_window, k_response,
+                                       baseline=base_of[j])
+            except AnalysisError as err:
+                raise AnalysisError(f"channel {rec.ch_names[ch]!r}, sweep {s}, stimulus "
+                                    f"{k + 1}: {err.detail}", path) from None
+            if clip_all[row]:
+                res["flags"] = ";".join(filter(None, [res["flags"], "clipped_artifact"]))
+            res.update(channel=rec.ch_names[ch], sweep=s, stimulus=k + 1,
+                       sweep_start=float(starts[s]), stim_time=float(st_all[row]),
+                       time=float(starts[s] + st_all[row]),
+                       artifact_end=float(end_all[row]), slope_definition=slope)
+            rows.append(res)
     return assemble(rows, rec, "fepsp", settings, FEPSP_COLUMNS)

@@ -163,12 +163,25 @@ def join_tables(tables: Sequence[pd.DataFrame], clocks: Sequence[Any] | None = N
     return pd.concat(out, ignore_index=True), flags
 
 
+def _sweep_groups(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sweeps of the table in ``(file_index, sweep)`` order: their keys ``(n_sweeps, 2)``,
+    the row of their first appearance, and each row's sweep number (index into keys)."""
+    keys = np.column_stack([table["file_index"].to_numpy(np.int64),
+                            table["sweep"].to_numpy(np.int64)])
+    uniq, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    return uniq, first, inverse.reshape(-1)
+
+
 def _train_sweeps(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per-sweep stimulus counts, and the sweeps holding more stimuli than most (trains)."""
-    per = table.groupby(["file_index", "sweep"]).agg(
-        n=("stimulus", "max"), clock=("clock", "first")).reset_index()
-    per = per.sort_values("clock")
-    typical = int(per["n"].mode().iloc[0])
+    uniq, first, inverse = _sweep_groups(table)
+    n = np.full(len(uniq), np.iinfo(np.int64).min)
+    np.maximum.at(n, inverse, table["stimulus"].to_numpy(np.int64))
+    per = pd.DataFrame({"file_index": uniq[:, 0], "sweep": uniq[:, 1], "n": n,
+                        "clock": table["clock"].to_numpy(float)[first]})
+    per = per.iloc[np.argsort(per["clock"].to_numpy(), kind="stable")]
+    counts = np.bincount(n - n.min())
+    typical = int(n.min() + np.argmax(counts))  # the most common count (smallest on ties)
     train = per[per["n"] > typical]
     if len(train) >= 0.2 * len(per):
         train = per.iloc[:0]
@@ -184,7 +197,11 @@ def find_induction(table: pd.DataFrame, gap_factor: float = 2.5) -> tuple[float,
         ``source`` is ``"train_sweeps"`` or ``"gap"``; ``train_keys`` are
         ``(file_index, sweep)`` pairs of induction-train sweeps.
     """
-    per, train = _train_sweeps(table)
+    return _find_induction(table, *_train_sweeps(table), gap_factor)
+
+
+def _find_induction(table: pd.DataFrame, per: pd.DataFrame, train: pd.DataFrame,
+                    gap_factor: float) -> tuple[float, str, set]:
     if len(train):
         first = train.iloc[0]
         t_stim = table[(table["file_index"] == first["file_index"])
@@ -221,9 +238,11 @@ def _assign_pathways(tab: pd.DataFrame, pathways: Any, col: str, t_ind: float
                      ) -> tuple[pd.DataFrame, str]:
     """Add a ``pathway`` column; returns the table (one row per sweep per pathway) and how."""
     tab = tab.copy()
-    order = tab.groupby(["file_index", "sweep"])["clock"].first().rank(method="first").astype(
-        int) - 1
-    tab["sweep_order"] = [order[(f, s)] for f, s in zip(tab["file_index"], tab["sweep"])]
+    # rank of each sweep by its (first) clock, ties in (file_index, sweep) order
+    _, first, inverse = _sweep_groups(tab)
+    rank = np.empty(first.size, np.int64)
+    rank[np.argsort(tab["clock"].to_numpy(float)[first], kind="stable")] = np.arange(first.size)
+    tab["sweep_order"] = rank[inverse]
     channels = list(dict.fromkeys(tab["channel"]))
     winner = None
     if len(channels) > 1:
@@ -395,19 +414,21 @@ def ltp(
     tab, flags0 = join_tables(tables, clock_list)
     unit = "V/s" if measure == "slope" else "V"
     # induction-train sweeps (more stimuli than most) never enter the time course
-    train_keys = set(zip(*(_train_sweeps(tab)[1][c].astype(int) for c in ("file_index",
-                                                                        "sweep"))))
+    per, train = _train_sweeps(tab)
     if induction == "auto":
         try:
-            t_ind, source, _ = find_induction(tab)
+            t_ind, source, _ = _find_induction(tab, per, train, 2.5)
         except AnalysisError as err:
             raise AnalysisError(err.detail, path) from None
     elif induction is None:
         t_ind, source = float(tab["clock"].min() + baseline_minutes * 60.0), "none"
     else:
         t_ind, source = float(induction), "given"
-    keys = list(zip(tab["file_index"].astype(int), tab["sweep"].astype(int)))
-    keep = np.array([k not in train_keys for k in keys]) & (tab["stimulus"] == stimulus)
+    uniq, _, inverse = _sweep_groups(tab)
+    is_train = (pd.MultiIndex.from_arrays([uniq[:, 0], uniq[:, 1]]).isin(
+        pd.MultiIndex.from_arrays([train["file_index"], train["sweep"]])) if len(train)
+        else np.zeros(len(uniq), bool))
+    keep = ~is_train[inverse] & (tab["stimulus"] == stimulus).to_numpy()
     tab = tab[keep].copy()
     tab, how = _assign_pathways(tab, pathways, measure, t_ind)
     tab["time_min"] = (tab["clock"] - t_ind) / 60.0
