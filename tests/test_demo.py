@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from ketephys.cli import main
-from ketephys.pipeline.demo import DEMO_STUDY, tau_columns
+from ketephys.pipeline.demo import DEMO_STUDY, TAU_COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_demo_taus_contain_truth(demo):
     out, _ = demo
     fits = pd.read_csv(out / "decay_fits.csv")
     truth = json.loads((out / "data" / "truth.json").read_text())
-    t, lo, hi = tau_columns(fits)
+    t, lo, hi = TAU_COLUMNS
     table = pd.read_csv(out / "demo_truth_vs_estimate.csv")
     # LFP: one fit per region (PFC, HPC, STR); EEG: PFC; fEPSP: HPC
     assert len(table) >= 5
