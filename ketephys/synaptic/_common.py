@@ -70,12 +70,18 @@ def stimulus_table(rec: Recording, y: np.ndarray, stim_times: Sequence[float] | 
     if given is None:
         return found
     rows = []
+    f_sweep = found["sweep"].to_numpy(int)
+    f_time = found["stim_time"].to_numpy(float)
+    f_end = found["artifact_end"].to_numpy(float)
+    f_clip = found["clipped"].to_numpy(bool)
+    order = np.argsort(f_sweep, kind="stable")  # detections of a sweep, in table order
+    f_sorted = f_sweep[order]
     for s, times in given.items():
-        det = found[found["sweep"] == s]
+        det = order[np.searchsorted(f_sorted, s, "left"):np.searchsorted(f_sorted, s, "right")]
         for k, t in enumerate(sorted(times), start=1):
-            near = det[np.abs(det["stim_time"] - t) <= 5e-4]
-            if len(near):
-                end, clipped = float(near["artifact_end"].iloc[0]), bool(near["clipped"].iloc[0])
+            near = det[np.abs(f_time[det] - t) <= 5e-4]
+            if near.size:
+                end, clipped = float(f_end[near[0]]), bool(f_clip[near[0]])
             else:
                 end, clipped = t + 5e-4, False
             rows.append({"sweep": s, "stimulus": k, "stim_time": t, "artifact_end": end,

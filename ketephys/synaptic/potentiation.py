@@ -412,6 +412,9 @@ def ltp(
         raise AnalysisError(f"fEPSP tables lack columns {missing}; make them with "
                             "ketephys.synaptic.fepsp", path)
     tab, flags0 = join_tables(tables, clock_list)
+    # only the columns used from here on (every filter below copies the whole table)
+    used = (*_NEEDED, "clock", "file_index", "recording")
+    tab = tab[[c for c in tab.columns if c in used]]
     unit = "V/s" if measure == "slope" else "V"
     # induction-train sweeps (more stimuli than most) never enter the time course
     per, train = _train_sweeps(tab)
