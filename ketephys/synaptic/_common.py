@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -32,12 +33,21 @@ def moving_average(x: np.ndarray, width: int) -> np.ndarray:
     if width <= 1:
         return np.array(x, float)
     x = np.asarray(x, float)
-    h = width // 2
     c = np.concatenate([np.zeros(x.shape[:-1] + (1,)), np.cumsum(x, axis=-1)], axis=-1)
-    n = x.shape[-1]
+    lo, hi, count = _window_bounds(x.shape[-1], width)
+    return (c[..., hi] - c[..., lo]) / count
+
+
+@lru_cache(maxsize=128)
+def _window_bounds(n: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """First and past-the-end sample of each centred window, and its length (read-only)."""
+    h = width // 2
     hi = np.minimum(np.arange(n) + h + 1, n)
     lo = np.maximum(np.arange(n) - h, 0)
-    return (c[..., hi] - c[..., lo]) / (hi - lo)
+    count = hi - lo
+    for a in (lo, hi, count):
+        a.flags.writeable = False
+    return lo, hi, count
 
 
 def odd_width(seconds: float, sfreq: float) -> int:

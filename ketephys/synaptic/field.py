@@ -140,7 +140,8 @@ def _volley_at(seg: np.ndarray, raw: np.ndarray, sfreq: float, iv: int
     h = max(1, int(round(1e-4 * sfreq)))
 
     def level(k: int) -> float:
-        return float(raw[max(k - h, 0):k + h + 1].mean())
+        part = raw[max(k - h, 0):k + h + 1]
+        return float(np.add.reduce(part) / part.size)  # bit-identical to .mean()
 
     v1, v2, vt = level(p1), level(p2), level(iv)
     # the trough: vertex of a parabola through the raw samples within 0.2 ms

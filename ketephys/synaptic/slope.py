@@ -34,7 +34,7 @@ def fit_line(t: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     n = t.size
     if n < 2:
         return float("nan"), float("nan"), float("nan")
-    tm, ym = t.mean(), y.mean()
+    tm, ym = np.add.reduce(t) / n, np.add.reduce(y) / n  # bit-identical to .mean()
     dt = t - tm
     sxx = float(dt @ dt)
     slope = float(dt @ (y - ym)) / sxx
