@@ -84,12 +84,16 @@ def find_stimuli(
     n_min = max(1, int(round(min_interval * sfreq)))
     lo_rail = x.min(axis=1)
     hi_rail = x.max(axis=1)
+    n_max = int(round(max_duration * sfreq))
+    hit_sweep, hit_index = np.nonzero(d > thr[:, None])  # every jump, sweep by sweep
+    bounds = np.searchsorted(hit_sweep, np.arange(n_sw + 1))
     rows = []
     for s in range(n_sw):
-        big = np.flatnonzero(d[s] > thr[s])
+        big = hit_index[bounds[s]:bounds[s + 1]]
         if big.size == 0:
             continue
-        groups = np.split(big, np.flatnonzero(np.diff(big) > n_merge) + 1)
+        groups = ([big] if big[-1] - big[0] <= n_merge  # one artifact (the usual case)
+                  else np.split(big, np.flatnonzero(np.diff(big) > n_merge) + 1))
         last_stim = -np.inf
         k = 0
         for g in groups:
@@ -102,17 +106,20 @@ def find_stimuli(
             start = first + 1
             if start - last_stim < n_min:
                 continue
-            quiet = d[s, g[-1] + 1:] < low[s]
-            # first index after which n_settle consecutive changes are small
+            # first index after which n_settle consecutive changes are small; only as far
+            # as can matter before the max_duration cap
+            span = max(start + n_max - int(g[-1]), 0) + n_settle + 2
+            quiet = d[s, g[-1] + 1:g[-1] + 1 + span] < low[s]
             if quiet.size >= n_settle:
                 run = np.convolve(quiet.astype(int), np.ones(n_settle, int), "valid")
                 ok = np.flatnonzero(run == n_settle)
-                end = int(g[-1]) + 1 + (int(ok[0]) if ok.size else quiet.size)
+                end = int(g[-1]) + 1 + (int(ok[0]) if ok.size else n_t)
             else:
                 end = n_t - 1
-            end = min(end + 1, n_t - 1, start + int(round(max_duration * sfreq)))
+            end = min(end + 1, n_t - 1, start + n_max)
             seg = x[s, start:end + 1]
-            clipped = bool(np.sum(seg == lo_rail[s]) >= 2 or np.sum(seg == hi_rail[s]) >= 2)
+            clipped = bool(np.count_nonzero(seg == lo_rail[s]) >= 2
+                           or np.count_nonzero(seg == hi_rail[s]) >= 2)
             k += 1
             rows.append({"sweep": s, "stimulus": k, "stim_time": start / sfreq,
                          "artifact_end": end / sfreq, "clipped": clipped})
