@@ -258,12 +258,12 @@ def _assign_pathways(tab: pd.DataFrame, pathways: Any, col: str, t_ind: float
         if len(channels) > 1:
             pathways = "responding_channel" if alternating else "channels"
         else:
-            base = tab[tab["clock"] < t_ind]
+            in_base = tab["clock"].to_numpy(float) < t_ind
+            is_even = tab["sweep_order"].to_numpy() % 2 == 0
             differs = False
             for name in dict.fromkeys((col, "amplitude")):
-                even = base[base["sweep_order"] % 2 == 0][name].to_numpy(float)
-                odd = base[base["sweep_order"] % 2 == 1][name].to_numpy(float)
-                differs |= _welch_differs(even, odd)
+                v = tab[name].to_numpy(float)
+                differs |= _welch_differs(v[in_base & is_even], v[in_base & ~is_even])
             pathways = 2 if differs else 1
     if pathways == "responding_channel":
         if winner is None or len(winner) != 2:
@@ -440,18 +440,23 @@ def ltp(
     for pw, g in tab.groupby("pathway", sort=True):
         g = g.sort_values("clock").copy()
         flags = list(flags0)
-        base = g[(g["time_min"] < 0) & (g["time_min"] >= -baseline_minutes)]
-        b = base["value"].to_numpy(float)
+        # plain arrays from here on (boolean filters of the frame copy every column)
+        tm, val = g["time_min"].to_numpy(float), g["value"].to_numpy(float)
+        volley = g["volley_amplitude"].to_numpy(float)
+        in_base = (tm < 0) & (tm >= -baseline_minutes)
+        b = val[in_base]
         b = b[np.isfinite(b)]
         if b.size < 2:
             raise AnalysisError(f"pathway {pw}: fewer than 2 baseline sweeps in the "
                                 f"{baseline_minutes} min before induction", path)
         bmean = float(b.mean())
-        g["pct"] = 100.0 * g["value"] / bmean
+        pct = 100.0 * val / bmean
+        g["pct"] = pct
         parts.append(g)
 
-        def window(lo: float, hi: float, g: pd.DataFrame = g) -> np.ndarray:
-            v = g[(g["time_min"] >= lo) & (g["time_min"] < hi)]["value"].to_numpy(float)
+        def window(lo: float, hi: float, tm: np.ndarray = tm, val: np.ndarray = val
+                   ) -> np.ndarray:
+            v = val[(tm >= lo) & (tm < hi)]
             return v[np.isfinite(v)]
 
         w = window(*window_minutes)
@@ -466,8 +471,8 @@ def ltp(
             flags.append("ptp_window_empty")
         from scipy import stats
 
-        bt = base["time_min"].to_numpy(float)
-        bp = 100 * base["value"].to_numpy(float) / bmean
+        bt = tm[in_base]
+        bp = 100 * val[in_base] / bmean
         ok = np.isfinite(bp)
         if ok.sum() >= 3:
             lr = stats.linregress(bt[ok], bp[ok])
@@ -476,9 +481,8 @@ def ltp(
                 flags.append("baseline_drift")
         else:
             drift = drift_se = np.nan
-        vb = base["volley_amplitude"].to_numpy(float)
-        vw = g[(g["time_min"] >= window_minutes[0]) & (g["time_min"] < window_minutes[1])][
-            "volley_amplitude"].to_numpy(float)
+        vb = volley[in_base]
+        vw = volley[(tm >= window_minutes[0]) & (tm < window_minutes[1])]
         if np.isfinite(vb).mean() > 0.5 and vw.size and np.isfinite(vw).mean() > 0.5:
             vchange = 100 * (np.nanmean(vw) / np.nanmean(vb) - 1)
             if abs(vchange) > volley_limit_pct:
@@ -486,11 +490,10 @@ def ltp(
         else:
             vchange = np.nan
             flags.append("volley_not_measured")
-        post = g[g["time_min"] >= ptp_minutes[1]]
-        pv = post["pct"].to_numpy(float)
+        post = tm >= ptp_minutes[1]
+        pv = pct[post]
         ok = np.isfinite(pv)
-        dslope, dslope_se, tau, tau_se, dflags = _decay(post["time_min"].to_numpy(float)[ok],
-                                                          pv[ok])
+        dslope, dslope_se, tau, tau_se, dflags = _decay(tm[post][ok], pv[ok])
         flags += dflags
         summaries.append({
             "pathway": str(pw), "channel": ";".join(dict.fromkeys(g["channel"].astype(str))),
