@@ -173,3 +173,23 @@ def test_stimulus_channel_and_events_give_the_stimuli():
                    events={"onset": [truth.stim_times[0]], "description": ["stimulus"]})
     tab2 = fepsp(ev)
     np.testing.assert_allclose(tab2["slope"], tab["slope"], rtol=1e-12)
+
+
+def test_batched_baseline_and_parabola_equal_polyfit():
+    # the closed forms used for speed (all sweeps' baselines at once, a cached parabola
+    # solver) against numpy.polyfit on the same samples; tolerance 1e-9 relative
+    from ketephys.synaptic.field import _parabola_solver, baseline_stats
+
+    rng = np.random.default_rng(0)
+    seg = rng.normal(0, 2e-5, (50, 20)) + np.linspace(0, 1e-4, 20) + 3e-4
+    mean, sd = baseline_stats(seg)
+    k = np.arange(seg.shape[1])
+    for row, m, s in zip(seg, mean, sd):
+        ref = np.std(row - np.polyval(np.polyfit(k, row, 1), k), ddof=2)
+        assert m == pytest.approx(row.mean(), rel=1e-12)
+        assert s == pytest.approx(ref, rel=1e-9)
+    assert np.isnan(baseline_stats(seg[:, :3])[1]).all()
+    x = np.arange(-2, 3)
+    for row in seg[:5, :5]:
+        np.testing.assert_allclose(_parabola_solver(-2, 3) @ row, np.polyfit(x, row, 2),
+                                   rtol=1e-9, atol=1e-18)
