@@ -51,6 +51,20 @@ KERNELS = ("exponential", "bateman")
 VARIANTS = ("none", "tolerance", "slowing")
 
 
+#: |logit(tau_rise / tau_decay)| beyond which the kernel no longer changes (r ~ 1e-217).
+_MAX_LOGIT = 500.0
+#: Largest scaled time t / tau evaluated; exp(-u) is exactly 0 long before.
+_MAX_U = 1e300
+
+
+def _scaled_time(t: np.ndarray, log_tau: np.ndarray) -> np.ndarray:
+    """``max(t, 0) / tau``, finite for any ``log_tau`` (no overflow warning)."""
+    inv_tau = np.exp(np.minimum(-np.asarray(log_tau, dtype=float), 700.0))
+    with np.errstate(over="ignore"):
+        u = np.maximum(t, 0.0) * inv_tau
+    return np.minimum(u, _MAX_U)
+
+
 def _phi(x: np.ndarray) -> np.ndarray:
     """(1 - exp(-x)) / x, equal to 1 at x = 0."""
     small = np.abs(x) < 1e-8
@@ -63,7 +77,7 @@ def _x_dlogphi(x: np.ndarray) -> np.ndarray:
     small = np.abs(x) < 1e-8
     safe = np.where(small, 1.0, x)
     big = safe > 700
-    ratio = np.where(big, 0.0, safe / np.expm1(np.minimum(safe, 700)))
+    ratio = np.where(big, 0.0, np.minimum(safe, 700) / np.expm1(np.minimum(safe, 700)))
     return np.where(small, -0.5 * x, ratio - 1.0)
 
 
@@ -85,7 +99,7 @@ def exponential_kernel(t: np.ndarray, log_tau: np.ndarray) -> tuple[np.ndarray, 
         ``k t / tau``.
     """
     t = np.asarray(t, dtype=float)
-    u = np.maximum(t, 0.0) * np.exp(-np.asarray(log_tau, dtype=float))
+    u = _scaled_time(t, log_tau)
     k = np.where(t >= 0, np.exp(-u), 0.0)
     return k, k * u
 
@@ -109,12 +123,18 @@ def bateman_kernel(
     k, dk_dlog_tau, dk_dlogit_rise : arrays
     """
     t = np.asarray(t, dtype=float)
-    logit_rise = np.asarray(logit_rise, dtype=float)
-    u = np.maximum(t, 0.0) * np.exp(-np.asarray(log_tau, dtype=float))
-    r = 1.0 / (1.0 + np.exp(-logit_rise))  # tau_r / tau_d in (0, 1]
-    one_minus_r = 1.0 / (1.0 + np.exp(logit_rise))  # 1 - r without cancellation
-    x = u * one_minus_r / r
-    k = np.where(t > 0, np.exp(-u) * (u / r) * _phi(x), 0.0)
+    q = np.clip(np.asarray(logit_rise, dtype=float), -_MAX_LOGIT, _MAX_LOGIT)
+    u = _scaled_time(t, log_tau)
+    r = np.exp(-np.logaddexp(0.0, -q))  # tau_r / tau_d in (0, 1], never 0 after the clip
+    one_minus_r = np.exp(-np.logaddexp(0.0, q))  # 1 - r without cancellation
+    with np.errstate(over="ignore"):  # x = inf for a vanishing rise is handled below
+        x = u * (one_minus_r / r)
+    fast = r < 0.5
+    # fast rise: (u / r) phi(x) = (1 - exp(-x)) / (1 - r), finite for any x (incl. inf);
+    # slow rise (r >= 0.5): u / r <= 2 u and x <= u, both finite
+    shape = np.where(fast, -np.expm1(-x) / np.where(fast, one_minus_r, 1.0),
+                     (u / r) * _phi(np.where(fast, 0.0, x)))
+    k = np.where(t > 0, np.exp(-u) * shape, 0.0)
     g = _x_dlogphi(x)
     dk_dlog_tau = k * (u - 1.0 - g)
     dk_dlogit = k * (-one_minus_r - g)

@@ -37,6 +37,10 @@ class ProfileInterval:
 
     ``lower``/``upper`` are -inf/+inf when the profile stays below the critical value
     up to the parameter's bound or the grid's end (``flat_lower``/``flat_upper``).
+    ``edge_lower``/``edge_upper`` are True when the profile first exceeds the critical
+    value only at the outermost searched value on that side (offset ``log(1e4)`` for a
+    log parameter, 50 standard errors otherwise, or the parameter's bound): the bound
+    then is an artefact of where the search stopped, not a property of the data.
     """
 
     name: str
@@ -48,6 +52,8 @@ class ProfileInterval:
     critical: float
     grid: np.ndarray
     profile: np.ndarray
+    edge_lower: bool = False
+    edge_upper: bool = False
 
 
 def critical_value(level: float, random_effects: bool, n_obs: int, n_subjects: int,
@@ -120,6 +126,7 @@ def profile_intervals(pm: ParamMap, data: dict, st: State, names: list[str],
     out: dict[str, ProfileInterval] = {}
     brackets = []  # (name index, side, inner value, outer value, g_in, g_out, state row)
     bounds = {}
+    edges: dict[tuple[int, int], bool] = {}
     for i, k in enumerate(idx):
         bounds[i] = {}
         for side in (-1, 1):
@@ -131,6 +138,7 @@ def profile_intervals(pm: ParamMap, data: dict, st: State, names: list[str],
                 bounds[i][side] = None
                 continue
             j = cross[0]
+            edges[i, side] = bool(values[sel[j]] == values[sel[-1]])
             inner_val = st.beta[0, k] if j == 0 else values[sel[j - 1]]
             inner_g = 0.0 if j == 0 else g[j - 1]
             inner_row = -1 if j == 0 else sel[j - 1]
@@ -149,7 +157,8 @@ def profile_intervals(pm: ParamMap, data: dict, st: State, names: list[str],
             name=names[i], estimate=float(st.beta[0, k]),
             lower=-np.inf if lo is None else float(lo), upper=np.inf if hi is None else float(hi),
             flat_lower=lo is None, flat_upper=hi is None, critical=crit,
-            grid=values[sel][order], profile=stat[sel][order])
+            grid=values[sel][order], profile=stat[sel][order],
+            edge_lower=edges.get((i, -1), False), edge_upper=edges.get((i, 1), False))
     return out
 
 

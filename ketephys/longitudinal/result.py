@@ -102,6 +102,13 @@ class GroupFit:
         return np.sqrt(np.maximum(np.diagonal(self.cov_beta), 0.0))
 
 
+def _nearest_psd(cov: np.ndarray) -> np.ndarray:
+    """Symmetrised covariance with negative eigenvalues (rounding, flat directions) set to 0."""
+    sym = 0.5 * (cov + cov.T)
+    w, v = np.linalg.eigh(sym)
+    return (v * np.maximum(w, 0.0)) @ v.T
+
+
 def _pct(x: np.ndarray, level: float) -> tuple[float, float]:
     x = x[np.isfinite(x)]
     if x.size < 10:
@@ -146,7 +153,46 @@ class DecayFit:
 
     # ------------------------------------------------------------------ tables
     def summary(self) -> pd.DataFrame:
-        """One row per group: tau with CI, half-life, peak, wear-off time, variability, fit."""
+        """One row per group: tau with CI, half-life, peak, wear-off time, variability, fit.
+
+        Times are in hours, amplitudes in the marker's unit (the change from the pre-dose
+        baseline with ``baseline="pre-dose"``); all values are for the typical subject at
+        the reference covariates. The CLI, the pipeline and the tutorials read these
+        column names: they are a stable interface.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns, in order (those marked * only when they apply):
+
+            - group key columns (e.g. ``region``; ``measure`` first for a long table
+              with several measures; ``group`` = ``"all"`` with ``group=None``);
+            - ``model``: ``"exponential"`` or ``"bateman"``, ``+tolerance``/``+slowing``
+              for the repeated-dose variants;
+            - ``tau_h``: decay time constant (h);
+            - ``tau_ci_low_h``, ``tau_ci_high_h`` *: its CI (profile likelihood; the
+              bootstrap percentile interval when ``ci="bootstrap"``; absent with
+              ``ci="none"``); +-inf when the profile never reaches the critical value;
+            - ``tau_boot_ci_low_h``, ``tau_boot_ci_high_h`` *: bootstrap percentile CI
+              when ``ci="both"``;
+            - ``ci_method``: the ``ci`` argument;
+            - ``half_life_h`` (``tau ln 2``) and ``half_life_ci_low_h``,
+              ``half_life_ci_high_h`` * (profile);
+            - ``peak_effect`` (signed, marker unit) and ``peak_time_h`` (0 for the
+              exponential);
+            - ``t10_h``: time for the effect to fall to 10 % of its peak
+              (:data:`WEAR_OFF_FRACTION`) and ``t10_ci_low_h``, ``t10_ci_high_h`` *;
+            - ``tau_rise_h`` * (Bateman);
+            - ``baseline`` (estimated E0, or the mean pre-dose value) and
+              ``baseline_estimated``;
+            - ``bsv_sd_log_amplitude``, ``bsv_sd_log_tau``, ``bsv_sd_baseline``:
+              between-subject SDs (log scale for A and tau; NaN without random effects);
+            - ``residual_sd``;
+            - ``n_subjects``, ``n_obs``, ``loglik``, ``aic``, ``bic``, ``random_effects``;
+            - ``identifiable`` and ``identifiability_reason`` (empty when identifiable;
+              see :func:`ketephys.longitudinal.decay._flag_identifiability`);
+            - ``n_boot_ok`` *: converged bootstrap replicates.
+        """
         rows = []
         for g in self.groups:
             d = g.derived()
@@ -317,8 +363,11 @@ class DecayFit:
             if g.boot is not None and g.boot.converged.sum() >= 20:
                 draws = g.boot.beta[g.boot.converged]
             else:
-                draws = rng.multivariate_normal(g.state.beta[0], g.cov_beta, size=n_draws,
-                                                method="eigh")
+                draws = rng.multivariate_normal(g.state.beta[0], _nearest_psd(g.cov_beta),
+                                                size=n_draws, method="eigh",
+                                                check_valid="ignore")
+            # draws beyond the estimator's parameter bounds are not models it could fit
+            draws = g.pm.clip(draws.copy())
             def curve(b: np.ndarray, pidx=pidx, pmod=pmod) -> np.ndarray:
                 p = b[:, pidx]
                 tt = np.broadcast_to(times, (len(p), times.size))
