@@ -50,6 +50,7 @@ def _window_bounds(n: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return lo, hi, count
 
 
+@lru_cache(maxsize=256)
 def odd_width(seconds: float, sfreq: float) -> int:
     w = max(1, int(round(seconds * sfreq)))
     return w if w % 2 else w + 1

@@ -69,6 +69,20 @@ FEPSP_COLUMNS = (
 )
 
 
+def _response_traces(y: np.ndarray, base: np.ndarray, polarity: int, i_art: int,
+                     i_stop: int, w_smooth: int, w_peak: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of ``y`` in the response's direction about their baselines, and that trace
+    smoothed over ``w_smooth`` and ``w_peak`` samples within ``i_art:i_stop`` (0 outside:
+    never smoothed across an artifact)."""
+    dev = polarity * (y - base[:, None])
+    dev_s = np.zeros_like(dev)
+    dev_p = np.zeros_like(dev)
+    dev_s[:, i_art:i_stop] = moving_average(dev[:, i_art:i_stop], w_smooth)
+    dev_p[:, i_art:i_stop] = moving_average(dev[:, i_art:i_stop], w_peak)
+    return dev, dev_s, dev_p
+
+
 def _base_bounds(base_span: tuple[int, int], i_stim: int) -> tuple[int, int]:
     """Baseline samples actually used: before the stimulus, at least one sample."""
     b0, b1 = max(min(base_span[0], i_stim - 1), 0), min(base_span[1], i_stim)
@@ -181,6 +195,7 @@ def measure_response(
     polarity: int, slope: str = "20-80", window: tuple[float, float] | None = None,
     smooth: float = 1e-4, peak_smooth: float = 3e-4, max_window: float = 1e-3,
     k_response: float = 4.0, *, baseline: tuple[float, float] | None = None,
+    traces: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Measure one evoked field response in one sweep (see the module docstring).
 
@@ -200,6 +215,9 @@ def measure_response(
     baseline : (float, float), optional
         Baseline mean and noise SD of ``base_span`` already computed (with
         :func:`baseline_stats`, as :func:`fepsp` does for all sweeps at once).
+    traces : (ndarray, ndarray, ndarray), optional
+        The response-direction trace and its two smoothed versions already computed
+        (with :func:`_response_traces`, for many sweeps at once).
 
     Returns
     -------
@@ -214,12 +232,13 @@ def measure_response(
         m, sd = baseline_stats(y[None, b0:b1])
         baseline = (float(m[0]), float(sd[0]))
     base, noise = float(baseline[0]), float(baseline[1])
-    dev = polarity * (y - base)
     lo_i, hi_i = i_art, i_stop  # never smooth across an artifact
-    dev_s = np.zeros_like(dev)
-    dev_p = np.zeros_like(dev)
-    dev_s[lo_i:hi_i] = moving_average(dev[lo_i:hi_i], odd_width(smooth, sfreq))
-    dev_p[lo_i:hi_i] = moving_average(dev[lo_i:hi_i], odd_width(peak_smooth, sfreq))
+    if traces is None:
+        dev, dev_s, dev_p = (a[0] for a in _response_traces(
+            y[None], np.array([base]), polarity, i_art, i_stop, odd_width(smooth, sfreq),
+            odd_width(peak_smooth, sfreq)))
+    else:
+        dev, dev_s, dev_p = traces
     out: dict[str, Any] = {"baseline": base, "noise_sd": noise, "polarity": polarity}
     if i_stop - i_art < 3:
         raise AnalysisError(f"response window of {i_stop - i_art} samples after the artifact")
@@ -393,19 +412,37 @@ def fepsp(
         for (b0, b1), js in by_span.items():
             mean, sd = baseline_stats(y[[spans[j][0] for j in js], b0:b1])
             base_of.update({j: (float(m), float(v)) for j, m, v in zip(js, mean, sd)})
-        for j, (s, k, row, i_stim, i_art, i_stop, bspan) in enumerate(spans):
-            try:
-                res = measure_response(y[s], sf, i_stim, i_art, i_stop, bspan, pol, slope,
-                                       window, smooth, peak_smooth, max_window, k_response,
-                                       baseline=base_of[j])
-            except AnalysisError as err:
-                raise AnalysisError(f"channel {rec.ch_names[ch]!r}, sweep {s}, stimulus "
-                                    f"{k + 1}: {err.detail}", path) from None
-            if clip_all[row]:
-                res["flags"] = ";".join(filter(None, [res["flags"], "clipped_artifact"]))
-            res.update(channel=rec.ch_names[ch], sweep=s, stimulus=k + 1,
-                       sweep_start=float(starts[s]), stim_time=float(st_all[row]),
-                       time=float(starts[s] + st_all[row]),
-                       artifact_end=float(end_all[row]), slope_definition=slope)
-            rows.append(res)
+        # response traces of stimuli sharing a response window at once, in blocks of
+        # bounded size (each block measured before the next is made)
+        by_window: dict[tuple[int, int], list[int]] = {}
+        for j, sp in enumerate(spans):
+            by_window.setdefault((sp[4], sp[5]), []).append(j)
+        block = max(1, 2_000_000 // max(y.shape[1], 1))
+        w_s, w_p = odd_width(smooth, sf), odd_width(peak_smooth, sf)
+        results: dict[int, dict[str, Any]] = {}
+        for (i_art, i_stop), js in by_window.items():
+            for at in range(0, len(js), block):
+                part = js[at:at + block]
+                dev, dev_s, dev_p = _response_traces(
+                    y[[spans[j][0] for j in part]], np.array([base_of[j][0] for j in part]),
+                    pol, i_art, i_stop, w_s, w_p)
+                for r, j in enumerate(part):
+                    s, k, row, i_stim, _, _, bspan = spans[j]
+                    try:
+                        res = measure_response(
+                            y[s], sf, i_stim, i_art, i_stop, bspan, pol, slope, window,
+                            smooth, peak_smooth, max_window, k_response,
+                            baseline=base_of[j], traces=(dev[r], dev_s[r], dev_p[r]))
+                    except AnalysisError as err:
+                        raise AnalysisError(f"channel {rec.ch_names[ch]!r}, sweep {s}, "
+                                            f"stimulus {k + 1}: {err.detail}", path) from None
+                    if clip_all[row]:
+                        res["flags"] = ";".join(filter(None, [res["flags"],
+                                                              "clipped_artifact"]))
+                    res.update(channel=rec.ch_names[ch], sweep=s, stimulus=k + 1,
+                               sweep_start=float(starts[s]), stim_time=float(st_all[row]),
+                               time=float(starts[s] + st_all[row]),
+                               artifact_end=float(end_all[row]), slope_definition=slope)
+                    results[j] = res
+        rows.extend(results[j] for j in range(len(spans)))
     return assemble(rows, rec, "fepsp", settings, FEPSP_COLUMNS)

@@ -67,14 +67,14 @@ def fraction_span(dev: np.ndarray, i_first: int, i_peak: int, amplitude: float,
         ``hit_first`` is True when the rise never fell below ``lo`` after ``i_first`` (the
         span then starts at ``i_first``).
     """
-    below = np.flatnonzero(dev[i_first:i_peak + 1] < lo * amplitude)
+    below = np.nonzero(dev[i_first:i_peak + 1] < lo * amplitude)[0]
     if below.size:
         start = i_first + int(below[-1]) + 1
         hit_first = False
     else:
         start = i_first
         hit_first = True
-    above = np.flatnonzero(dev[start:i_peak + 1] > hi * amplitude)
+    above = np.nonzero(dev[start:i_peak + 1] > hi * amplitude)[0]
     stop = start + int(above[0]) - 1 if above.size else i_peak
     return start, max(stop, start), hit_first
 
