@@ -189,3 +189,14 @@ def test_volley_measured_when_responses_drift_up():
     assert "volley_not_measured" not in row["flags"]
     assert "baseline_drift" in row["flags"]
     assert abs(row["volley_change_pct"]) < 5.0
+
+
+def test_recording_shorter_than_the_ltp_window_gives_nan_not_a_crash():
+    # 30 min after induction: the default 50-60 min window was never recorded
+    rec, _ = simulate_fepsp_experiment(pathways=2, n_post_min=30.0, seed=3, noise_sd=15e-6)
+    res = ltp(rec)
+    s = res.summary.set_index("pathway")
+    assert s["ltp_magnitude_pct"].isna().all()
+    assert all("ltp_window_empty" in f for f in s["flags"])
+    assert set(s["role"]) == {"unknown"}
+    assert np.isfinite(s["ptp_pct"]).all()  # what was recorded is still measured

@@ -512,10 +512,12 @@ def ltp(
     summary = pd.DataFrame(summaries)
     summary["role"] = "only" if len(summary) == 1 else "control"
     if len(summary) > 1:
-        if source == "none":
+        magnitudes = summary["ltp_magnitude_pct"]
+        if source == "none" or magnitudes.isna().all():
+            # no induction, or no pathway recorded in the LTP window: roles unknown
             summary["role"] = "unknown"
         else:
-            summary.loc[summary["ltp_magnitude_pct"].idxmax(), "role"] = "test"
+            summary.loc[magnitudes.idxmax(), "role"] = "test"
     summary.insert(1, "role", summary.pop("role"))
     sweeps = pd.concat(parts, ignore_index=True)
     cols = ["clock", "time_min", "pathway", "channel", "file_index", "sweep", "recording",
