@@ -254,7 +254,11 @@ def _flag_identifiability(g: GroupFit, level: float = 0.95) -> None:
       :data:`MAX_CI_RATIO`-fold;
     - tau is shorter than the first post-dose visit or longer than
       :data:`MAX_TAU_FACTOR` x the last one;
-    - fewer than two post-dose visit times.
+    - fewer than two post-dose visit times;
+    - no more subjects (population fit; observations for a pooled fit) than free fixed
+      effects: the small-sample calibration has no degrees of freedom left, and
+      bootstrap replicates of such designs leave the effects at their start values
+      (deceptively narrow percentile intervals).
     """
     reasons = []
     tau = g.derived()["tau_h"]
@@ -287,5 +291,12 @@ def _flag_identifiability(g: GroupFit, level: float = 0.95) -> None:
                        f"({post.max():g} h)")
     if post.size < 2:
         reasons.append("fewer than two post-dose visit times")
+    n_free = int((~g.fixed).sum())
+    n_units = g.data.n_subjects if g.random_effects else g.data.n_obs
+    if n_units <= n_free:
+        what = "subjects" if g.random_effects else "observations"
+        reasons.append(f"{n_units} {what} for {n_free} fixed effects: no degrees of freedom "
+                       "left for the intervals (the bootstrap cannot vary what the "
+                       "resampled designs do not inform)")
     g.identifiable = not reasons
     g.reason = "; ".join(reasons)

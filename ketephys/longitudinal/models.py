@@ -133,7 +133,7 @@ def bateman_kernel(
     # fast rise: (u / r) phi(x) = (1 - exp(-x)) / (1 - r), finite for any x (incl. inf);
     # slow rise (r >= 0.5): u / r <= 2 u and x <= u, both finite
     shape = np.where(fast, -np.expm1(-x) / np.where(fast, one_minus_r, 1.0),
-                     (u / r) * _phi(np.where(fast, 0.0, x)))
+                     (u / np.where(fast, 1.0, r)) * _phi(np.where(fast, 0.0, x)))
     k = np.where(t > 0, np.exp(-u) * shape, 0.0)
     g = _x_dlogphi(x)
     dk_dlog_tau = k * (u - 1.0 - g)
