@@ -99,7 +99,7 @@ def test_well_determined_tau_stays_identifiable():
     assert (s["tau_ci_high_h"] / s["tau_ci_low_h"] < 5).all()
 
 
-def test_bootstrap_only_ci_ratio_rule():
+def test_bootstrap_ci_with_too_few_subjects_is_flagged():
     table, _ = simulate_marker_study(n_subjects=4, doses=(0.5, 1.0),
                                      genotype_fraction_met=0.5, seed=2)
     s = fit_decay(table, covariates=("dose", "genotype"), ci="bootstrap", n_boot=200,

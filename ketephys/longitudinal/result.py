@@ -437,7 +437,11 @@ def compare_models(fit_a: DecayFit, fit_b: DecayFit) -> pd.DataFrame:
     """Likelihood-ratio test and AIC/BIC difference of two fits per group.
 
     ``fit_a`` should be nested in ``fit_b`` for the likelihood-ratio p-value (e.g.
-    exponential vs exponential + tolerance); AIC/BIC are valid either way.
+    exponential vs exponential + tolerance); AIC/BIC are valid either way. For
+    exponential vs Bateman, ``fit_decay(model="bateman")`` also starts from the
+    exponential limit, so ``lr_stat >= 0`` up to rounding; ``tau_rise -> 0`` is on the
+    boundary of the parameter space, so the chi-square(1) p-value is conservative (the
+    null distribution is closer to a 50:50 mixture of chi-square(0) and chi-square(1)).
     """
     from scipy import stats
 
