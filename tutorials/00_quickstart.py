@@ -38,7 +38,6 @@ minute here, we simulate two of its modalities: scalp EEG over the prefrontal co
 
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -50,7 +49,6 @@ from ketephys.pipeline import config_from_dict, run
 from ketephys.pipeline.demo import compare_with_truth, demo_config_text
 
 pd.set_option("display.width", 130)
-warnings.filterwarnings("ignore", category=RuntimeWarning)  # overflow in rejected fit steps
 
 workdir = Path(tempfile.mkdtemp(prefix="ketephys_quickstart_"))
 manifest, truth = ketephys.simulate.simulate_study(

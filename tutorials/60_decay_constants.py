@@ -32,7 +32,6 @@ the visit schedule can and cannot resolve.
 # half are BDNF Met carriers (30 % shorter tau). The table is tidy, like every ketephys
 # output; in a real study it comes from the analysers (see :ref:`tut-quickstart`).
 
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -42,7 +41,6 @@ import ketephys.longitudinal as kl
 from ketephys.simulate import simulate_marker_study
 
 pd.set_option("display.width", 130)
-warnings.filterwarnings("ignore", category=RuntimeWarning)  # overflow in rejected LM steps
 
 table, truth = simulate_marker_study(n_subjects=20, doses=(0.5, 1.0),
                                      genotype_fraction_met=0.5, seed=3)

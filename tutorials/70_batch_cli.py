@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -43,7 +42,6 @@ from ketephys.pipeline import load_config, run
 
 pd.set_option("display.width", 130)
 pd.set_option("display.max_columns", 20)
-warnings.filterwarnings("ignore", category=RuntimeWarning)  # overflow in rejected fit steps
 
 workdir = Path(tempfile.mkdtemp(prefix="ketephys_batch_"))
 manifest, truth = ketephys.simulate.simulate_study(workdir / "data", n_subjects=6,
