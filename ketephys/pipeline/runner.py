@@ -20,10 +20,10 @@ from typing import Any
 from ..errors import ConfigError
 from ..features import FEATURE_COLUMNS
 from .cache import ResultCache, companion_files
-from .config import PipelineConfig
+from .config import ANALYSERS, PipelineConfig
 from .discovery import discover
 from .outputs import package_versions, write_outputs
-from .tasks import RecordingTask, TaskResult, build_task, run_task
+from .tasks import RecordingTask, TaskResult, build_task, resolve_callable, run_task
 
 __all__ = ["run", "RunResult", "make_slurm_cluster", "execute"]
 
@@ -75,6 +75,30 @@ def _init_worker() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)
+
+
+def _warm_up(targets: tuple[str, ...]) -> None:
+    """Import the reader and analysers in a worker before its first recording."""
+    for target in targets:
+        resolve_callable(target)
+
+
+def _start_local_pool(cfg: PipelineConfig):
+    """A process pool started before discovery, when the run uses local workers.
+
+    Workers are spawned and import the reader and the configured analysers while the
+    main process finds and hashes the inputs, so their start-up is not added to the run.
+    """
+    run_cfg = cfg.run
+    if run_cfg.n_jobs <= 1 or run_cfg.scheduler or run_cfg.scheduler_file or run_cfg.cluster:
+        return None
+    targets = tuple(dict.fromkeys(
+        [cfg.inputs.reader] + [ANALYSERS.get(name, name) for analysers in
+                               cfg.modalities.values() for name in analysers]))
+    pool = make_pool(run_cfg.n_jobs)
+    for _ in range(run_cfg.n_jobs):
+        pool.submit(_warm_up, targets)
+    return pool
 
 
 def _serial(tasks: list[RecordingTask]) -> Iterator[TaskResult]:
@@ -256,7 +280,12 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
     out_dir = out_dir.resolve()
     started = _dt.datetime.now(_dt.timezone.utc)
 
-    specs = discover(cfg, subjects=subjects, sessions=sessions)
+    pool = _start_local_pool(cfg)
+    try:
+        specs = discover(cfg, subjects=subjects, sessions=sessions)
+    except BaseException:
+        _close(None, None, pool)
+        raise
     unconfigured = sorted({s.modality for s in specs} - set(cfg.modalities))
     if unconfigured:
         log.warning("no analysers configured for modality %s: those recordings are only "
@@ -264,16 +293,20 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
     cache = ResultCache(out_dir / "cache")
     tasks: list[RecordingTask] = []
     failures: list[dict[str, Any]] = []
-    for spec in specs:
-        files = companion_files(spec.path)
-        try:
-            hashes = [(str(f), cache.content_hash(f)) for f in files]
-        except OSError as err:
-            failures.append(_failure(spec.path, spec.modality, spec.meta,
-                                     type(err).__name__, f"cannot read the file: {err}"))
-            continue
-        tasks.append(build_task(cfg, spec, hashes))
-    cache.save_index()
+    try:
+        for spec in specs:
+            files = companion_files(spec.path)
+            try:
+                hashes = [(str(f), cache.content_hash(f)) for f in files]
+            except OSError as err:
+                failures.append(_failure(spec.path, spec.modality, spec.meta,
+                                         type(err).__name__, f"cannot read the file: {err}"))
+                continue
+            tasks.append(build_task(cfg, spec, hashes))
+        cache.save_index()
+    except BaseException:
+        _close(None, None, pool)
+        raise
 
     fresh = force or not run_cfg.cache
     todo = [t for t in tasks if fresh or not cache.has(t.key)]
@@ -283,10 +316,15 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
 
     t_run = time.perf_counter()
     n_fits = len(cfg.longitudinal.fits)
-    client, dask_cluster = _connect(cfg) if todo else (None, None)
+    try:
+        client, dask_cluster = _connect(cfg) if todo else (None, None)
+    except BaseException:
+        _close(None, None, pool)
+        raise
+    if pool is not None and max(len(todo), n_fits) <= 1:
+        _close(None, None, pool)  # nothing to share out: serial is quicker
+        pool = None
     # one pool for the recordings and the decay fits (workers start once)
-    pool = make_pool(min(run_cfg.n_jobs, max(len(todo), n_fits))) if (
-        client is None and run_cfg.n_jobs > 1 and max(len(todo), n_fits) > 1) else None
     todo_keys = {t.key for t in todo}
     done_keys: set[str] = {t.key for t in tasks if t.key not in todo_keys}
     n_computed = 0
