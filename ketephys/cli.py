@@ -10,14 +10,18 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 __all__ = ["main", "build_parser"]
 
 log = logging.getLogger("ketephys")
 
 
-def _setup_logging(verbose: int, quiet: bool) -> None:
+@contextmanager
+def _cli_logging(verbose: int, quiet: bool) -> Iterator[None]:
+    """Log ketephys messages through rich on stderr for one command, then restore the
+    loggers as they were (``main`` may run inside a script, a notebook or a test)."""
     from rich.console import Console
     from rich.logging import RichHandler
 
@@ -26,11 +30,18 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     handler = RichHandler(console=Console(stderr=True), show_path=False, markup=False,
                           rich_tracebacks=False)
     root = logging.getLogger("ketephys")
+    runner = logging.getLogger("ketephys.pipeline.runner")
+    saved = (list(root.handlers), root.level, root.propagate, runner.level)
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
     if not quiet and verbose == 0:
-        logging.getLogger("ketephys.pipeline.runner").setLevel(logging.WARNING)
+        runner.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        root.handlers[:], root.level, root.propagate = saved[0], saved[1], saved[2]
+        runner.setLevel(saved[3])
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -259,18 +270,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ketephys`` command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    _setup_logging(getattr(args, "verbose", 0) or 0, getattr(args, "quiet", False))
     from .errors import KetephysError
 
-    try:
-        return int(args.func(args) or 0)
-    except KetephysError as err:
-        print(f"ketephys: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("ketephys: interrupted; finished recordings are cached, rerun to resume",
-              file=sys.stderr)
-        return 130
+    with _cli_logging(getattr(args, "verbose", 0) or 0, getattr(args, "quiet", False)):
+        try:
+            return int(args.func(args) or 0)
+        except KetephysError as err:
+            print(f"ketephys: error: {err}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("ketephys: interrupted; finished recordings are cached, rerun to resume",
+                  file=sys.stderr)
+            return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

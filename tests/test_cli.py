@@ -84,3 +84,14 @@ def test_simulate_writes_study(tmp_path, capsys):
     assert set(manifest["modality"]) == {"eeg", "lfp", "tms-eeg", "fepsp"}
     assert all((tmp_path / "study" / p).is_file() for p in manifest["path"])
     assert (tmp_path / "study" / "truth.json").is_file()
+
+
+def test_main_restores_the_logging_it_set_up(capsys):
+    import logging
+
+    logger = logging.getLogger("ketephys")
+    before = (list(logger.handlers), logger.level, logger.propagate)
+    assert main(["config", "--example", "-v"]) == 0
+    capsys.readouterr()
+    # a script, notebook or test that calls main() keeps its own logging afterwards
+    assert (list(logger.handlers), logger.level, logger.propagate) == before
