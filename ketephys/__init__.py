@@ -7,7 +7,7 @@ measure plasticity markers, and estimate per-region decay time constants.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     AnalysisError,
@@ -19,9 +19,11 @@ from .errors import (
     UnitError,
     UnsupportedFormatError,
 )
-from .features import feature_table, settings_hash
 from .meta import META_COLUMNS, StudyMeta
-from .recording import Recording, Source
+
+if TYPE_CHECKING:  # imported on first use: they pull in pandas
+    from .features import feature_table, settings_hash
+    from .recording import Recording, Source
 
 __version__ = "0.1.0"
 
@@ -34,12 +36,14 @@ __all__ = [
 ]
 
 _SUBMODULES = {"io", "spectral", "tms", "synaptic", "longitudinal", "simulate", "pipeline"}
+_LAZY = {"Recording": "recording", "Source": "recording", "feature_table": "features",
+         "settings_hash": "features", "read": "io", "read_bids": "io"}
 
 
 def __getattr__(name: str) -> Any:
     # Submodules load on first use so `import ketephys` and `ketephys --help` stay fast.
     if name in _SUBMODULES:
         return import_module(f".{name}", __name__)
-    if name in {"read", "read_bids"}:
-        return getattr(import_module(".io", __name__), name)
+    if name in _LAZY:
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'ketephys' has no attribute {name!r}")

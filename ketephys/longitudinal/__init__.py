@@ -7,10 +7,33 @@ variability on amplitude and tau and covariates on the log scale, with profile-l
 estimator by simulation-estimation.
 """
 
-from .decay import fit_decay
-from .models import DecayModel, bateman_kernel, exponential_kernel
-from .recovery import RecoveryResult, recovery_study
-from .result import DecayFit, GroupFit, compare_models
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .decay import fit_decay
+    from .models import DecayModel, bateman_kernel, exponential_kernel
+    from .recovery import RecoveryResult, recovery_study
+    from .result import DecayFit, GroupFit, compare_models
+
+_WHERE = {"fit_decay": "decay", "DecayModel": "models", "bateman_kernel": "models",
+          "exponential_kernel": "models", "RecoveryResult": "recovery",
+          "recovery_study": "recovery", "DecayFit": "result", "GroupFit": "result",
+          "compare_models": "result"}
 
 __all__ = ["fit_decay", "DecayFit", "GroupFit", "compare_models", "DecayModel",
            "exponential_kernel", "bateman_kernel", "recovery_study", "RecoveryResult"]
+
+
+def __getattr__(name: str) -> Any:
+    # loaded on first use, so `ketephys --help` (which registers `ketephys fit` from
+    # ketephys.longitudinal.cli) does not import pandas and scipy
+    if name in _WHERE:
+        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module 'ketephys.longitudinal' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
