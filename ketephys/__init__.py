@@ -6,9 +6,9 @@ measure plasticity markers, and estimate per-region decay time constants.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import lazy_attributes
 from .errors import (
     AnalysisError,
     ConfigError,
@@ -35,15 +35,12 @@ __all__ = [
     "pipeline", "__version__",
 ]
 
-_SUBMODULES = {"io", "spectral", "tms", "synaptic", "longitudinal", "simulate", "pipeline"}
-_LAZY = {"Recording": "recording", "Source": "recording", "feature_table": "features",
-         "settings_hash": "features", "read": "io", "read_bids": "io"}
-
-
-def __getattr__(name: str) -> Any:
-    # Submodules load on first use so `import ketephys` and `ketephys --help` stay fast.
-    if name in _SUBMODULES:
-        return import_module(f".{name}", __name__)
-    if name in _LAZY:
-        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module 'ketephys' has no attribute {name!r}")
+_WHERE: dict[str, str | None] = {
+    **dict.fromkeys(("io", "spectral", "tms", "synaptic", "longitudinal", "simulate",
+                     "pipeline")),
+    "Recording": "recording", "Source": "recording", "feature_table": "features",
+    "settings_hash": "features", "read": "io", "read_bids": "io",
+}
+# Submodules and pandas-backed names load on first use, so `import ketephys` and
+# `ketephys --help` stay fast.
+__getattr__, __dir__ = lazy_attributes(__name__, _WHERE)

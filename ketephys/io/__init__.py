@@ -7,8 +7,7 @@ MNE or Neo.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from .._lazy import lazy_attributes
 
 __all__ = [
     "read", "read_bids", "write", "info", "read_manifest", "manifest_meta",
@@ -40,11 +39,4 @@ _NAMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _NAMES:
-        return getattr(import_module(f".{_NAMES[name]}", __name__), name)
-    raise AttributeError(f"module 'ketephys.io' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_attributes(__name__, _NAMES)

@@ -9,8 +9,9 @@ estimator by simulation-estimation.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from .decay import fit_decay
@@ -27,13 +28,6 @@ __all__ = ["fit_decay", "DecayFit", "GroupFit", "compare_models", "DecayModel",
            "exponential_kernel", "bateman_kernel", "recovery_study", "RecoveryResult"]
 
 
-def __getattr__(name: str) -> Any:
-    # loaded on first use, so `ketephys --help` (which registers `ketephys fit` from
-    # ketephys.longitudinal.cli) does not import pandas and scipy
-    if name in _WHERE:
-        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
-    raise AttributeError(f"module 'ketephys.longitudinal' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+# loaded on first use, so `ketephys --help` (which registers `ketephys fit` from
+# ketephys.longitudinal.cli) does not import pandas and scipy
+__getattr__, __dir__ = lazy_attributes(__name__, _WHERE)

@@ -23,8 +23,7 @@ name                      what it simulates
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from .._lazy import lazy_attributes
 
 _WHERE = {
     "simulate_eeg": "eeg",
@@ -46,12 +45,5 @@ _WHERE = {
 __all__ = sorted(_WHERE)
 
 
-def __getattr__(name: str) -> Any:
-    # Generators load on first use: each pulls in its own heavy dependencies.
-    if name in _WHERE:
-        return getattr(import_module(f".{_WHERE[name]}", __name__), name)
-    raise AttributeError(f"module 'ketephys.simulate' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))
+# Generators load on first use: each pulls in its own heavy dependencies.
+__getattr__, __dir__ = lazy_attributes(__name__, _WHERE)
