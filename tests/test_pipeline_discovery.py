@@ -31,7 +31,7 @@ def test_glob_with_pattern_in_subfolders(tmp_path):
     specs = discover(cfg)
     assert len(specs) == 4
     assert specs[0].meta == {"condition": "ketamine", "subject": "r1", "region": "HPC",
-                             "hours_since_dose": "0"}
+                             "hours_since_dose": 0.0}
     assert all(s.modality == "fepsp" for s in specs)
     assert [s.meta["subject"] for s in discover(cfg, subjects=["r2"])] == ["r2", "r2"]
 
