@@ -27,6 +27,9 @@ class OutputFolderError(KetephysError):
     """The output folder cannot be used: not a folder, not writable, the disk is full, or
     another run holds its lock (``ketephys run`` exit status 4)."""
 
+    #: exit status of the ``ketephys`` command for this error
+    exit_status = 4
+
 
 def output_error(err: OSError, path: str | os.PathLike, doing: str) -> OutputFolderError:
     """A one-line :class:`OutputFolderError` for an ``OSError`` met while ``doing``

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, KetephysError
+from ..errors import ConfigError, KetephysError, MetadataError
 from ..features import FEATURE_COLUMNS
 from .cache import ResultCache, changed_inputs, input_files, remove_stale_tmp
 from .config import ANALYSERS, PipelineConfig
@@ -394,7 +394,12 @@ def _run_locked(cfg: PipelineConfig, out_dir: Path, *, subjects, sessions, force
         raise output_error(err, out_dir / "cache", "create the cache") from None
     pool = _start_local_pool(cfg)
     try:
-        specs = discover(cfg, subjects=subjects, sessions=sessions, exclude=[out_dir])
+        problems: list[str] = []
+        specs = discover(cfg, subjects=subjects, sessions=sessions, exclude=[out_dir],
+                         problems=problems)
+        if problems:  # bad metadata: nothing runs, every problem is listed
+            raise MetadataError(f"{len(problems)} metadata problem(s); nothing was "
+                                "analysed:\n  " + "\n  ".join(problems))
         unconfigured = sorted({s.modality for s in specs} - set(cfg.modalities))
         if unconfigured:
             log.warning("no analysers configured for modality %s: those recordings are "
