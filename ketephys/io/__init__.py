@@ -13,7 +13,7 @@ __all__ = [
     "read", "read_bids", "write", "info", "read_manifest", "manifest_meta",
     "read_axona", "read_neo", "read_array", "read_mne", "read_sidecar", "sidecar_path",
     "find_tms_pulses", "mark_tms_pulses", "READ_FORMATS", "WRITE_FORMATS",
-    "detect_format", "bids_meta", "MODALITIES",
+    "detect_format", "bids_meta", "MODALITIES", "files_of",
 ]
 
 _NAMES = {
@@ -34,6 +34,7 @@ _NAMES = {
     "read_mne": "eeg",
     "read_sidecar": "sidecar",
     "sidecar_path": "sidecar",
+    "files_of": "companions",
     "find_tms_pulses": "tms",
     "mark_tms_pulses": "tms",
 }

@@ -12,6 +12,7 @@ file; input files are only ever opened read-only.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -315,6 +316,7 @@ def finish_recording(
     rec.meta = StudyMeta.from_sources(sources, path=str(path))
     for note in rec.meta.conflicts:
         logger.warning("%s: metadata sources disagree: %s", path, note)
+    _record_files(rec, path, sidecar, bids is True)
     _check_quality(rec, path, quality)
     if modality == "tms-eeg":
         try:
@@ -323,6 +325,15 @@ def finish_recording(
             raise KetephysError(f"TMS pulse marking is not available: {exc}", path) from None
         rec = mark_tms_pulses(rec, **(tms_options or {}))
     return rec
+
+
+def _record_files(rec: Recording, path: Path, sidecar: bool, bids: bool) -> None:
+    """Complete ``rec.source.files`` with the metadata files read for ``path``."""
+    from .companions import metadata_files, unique_paths
+
+    main = rec.source.files or (rec.source.path or str(path),)
+    files = unique_paths([*main, *metadata_files(path, sidecar, bids)])
+    rec.source = dataclasses.replace(rec.source, files=tuple(str(f) for f in files))
 
 
 def _apply_sidecar_labels(rec: Recording, content: dict[str, Any], path: Path) -> None:

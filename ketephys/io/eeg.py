@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import CorruptFileError, KetephysError, MetadataError, MissingCompanionError
 from ..recording import Recording, Source
+from .companions import format_files, unique_paths, vhdr_entries
 
 __all__ = ["read_mne", "recording_from_mne", "clean_channel_names", "guess_channel_types", "check_edf_size",
            "check_brainvision", "EEG_FORMATS"]
@@ -135,25 +136,10 @@ def check_edf_size(path: Path) -> None:
             f"but the file has {size} bytes ({100 * size / expected:.0f} %)", path)
 
 
-def _vhdr_entries(path: Path) -> dict[str, str]:
-    try:
-        text = path.read_bytes().decode("latin-1")
-    except OSError as exc:
-        raise CorruptFileError(f"cannot read the header: {exc}", path) from None
-    if "Brain Vision" not in text[:200] and "BrainVision" not in text[:200]:
-        raise CorruptFileError("not a BrainVision header (no 'Brain Vision' first line)", path)
-    entries = {}
-    for line in text.splitlines():
-        if "=" in line and not line.startswith(";"):
-            key, value = line.split("=", 1)
-            entries.setdefault(key.strip(), value.strip())
-    return entries
-
-
 def check_brainvision(path: Path) -> None:
     """Check a ``.vhdr``: its data and marker files exist and the binary data file holds
     as many samples as the header says (``DataPoints``) in whole multiplexed frames."""
-    entries = _vhdr_entries(path)
+    entries = vhdr_entries(path)
     for key in ("DataFile", "MarkerFile"):
         name = entries.get(key)
         if key == "DataFile" and not name:
@@ -277,7 +263,22 @@ def read_mne(path: str | Path, fmt: str, preload: bool = False,
         _probe_ends(inst, path)
     reader = "mne.read_epochs" if fmt == "fif" and not hasattr(inst, "n_times") else (
         "mne.io." + EEG_FORMATS[fmt][0])
-    return recording_from_mne(inst, Source(str(path), fmt, reader), rename, retype, channels)
+    files = _opened_files(path, fmt, inst)
+    return recording_from_mne(inst, Source(str(path), fmt, reader, files), rename, retype,
+                              channels)
+
+
+def _opened_files(path: Path, fmt: str, inst: Any) -> tuple[str, ...]:
+    """The files of ``path`` from its headers (:func:`~ketephys.io.companions.format_files`),
+    plus any data file MNE says it read that the headers did not name."""
+    files = format_files(path, fmt)
+    for name in getattr(inst, "filenames", ()) or ():
+        if name is None:
+            continue
+        name = Path(name)
+        if not any(f.exists() and name.exists() and f.samefile(name) for f in files):
+            files.append(name)
+    return tuple(str(f) for f in unique_paths(files))
 
 
 def _probe_ends(raw: Any, path: Path) -> None:
