@@ -284,7 +284,11 @@ def finish_recording(
     tms_options: dict[str, Any] | None = None,
 ) -> Recording:
     """Apply sidecar labels and user overrides, merge the metadata sources, check channel
-    quality and mark TMS pulses: the steps every reader shares."""
+    quality and mark TMS pulses: the steps every reader shares.
+
+    Sets ``rec.source.files`` (every file read, main first) and ``rec.reader_flags``
+    (channel -> reader flags, see :mod:`ketephys.io.flags`; empty when none)."""
+    from .flags import reader_flags_of
     from .sidecar import read_sidecar, sidecar_meta
 
     content = read_sidecar(path) if sidecar else None
@@ -298,6 +302,7 @@ def finish_recording(
         if target in {"lfp", "vm"} and not ch_types:
             rec.ch_types = [target if (t == "field" and u == "V") else t
                             for t, u in zip(rec.ch_types, rec.units)]
+    flags = reader_flags_of(rec)
     if channels:
         rec = rec.pick(list(channels))
     sources: list[tuple[str, Any]] = [("keyword", meta)]
@@ -324,6 +329,7 @@ def finish_recording(
         except ImportError as exc:
             raise KetephysError(f"TMS pulse marking is not available: {exc}", path) from None
         rec = mark_tms_pulses(rec, **(tms_options or {}))
+    rec.reader_flags = {ch: flags[ch] for ch in rec.ch_names if ch in flags}
     return rec
 
 
