@@ -212,3 +212,55 @@ def test_resolve_warnings_fatal_and_flag():
     assert resolve_warnings(["odd thing about channel 'A1'"], "x.edf", "MNE",
                             ["A1", "A2"]) == {"A1": ["reader_warning"]}
     assert isinstance(CorruptFileError("a", "b"), KetephysError)
+
+
+# ------------------------------------------------------------------ BrainVision (R23-R26)
+
+def _bv_copy(tmp_path: Path, edit_header) -> Path:
+    src = shared_file("eeg", "testbva.vhdr").parent
+    shutil.copy(src / "testbva.dat", tmp_path / "x.dat")
+    (tmp_path / "x.vmrk").write_text(
+        (src / "testbva.vmrk").read_text(encoding="latin-1").replace("testbva.dat", "x.dat"),
+        encoding="latin-1")
+    text = (src / "testbva.vhdr").read_text(encoding="latin-1")
+    text = text.replace("DataFile=testbva.dat", "DataFile=x.dat").replace(
+        "MarkerFile=testbva.vmrk", "MarkerFile=x.vmrk")
+    (tmp_path / "x.vhdr").write_text(edit_header(text), encoding="latin-1")
+    return tmp_path / "x.vhdr"
+
+
+def _drop_channels(text: str, keep: int) -> str:
+    lines = [ln for ln in text.splitlines()
+             if not (ln.startswith("Ch") and "=" in ln and ln[2:ln.index("=")].isdigit()
+                     and int(ln[2:ln.index("=")]) > keep)]
+    return "\n".join(lines).replace("NumberOfChannels=32", f"NumberOfChannels={keep}")
+
+
+@pytest.mark.parametrize(("case", "edit", "words"), [
+    ("R23", lambda t: t.replace("BinaryFormat=IEEE_FLOAT_32", "BinaryFormat=INT_16"),
+     ["INT_16", "270336", "4 bytes"]),
+    ("R24", lambda t: _drop_channels(t, 16), ["NumberOfChannels=16", "32 channels"]),
+    ("R26", lambda t: _drop_channels(t, 31), ["NumberOfChannels=31", "not a whole number"]),
+    ("R30", lambda t: t.replace("DataPoints=2112", "DataPoints=1000"), ["DataPoints=1000"]),
+])
+def test_brainvision_header_contradicting_data_size(tmp_path, case, edit, words):
+    path = _bv_copy(tmp_path, edit)
+    with pytest.raises(CorruptFileError) as err:
+        read(path)
+    msg = str(err.value)
+    assert "x.vhdr" in msg and "x.dat" in msg
+    for w in words:
+        assert w in msg, (case, msg)
+
+
+def test_brainvision_sampling_interval_zero(tmp_path):
+    """R31: SamplingInterval=0 gave 'float division by zero'."""
+    path = _bv_copy(tmp_path, lambda t: t.replace("SamplingInterval=5000",
+                                                  "SamplingInterval=0"))
+    with pytest.raises(CorruptFileError, match=r"x\.vhdr: SamplingInterval='0'"):
+        read(path)
+
+
+def test_brainvision_copy_still_reads(tmp_path):
+    rec = read(_bv_copy(tmp_path, lambda t: t))
+    assert rec.n_channels == 32 and rec.sfreq == 200.0 and rec.n_times == 2112

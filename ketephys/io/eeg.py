@@ -267,6 +267,14 @@ def check_brainvision(path: Path) -> None:
             raise CorruptFileError("the header names no DataFile", path)
         if name and not (path.parent / name).is_file():
             raise MissingCompanionError(f"{key} {name!r} named in the header is missing", path)
+    interval = entries.get("SamplingInterval", "")
+    try:
+        ok = float(interval) > 0
+    except ValueError:
+        ok = False
+    if not ok:
+        raise CorruptFileError(f"SamplingInterval={interval!r}: the sampling interval (in "
+                               "µs) must be a positive number", path)
     if entries.get("DataFormat", "BINARY").upper() != "BINARY":
         return
     width = {"INT_16": 2, "UINT_16": 2, "INT_32": 4, "IEEE_FLOAT_32": 4}.get(
@@ -282,6 +290,13 @@ def check_brainvision(path: Path) -> None:
     if size == 0:
         raise CorruptFileError(f"the data file {data.name} is empty", path)
     frame = width * n_ch
+    declared = (f"NumberOfChannels={n_ch}, BinaryFormat="
+                f"{entries.get('BinaryFormat', 'INT_16')} ({width} bytes per value)")
+    if size % frame:
+        raise CorruptFileError(
+            f"data file {data.name} does not fit the header: {declared} make frames of "
+            f"{frame} bytes, but the file's {size} bytes are not a whole number of them "
+            f"({size / frame:.2f} frames); the header is wrong or the file truncated", path)
     points = entries.get("DataPoints", "").strip()
     if points.isdigit() and int(points) > 0:
         expected = int(points) * frame
@@ -289,10 +304,14 @@ def check_brainvision(path: Path) -> None:
             raise CorruptFileError(
                 f"data file {data.name} is truncated: the header promises {points} samples "
                 f"x {n_ch} channels ({expected} bytes), the file has {size} bytes", path)
-    elif size % frame:
-        raise CorruptFileError(
-            f"data file {data.name} is truncated: {size} bytes is not a whole number of "
-            f"{n_ch}-channel samples", path)
+        if size > expected:
+            per_point = size / int(points)
+            raise CorruptFileError(
+                f"data file {data.name} does not fit the header: {declared} and "
+                f"DataPoints={points} give {expected} bytes, but the file has {size} "
+                f"bytes, i.e. {per_point:g} bytes per time point (e.g. "
+                f"{per_point / width:g} channels of {width} bytes, or {n_ch} channels of "
+                f"{per_point / n_ch:g} bytes)", path)
     marker = entries.get("MarkerFile")
     if marker:
         last = _last_marker_sample(path.parent / marker)
