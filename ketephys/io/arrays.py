@@ -185,7 +185,8 @@ def read_array(
     fmt = {".npy": "npy", ".npz": "npz", ".mat": "mat", ".csv": "csv"}[ext]
     return Recording(data, sfreq, names, ch_types=type_list, units=[b for b, _ in conv],
                      sweep_starts=starts, events=side.get("events"), meta=None,
-                     source=Source(str(path), fmt, f"ketephys.io.arrays ({fmt})"))
+                     source=Source(str(path), fmt, f"ketephys.io.arrays ({fmt})",
+                                   (str(path),)))
 
 
 def _per_channel(value: Any, names: list[str], field: str, path: Path, default: str

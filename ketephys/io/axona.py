@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import CorruptFileError, MetadataError, MissingCompanionError
 from ..recording import Recording, Source
+from .companions import unique_paths
 
 __all__ = ["read_axona", "parse_axona_header", "AxonaChannel", "AxonaSamples", "is_axona",
            "axona_channel_files"]
@@ -230,4 +231,5 @@ def read_axona(path: str | Path, ch_type: str = "lfp") -> Recording:
     }
     return Recording(AxonaSamples(channels), rates.pop(), [c.name for c in channels],
                      ch_types=[ch_type] * len(channels), units="V", meta=header,
-                     source=Source(str(path), "axona", "ketephys.io.axona"))
+                     source=Source(str(path), "axona", "ketephys.io.axona",
+                                   tuple(str(f) for f in unique_paths([path, setfile, *files]))))

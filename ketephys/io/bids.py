@@ -24,7 +24,8 @@ from ..errors import (
 )
 from ..recording import Recording, Source
 
-__all__ = ["read_bids", "bids_meta", "bids_meta_for_file", "find_bids_root"]
+__all__ = ["read_bids", "bids_meta", "bids_meta_for_file", "find_bids_root",
+           "bids_table_paths", "bids_tables_for_file", "bids_file_companions"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,37 +83,82 @@ def _hours_column(row: dict[str, Any], path: Path) -> dict[str, Any]:
     return row
 
 
+def bids_table_paths(root: str | os.PathLike, subject: str, session: str | None = None
+                     ) -> list[Path]:
+    """``participants.tsv`` and, with a session, ``sub-<subject>_sessions.tsv`` under the
+    BIDS ``root`` (whether they exist or not)."""
+    root = Path(root)
+    out = [root / "participants.tsv"]
+    if session is not None:
+        out.append(root / f"sub-{subject}" / f"sub-{subject}_sessions.tsv")
+    return out
+
+
 def bids_meta(root: str | os.PathLike, subject: str, session: str | None = None
               ) -> dict[str, Any]:
     """Study metadata of ``subject`` (and ``session``) from ``participants.tsv`` and
     ``sub-<subject>_sessions.tsv`` under the BIDS ``root``."""
-    root = Path(root)
     meta: dict[str, Any] = {"subject": subject}
     if session is not None:
         meta["session"] = session
-    part = _row(_read_tsv(root / "participants.tsv"), "participant_id", f"sub-{subject}")
-    meta.update(part)
+    tables = bids_table_paths(root, subject, session)
+    meta.update(_row(_read_tsv(tables[0]), "participant_id", f"sub-{subject}"))
     if session is not None:
-        table_path = root / f"sub-{subject}" / f"sub-{subject}_sessions.tsv"
-        ses = _row(_read_tsv(table_path), "session_id", f"ses-{session}")
-        meta.update(_hours_column(ses, table_path))
+        ses = _row(_read_tsv(tables[1]), "session_id", f"ses-{session}")
+        meta.update(_hours_column(ses, tables[1]))
     return meta
 
 
-def bids_meta_for_file(path: str | os.PathLike) -> dict[str, Any]:
-    """BIDS metadata for a file inside a BIDS dataset (empty when it is not in one)."""
+def _file_entities(path: str | os.PathLike) -> tuple[Path, dict[str, Any]] | None:
+    """The BIDS root and entities of a file inside a BIDS dataset (None otherwise)."""
     name = Path(path).name
     if not name.startswith("sub-"):
-        return {}
+        return None
     root = find_bids_root(path)
     if root is None:
-        return {}
+        return None
     from mne_bids import get_entities_from_fname
 
     ents = get_entities_from_fname(name, on_error="ignore", verbose="error")
     if not ents.get("subject"):
+        return None
+    return root, ents
+
+
+def bids_meta_for_file(path: str | os.PathLike) -> dict[str, Any]:
+    """BIDS metadata for a file inside a BIDS dataset (empty when it is not in one)."""
+    found = _file_entities(path)
+    if found is None:
         return {}
+    root, ents = found
     return bids_meta(root, ents["subject"], ents.get("session"))
+
+
+def bids_tables_for_file(path: str | os.PathLike) -> list[Path]:
+    """The BIDS tables :func:`bids_meta_for_file` reads for ``path`` (none outside BIDS)."""
+    found = _file_entities(path)
+    if found is None:
+        return []
+    root, ents = found
+    return bids_table_paths(root, ents["subject"], ents.get("session"))
+
+
+_BIDS_SIDE = ("channels.tsv", "events.tsv", "electrodes.tsv", "coordsystem.json")
+
+
+def bids_file_companions(fpath: Path, suffix: str) -> list[Path]:
+    """Sidecars mne-bids reads beside a BIDS recording ``fpath`` (those that exist): the
+    ``_<suffix>.json``, ``_channels.tsv``, ``_events.tsv``, ``_electrodes.tsv``,
+    ``_coordsystem.json`` sharing its entities, and the subject's ``_scans.tsv``."""
+    fpath = Path(fpath)
+    base = fpath.name.split(f"_{suffix}.")[0]
+    names = [f"{base}_{suffix}.json", *(f"{base}_{s}" for s in _BIDS_SIDE)]
+    out = [fpath.parent / n for n in names]
+    sub = base.split("_")[0]
+    ses = next((e for e in base.split("_") if e.startswith("ses-")), None)
+    scans_dir = fpath.parent.parent
+    out.append(scans_dir / "_".join([sub, *([ses] if ses else []), "scans.tsv"]))
+    return [p for p in out if p.is_file()]
 
 
 def read_bids(
@@ -188,7 +234,15 @@ def read_bids(
     except Exception as exc:
         raise CorruptFileError(f"mne-bids cannot read it: {type(exc).__name__}: {exc}",
                                found.fpath) from None
-    rec = recording_from_mne(raw, Source(str(found.fpath), "bids", "mne_bids.read_raw_bids"))
+    from .companions import format_files, unique_paths
+
+    fpath = Path(found.fpath)
+    fmt = {".vhdr": "brainvision", ".set": "eeglab", ".fif": "fif"}.get(fpath.suffix.lower(),
+                                                                        "edf")
+    files = unique_paths([*format_files(fpath, fmt),
+                          *bids_file_companions(fpath, str(found.suffix))])
+    rec = recording_from_mne(raw, Source(str(fpath), "bids", "mne_bids.read_raw_bids",
+                                         tuple(str(f) for f in files)))
     return finish_recording(rec, Path(found.fpath), modality=modality, meta=meta,
                             manifest=manifest, ch_types=ch_types, channels=channels,
                             quality=quality, tms_options=tms_options)

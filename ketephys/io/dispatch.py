@@ -12,6 +12,7 @@ file; input files are only ever opened read-only.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -283,7 +284,11 @@ def finish_recording(
     tms_options: dict[str, Any] | None = None,
 ) -> Recording:
     """Apply sidecar labels and user overrides, merge the metadata sources, check channel
-    quality and mark TMS pulses: the steps every reader shares."""
+    quality and mark TMS pulses: the steps every reader shares.
+
+    Sets ``rec.source.files`` (every file read, main first) and ``rec.reader_flags``
+    (channel -> reader flags, see :mod:`ketephys.io.flags`; empty when none)."""
+    from .flags import reader_flags_of
     from .sidecar import read_sidecar, sidecar_meta
 
     content = read_sidecar(path) if sidecar else None
@@ -297,6 +302,7 @@ def finish_recording(
         if target in {"lfp", "vm"} and not ch_types:
             rec.ch_types = [target if (t == "field" and u == "V") else t
                             for t, u in zip(rec.ch_types, rec.units)]
+    flags = reader_flags_of(rec)
     if channels:
         rec = rec.pick(list(channels))
     sources: list[tuple[str, Any]] = [("keyword", meta)]
@@ -315,6 +321,7 @@ def finish_recording(
     rec.meta = StudyMeta.from_sources(sources, path=str(path))
     for note in rec.meta.conflicts:
         logger.warning("%s: metadata sources disagree: %s", path, note)
+    _record_files(rec, path, sidecar, bids is True)
     _check_quality(rec, path, quality)
     if modality == "tms-eeg":
         try:
@@ -322,7 +329,17 @@ def finish_recording(
         except ImportError as exc:
             raise KetephysError(f"TMS pulse marking is not available: {exc}", path) from None
         rec = mark_tms_pulses(rec, **(tms_options or {}))
+    rec.reader_flags = {ch: flags[ch] for ch in rec.ch_names if ch in flags}
     return rec
+
+
+def _record_files(rec: Recording, path: Path, sidecar: bool, bids: bool) -> None:
+    """Complete ``rec.source.files`` with the metadata files read for ``path``."""
+    from .companions import metadata_files, unique_paths
+
+    main = rec.source.files or (rec.source.path or str(path),)
+    files = unique_paths([*main, *metadata_files(path, sidecar, bids)])
+    rec.source = dataclasses.replace(rec.source, files=tuple(str(f) for f in files))
 
 
 def _apply_sidecar_labels(rec: Recording, content: dict[str, Any], path: Path) -> None:

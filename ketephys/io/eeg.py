@@ -11,11 +11,14 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import CorruptFileError, KetephysError, MetadataError, MissingCompanionError
 from ..recording import Recording, Source
+from .companions import format_files, unique_paths, vhdr_entries
+from .flags import add_reader_flag, captured_warnings, resolve_warnings
 
 __all__ = ["read_mne", "recording_from_mne", "clean_channel_names", "guess_channel_types", "check_edf_size",
            "check_brainvision", "EEG_FORMATS"]
@@ -90,9 +93,71 @@ def guess_channel_types(names: list[str], types: list[str]) -> dict[str, str]:
     return out
 
 
-def check_edf_size(path: Path) -> None:
-    """Raise CorruptFileError when an EDF/BDF file is not an EDF/BDF or is shorter than its
-    header promises (MNE would load a truncated file silently shorter)."""
+_EDF_FIELDS = {"label": (0, 16), "pmin": (104, 8), "pmax": (112, 8), "dmin": (120, 8),
+               "dmax": (128, 8), "n_samples": (216, 8)}  # offset (x n_signals), width
+_ANNOT_LABELS = {"EDF Annotations", "BDF Annotations"}
+_MIXED_RATE_WARNING = re.compile(r"mixed sampling frequencies and preload=False", re.I)
+_RECORD_COUNT_WARNING = re.compile(r"number of records from the header does not match", re.I)
+_TAL_ONSET = re.compile(rb"^([+-]\d+(?:\.\d*)?)\x14")
+
+
+@dataclass
+class EdfLayout:
+    """What :func:`check_edf_size` learnt from an EDF/BDF header.
+
+    Attributes
+    ----------
+    gaps : list of (float, float)
+        ``(position_s, gap_s)``: where, in the samples MNE returns back to back, the
+        EDF+ time-keeping annotations show missing time, and how much.
+    mixed_rates : bool
+        Data signals have different numbers of samples per record.
+    n_records_unknown : bool
+        The header gives -1 records (MNE infers them from the file size).
+    """
+
+    gaps: list[tuple[float, float]] = field(default_factory=list)
+    mixed_rates: bool = False
+    n_records_unknown: bool = False
+
+
+def _edf_signal_fields(fh: Any, n_signals: int, path: Path) -> dict[str, list[str]]:
+    fh.seek(256)
+    block = fh.read(256 * n_signals)
+    if len(block) < 256 * n_signals:
+        raise CorruptFileError("truncated inside the EDF header", path)
+    out = {}
+    for key, (off, width) in _EDF_FIELDS.items():
+        start = off * n_signals
+        out[key] = [block[start + i * width:start + (i + 1) * width].decode("latin-1").strip()
+                    for i in range(n_signals)]
+    return out
+
+
+def _check_edf_scaling(fields: dict[str, list[str]], path: Path) -> None:
+    """Raise when a data signal's digital or physical range is zero (scaling undefined)."""
+    for i, label in enumerate(fields["label"]):
+        if label in _ANNOT_LABELS or fields["n_samples"][i] in {"0", ""}:
+            continue
+        for kind, lo, hi in (("digital", "dmin", "dmax"), ("physical", "pmin", "pmax")):
+            try:
+                low, high = float(fields[lo][i]), float(fields[hi][i])
+            except ValueError:
+                continue  # MNE names the unreadable field
+            if low == high:
+                raise CorruptFileError(
+                    f"signal {label!r} has {kind} minimum = maximum ({fields[lo][i]}): its "
+                    "scaling to volts is undefined, so its values cannot be read", path)
+
+
+def check_edf_size(path: Path) -> EdfLayout:
+    """Check an EDF/BDF header against its file before MNE reads it.
+
+    Raises :class:`CorruptFileError` when the file is not an EDF/BDF, is shorter or longer
+    than the header's record count, has a record duration of 0 s, or has a data signal
+    whose digital or physical range is zero (MNE would read it mis-scaled). Returns the
+    :class:`EdfLayout` (time gaps of EDF+/BDF+ files, mixed rates).
+    """
     size = path.stat().st_size
     with open(path, "rb") as fh:
         head = fh.read(256)
@@ -113,53 +178,103 @@ def check_edf_size(path: Path) -> None:
             raise CorruptFileError(
                 f"EDF header says {n_signals} signals and {header_bytes} header bytes; "
                 f"expected {256 * (max(n_signals, 0) + 1)}", path)
-        fh.seek(256 + n_signals * 216)
-        field = fh.read(n_signals * 8)
-    if len(field) < n_signals * 8:
-        raise CorruptFileError("truncated inside the EDF header", path)
+        fields = _edf_signal_fields(fh, n_signals, path)
     try:
-        per_record = [int(field[i * 8:(i + 1) * 8].decode("ascii").strip())
-                      for i in range(n_signals)]
-    except (UnicodeDecodeError, ValueError):
+        per_record = [int(v) for v in fields["n_samples"]]
+    except ValueError:
         raise CorruptFileError("EDF 'samples per record' fields are not numbers", path) from None
     if min(per_record) < 0:
         raise CorruptFileError("EDF header gives a negative number of samples per record",
                                path)
-    width = 3 if head[:8] == b"\xffBIOSEMI" else 2
-    if n_records < 0:  # -1: unknown while recording; MNE infers it from the size
-        return
-    expected = header_bytes + n_records * sum(per_record) * width
-    if size < expected:
-        raise CorruptFileError(
-            f"truncated: the header promises {n_records} data records ({expected} bytes) "
-            f"but the file has {size} bytes ({100 * size / expected:.0f} %)", path)
-
-
-def _vhdr_entries(path: Path) -> dict[str, str]:
+    data_sigs = [n for n, lab in zip(per_record, fields["label"]) if lab not in _ANNOT_LABELS]
     try:
-        text = path.read_bytes().decode("latin-1")
-    except OSError as exc:
-        raise CorruptFileError(f"cannot read the header: {exc}", path) from None
-    if "Brain Vision" not in text[:200] and "BrainVision" not in text[:200]:
-        raise CorruptFileError("not a BrainVision header (no 'Brain Vision' first line)", path)
-    entries = {}
-    for line in text.splitlines():
-        if "=" in line and not line.startswith(";"):
-            key, value = line.split("=", 1)
-            entries.setdefault(key.strip(), value.strip())
-    return entries
+        duration = float(head[244:252].decode("ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        duration = None  # MNE names the field
+    if duration == 0 and any(data_sigs):
+        raise CorruptFileError("EDF record duration is 0 s: the header gives no time base "
+                               "for its signals (MNE would assume 1 s records)", path)
+    _check_edf_scaling(fields, path)
+    width = 3 if head[:8] == b"\xffBIOSEMI" else 2
+    record_bytes = sum(per_record) * width
+    layout = EdfLayout(mixed_rates=len({n for n in data_sigs if n}) > 1,
+                       n_records_unknown=n_records < 0)
+    if record_bytes == 0:
+        return layout
+    whole, extra = divmod(size - header_bytes, record_bytes)
+    if n_records >= 0:
+        expected = header_bytes + n_records * record_bytes
+        if size < expected:
+            raise CorruptFileError(
+                f"truncated: the header promises {n_records} data records ({expected} "
+                f"bytes) but the file has {size} bytes ({100 * size / expected:.0f} %)", path)
+        if whole != n_records:
+            raise CorruptFileError(
+                f"the header says {n_records} data records but the file holds {whole}; "
+                "which is right cannot be told (write -1 in the header if the count is "
+                "unknown)", path)
+    if extra:
+        logger.warning("%s: %d bytes after the last whole data record are ignored", path,
+                       extra)
+    reserved = head[192:236].decode("latin-1")
+    if reserved.startswith(("EDF+", "BDF+")) and duration and duration > 0:
+        layout.gaps = _edf_gaps(path, fields["label"], per_record, width, header_bytes,
+                                whole, duration)
+    return layout
+
+
+def _edf_gaps(path: Path, labels: list[str], per_record: list[int], width: int,
+              header_bytes: int, n_records: int, duration: float
+              ) -> list[tuple[float, float]]:
+    """Time gaps between EDF+ data records, from each record's time-keeping annotation."""
+    import numpy as np
+
+    tal = [i for i, lab in enumerate(labels) if lab in _ANNOT_LABELS]
+    if not tal or n_records < 2:
+        return []
+    start = sum(per_record[:tal[0]]) * width
+    stop = start + per_record[tal[0]] * width
+    rows = np.memmap(path, dtype=np.uint8, mode="r", offset=header_bytes,
+                     shape=(n_records, sum(per_record) * width))
+    onsets = []
+    for r in range(n_records):
+        m = _TAL_ONSET.match(rows[r, start:stop].tobytes())
+        if m is None:
+            raise CorruptFileError(f"EDF+ data record {r} has no time-keeping annotation",
+                                   path)
+        onsets.append(float(m.group(1)))
+    del rows
+    gaps = []
+    tol = 1e-6 + duration * 1e-6
+    for r in range(1, n_records):
+        step = onsets[r] - onsets[r - 1]
+        if step < duration - tol:
+            raise CorruptFileError(
+                f"EDF+ data record {r} starts at {onsets[r]:g} s, before the previous "
+                f"record ends ({onsets[r - 1] + duration:g} s): records overlap", path)
+        if step > duration + tol:
+            gaps.append((r * duration, step - duration))
+    return gaps
 
 
 def check_brainvision(path: Path) -> None:
     """Check a ``.vhdr``: its data and marker files exist and the binary data file holds
     as many samples as the header says (``DataPoints``) in whole multiplexed frames."""
-    entries = _vhdr_entries(path)
+    entries = vhdr_entries(path)
     for key in ("DataFile", "MarkerFile"):
         name = entries.get(key)
         if key == "DataFile" and not name:
             raise CorruptFileError("the header names no DataFile", path)
         if name and not (path.parent / name).is_file():
             raise MissingCompanionError(f"{key} {name!r} named in the header is missing", path)
+    interval = entries.get("SamplingInterval", "")
+    try:
+        ok = float(interval) > 0
+    except ValueError:
+        ok = False
+    if not ok:
+        raise CorruptFileError(f"SamplingInterval={interval!r}: the sampling interval (in "
+                               "µs) must be a positive number", path)
     if entries.get("DataFormat", "BINARY").upper() != "BINARY":
         return
     width = {"INT_16": 2, "UINT_16": 2, "INT_32": 4, "IEEE_FLOAT_32": 4}.get(
@@ -175,6 +290,13 @@ def check_brainvision(path: Path) -> None:
     if size == 0:
         raise CorruptFileError(f"the data file {data.name} is empty", path)
     frame = width * n_ch
+    declared = (f"NumberOfChannels={n_ch}, BinaryFormat="
+                f"{entries.get('BinaryFormat', 'INT_16')} ({width} bytes per value)")
+    if size % frame:
+        raise CorruptFileError(
+            f"data file {data.name} does not fit the header: {declared} make frames of "
+            f"{frame} bytes, but the file's {size} bytes are not a whole number of them "
+            f"({size / frame:.2f} frames); the header is wrong or the file truncated", path)
     points = entries.get("DataPoints", "").strip()
     if points.isdigit() and int(points) > 0:
         expected = int(points) * frame
@@ -182,10 +304,14 @@ def check_brainvision(path: Path) -> None:
             raise CorruptFileError(
                 f"data file {data.name} is truncated: the header promises {points} samples "
                 f"x {n_ch} channels ({expected} bytes), the file has {size} bytes", path)
-    elif size % frame:
-        raise CorruptFileError(
-            f"data file {data.name} is truncated: {size} bytes is not a whole number of "
-            f"{n_ch}-channel samples", path)
+        if size > expected:
+            per_point = size / int(points)
+            raise CorruptFileError(
+                f"data file {data.name} does not fit the header: {declared} and "
+                f"DataPoints={points} give {expected} bytes, but the file has {size} "
+                f"bytes, i.e. {per_point:g} bytes per time point (e.g. "
+                f"{per_point / width:g} channels of {width} bytes, or {n_ch} channels of "
+                f"{per_point / n_ch:g} bytes)", path)
     marker = entries.get("MarkerFile")
     if marker:
         last = _last_marker_sample(path.parent / marker)
@@ -224,13 +350,13 @@ def _open_mne(path: Path, fmt: str, preload: bool) -> Any:
 
     if fmt == "fif":
         try:
-            return mne.io.read_raw_fif(path, preload=preload, verbose="error")
+            return mne.io.read_raw_fif(path, preload=preload, verbose="warning")
         except ValueError as exc:
             if "epoch" not in str(exc).lower() and "No raw data" not in str(exc):
                 raise
-            return mne.read_epochs(path, preload=True, verbose="error")
+            return mne.read_epochs(path, preload=True, verbose="warning")
     reader = getattr(mne.io, EEG_FORMATS[fmt][0])
-    return reader(path, preload=preload, verbose="error")
+    return reader(path, preload=preload, verbose="warning")
 
 
 def read_mne(path: str | Path, fmt: str, preload: bool = False,
@@ -256,28 +382,75 @@ def read_mne(path: str | Path, fmt: str, preload: bool = False,
     Returns
     -------
     Recording
+        With ``reader_flags`` (see :mod:`ketephys.io.flags`): ``discontinuous`` on every
+        channel of an EDF+/BDF+ file whose records have time gaps (each gap is also an
+        event ``BAD_gap`` at the join, so spectral segments never span it), and
+        ``reader_warning`` on channels an MNE warning names.
+
+    Raises
+    ------
+    CorruptFileError
+        When MNE could only read the file with a guess (undefined scaling, record length
+        or count: see :func:`check_edf_size`, :func:`check_brainvision`), or any MNE
+        warning of :data:`~ketephys.io.flags.FATAL_WARNINGS`.
     """
     path = Path(path)
+    layout = EdfLayout()
     if fmt in {"edf", "bdf"}:
-        check_edf_size(path)
+        layout = check_edf_size(path)
+        preload = preload or layout.mixed_rates  # lazy resampling has edge artifacts
     elif fmt == "brainvision":
         check_brainvision(path)
     elif fmt == "eeglab":
         check_eeglab(path)
-    try:
-        inst = _open_mne(path, fmt, preload)
-    except KetephysError:
-        raise
-    except FileNotFoundError as exc:
-        raise MissingCompanionError(f"a file it needs is missing: {exc}", path) from None
-    except Exception as exc:
-        raise CorruptFileError(
-            f"MNE cannot read it as {fmt}: {type(exc).__name__}: {exc}", path) from None
-    if not preload and hasattr(inst, "n_times") and not inst.preload:
-        _probe_ends(inst, path)
+    with captured_warnings() as messages:
+        try:
+            inst = _open_mne(path, fmt, preload)
+            if not preload and hasattr(inst, "n_times") and not inst.preload:
+                _probe_ends(inst, path)
+        except KetephysError:
+            raise
+        except FileNotFoundError as exc:
+            raise MissingCompanionError(f"a file it needs is missing: {exc}", path) from None
+        except Exception as exc:
+            raise CorruptFileError(
+                f"MNE cannot read it as {fmt}: {type(exc).__name__}: {exc}", path) from None
+    ignore = [_MIXED_RATE_WARNING] + ([_RECORD_COUNT_WARNING] if layout.n_records_unknown
+                                      else [])
+    flags = resolve_warnings(messages, path, "MNE", inst.ch_names, ignore)
     reader = "mne.read_epochs" if fmt == "fif" and not hasattr(inst, "n_times") else (
         "mne.io." + EEG_FORMATS[fmt][0])
-    return recording_from_mne(inst, Source(str(path), fmt, reader), rename, retype, channels)
+    files = _opened_files(path, fmt, inst)
+    names = list(inst.ch_names)
+    for onset, _gap in layout.gaps:
+        inst.annotations.append(onset, 0.0, "BAD_gap")
+    rec = recording_from_mne(inst, Source(str(path), fmt, reader, files), rename, retype,
+                             channels)
+    renamed = clean_channel_names(names) if rename else {}
+    for name, what in flags.items():
+        if renamed.get(name, name) in rec.ch_names:
+            add_reader_flag(rec, renamed.get(name, name), what[0], path, "named in an MNE "
+                            "warning (see above)")
+    if layout.gaps:
+        total = sum(g for _, g in layout.gaps)
+        for name in rec.ch_names:
+            add_reader_flag(rec, name, "discontinuous", path,
+                            f"{len(layout.gaps)} time gap(s) ({total:g} s in all) between "
+                            "EDF+ records; samples are joined there, marked by BAD_gap events")
+    return rec
+
+
+def _opened_files(path: Path, fmt: str, inst: Any) -> tuple[str, ...]:
+    """The files of ``path`` from its headers (:func:`~ketephys.io.companions.format_files`),
+    plus any data file MNE says it read that the headers did not name."""
+    files = format_files(path, fmt)
+    for name in getattr(inst, "filenames", ()) or ():
+        if name is None:
+            continue
+        name = Path(name)
+        if not any(f.exists() and name.exists() and f.samefile(name) for f in files):
+            files.append(name)
+    return tuple(str(f) for f in unique_paths(files))
 
 
 def _probe_ends(raw: Any, path: Path) -> None:

@@ -233,8 +233,7 @@ def _read_rawio(reader: Any, path: Path, io_cls: Any, units: dict[str, str],
     is_ep = (n_seg > 1) if episodic is None else bool(episodic)
     if not is_ep and n_seg > 1:
         raise KetephysError(f"episodic=False but the file has {n_seg} segments", path)
-    source = Source(str(path), io_cls.__name__.removesuffix("IO").lower(),
-                    f"neo.io.{io_cls.__name__}")
+    source = _neo_source(path, io_cls)
     si_units = [b for b, _ in conv]
     file_meta = _file_clock(reader)
     if not is_ep:
@@ -266,6 +265,12 @@ def _read_rawio(reader: Any, path: Path, io_cls: Any, units: dict[str, str],
     return Recording(sweeps, sfreq, wanted, ch_types=types, units=si_units,
                      sweep_starts=starts, events=pd.DataFrame(events) if events else None,
                      meta=file_meta, source=source)
+
+
+def _neo_source(path: Path, io_cls: Any) -> Source:
+    """The source of a file read by the Neo IO ``io_cls`` (one file: ``path``)."""
+    return Source(str(path), io_cls.__name__.removesuffix("IO").lower(),
+                  f"neo.io.{io_cls.__name__}", (str(path),))
 
 
 def _file_clock(reader: Any) -> dict[str, str]:
@@ -369,8 +374,7 @@ def _from_block(block: Any, reader: Any, path: Path, io_cls: Any, units: dict[st
             if base:
                 overrides[name] = unit
     _fill_missing_sweep_starts(block, path)
-    source = Source(str(path), io_cls.__name__.removesuffix("IO").lower(),
-                    f"neo.io.{io_cls.__name__}")
+    source = _neo_source(path, io_cls)
     return Recording.from_neo(block, units=overrides, channels=channels, ch_types=ch_types,
                               source=source, episodic=episodic)
 

@@ -60,4 +60,4 @@ def read_ketephys_nwb(path: Path, notes: dict[str, Any]) -> Recording:
     return Recording(data, notes["sfreq"], notes["ch_names"], ch_types=notes["ch_types"],
                      units=notes["units"], sweep_starts=starts if episodic else None,
                      events=notes.get("events"), meta=notes.get("meta"),
-                     source=Source(str(path), "nwb", "pynwb (ketephys layout)"))
+                     source=Source(str(path), "nwb", "pynwb (ketephys layout)", (str(path),)))

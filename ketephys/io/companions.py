@@ -1,0 +1,181 @@
+"""Every file a recording is made of, from the headers alone: :func:`files_of`.
+
+A recording can span several files: EEGLAB ``.set`` + ``.fdt``, BrainVision ``.vhdr`` +
+``.vmrk`` + data file (named inside the header, possibly with another stem), Axona ``.set``
++ ``.eeg``/``.eeg2``..., a FIF file and its split parts, an array and its JSON sidecar, and
+for a file inside a BIDS dataset the ``participants.tsv`` / sessions tables that give its
+metadata. :func:`files_of` lists them *without reading any sample*, so a cache can hash
+them before reading; :func:`ketephys.io.read` records the same list, main file first, in
+``rec.source.files``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..errors import CorruptFileError
+
+__all__ = ["files_of", "format_files", "vhdr_entries", "vhdr_companions",
+           "eeglab_data_file", "fif_split_parts", "metadata_files", "unique_paths"]
+
+_SPLIT_BIDS = re.compile(r"_split-(\d+)_")
+
+
+def unique_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """``paths`` as Paths, in order, without repeats."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p not in out:
+            out.append(p)
+    return out
+
+
+def vhdr_entries(path: Path) -> dict[str, str]:
+    """``key -> value`` of a BrainVision header (first occurrence of each key).
+
+    Raises
+    ------
+    CorruptFileError
+        When the file cannot be read or is not a BrainVision header.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CorruptFileError(f"cannot read the header: {exc}", path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    if "Brain Vision" not in text[:200] and "BrainVision" not in text[:200]:
+        raise CorruptFileError("not a BrainVision header (no 'Brain Vision' first line)", path)
+    entries: dict[str, str] = {}
+    for line in text.splitlines():
+        if "=" in line and not line.startswith(";"):
+            key, value = line.split("=", 1)
+            entries.setdefault(key.strip(), value.strip())
+    return entries
+
+
+def vhdr_companions(path: Path) -> list[Path]:
+    """The marker and data files a ``.vhdr`` names (``MarkerFile``, ``DataFile``), beside it."""
+    entries = vhdr_entries(path)
+    return [path.parent / entries[k] for k in ("MarkerFile", "DataFile") if entries.get(k)]
+
+
+def eeglab_data_file(path: Path) -> Path | None:
+    """The ``.fdt`` an EEGLAB ``.set`` keeps its samples in (None when they are embedded).
+
+    The name comes from the ``.set`` (``EEG.datfile``, else ``EEG.data`` when it is text);
+    when that file is missing but ``<stem>.fdt`` exists, that one (as MNE does).
+    """
+    from pymatreader import read_mat
+
+    skip = ["data", "icaact", "epoch", "event", "urevent", "chanlocs", "urchanlocs", "times"]
+    try:
+        content = read_mat(str(path), ignore_fields=skip)
+        eeg = content.get("EEG", content)
+        name = eeg.get("datfile")
+        if not isinstance(name, str) or not name.strip():
+            eeg = read_mat(str(path), ignore_fields=skip[1:])
+            eeg = eeg.get("EEG", eeg)
+            name = eeg.get("data")
+    except Exception as exc:
+        raise CorruptFileError(f"cannot read the EEGLAB .set header: {type(exc).__name__}: "
+                               f"{exc}", path) from None
+    if not isinstance(name, str) or not name.strip():
+        return None
+    named = path.parent / name.strip()
+    if not named.is_file() and path.with_suffix(".fdt").is_file():
+        return path.with_suffix(".fdt")
+    return named
+
+
+def fif_split_parts(path: Path) -> list[Path]:
+    """The split continuation files of a FIF recording that exist beside it:
+    ``x-1.fif``, ``x-2.fif``... (MNE naming) or ``..._split-02_...`` (BIDS naming)."""
+    parts = []
+    m = _SPLIT_BIDS.search(path.name)
+    for i in range(1, 1000):
+        if m:
+            num = int(m.group(1)) + i
+            name = _SPLIT_BIDS.sub(f"_split-{num:0{len(m.group(1))}d}_", path.name, count=1)
+        else:
+            stem = path.name[:-len(".fif.gz")] if path.name.endswith(".fif.gz") else path.stem
+            name = f"{stem}-{i}{path.name[len(stem):]}"
+        cand = path.parent / name
+        if not cand.is_file():
+            break
+        parts.append(cand)
+    return parts
+
+
+def format_files(path: Path, fmt: str) -> list[Path]:
+    """The files the reader of family ``fmt`` opens for ``path``, main file first."""
+    path = Path(path)
+    if fmt == "brainvision":
+        return [path, *vhdr_companions(path)]
+    if fmt == "eeglab":
+        fdt = eeglab_data_file(path)
+        return [path] if fdt is None else [path, fdt]
+    if fmt == "fif":
+        return [path, *fif_split_parts(path)]
+    if fmt == "axona":
+        from .axona import axona_channel_files
+
+        setfile, channels = axona_channel_files(path)
+        return unique_paths([path, setfile, *channels])
+    return [path]
+
+
+def metadata_files(path: Path, sidecar: bool = True, bids: bool = True) -> list[Path]:
+    """Files read for the metadata of ``path``: its JSON sidecar and, inside a BIDS dataset,
+    ``participants.tsv`` and the subject's sessions table (those that exist)."""
+    from .sidecar import sidecar_path
+
+    out = []
+    if sidecar and sidecar_path(path).is_file():
+        out.append(sidecar_path(path))
+    if bids:
+        from .bids import bids_tables_for_file
+
+        out += [p for p in bids_tables_for_file(path) if p.is_file()]
+    return out
+
+
+def files_of(path: str | os.PathLike, format: str | None = None, *, sidecar: bool = True,
+             bids: bool = True) -> list[Path]:
+    """Every file :func:`ketephys.io.read` opens for ``path``, found from headers only.
+
+    Parameters
+    ----------
+    path : path-like
+        A recording, as given to :func:`ketephys.io.read`.
+    format : str, optional
+        As in :func:`ketephys.io.read`.
+    sidecar, bids : bool
+        As in :func:`ketephys.io.read` (both read metadata files when true).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The main file first (for a BrainVision ``.eeg``/``.vmrk``, the ``.vhdr``), then
+        the companions: EEGLAB ``.fdt``; BrainVision ``.vmrk`` and data file named in the
+        header; Axona ``.set`` and every ``.eeg*``/``.egf*`` channel file read; FIF split
+        parts; the JSON sidecar; BIDS ``participants.tsv`` and sessions table. Paths are
+        built from ``path`` (relative stays relative), as in ``rec.source.files``.
+
+    Raises
+    ------
+    KetephysError
+        When ``path`` does not exist, is empty, or its header cannot be parsed.
+    """
+    from ._files import check_readable
+    from .dispatch import detect_format
+
+    path = check_readable(path)
+    fmt, target = detect_format(path, format)
+    return unique_paths([*format_files(target, fmt), *metadata_files(path, sidecar, bids)])

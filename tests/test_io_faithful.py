@@ -1,0 +1,266 @@
+"""Readers refuse or flag what they cannot read faithfully (issue 12; reliability cases R*).
+
+Every damaged file is built in ``tmp_path`` from a real file in ../shared/data or from a
+file written here; the real files are never modified.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import shared_file
+
+from ketephys import CorruptFileError, KetephysError
+from ketephys.io import read
+
+# ------------------------------------------------------------------ EDF helpers
+
+
+def write_edf(path: Path, n_records: int = 10, reserved: str = "", annot: list[bytes] | None = None,
+              n_signals: int = 2, spr: int = 100, duration: str = "1", header_records: str | None = None,
+              bdf: bool = False) -> Path:
+    """A small EDF/BDF: ``n_signals`` sines of ``spr`` samples per record (+ an
+    annotation signal when ``annot`` gives one TAL per record)."""
+    width = 3 if bdf else 2
+    labels = [f"S{i}" for i in range(n_signals)]
+    spr_list = [spr] * n_signals
+    if annot is not None:
+        labels.append("BDF Annotations" if bdf else "EDF Annotations")
+        spr_list.append(30)
+    ns = len(labels)
+
+    def field(values, width_):
+        return b"".join(str(v).ljust(width_)[:width_].encode("latin-1") for v in values)
+
+    head = (("\xffBIOSEMI" if bdf else "0").ljust(8).encode("latin-1")
+            + b"X".ljust(80) + b"X".ljust(80) + b"01.01.20" + b"00.00.00"
+            + str(256 * (ns + 1)).ljust(8).encode() + reserved.ljust(44).encode()
+            + (header_records or str(n_records)).ljust(8).encode() + duration.ljust(8).encode()
+            + str(ns).ljust(4).encode())
+    is_annot = [lab.endswith("Annotations") for lab in labels]
+    head += field(labels, 16) + field([""] * ns, 80)
+    head += field(["" if a else "uV" for a in is_annot], 8)
+    head += field([-1 if a else -3200 for a in is_annot], 8)
+    head += field([1 if a else 3200 for a in is_annot], 8)
+    dmin, dmax = (-8388608, 8388607) if bdf else (-32768, 32767)
+    head += field([dmin] * ns, 8) + field([dmax] * ns, 8)
+    head += field([""] * ns, 80) + field(spr_list, 8) + field([""] * ns, 32)
+    assert len(head) == 256 * (ns + 1)
+    t = np.arange(n_records * spr) / spr
+    body = bytearray()
+    for r in range(n_records):
+        for i in range(n_signals):
+            vals = (10000 * np.sin(2 * np.pi * (3 + i) * t[r * spr:(r + 1) * spr])).astype("<i4")
+            raw = vals.astype("<i4").tobytes()
+            body += b"".join(raw[k:k + width] for k in range(0, len(raw), 4))
+        if annot is not None:
+            body += annot[r].ljust(30 * width, b"\x00")
+    path.write_bytes(head + bytes(body))
+    return path
+
+
+def _set_signal_field(buf: bytearray, offset: int, sig: int, value: str) -> None:
+    ns = int(buf[252:256])
+    o = 256 + offset * ns + 8 * sig
+    buf[o:o + 8] = str(value).ljust(8).encode()
+
+
+def _real_edf(tmp_path: Path, name: str, edit) -> Path:
+    src = shared_file("eeg", "test_edf_overlapping_annotations.edf")
+    buf = bytearray(src.read_bytes())
+    edit(buf)
+    out = tmp_path / name
+    out.write_bytes(buf)
+    return out
+
+
+# ------------------------------------------------------------------ EDF scaling (R5, R6)
+
+def test_edf_zero_digital_range_is_an_error(tmp_path):
+    """R6: digital min == max on one channel was read 65 534x too large."""
+    def edit(b):
+        _set_signal_field(b, 120, 1, "0")
+        _set_signal_field(b, 128, 1, "0")
+    path = _real_edf(tmp_path, "dig.edf", edit)
+    with pytest.raises(CorruptFileError) as err:
+        read(path)
+    msg = str(err.value)
+    assert "dig.edf" in msg and "Fc3." in msg and "digital" in msg
+
+
+def test_edf_zero_physical_range_is_an_error(tmp_path):
+    """R5: physical min == max on one channel was read with its variation x 0.006."""
+    def edit(b):
+        ns = int(b[252:256])
+        pmax = b[256 + 112 * ns + 8:256 + 112 * ns + 16].decode().strip()
+        _set_signal_field(b, 104, 1, pmax)
+    path = _real_edf(tmp_path, "phys.edf", edit)
+    with pytest.raises(CorruptFileError) as err:
+        read(path)
+    assert "phys.edf" in str(err.value) and "Fc3." in str(err.value)
+    assert "physical" in str(err.value)
+
+
+def test_edf_zero_range_in_crafted_file(tmp_path):
+    path = write_edf(tmp_path / "c.edf")
+    buf = bytearray(path.read_bytes())
+    _set_signal_field(buf, 104, 0, "100")
+    _set_signal_field(buf, 112, 0, "100")
+    path.write_bytes(buf)
+    with pytest.raises(CorruptFileError, match=r"c\.edf.*'S0'.*physical"):
+        read(path)
+
+
+# ------------------------------------------------------------------ time base (R15, R3, R4)
+
+def test_edf_record_duration_zero(tmp_path):
+    """R15: a record duration of 0 was read as MNE's assumed 1 s."""
+    path = write_edf(tmp_path / "d0.edf", duration="0")
+    with pytest.raises(CorruptFileError, match=r"d0\.edf.*record duration is 0"):
+        read(path)
+
+
+@pytest.mark.parametrize("declared", ["0", "5", "12"])
+def test_edf_record_count_disagrees_with_size(tmp_path, declared):
+    """R3, R4: a header record count that disagrees with the file size (MNE resolved it
+    silently from the size)."""
+    path = write_edf(tmp_path / f"n{declared}.edf", header_records=declared)
+    with pytest.raises(CorruptFileError) as err:
+        read(path)
+    assert f"n{declared}.edf" in str(err.value)
+    assert "records" in str(err.value)
+
+
+def test_edf_unknown_record_count_still_reads(tmp_path, caplog):
+    """R1, R2: -1 (unknown) is inferred from the size; stray bytes are logged."""
+    path = write_edf(tmp_path / "m1.edf", header_records="-1")
+    assert read(path).n_times == 1000
+    with open(path, "ab") as fh:
+        fh.write(b"abc")
+    with caplog.at_level(logging.WARNING):
+        rec = read(path)
+    assert rec.n_times == 1000 and "3 bytes after the last whole data record" in caplog.text
+
+
+# ------------------------------------------------------------------ discontinuous (R12-R14)
+
+def _tals(onsets):
+    return [f"+{o}\x14\x14\x00".encode() for o in onsets]
+
+
+@pytest.mark.parametrize(("reserved", "bdf"), [("EDF+D", False), ("EDF+C", False),
+                                                ("BDF+D", True)])
+def test_edf_plus_gaps_become_bad_gap_events(tmp_path, reserved, bdf):
+    """R12-R14: a 5 s gap after record 5 was joined back to back without a word."""
+    ext = ".bdf" if bdf else ".edf"
+    path = write_edf(tmp_path / f"gap{ext}", reserved=reserved, bdf=bdf,
+                     annot=_tals([0, 1, 2, 3, 4, 10, 11, 12, 13, 14]))
+    rec = read(path)
+    gaps = rec.events[rec.events["description"] == "BAD_gap"]
+    assert len(gaps) == 1 and gaps["onset"].iloc[0] == pytest.approx(5.0)
+    assert rec.reader_flags == {"S0": ["discontinuous"], "S1": ["discontinuous"]}
+    # a continuous EDF+ stays unflagged
+    ok = write_edf(tmp_path / f"ok{ext}", reserved=reserved, bdf=bdf, annot=_tals(range(10)))
+    rec = read(ok)
+    assert rec.reader_flags == {} and "BAD_gap" not in set(rec.events["description"])
+
+
+def test_edf_plus_overlapping_records_are_an_error(tmp_path):
+    path = write_edf(tmp_path / "back.edf", reserved="EDF+D",
+                     annot=_tals([0, 1, 2, 3, 4, 4.5, 6, 7, 8, 9]))
+    with pytest.raises(CorruptFileError, match=r"back\.edf.*record 5 .*overlap"):
+        read(path)
+
+
+def test_spectral_segmenter_skips_bad_gap():
+    """The spectral segmenter drops segments that span a BAD_gap join (duration 0)."""
+    from ketephys import Recording
+    from ketephys.spectral.fft import bad_intervals
+    rec = Recording(np.zeros((1, 1000)), 100.0, ["a"], events={
+        "onset": [5.0], "duration": [0.0], "description": ["BAD_gap"]})
+    assert bad_intervals(rec).tolist() == [[500, 501]]
+
+
+# ------------------------------------------------------------------ misc
+
+def test_real_edf_reads_unflagged(tmp_path):
+    path = shared_file("eeg", "test_edf_overlapping_annotations.edf")
+    rec = read(path)
+    assert rec.sfreq == 128.0 and rec.n_channels == 64 and rec.reader_flags == {}
+
+
+def test_library_warning_is_never_dropped(tmp_path, caplog):
+    """A BrainVision copy: MNE's coordinate notes are harmless; nothing is swallowed."""
+    src = shared_file("eeg", "testbva.vhdr").parent
+    for name in ("testbva.vhdr", "testbva.vmrk", "testbva.dat"):
+        shutil.copy(src / name, tmp_path / name)
+    with caplog.at_level(logging.INFO, logger="ketephys.io"):
+        rec = read(tmp_path / "testbva.vhdr")
+    assert rec.reader_flags == {}
+    assert "No coordinate information" in caplog.text
+
+
+def test_resolve_warnings_fatal_and_flag():
+    from ketephys.io.flags import resolve_warnings
+
+    with pytest.raises(CorruptFileError, match="x.edf: MNE cannot read it faithfully"):
+        resolve_warnings(["Scaling factor will not be defined in: A"], "x.edf", "MNE")
+    assert resolve_warnings(["odd thing about channel 'A1'"], "x.edf", "MNE",
+                            ["A1", "A2"]) == {"A1": ["reader_warning"]}
+    assert isinstance(CorruptFileError("a", "b"), KetephysError)
+
+
+# ------------------------------------------------------------------ BrainVision (R23-R26)
+
+def _bv_copy(tmp_path: Path, edit_header) -> Path:
+    src = shared_file("eeg", "testbva.vhdr").parent
+    shutil.copy(src / "testbva.dat", tmp_path / "x.dat")
+    (tmp_path / "x.vmrk").write_text(
+        (src / "testbva.vmrk").read_text(encoding="latin-1").replace("testbva.dat", "x.dat"),
+        encoding="latin-1")
+    text = (src / "testbva.vhdr").read_text(encoding="latin-1")
+    text = text.replace("DataFile=testbva.dat", "DataFile=x.dat").replace(
+        "MarkerFile=testbva.vmrk", "MarkerFile=x.vmrk")
+    (tmp_path / "x.vhdr").write_text(edit_header(text), encoding="latin-1")
+    return tmp_path / "x.vhdr"
+
+
+def _drop_channels(text: str, keep: int) -> str:
+    lines = [ln for ln in text.splitlines()
+             if not (ln.startswith("Ch") and "=" in ln and ln[2:ln.index("=")].isdigit()
+                     and int(ln[2:ln.index("=")]) > keep)]
+    return "\n".join(lines).replace("NumberOfChannels=32", f"NumberOfChannels={keep}")
+
+
+@pytest.mark.parametrize(("case", "edit", "words"), [
+    ("R23", lambda t: t.replace("BinaryFormat=IEEE_FLOAT_32", "BinaryFormat=INT_16"),
+     ["INT_16", "270336", "4 bytes"]),
+    ("R24", lambda t: _drop_channels(t, 16), ["NumberOfChannels=16", "32 channels"]),
+    ("R26", lambda t: _drop_channels(t, 31), ["NumberOfChannels=31", "not a whole number"]),
+    ("R30", lambda t: t.replace("DataPoints=2112", "DataPoints=1000"), ["DataPoints=1000"]),
+])
+def test_brainvision_header_contradicting_data_size(tmp_path, case, edit, words):
+    path = _bv_copy(tmp_path, edit)
+    with pytest.raises(CorruptFileError) as err:
+        read(path)
+    msg = str(err.value)
+    assert "x.vhdr" in msg and "x.dat" in msg
+    for w in words:
+        assert w in msg, (case, msg)
+
+
+def test_brainvision_sampling_interval_zero(tmp_path):
+    """R31: SamplingInterval=0 gave 'float division by zero'."""
+    path = _bv_copy(tmp_path, lambda t: t.replace("SamplingInterval=5000",
+                                                  "SamplingInterval=0"))
+    with pytest.raises(CorruptFileError, match=r"x\.vhdr: SamplingInterval='0'"):
+        read(path)
+
+
+def test_brainvision_copy_still_reads(tmp_path):
+    rec = read(_bv_copy(tmp_path, lambda t: t))
+    assert rec.n_channels == 32 and rec.sfreq == 200.0 and rec.n_times == 2112
