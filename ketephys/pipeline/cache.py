@@ -36,7 +36,7 @@ from typing import Any
 from ..errors import KetephysError
 
 __all__ = ["ResultCache", "file_sha256", "hash_file", "file_signature", "regular_file",
-           "input_files", "companion_files", "changed_inputs", "atomic_write",
+           "input_files", "changed_inputs", "atomic_write",
            "remove_stale_tmp", "InputFileError"]
 
 log = logging.getLogger(__name__)
@@ -115,24 +115,10 @@ def file_sha256(path: str | os.PathLike) -> str:
     return hash_file(path)[0]
 
 
-def companion_files(path: str | os.PathLike) -> list[Path]:
-    """The main file and every regular file beside it with the same stem (``.json``
-    sidecar, ``.fdt`` of a same-named ``.set``...)."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        return [path]
-    siblings = [p for p in path.parent.iterdir()
-                if p != path and p.stem == path.stem and not p.name.startswith(".")
-                and p.is_file()]
-    return [path, *sorted(siblings)]
-
-
 def input_files(path: str | os.PathLike) -> list[Path]:
-    """Every file the reader will open for the recording ``path``, main file first.
-
-    ``ketephys.io.files_of`` (header-only: a BrainVision ``DataFile``/``MarkerFile`` of
-    any name, the EEGLAB ``.fdt``, every Axona ``.eeg*``, the sidecar) when the io
-    package provides it, joined with the same-stem :func:`companion_files`.
+    """Every file the reader will open for the recording ``path``, main file first:
+    ``ketephys.io.files_of`` (from headers only: a BrainVision ``DataFile``/``MarkerFile``
+    of any name, the EEGLAB ``.fdt``, every Axona ``.eeg*``, the JSON sidecar...).
 
     Raises
     ------
@@ -141,16 +127,11 @@ def input_files(path: str | os.PathLike) -> list[Path]:
     KetephysError
         From ``files_of`` (e.g. a missing companion).
     """
+    from ..io import files_of
+
     regular_file(path)
-    files: list[Path] = []
-    try:
-        from ..io import files_of
-    except ImportError:
-        files_of = None
-    if files_of is not None:
-        files = [Path(f) for f in files_of(path)]
     out: dict[str, Path] = {}
-    for f in [Path(path), *files, *companion_files(path)]:
+    for f in [Path(path), *files_of(path)]:
         out.setdefault(os.path.abspath(f), Path(os.path.abspath(f)))
     return list(out.values())
 
