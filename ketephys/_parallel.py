@@ -36,7 +36,7 @@ def single_blas_thread() -> Iterator[None]:
         yield
 
 
-def exit_with_parent(interval: float = 0.5) -> threading.Thread:
+def exit_with_parent(parent: int | None = None, interval: float = 0.5) -> threading.Thread:
     """Start a daemon thread that ends this (worker) process when its parent dies.
 
     A process pool's workers otherwise outlive a main process killed by SIGKILL (the OOM
@@ -47,6 +47,10 @@ def exit_with_parent(interval: float = 0.5) -> threading.Thread:
 
     Parameters
     ----------
+    parent : int, optional
+        The parent's pid as the parent saw it (``os.getpid()`` passed through the pool's
+        ``initargs``): a parent that died while the worker was starting is then noticed
+        too. Default: ``os.getppid()`` now.
     interval : float
         Seconds between checks.
 
@@ -55,13 +59,12 @@ def exit_with_parent(interval: float = 0.5) -> threading.Thread:
     threading.Thread
         The started watchdog.
     """
-    parent = os.getppid()
+    parent = os.getppid() if parent is None else parent
 
     def watch() -> None:
-        while True:
+        while os.getppid() == parent:
             time.sleep(interval)
-            if os.getppid() != parent:
-                os._exit(1)
+        os._exit(1)
 
     thread = threading.Thread(target=watch, name="ketephys-parent-watchdog", daemon=True)
     thread.start()

@@ -110,12 +110,12 @@ def fit_problems(fits) -> list[str]:
 
 
 # --------------------------------------------------------------------------- executors
-def _init_worker() -> None:
+def _init_worker(parent: int | None = None) -> None:
     """Worker process start-up: one BLAS thread for the process's lifetime, and a
-    watchdog that ends the worker when the main process dies."""
+    watchdog that ends the worker when the main process ``parent`` dies."""
     from .._parallel import exit_with_parent, pin_blas_env
 
-    exit_with_parent()
+    exit_with_parent(parent)
     os.environ.update(pin_blas_env({}))
     from threadpoolctl import threadpool_limits
 
@@ -170,7 +170,7 @@ def make_pool(n_jobs: int):
 
     # spawn: no inherited threads or BLAS pools; workers start with one BLAS thread
     return ProcessPoolExecutor(max_workers=n_jobs, mp_context=mp.get_context("spawn"),
-                               initializer=_init_worker)
+                               initializer=_init_worker, initargs=(os.getpid(),))
 
 
 def _processes(tasks: list[RecordingTask], pool, sigs: dict[str, dict]
