@@ -24,26 +24,18 @@ from ketephys.meta import META_COLUMNS, PRE_DOSE_HOURS, StudyMeta, parse_hours
 from ketephys.pipeline import config_from_dict, run
 from ketephys.pipeline.discovery import from_manifest
 
-TINY = '''
-import numpy as np
-from ketephys import feature_table
-
-
-def analyse(rec):
-    """Mean square of all samples."""
-    value = float(np.mean(np.asarray(rec.get_data(), float) ** 2))
-    return feature_table([{"measure": "mean_square", "channel": "mean", "value": value,
-                           "unit": "V^2"}], recording=rec, modality="lfp")
-'''
+TINY = (  # peak absolute sample: a known number per recording
+    "import numpy as np\nfrom ketephys import feature_table\n"
+    "def analyse(rec):\n"
+    "    return feature_table([{'measure': 'peak', 'channel': 'mean', 'unit': 'V',"
+    " 'value': float(np.abs(rec.get_data()).max())}], recording=rec, modality='lfp')\n")
 
 
 @pytest.fixture
 def study(tmp_path, monkeypatch):
     """Three small .npy recordings with sidecars and an importable tiny analyser."""
-    lib = tmp_path / "lib"
-    lib.mkdir()
-    (lib / "kp_meta_tiny.py").write_text(TINY)
-    monkeypatch.syspath_prepend(str(lib))
+    (tmp_path / "kp_meta_tiny.py").write_text(TINY)
+    monkeypatch.syspath_prepend(str(tmp_path))
     raw = tmp_path / "raw"
     raw.mkdir()
     rng = np.random.default_rng(0)
@@ -123,7 +115,7 @@ def test_declared_extras_reach_the_features_and_fits(study):
     from ketephys.pipeline.config import FitConfig
     from ketephys.pipeline.fits import fit_table
 
-    table = fit_table(res.features, FitConfig(measure="mean_square", covariates=["sex"]))
+    table = fit_table(res.features, FitConfig(measure="peak", covariates=["sex"]))
     assert list(table.sort_values("subject")["sex"]) == ["F", "M", "F"]
 
 

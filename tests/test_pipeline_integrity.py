@@ -109,15 +109,23 @@ def scale_floats(path: Path, dtype: str, offset: int = 0, factor: float = 3.0,
 
 
 # ------------------------------------------------------------------ B: cache keys
-def test_same_size_restored_mtime_is_recomputed_p17(tmp_path, tiny):
+def rerun_after(tmp_path, edit) -> tuple[list[Path], pd.Series, pd.Series]:
+    """Run three recordings, apply ``edit(files)``, rerun: (files, values before, after)."""
     files = npy_study(tmp_path / "raw")
     cfg = manifest_config(tmp_path, [{"path": f"raw/{f.name}", "subject": f"0{i}"}
                                      for i, f in enumerate(files)])
-    assert main(["run", str(cfg), "--out", str(tmp_path / "o"), "-q"]) == 0
-    before = features(tmp_path / "o").set_index("subject")["value"]
-    scale_floats(files[1], "<f8", offset=128, factor=2.0)  # np.save header: 128 bytes
-    assert main(["run", str(cfg), "--out", str(tmp_path / "o"), "-q"]) == 0
-    after = features(tmp_path / "o").set_index("subject")["value"]
+    values = []
+    for step in (None, edit):
+        if step is not None:
+            step(files)
+        assert main(["run", str(cfg), "--out", str(tmp_path / "o"), "-q"]) == 0
+        values.append(features(tmp_path / "o").set_index("subject")["value"])
+    return files, values[0], values[1]
+
+
+def test_same_size_restored_mtime_is_recomputed_p17(tmp_path, tiny):
+    files, before, after = rerun_after(  # np.save header: 128 bytes
+        tmp_path, lambda files: scale_floats(files[1], "<f8", offset=128, factor=2.0))
     assert counts(tmp_path / "o")["computed"] == 1 and counts(tmp_path / "o")["cached"] == 2
     assert after["01"] == pytest.approx(4 * before["01"], rel=1e-9)
     assert after["00"] == before["00"]
@@ -129,15 +137,8 @@ def test_same_size_restored_mtime_is_recomputed_p17(tmp_path, tiny):
 
 
 def test_only_the_sidecar_changed_is_recomputed(tmp_path, tiny):
-    files = npy_study(tmp_path / "raw")
-    cfg = manifest_config(tmp_path, [{"path": f"raw/{f.name}", "subject": f"0{i}"}
-                                     for i, f in enumerate(files)])
-    assert main(["run", str(cfg), "--out", str(tmp_path / "o"), "-q"]) == 0
-    before = features(tmp_path / "o").set_index("subject")["value"]
-    side = files[2].with_suffix(".json")
-    side.write_text(json.dumps({"sfreq": 100.0, "units": "mV", "ch_types": "lfp"}))
-    assert main(["run", str(cfg), "--out", str(tmp_path / "o"), "-q"]) == 0
-    after = features(tmp_path / "o").set_index("subject")["value"]
+    _, before, after = rerun_after(tmp_path, lambda files: files[2].with_suffix(
+        ".json").write_text(json.dumps({"sfreq": 100.0, "units": "mV", "ch_types": "lfp"})))
     assert counts(tmp_path / "o")["computed"] == 1
     assert after["02"] == pytest.approx(1e-6 * before["02"], rel=1e-9)  # mV: x1e-3 squared
     assert after["00"] == before["00"]
