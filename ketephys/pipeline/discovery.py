@@ -73,7 +73,8 @@ def discover(cfg: PipelineConfig, subjects: list[str] | None = None,
     subjects, sessions : list of str, optional
         Keep only these (command-line filters; they add to ``inputs.subjects/sessions``).
     exclude : list of Path, optional
-        Folders whose files are never inputs (the run's output folder).
+        Output folders: the files a run writes there (its top level and ``cache/``) are
+        never inputs. Sub-folders stay visible (the demo keeps its study in ``data/``).
     problems : list, optional
         When given, every metadata problem is appended to it (one line each) and the
         recording is left out; otherwise the first one is raised.
@@ -105,8 +106,8 @@ def discover(cfg: PipelineConfig, subjects: list[str] | None = None,
     for folder in exclude:
         inside = [s for s in specs if _within(s.path, folder)]
         if inside:
-            log.info("%d files inside the output folder %s are not inputs", len(inside),
-                     folder)
+            log.info("%d files written by ketephys into the output folder %s are not "
+                     "inputs", len(inside), folder)
             specs = [s for s in specs if not _within(s.path, folder)]
     keep_sub = _as_set(subjects) | _as_set(inp.subjects)
     keep_ses = _as_set(sessions) | _as_set(inp.sessions)
@@ -123,11 +124,12 @@ def discover(cfg: PipelineConfig, subjects: list[str] | None = None,
 
 
 def _within(path: str, folder: Path) -> bool:
+    """Whether ``path`` is one of the files a run writes into the output ``folder``."""
     try:
-        Path(os.path.abspath(path)).relative_to(os.path.abspath(folder))
+        rel = Path(os.path.abspath(path)).relative_to(os.path.abspath(folder))
     except ValueError:
         return False
-    return True
+    return len(rel.parts) == 1 or rel.parts[0] == "cache"
 
 
 def _checked_values(values: dict[str, Any], extras: tuple[str, ...], source: str,

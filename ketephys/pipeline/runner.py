@@ -410,7 +410,7 @@ def _run_locked(cfg: PipelineConfig, out_dir: Path, *, subjects, sessions, force
         except OSError as err:
             raise output_error(err, out_dir / "cache", "write the hash index") from None
     except BaseException:
-        _close(None, None, pool)
+        _close(None, None, pool, abort=True)
         raise
 
     fresh = force or not run_cfg.cache
@@ -424,7 +424,7 @@ def _run_locked(cfg: PipelineConfig, out_dir: Path, *, subjects, sessions, force
     try:
         client, dask_cluster = _connect(cfg) if todo else (None, None)
     except BaseException:
-        _close(None, None, pool)
+        _close(None, None, pool, abort=True)
         raise
     if pool is not None and max(len(todo), n_fits) <= 1:
         _close(None, None, pool)  # nothing to share out: serial is quicker
@@ -470,7 +470,7 @@ def _run_locked(cfg: PipelineConfig, out_dir: Path, *, subjects, sessions, force
                 if close is not None:
                     close()
     except BaseException:
-        _close(client, dask_cluster, pool)
+        _close(client, dask_cluster, pool, abort=True)
         raise
 
     log.info("recordings: %.1f s", time.perf_counter() - t_run)
@@ -538,8 +538,13 @@ def _run_locked(cfg: PipelineConfig, out_dir: Path, *, subjects, sessions, force
     return result
 
 
-def _close(client, cluster, pool) -> None:
+def _close(client, cluster, pool, abort: bool = False) -> None:
+    """Shut the executors down; ``abort`` (an interrupt or an error) also ends the local
+    workers' running tasks, whose results would be dropped anyway."""
     if pool is not None:
+        if abort:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
     if client is not None:
         client.close()
