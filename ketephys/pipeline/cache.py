@@ -140,6 +140,9 @@ def changed_inputs(signatures: dict[str, list[int]], opened: list[str] | tuple[s
                    ) -> str | None:
     """Why a finished task's inputs cannot be trusted, or None.
 
+    The device number is left out of the comparison: a Dask worker on another host sees
+    the same shared file under another device number.
+
     Parameters
     ----------
     signatures : dict
@@ -159,16 +162,16 @@ def changed_inputs(signatures: dict[str, list[int]], opened: list[str] | tuple[s
             now = file_signature(os.stat(path))
         except OSError:
             return f"{path} disappeared while the recording was analysed"
-        if now != list(sig):
+        if now[:4] != list(sig)[:4]:
             return (f"{path} changed while the recording was analysed; its result is not "
                     "stored (rerun to analyse the new content)")
-        known.add((now[4], now[3]))
+        known.add((now[3], now[0]))
     for path in opened:
         try:
             st = os.stat(path)
         except OSError:
             continue
-        if (st.st_dev, st.st_ino) not in known:
+        if (st.st_ino, st.st_size) not in known:
             return (f"the reader opened {path}, which is not among the hashed inputs "
                     f"{sorted(signatures)}; the cache key would not cover it")
     return None
