@@ -95,7 +95,15 @@ def discover(cfg: PipelineConfig, subjects: list[str] | None = None,
         specs = from_manifest(cfg.resolve(inp.manifest), default_modality=inp.modality,
                               extras=extras, problems=sink)
     elif inp.bids:
-        specs = from_bids(cfg.resolve(inp.bids), inp.bids_modalities)
+        specs = []
+        for s in from_bids(cfg.resolve(inp.bids), inp.bids_modalities):
+            n_before = len(sink)  # BIDS tables may carry any column; their values are checked
+            values = {k: v for k, v in s.meta.items() if k not in META_COLUMNS}
+            values.update(_checked_values({k: v for k, v in s.meta.items()
+                                           if k in META_COLUMNS}, (), "BIDS tables",
+                                          s.path, sink))
+            if len(sink) == n_before:
+                specs.append(RecordingSpec(s.path, s.modality, values, s.origin))
     else:
         specs = from_glob(inp.glob, base=Path(cfg.base_dir), pattern=inp.pattern,
                           modality=inp.modality, extras=extras, problems=sink)
