@@ -46,6 +46,7 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..recording import Recording
+from ..settings import check_keywords
 from ._common import (
     assemble,
     detect_polarity,
@@ -308,6 +309,7 @@ def measure_response(
     return out
 
 
+@check_keywords()
 def fepsp(
     rec: Recording,
     channel: str | int | Sequence[str | int] | None = None,

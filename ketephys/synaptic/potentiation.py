@@ -36,6 +36,7 @@ import pandas as pd
 from ..errors import AnalysisError
 from ..features import feature_table
 from ..recording import Recording
+from ..settings import check_keywords
 from .field import fepsp
 
 __all__ = ["ltp", "LTPResult", "join_tables", "find_induction"]
@@ -112,7 +113,8 @@ class LTPResult:
                  "decay_tau_min": "min"}
         for _, r in self.summary.iterrows():
             for name, unit in units.items():
-                rows.append({"measure": name, "value": float(r[name]), "unit": unit,
+                measure = name + "_pct" if unit == "%" and not name.endswith("_pct") else name
+                rows.append({"measure": measure, "value": float(r[name]), "unit": unit,
                              "channel": r["channel"], "pathway": r["pathway"],
                              "role": r["role"], "flags": r["flags"]})
             rows.append({"measure": "baseline_" + self.measure, "value": float(
@@ -336,6 +338,7 @@ def _decay(t: np.ndarray, pct: np.ndarray) -> tuple[float, float, float, float, 
     return float(slope_h), float(slope_se), tau, tau_se, flags
 
 
+@check_keywords(lambda: fepsp)
 def ltp(
     recs_or_table: Recording | pd.DataFrame | Sequence[Recording | pd.DataFrame],
     induction: float | str | None = "auto",
