@@ -1,0 +1,150 @@
+"""Fixed measurement cursors: times found once per pathway on the mean sweep.
+
+With ``fepsp(..., cursors="fixed")`` the measurement times (baseline window, fibre-volley
+peaks and trough, slope window, amplitude point) are found once per *cursor group* and
+stimulus, on the mean of that group's sweeps (``cursor_sweeps``, e.g. the baseline
+sweeps before an induction), and every sweep of the group is then measured at exactly
+those times, relative to its own stimulus -- the way brainwash, WinLTP's Begin -> End
+slope and Clampfit cursors work. Per-sweep placement (``cursors="per-sweep"``) re-finds
+them on every sweep.
+
+Cursor groups (``cursor_groups``): ``"auto"`` splits even and odd sweeps (two alternating
+pathways) when their stimulus-1 amplitudes or slopes differ (Welch t-test p < 0.001 and
+more than 10 % apart, the rule :func:`~ketephys.synaptic.ltp` uses to find two pathways in
+one channel), else one group; ``"all"``; ``"parity"``; or a label per sweep (sequence or
+mapping sweep -> label), which is how :func:`~ketephys.synaptic.ltp` passes its pathways.
+
+The cursor table (:data:`CURSOR_COLUMNS`, one row per channel, group and stimulus, times in
+s from the stimulus) is ``table.attrs["cursors"]``; passing it back as ``cursors=`` measures
+another recording (a later file of the same experiment) at the same times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AnalysisError
+from .slope import fit_line
+
+__all__ = ["CURSOR_COLUMNS", "group_labels", "welch_differs", "level_mean",
+           "measure_at_cursors", "cursor_row", "CURSOR_OFFSETS"]
+
+#: Cursor offsets (samples from the stimulus) kept per group and stimulus.
+CURSOR_OFFSETS = ("baseline_start", "baseline_stop", "volley_peak1", "volley_trough",
+                  "volley_peak2", "slope_start", "slope_stop", "amplitude_time")
+
+#: Columns of a cursor table (times in s from the stimulus; ``baseline_stop`` and
+#: ``slope_stop`` are the last samples used; volley times NaN when no volley was found).
+CURSOR_COLUMNS = ("channel", "group", "stimulus", "n_sweeps", "polarity", *CURSOR_OFFSETS,
+                  "amplitude_width", "definitions")
+
+
+def welch_differs(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two groups of values differ: Welch t-test p < 0.001 and means > 10 % apart."""
+    from scipy import stats
+
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if a.size < 3 or b.size < 3:
+        return False
+    p = stats.ttest_ind(a, b, equal_var=False).pvalue
+    rel = abs(a.mean() - b.mean()) / max(abs(a.mean()), abs(b.mean()))
+    return bool(p < 1e-3 and rel > 0.1)
+
+
+def group_labels(spec: Any, sweeps: np.ndarray, measures: Mapping[str, np.ndarray]
+                 ) -> dict[int, str]:
+    """Cursor-group label of every sweep.
+
+    Parameters
+    ----------
+    spec : "auto", "all", "parity", sequence or mapping
+        See the module docstring; a sequence is indexed by sweep number.
+    sweeps : ndarray
+        The sweep numbers (of stimulus 1).
+    measures : mapping
+        Per-sweep stimulus-1 measures aligned with ``sweeps`` (used by ``"auto"``).
+    """
+    sweeps = np.asarray(sweeps, int)
+    if isinstance(spec, str):
+        if spec == "all":
+            return {int(s): "all" for s in sweeps}
+        if spec == "auto":
+            even = sweeps % 2 == 0
+            split = any(welch_differs(np.asarray(v, float)[even], np.asarray(v, float)[~even])
+                        for v in measures.values())
+            spec = "parity" if split else "all"
+            if spec == "all":
+                return {int(s): "all" for s in sweeps}
+        if spec == "parity":
+            return {int(s): ("even" if s % 2 == 0 else "odd") for s in sweeps}
+        raise AnalysisError(f"cursor_groups must be 'auto', 'all', 'parity', a sequence or a "
+                            f"mapping of labels, got {spec!r}")
+    if isinstance(spec, Mapping):
+        return {int(s): str(spec.get(int(s), spec.get(str(s), "unassigned"))) for s in sweeps}
+    if isinstance(spec, Sequence):
+        labels = list(spec)
+        return {int(s): str(labels[s]) if s < len(labels) else "unassigned" for s in sweeps}
+    raise AnalysisError(f"cursor_groups must be 'auto', 'all', 'parity', a sequence or a "
+                        f"mapping of labels, got {spec!r}")
+
+
+def level_mean(raw: np.ndarray, k: int, half: int) -> float:
+    """Mean of ``raw`` within ``half`` samples of ``k`` (bit-identical to ``.mean()``)."""
+    part = raw[max(k - half, 0):k + half + 1]
+    return float(np.add.reduce(part) / part.size)
+
+
+def cursor_row(offsets: Mapping[str, float], sfreq: float, **info: Any) -> dict[str, Any]:
+    """A cursor-table row: sample offsets converted to s from the stimulus."""
+    row = dict(info)
+    row.update({k: float(offsets[k]) / sfreq for k in CURSOR_OFFSETS})
+    return row
+
+
+def measure_at_cursors(y: np.ndarray, dev: np.ndarray, dev_p: np.ndarray, sfreq: float,
+                       i_stim: int, off: Mapping[str, float], polarity: int, base: float,
+                       volley_reference: str, what: str = "all") -> dict[str, Any]:
+    """Measures of one sweep at fixed cursor offsets (samples from ``i_stim``).
+
+    ``dev``/``dev_p`` are the sweep in the response's direction about its baseline, raw
+    and smoothed over the amplitude width; ``what="slope"`` returns only the slope fields.
+    """
+    n = y.size
+
+    def at(key: str) -> int:
+        return min(max(i_stim + int(off[key]), 0), n - 1)
+
+    a, b = at("slope_start"), at("slope_stop")
+    m, c, se = fit_line(np.arange(a, b + 1) / sfreq, y[a:b + 1]) if b > a else (
+        np.nan, np.nan, np.nan)
+    onset = (base - c) / m if np.isfinite(m) and m != 0 else float("nan")
+    out: dict[str, Any] = dict(slope=m, slope_se=se, slope_start=a / sfreq,
+                               slope_stop=b / sfreq, slope_n=b - a + 1,
+                               onset_latency=onset - i_stim / sfreq)
+    if what == "slope":
+        return out
+    ip = at("amplitude_time")
+    out["amplitude"] = polarity * float(dev_p[ip])
+    out["peak_latency"] = (ip - i_stim) / sfreq
+    vol = out["volley_latency"] = float("nan")
+    if np.isfinite(off["volley_trough"]):
+        iv = at("volley_trough")
+        if volley_reference == "baseline":
+            vol = polarity * float(dev[iv])
+        else:
+            h = max(1, int(round(1e-4 * sfreq)))
+            p1, p2 = at("volley_peak1"), at("volley_peak2")
+            v1, v2, vt = (level_mean(dev, k, h) for k in (p1, p2, iv))
+            vol = polarity * (vt - (v1 + (v2 - v1) * (iv - p1) / max(p2 - p1, 1)))
+        out["volley_latency"] = (iv - i_stim) / sfreq
+    out["volley_amplitude"] = vol
+    return out
+
+
+def cursor_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The cursor rows as a table with :data:`CURSOR_COLUMNS`."""
+    return pd.DataFrame(rows, columns=list(CURSOR_COLUMNS))
