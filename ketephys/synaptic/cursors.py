@@ -31,16 +31,18 @@ from ..errors import AnalysisError
 from .slope import fit_line
 
 __all__ = ["CURSOR_COLUMNS", "group_labels", "welch_differs", "level_mean",
-           "measure_at_cursors", "cursor_row", "CURSOR_OFFSETS"]
+           "measure_at_cursors", "cursor_row", "CURSOR_OFFSETS", "plateau_span"]
 
 #: Cursor offsets (samples from the stimulus) kept per group and stimulus.
 CURSOR_OFFSETS = ("baseline_start", "baseline_stop", "volley_peak1", "volley_trough",
-                  "volley_peak2", "slope_start", "slope_stop", "amplitude_time")
+                  "volley_peak2", "slope_start", "slope_stop", "amplitude_time",
+                  "amplitude_start", "amplitude_stop")
 
-#: Columns of a cursor table (times in s from the stimulus; ``baseline_stop`` and
-#: ``slope_stop`` are the last samples used; volley times NaN when no volley was found).
+#: Columns of a cursor table (times in s from the stimulus; ``*_stop`` are the last samples
+#: used; the amplitude is the mean from ``amplitude_start`` to ``amplitude_stop`` about the
+#: peak ``amplitude_time``; volley times NaN when no volley was found).
 CURSOR_COLUMNS = ("channel", "group", "stimulus", "n_sweeps", "polarity", *CURSOR_OFFSETS,
-                  "amplitude_width", "definitions")
+                  "definitions")
 
 
 def welch_differs(a: np.ndarray, b: np.ndarray) -> bool:
@@ -105,13 +107,13 @@ def cursor_row(offsets: Mapping[str, float], sfreq: float, **info: Any) -> dict[
     return row
 
 
-def measure_at_cursors(y: np.ndarray, dev: np.ndarray, dev_p: np.ndarray, sfreq: float,
+def measure_at_cursors(y: np.ndarray, dev: np.ndarray, sfreq: float,
                        i_stim: int, off: Mapping[str, float], polarity: int, base: float,
                        volley_reference: str, what: str = "all") -> dict[str, Any]:
     """Measures of one sweep at fixed cursor offsets (samples from ``i_stim``).
 
-    ``dev``/``dev_p`` are the sweep in the response's direction about its baseline, raw
-    and smoothed over the amplitude width; ``what="slope"`` returns only the slope fields.
+    ``dev`` is the sweep in the response's direction about its baseline; ``what="slope"``
+    returns only the slope fields.
     """
     n = y.size
 
@@ -127,8 +129,8 @@ def measure_at_cursors(y: np.ndarray, dev: np.ndarray, dev_p: np.ndarray, sfreq:
                                onset_latency=onset - i_stim / sfreq)
     if what == "slope":
         return out
-    ip = at("amplitude_time")
-    out["amplitude"] = polarity * float(dev_p[ip])
+    ip, a0, a1 = at("amplitude_time"), at("amplitude_start"), at("amplitude_stop")
+    out["amplitude"] = polarity * float(np.add.reduce(dev[a0:a1 + 1]) / max(a1 + 1 - a0, 1))
     out["peak_latency"] = (ip - i_stim) / sfreq
     vol = out["volley_latency"] = float("nan")
     if np.isfinite(off["volley_trough"]):
@@ -148,3 +150,17 @@ def measure_at_cursors(y: np.ndarray, dev: np.ndarray, dev_p: np.ndarray, sfreq:
 def cursor_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The cursor rows as a table with :data:`CURSOR_COLUMNS`."""
     return pd.DataFrame(rows, columns=list(CURSOR_COLUMNS))
+
+
+def plateau_span(dev: np.ndarray, ip: int, fraction: float, lo: int, hi: int
+                 ) -> tuple[int, int]:
+    """First and last sample of the contiguous run about the peak ``ip`` where ``dev`` stays
+    within ``fraction`` of its peak value (within ``lo..hi-1``)."""
+    level = (1.0 - fraction) * dev[ip]
+    a = ip
+    while a - 1 >= lo and dev[a - 1] >= level:
+        a -= 1
+    b = ip
+    while b + 1 < hi and dev[b + 1] >= level:
+        b += 1
+    return a, b

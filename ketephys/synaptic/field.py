@@ -63,6 +63,7 @@ from .cursors import (
     group_labels,
     level_mean,
     measure_at_cursors,
+    plateau_span,
 )
 from .presets import CURSOR_MODES, get_preset
 from .slope import SLOPE_FRACTIONS, best_fit_span, fit_line, fraction_span, max_slope_span
@@ -274,6 +275,7 @@ def measure_response(
         baseline = (float(m[0]), float(sd[0]))
     base, noise = float(baseline[0]), float(baseline[1])
     lo_i, hi_i = i_art, i_stop  # never smooth across an artifact
+    w_pk = odd_width(peak_smooth, sfreq)
     if traces is None:
         dev, dev_s, dev_p = (a[0] for a in _response_traces(
             y[None], np.array([base]), polarity, i_art, i_stop, odd_width(smooth, sfreq),
@@ -383,7 +385,9 @@ def measure_response(
         volley_peak1=nan if v_first_peak is None else v_first_peak - i_stim,
         volley_trough=nan if v_trough is None else v_trough - i_stim,
         volley_peak2=nan if v_second_peak is None else v_second_peak - i_stim,
-        slope_start=a - i_stim, slope_stop=b - i_stim, amplitude_time=ip - i_stim)
+        slope_start=a - i_stim, slope_stop=b - i_stim, amplitude_time=ip - i_stim,
+        amplitude_start=max(ip - w_pk // 2, lo_i) - i_stim,
+        amplitude_stop=min(ip + w_pk // 2, hi_i - 1) - i_stim)
     return out
 
 
@@ -411,6 +415,7 @@ def fepsp(
     fit_width: float | None = None,
     fit_search: float | None = None,
     volley_reference: str | None = None,
+    amplitude_plateau: float | None = None,
 ) -> pd.DataFrame:
     """Field-EPSP measures of every sweep, channel and stimulus.
 
@@ -476,6 +481,10 @@ def fepsp(
     volley_reference : {"flanks", "baseline"}, optional
         Fibre-volley depth from the line joining its two flanking peaks (default) or from
         the pre-stimulus baseline (brainwash).
+    amplitude_plateau : float, optional
+        Fixed cursors: the amplitude is the mean over the run of samples about the mean
+        sweep's peak where it stays within this fraction of its peak (default 0.1; 0 = the
+        ``peak_smooth`` width, as brainwash).
 
     Returns
     -------
@@ -492,7 +501,8 @@ def fepsp(
     given = dict(slope=slope, baseline_window=baseline_window, baseline_gap=baseline_gap,
                  smooth=smooth, peak_smooth=peak_smooth, max_window=max_window,
                  max_smooth=max_smooth, max_search=max_search, fit_width=fit_width,
-                 fit_search=fit_search, volley_reference=volley_reference)
+                 fit_search=fit_search, volley_reference=volley_reference,
+                 amplitude_plateau=amplitude_plateau)
     opt = {k: (preset.settings[k] if v is None else v) for k, v in given.items()}
     if opt["volley_reference"] not in ("flanks", "baseline"):
         raise AnalysisError(f"volley_reference must be 'flanks' or 'baseline', got "
@@ -514,7 +524,8 @@ def fepsp(
                     cursor_sweeps=None if cursor_sweeps is None else sorted(
                         int(v) for v in cursor_sweeps),
                     **{k: opt[k] for k in ("max_smooth", "max_search", "fit_width",
-                                           "fit_search", "volley_reference")})
+                                           "fit_search", "volley_reference",
+                                           "amplitude_plateau")})
     extra = {k: opt[k] for k in ("max_smooth", "max_search", "fit_width", "fit_search",
                                  "volley_reference")}
     place_window = slope == "window" and window is None
@@ -575,7 +586,7 @@ def fepsp(
         block = max(1, 2_000_000 // max(y.shape[1], 1))
         w_s, w_p = odd_width(smooth, sf), odd_width(peak_smooth, sf)
         results: dict[int, dict[str, Any]] = {}
-        kept: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        kept: dict[int, np.ndarray] = {}
         for (i_art, i_stop), js in by_window.items():
             for at in range(0, len(js), block):
                 part = js[at:at + block]
@@ -602,14 +613,15 @@ def fepsp(
                                artifact_end=float(end_all[row]), slope_definition=slope)
                     results[j] = res
                     if use_cursors:
-                        kept[j] = (dev[r], dev_p[r])
+                        kept[j] = dev[r]
         if use_cursors:
             cursor_rows += _apply_cursors(
                 y, sf, spans, results, kept, rec.ch_names[ch], pol, cursor_groups,
                 cursor_sweeps, cursors if table_given else None,
                 "slope" if mode == "per-sweep" else "all",
                 dict(slope=slope, smooth=smooth, peak_smooth=peak_smooth,
-                     max_window=opt["max_window"], k_response=k_response, **extra),
+                     max_window=opt["max_window"], k_response=k_response,
+                     amplitude_plateau=opt["amplitude_plateau"], **extra),
                 definitions, k_response)
         rows.extend(results[j] for j in range(len(spans)))
     columns = FEPSP_COLUMNS + (("cursor_group",) if use_cursors else ())
@@ -620,7 +632,7 @@ def fepsp(
 
 
 def _apply_cursors(y: np.ndarray, sf: float, spans: list[tuple], results: dict[int, dict],
-                   kept: dict[int, tuple[np.ndarray, np.ndarray]], channel: str,
+                   kept: dict[int, np.ndarray], channel: str,
                    pol: int, groups_spec: Any, cursor_sweeps: Sequence[int] | None,
                    given: pd.DataFrame | None, what: str, measure_kw: dict[str, Any],
                    definitions: str, k_response: float) -> list[dict[str, Any]]:
@@ -656,14 +668,11 @@ def _apply_cursors(y: np.ndarray, sf: float, spans: list[tuple], results: dict[i
             use = [j for j in js if chosen is None or spans[j][0] in chosen] or js
             off = _place(y, sf, [spans[j] for j in use], pol, measure_kw)
             out.append(cursor_row(off, sf, channel=channel, group=label, stimulus=k + 1,
-                                  n_sweeps=len(use), polarity=pol,
-                                  amplitude_width=odd_width(measure_kw["peak_smooth"], sf) / sf,
-                                  definitions=definitions))
+                                  n_sweeps=len(use), polarity=pol, definitions=definitions))
         for j in js:
             s, _, _, i_stim, _, _, _ = spans[j]
             res = results[j]
-            dev, dev_p = kept[j]
-            res.update(measure_at_cursors(y[s], dev, dev_p, sf, i_stim, off, pol,
+            res.update(measure_at_cursors(y[s], kept[j], sf, i_stim, off, pol,
                                           res["baseline"], measure_kw["volley_reference"],
                                           what))
             res["cursor_group"] = label
@@ -698,4 +707,14 @@ def _place(y: np.ndarray, sf: float, spans: list[tuple], pol: int,
                            **{k: measure_kw[k] for k in ("max_smooth", "max_search",
                                                           "fit_width", "fit_search",
                                                           "volley_reference")})
-    return {k: float(v) for k, v in res["_cursors"].items()}
+    off = {k: float(v) for k, v in res["_cursors"].items()}
+    plateau = measure_kw["amplitude_plateau"]
+    if plateau:
+        # the amplitude averaged over the peak's plateau: the fixed point is then not
+        # where one sweep's noise happens to peak, and averages many samples
+        dev = pol * (seg - res["baseline"])
+        ip = pre + int(off["amplitude_time"])
+        a0, a1 = plateau_span(dev, ip, plateau, pre + i_art, pre + post)
+        off["amplitude_start"] = float(min(a0 - pre, off["amplitude_start"]))
+        off["amplitude_stop"] = float(max(a1 - pre, off["amplitude_stop"]))
+    return off

@@ -73,7 +73,7 @@ class Preset:
         Values of :func:`~ketephys.synaptic.fepsp` keywords (``slope``,
         ``baseline_window``, ``baseline_gap``, ``peak_smooth``, ``max_window``,
         ``max_smooth``, ``max_search``, ``fit_width``, ``fit_search``,
-        ``volley_reference``).
+        ``volley_reference``, ``amplitude_plateau``).
     sign : str
         How the tool signs its numbers (ketephys tables always keep the voltage's sign).
     source : str
@@ -91,7 +91,7 @@ class Preset:
 BASE_SETTINGS: dict[str, Any] = dict(
     slope="20-80", baseline_window=2e-3, baseline_gap=3e-4, smooth=1e-4, peak_smooth=3e-4,
     max_window=1e-3, max_smooth=True, max_search=None, fit_width=7e-4, fit_search=0.25,
-    volley_reference="flanks")
+    volley_reference="flanks", amplitude_plateau=0.1)
 
 PRESETS: dict[str, Preset] = {
     "ketephys": Preset("ketephys", "per-sweep", dict(BASE_SETTINGS),
@@ -100,7 +100,7 @@ PRESETS: dict[str, Preset] = {
         "brainwash", "fixed",
         {**BASE_SETTINGS, "slope": "best-fit", "baseline_window": 1e-3, "baseline_gap": 1e-3,
          "peak_smooth": 0.0, "fit_width": 7e-4, "fit_search": 0.25,
-         "volley_reference": "baseline"},
+         "volley_reference": "baseline", "amplitude_plateau": 0.0},
         sign="inverted (EPSP_amp = -(v - baseline), EPSP_slope = -slope)",
         source="github.com/matoloa/brainwash v0.16.3, src/brainwash/analysis_v3.py "
                "(find_timepoints, build_dfoutput) and parse.py (build_dfmean, zeroSweeps)"),
