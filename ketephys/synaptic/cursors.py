@@ -6,7 +6,12 @@ stimulus, on the mean of that group's sweeps (``cursor_sweeps``, e.g. the baseli
 sweeps before an induction), and every sweep of the group is then measured at exactly
 those times, relative to its own stimulus -- the way brainwash, WinLTP's Begin -> End
 slope and Clampfit cursors work. Per-sweep placement (``cursors="per-sweep"``) re-finds
-them on every sweep.
+them on every sweep. Fixed are: the slope window, the amplitude span (the run of samples
+about the mean's peak within ``amplitude_plateau`` of it, or the ``peak_smooth`` width) and,
+for brainwash's definitions, the volley trough; ketephys's peak-trough-peak volley (a QC
+measure of the stimulation) and the population spike stay found on each sweep, because a
+fixed second volley flank is swept over by the foot of a growing fEPSP. The baseline window
+is the same relative to the stimulus in both modes.
 
 Cursor groups (``cursor_groups``): ``"auto"`` splits even and odd sweeps (two alternating
 pathways) when their stimulus-1 amplitudes or slopes differ (Welch t-test p < 0.001 and
@@ -30,8 +35,7 @@ import pandas as pd
 from ..errors import AnalysisError
 from .slope import fit_line
 
-__all__ = ["CURSOR_COLUMNS", "group_labels", "welch_differs", "level_mean",
-           "measure_at_cursors", "cursor_row", "CURSOR_OFFSETS", "plateau_span"]
+__all__ = ["CURSOR_COLUMNS", "group_labels", "welch_differs", "measure_at_cursors", "cursor_row", "CURSOR_OFFSETS", "plateau_span"]
 
 #: Cursor offsets (samples from the stimulus) kept per group and stimulus.
 CURSOR_OFFSETS = ("baseline_start", "baseline_stop", "volley_peak1", "volley_trough",
@@ -94,12 +98,6 @@ def group_labels(spec: Any, sweeps: np.ndarray, measures: Mapping[str, np.ndarra
                         f"mapping of labels, got {spec!r}")
 
 
-def level_mean(raw: np.ndarray, k: int, half: int) -> float:
-    """Mean of ``raw`` within ``half`` samples of ``k`` (bit-identical to ``.mean()``)."""
-    part = raw[max(k - half, 0):k + half + 1]
-    return float(np.add.reduce(part) / part.size)
-
-
 def cursor_row(offsets: Mapping[str, float], sfreq: float, **info: Any) -> dict[str, Any]:
     """A cursor-table row: sample offsets converted to s from the stimulus."""
     row = dict(info)
@@ -132,18 +130,17 @@ def measure_at_cursors(y: np.ndarray, dev: np.ndarray, sfreq: float,
     ip, a0, a1 = at("amplitude_time"), at("amplitude_start"), at("amplitude_stop")
     out["amplitude"] = polarity * float(np.add.reduce(dev[a0:a1 + 1]) / max(a1 + 1 - a0, 1))
     out["peak_latency"] = (ip - i_stim) / sfreq
-    vol = out["volley_latency"] = float("nan")
-    if np.isfinite(off["volley_trough"]):
-        iv = at("volley_trough")
-        if volley_reference == "baseline":
+    if volley_reference == "baseline":
+        # brainwash: the sample at the fixed trough time against the baseline. The
+        # peak-trough-peak volley (ketephys) stays found on each sweep: a fixed second
+        # flank is swept over by the foot of a growing fEPSP (potentiation, drift), which
+        # would read as a shrinking volley (-6 % at 3x the baseline response, simulated)
+        vol = out["volley_latency"] = float("nan")
+        if np.isfinite(off["volley_trough"]):
+            iv = at("volley_trough")
             vol = polarity * float(dev[iv])
-        else:
-            h = max(1, int(round(1e-4 * sfreq)))
-            p1, p2 = at("volley_peak1"), at("volley_peak2")
-            v1, v2, vt = (level_mean(dev, k, h) for k in (p1, p2, iv))
-            vol = polarity * (vt - (v1 + (v2 - v1) * (iv - p1) / max(p2 - p1, 1)))
-        out["volley_latency"] = (iv - i_stim) / sfreq
-    out["volley_amplitude"] = vol
+            out["volley_latency"] = (iv - i_stim) / sfreq
+        out["volley_amplitude"] = vol
     return out
 
 

@@ -61,7 +61,6 @@ from .cursors import (
     cursor_row,
     cursor_table,
     group_labels,
-    level_mean,
     measure_at_cursors,
     plateau_span,
 )
@@ -126,6 +125,12 @@ def _pop_spike(dev_s: np.ndarray, i0: int, i1: int, threshold: float
     return (float(depth[j]), i0 + j) if depth[j] > threshold else None
 
 
+def _level_mean(raw: np.ndarray, k: int, half: int) -> float:
+    """Mean of ``raw`` within ``half`` samples of ``k`` (bit-identical to ``.mean()``)."""
+    part = raw[max(k - half, 0):k + half + 1]
+    return float(np.add.reduce(part) / part.size)
+
+
 @lru_cache(maxsize=64)
 def _parabola_solver(first: int, stop: int) -> np.ndarray:
     """``(3, n)`` least-squares solver of ``c2 x^2 + c1 x + c0`` on ``x = first..stop-1``
@@ -163,7 +168,7 @@ def _volley_at(seg: np.ndarray, raw: np.ndarray, sfreq: float, iv: int
     # levels as means of the raw samples within +-0.1 ms: picking single extreme samples
     # would bias the depth up by the noise
     h = max(1, int(round(1e-4 * sfreq)))
-    v1, v2, vt = (level_mean(raw, k, h) for k in (p1, p2, iv))
+    v1, v2, vt = (_level_mean(raw, k, h) for k in (p1, p2, iv))
     # the trough: vertex of a parabola through the raw samples within 0.2 ms
     h2 = max(2, int(round(2e-4 * sfreq)))
     lo_k, hi_k = max(iv - h2, 0), min(iv + h2 + 1, raw.size)
