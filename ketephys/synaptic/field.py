@@ -288,6 +288,7 @@ def measure_response(
     else:
         dev, dev_s, dev_p = traces
     out: dict[str, Any] = {"baseline": base, "noise_sd": noise, "polarity": polarity}
+    nan = float("nan")
     if i_stop - i_art < 3:
         raise AnalysisError(f"response window of {i_stop - i_art} samples after the artifact")
     ip = i_art + int(np.argmax(dev_p[i_art:i_stop]))
@@ -312,6 +313,11 @@ def measure_response(
             vol_amp = polarity * float(dev[iv])
             vol_lat = (iv - i_stim) / sfreq
             v_second_peak, v_first_peak, v_trough = p2, p1, iv
+        else:  # brainwash's fallback: the sample 0.7 ms after the stimulus (flagged)
+            iv = min(i_stim + int(round(7e-4 * sfreq)), y.size - 1)
+            flags.append("volley_missing")
+            out["volley_amplitude"], out["volley_latency"] = polarity * float(dev[iv]), nan
+            v_trough = iv
     elif s10 - i_art >= 3:
         thr = 3 * noise / np.sqrt(odd_width(smooth, sfreq)) if np.isfinite(noise) else 0
         found = _volley(dev_s[i_art:s10], dev[i_art:s10], sfreq, thr)
@@ -320,10 +326,11 @@ def measure_response(
             vol_amp = polarity * depth
             vol_lat = (i_art + iv - i_stim) / sfreq
             v_second_peak, v_first_peak, v_trough = i_art + p2, i_art + p1, i_art + iv
-    if not np.isfinite(vol_amp):
-        flags.append("volley_missing")
-    out["volley_amplitude"] = vol_amp
-    out["volley_latency"] = vol_lat
+    if "volley_amplitude" not in out:
+        if not np.isfinite(vol_amp):
+            flags.append("volley_missing")
+        out["volley_amplitude"] = vol_amp
+        out["volley_latency"] = vol_lat
     # slope
     if slope in SLOPE_FRACTIONS:
         lo, hi = SLOPE_FRACTIONS[slope]
@@ -359,12 +366,16 @@ def measure_response(
         # brainwash: R² of n-sample lines on the rise from the volley's second peak,
         # smoothed by a first-order Savitzky-Golay filter over n samples (odd)
         n_sel = max(3, int(round(fit_width * sfreq)))
-        start = v_second_peak if v_second_peak is not None else i_art
-        part = dev[start:min(ip + n_sel, hi_i)]
-        n_sg = min(n_sel if n_sel % 2 else n_sel - 1, part.size - (1 - part.size % 2))
-        dev_f = savgol_filter(part, n_sg, 1) if n_sg > 1 else part
-        a, b = best_fit_span(dev_f, 0, ip - start, n_sel + 1, n_sel, fit_search)
-        a, b = a + start, min(b + start, y.size - 1)
+        if v_second_peak is None:  # brainwash's fallback: 2 ms after the stimulus
+            a = i_stim + int(round(2e-3 * sfreq))
+            b = min(a + n_sel, y.size - 1)
+        else:
+            start = v_second_peak
+            part = dev[start:min(ip + n_sel, hi_i)]
+            n_sg = min(n_sel if n_sel % 2 else n_sel - 1, part.size - (1 - part.size % 2))
+            dev_f = savgol_filter(part, n_sg, 1) if n_sg > 1 else part
+            a, b = best_fit_span(dev_f, 0, ip - start, n_sel + 1, n_sel, fit_search)
+            a, b = a + start, min(b + start, y.size - 1)
     else:
         raise AnalysisError(f"slope must be one of {list(SLOPE_FRACTIONS)}, 'window', 'max' "
                             f"or 'best-fit', got {slope!r}")
@@ -383,7 +394,6 @@ def measure_response(
     out["pop_spike_amplitude"] = ps[0] if ps else float("nan")
     out["pop_spike_latency"] = (ps[1] - i_stim) / sfreq if ps else float("nan")
     out["flags"] = ";".join(flags)
-    nan = float("nan")
     b0, b1 = _base_bounds(base_span, i_stim)
     out["_cursors"] = dict(
         baseline_start=b0 - i_stim, baseline_stop=b1 - 1 - i_stim,
@@ -682,14 +692,15 @@ def _apply_cursors(y: np.ndarray, sf: float, spans: list[tuple], results: dict[i
                                           what))
             res["cursor_group"] = label
             if what == "all":
-                flags = [f for f in res["flags"].split(";")
-                         if f and f not in ("no_response", "volley_missing")]
+                fixed_volley = measure_kw["volley_reference"] == "baseline"
+                drop = ("no_response", "volley_missing") if fixed_volley else ("no_response",)
+                flags = [f for f in res["flags"].split(";") if f and f not in drop]
                 amp = pol * res["amplitude"]
                 noise = res["noise_sd"]
                 if not np.isfinite(noise) or amp < k_response * noise or amp <= 0:
                     flags.append("no_response")
-                if not np.isfinite(res["volley_amplitude"]):
-                    flags.append("volley_missing")
+                if fixed_volley and not np.isfinite(off["volley_peak2"]):
+                    flags.append("volley_missing")  # the mean had no volley: fallback time
                 res["flags"] = ";".join(flags)
     return out
 
