@@ -26,10 +26,15 @@ quality-control flags that tell you when not to trust it. The simulator,
 # in minutes. The recording is episodic: 316 sweeps of 100 ms, each with its real start
 # time in ``sweep_starts``.
 
+import os
+import warnings
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+import ketephys
 import ketephys.synaptic as syn
 from ketephys.simulate import simulate_fepsp_experiment
 
@@ -176,27 +181,13 @@ assert "baseline_drift" not in summary["flags"].split(";")
 # sweeps, two pathways stimulated on alternate sweeps) is used when ``../shared/data`` is
 # beside the repository; otherwise a simulated baseline with two pathways.
 
-import os  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-import ketephys  # noqa: E402
-
-
-def repository_root() -> Path:
-    """The repository folder (this file's parent's parent; the working directory's
-    ancestor holding ``ketephys/`` when run as a notebook)."""
-    try:
-        return Path(__file__).resolve().parents[1]
-    except NameError:  # running as a notebook
-        for folder in (Path.cwd(), *Path.cwd().parents):
-            if (folder / "ketephys").is_dir() and (folder / "tutorials").is_dir():
-                return folder
-        return Path.cwd()
-
-
-SHARED = Path(os.environ.get("KETEPHYS_SHARED_DATA",
-                             repository_root().parent / "shared" / "data"))
+try:
+    root = Path(__file__).resolve().parents[1]
+except NameError:  # running as a notebook: the working directory's repository ancestor
+    root = next((d for d in (Path.cwd(), *Path.cwd().parents) if (d / "tutorials").is_dir()),
+                Path.cwd())
+SHARED = Path(os.environ.get("KETEPHYS_SHARED_DATA", root.parent / "shared" / "data"))
 slice_file = SHARED / "fepsp" / "2022_07_01_0012.abf"
 if slice_file.exists():
     with warnings.catch_warnings():
