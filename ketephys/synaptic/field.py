@@ -12,9 +12,13 @@ For each stimulus (from ``stim_times``, ``stimulus`` events, or detected artifac
 * **slope** (V/s, signed) with its least-squares standard error: ``"20-80"``, ``"10-90"``,
   ``"20-90"`` (samples on the final rise between those fractions of the amplitude,
   located on the trace smoothed over ``smooth`` s, fitted on raw samples), ``"window"``
-  (``window=(start, stop)`` s after the stimulus; default 1 ms from the volley's second peak
-  or, without a volley, from the 10 % point) or ``"max"`` (the steepest ``max_window``
-  (1 ms) window, located on the trace smoothed over that width, fitted on raw samples);
+  (``window=(start, stop)`` s after the stimulus; default 1 ms from the foot of the final
+  rise -- the last local minimum of the 0.3 ms-smoothed trace before 50 % -- of the mean
+  sweep of the sweep's pathway and stimulus, else the volley's second peak or the 10 %
+  point), ``"max"`` (the steepest ``max_window``
+  (1 ms) window, located on the trace smoothed over that width, fitted on raw samples) or
+  ``"best-fit"`` (brainwash: the 0.7 ms window where a line fits best, just after the
+  volley);
   ``slope_start``/``slope_stop`` are the first and last fitted samples (s from the sweep
   start) so any fit can be reproduced exactly;
 * **onset_latency** (s): where the slope line crosses the baseline, after the stimulus;
@@ -30,6 +34,11 @@ For each stimulus (from ``stim_times``, ``stimulus`` events, or detected artifac
   below the line joining the highest response peak before it and the highest after it
   (each standing above the dip by more than the threshold), when deeper than 5 noise SDs
   and 5 % of the amplitude;
+* **where the points are placed** (``cursors``): on every sweep (``"per-sweep"``, the
+  default of :func:`fepsp`) or once per pathway and stimulus on the mean sweep
+  (``"fixed"``, the default of :func:`~ketephys.synaptic.ltp`; see
+  :mod:`ketephys.synaptic.cursors`); ``definitions`` measures with another tool's
+  definitions (:mod:`ketephys.synaptic.presets`);
 * **flags**: ``clipped_artifact``, ``no_response`` (amplitude < ``k_response`` noise SDs),
   ``volley_missing``, ``slope_few_samples`` (< 3 samples), ``slope_at_artifact`` (the rise
   starts before the artifact ended).
