@@ -80,8 +80,11 @@ def _fepsp_rows(rec: Recording, settings: Any) -> tuple[list[dict[str, Any]], An
     lkw = settings_for("ltp", settings)
     if lkw.get("induction") is None or not rec.is_episodic:
         return rows, None
+    # the recording, not the per-sweep table: ltp() places its cursors itself (fixed by
+    # default), so the batch's LTP equals synaptic.ltp(rec, same settings)
+    passed = {k: v for k, v in settings_for("fepsp", settings).items() if k not in lkw}
     try:
-        res = ltp(tab, **lkw)
+        res = ltp(rec, **lkw, **passed)
     except AnalysisError as err:
         logger.info("%s: no LTP summary (%s)", rec.source.path, err.detail)
         return rows, None
