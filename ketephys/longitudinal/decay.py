@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError, ConfigError, KetephysError
+from ..settings import check_keywords
 from .bootstrap import bootstrap_fit, bootstrap_indices
 from .design import GroupData, prepare_groups, select_value
 from .fit import (
@@ -45,6 +46,7 @@ MAX_CI_RATIO = 100.0
 MAX_HOURS = 1e5
 
 
+@check_keywords()
 def fit_decay(
     table: pd.DataFrame,
     value: str = "value",

@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import ConfigError, KetephysError, MetadataError
 from ..features import FEATURE_COLUMNS
 from .cache import ResultCache, changed_inputs, input_files, remove_stale_tmp
-from .config import ANALYSERS, PipelineConfig
+from .config import ANALYSERS, PipelineConfig, resolve_analyser_settings
 from .discovery import discover
 from .lock import OutputFolderError, output_error, output_lock
 from .outputs import (
@@ -497,6 +497,8 @@ def _run_locked(cfg: PipelineConfig, out_dir: Path, *, subjects, sessions, force
         "started": started.isoformat(),
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(),
         "config": cfg.model_dump(mode="json"),
+        "analysers": {m: {n: resolve_analyser_settings(n, s) for n, s in a.items()}
+                      for m, a in cfg.modalities.items()},
         "config_folder": cfg.base_dir,
         "execution": {"n_jobs": run_cfg.n_jobs, "scheduler": run_cfg.scheduler,
                       "scheduler_file": run_cfg.scheduler_file, "cluster": run_cfg.cluster,
