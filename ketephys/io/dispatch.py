@@ -291,6 +291,10 @@ def finish_recording(
     from .flags import reader_flags_of
     from .sidecar import read_sidecar, sidecar_meta
 
+    if rec.n_times == 0 or rec.n_channels == 0:
+        raise CorruptFileError(
+            f"holds no samples: {rec.n_channels} channels x {rec.n_times} time points"
+            + (f" x {rec.n_sweeps} sweeps" if rec.is_episodic else ""), path)
     content = read_sidecar(path) if sidecar else None
     if content and rec.source.format not in {"array"}:
         _apply_sidecar_labels(rec, content, path)

@@ -194,6 +194,9 @@ def check_edf_size(path: Path) -> EdfLayout:
     if duration == 0 and any(data_sigs):
         raise CorruptFileError("EDF record duration is 0 s: the header gives no time base "
                                "for its signals (MNE would assume 1 s records)", path)
+    if not any(data_sigs):
+        raise CorruptFileError("holds no samples: every data signal has 0 samples per "
+                               "record", path)
     _check_edf_scaling(fields, path)
     width = 3 if head[:8] == b"\xffBIOSEMI" else 2
     record_bytes = sum(per_record) * width

@@ -28,6 +28,7 @@ import pandas as pd
 from ..errors import CorruptFileError, KetephysError, UnsupportedFormatError
 from ..recording import Recording, Source
 from ..units import si_scale
+from .sidecar_schema import per_channel
 
 __all__ = ["read_neo", "NEO_IOS", "neo_io_class", "winwcp_sweep_starts", "NeoRawSamples"]
 
@@ -180,6 +181,21 @@ def _unit_of(name: str, text: str, overrides: dict[str, str], path: Path
         return "", 1.0
 
 
+def _unit_overrides(units: Any, reader: Any, path: Path) -> dict[str, str]:
+    """``units=`` as ``{channel: unit}`` for the channels of ``reader``'s file."""
+    if units is None:
+        return {}
+    header = getattr(reader, "header", None)
+    if header is None or "signal_channels" not in header:
+        if isinstance(units, dict):
+            return dict(units)
+        raise KetephysError("units= as a string or list needs a Neo IO that lists its "
+                            "channels; give {channel: unit}", path)
+    names = [str(n) for n in header["signal_channels"]["name"]]
+    given = per_channel(units, names, "units=", path, default=None)
+    return {n: u for n, u in zip(names, given) if u is not None}
+
+
 def _rawio_events(reader: Any, seg: int, t0: float, sweep: int | None) -> list[dict]:
     out = []
     for ec in range(reader.event_channels_count()):
@@ -295,7 +311,7 @@ def _header_units(reader: Any) -> dict[str, str]:
 def read_neo(
     path: str | Path,
     io_name: str | None = None,
-    units: dict[str, str] | None = None,
+    units: dict[str, str] | str | list[str] | None = None,
     ch_types: dict[str, str] | None = None,
     channels: list[str] | None = None,
     episodic: bool | None = None,
@@ -310,8 +326,10 @@ def read_neo(
         The file.
     io_name : str, optional
         Neo IO class name (``"AxonIO"``, ``"NeuralynxIO"``...); default from the extension.
-    units : dict, optional
-        Channel -> unit its values are really in (overrides the file).
+    units : dict, str or list, optional
+        Unit the values are really in, overriding the file: ``{channel: unit}`` (a channel
+        not in the file is an error naming it and listing the channels), one string for
+        every channel, or a list in channel order.
     ch_types : dict, optional
         Channel -> ketephys channel type.
     channels : list of str, optional
@@ -330,14 +348,17 @@ def read_neo(
     """
     path = Path(path)
     io_cls = neo_io_class(path, io_name)
-    units = dict(units or {})
     try:
         reader = _open(io_cls, path, io_kwargs)
+        units = _unit_overrides(units, reader, path)
         rec = None
         if _is_rawio(reader):
             with _quiet_neo():
                 rec = _read_rawio(reader, path, io_cls, units, ch_types, channels,
                                   episodic, lazy)
+            if rec is not None and rec.n_times == 0:
+                raise CorruptFileError(f"holds no samples (Neo {io_cls.__name__} finds "
+                                       f"{rec.n_channels} channels x 0 time points)", path)
             if rec is not None and rec.is_lazy:  # a file cut inside its data fails now
                 rec.get_data(start=0, stop=1)
                 rec.get_data(start=rec.n_times - 1, stop=rec.n_times)
