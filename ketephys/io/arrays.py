@@ -224,7 +224,7 @@ def read_array(
         raise MetadataError(f"sfreq must be a number of Hz, got {sfreq!r}", path)
     side = read_sidecar(path, required=sfreq is None) or {}
     if sfreq is None:
-        if "sfreq" not in side:
+        if side.get("sfreq") is None:
             raise MetadataError(
                 f"sidecar {path.with_suffix('.json').name} lacks the required field 'sfreq' "
                 "(sampling rate in Hz)", path)
@@ -245,7 +245,8 @@ def read_array(
                                path)
     if 0 in raw.shape:
         raise CorruptFileError(f"the array of shape {raw.shape} holds no samples", path)
-    names = ch_names or side.get("ch_names") or file_names
+    names = next((n for n in (ch_names, side.get("ch_names"), file_names) if n is not None),
+                 None)
     if ext == ".csv":
         pass  # columns are channels: _load_csv returns (n_channels, n_times)
     elif names is not None and raw.ndim == 2 and len(names) == raw.shape[0] != raw.shape[1]:
