@@ -407,3 +407,46 @@ def test_edf_without_samples(tmp_path):
     path = write_edf(tmp_path / "z.edf", spr=0)
     with pytest.raises(CorruptFileError, match=r"z\.edf: holds no samples"):
         read(path)
+
+
+# ------------------------------------------------------------------ wrong modality
+
+@pytest.mark.parametrize(("rel", "modality", "words"), [
+    ("fepsp/example2_001.wcp", "eeg",
+     ["9 sweeps of 0.202 s with one field channel", "an fEPSP recording given as eeg?"]),
+    ("fepsp/2022_07_01_0012.abf", "lfp", ["240 sweeps", "an fEPSP recording given as lfp?"]),
+    ("eeg/test_edf_overlapping_annotations.edf", "fepsp",
+     ["124 s of continuous data with 64 eeg channels", "an EEG recording given as fepsp?"]),
+    ("patch/f1.abf", "eeg", ["10 sweeps of 2.5 s", "a patch-clamp recording given as eeg?"]),
+    ("lfp/axona_rat_mec_hpc/83812141.set", "fepsp",
+     ["1201 s of continuous data", "an LFP recording given as fepsp?"]),
+    ("eeg/testbva.vhdr", "patch", ["needs a channel of type vm or im"]),
+])
+def test_wrong_modality_says_what_the_file_looks_like(rel, modality, words):
+    path = shared_file(*rel.split("/"))
+    with pytest.raises(MetadataError) as err:
+        read(path, modality=modality)
+    msg = str(err.value)
+    assert path.name in msg
+    for w in words:
+        assert w in msg, msg
+
+
+def test_wrong_modality_arrays(tmp_path):
+    path = tmp_path / "sw.npy"
+    np.save(path, np.zeros((5, 1, 200)) + np.arange(200))
+    with pytest.raises(MetadataError, match=r"sw\.npy: 5 sweeps of 0\.2 s with one lfp "
+                                            r"channel: an fEPSP recording given as lfp\?"):
+        read(path, sfreq=1000, units="V", modality="lfp")
+    assert read(path, sfreq=1000, units="V", modality="fepsp").n_sweeps == 5
+
+
+def test_patch_auxiliary_dc_inputs_are_misc():
+    """f1.abf: IN 2 / IN 3 are ~3 V DC auxiliary inputs labelled mV, not field channels."""
+    rec = read(shared_file("patch", "f1.abf"), modality="patch")
+    assert rec.ch_types == ["im", "im", "misc", "misc"]
+    assert rec.reader_flags == {"IN 2": ["aux_dc"], "IN 3": ["aux_dc"]}
+    kept = read(shared_file("patch", "f1.abf"), ch_types={"IN 2": "field"})
+    assert kept.ch_types[2] == "field" and "IN 2" not in kept.reader_flags
+    fepsp = read(shared_file("fepsp", "2022_07_01_0012.abf"), modality="fepsp")
+    assert fepsp.ch_types == ["field"] and fepsp.reader_flags == {}

@@ -309,6 +309,10 @@ def finish_recording(
     flags = reader_flags_of(rec)
     if channels:
         rec = rec.pick(list(channels))
+    if modality in MODALITIES:
+        from .modality import check_modality
+
+        check_modality(rec, modality, path)
     sources: list[tuple[str, Any]] = [("keyword", meta)]
     sources.append(("sidecar", sidecar_meta(content)))
     if manifest is not None:

@@ -28,6 +28,7 @@ import pandas as pd
 from ..errors import CorruptFileError, KetephysError, UnsupportedFormatError
 from ..recording import Recording, Source
 from ..units import si_scale
+from .flags import add_reader_flag
 from .sidecar_schema import per_channel
 
 __all__ = ["read_neo", "NEO_IOS", "neo_io_class", "winwcp_sweep_starts", "NeoRawSamples"]
@@ -363,6 +364,7 @@ def read_neo(
                 rec.get_data(start=0, stop=1)
                 rec.get_data(start=rec.n_times - 1, stop=rec.n_times)
         if rec is not None:
+            _type_aux_channels(rec, path, ch_types)
             return rec
         block = _read_block(reader)
     except KetephysError:
@@ -375,7 +377,42 @@ def read_neo(
             "corrupt or not this format")
         raise CorruptFileError(f"Neo {io_cls.__name__} cannot read it ({hint}): {text}",
                                path) from None
-    return _from_block(block, reader, path, io_cls, units, ch_types, channels, episodic)
+    rec = _from_block(block, reader, path, io_cls, units, ch_types, channels, episodic)
+    _type_aux_channels(rec, path, ch_types)
+    return rec
+
+
+#: an auxiliary DC input: |median| above this (V), which no physiological potential reaches
+AUX_DC_MIN_V = 0.5
+#: ... and peak-to-peak below this fraction of |median| (DC-flat: no stimulus, no response)
+AUX_DC_MAX_RIPPLE = 0.1
+_AUX_PROBE_SAMPLES = 1_000_000
+
+
+def _type_aux_channels(rec: Recording, path: Path, ch_types: dict[str, str] | None) -> None:
+    """Type ``misc`` (flag ``aux_dc``) the volt channels Neo typed ``field`` that are
+    auxiliary DC inputs, not potentials: median magnitude > :data:`AUX_DC_MIN_V` and
+    peak-to-peak < :data:`AUX_DC_MAX_RIPPLE` x median (e.g. pyABF's f1.abf ``IN 2``/``IN 3``,
+    ~3 V DC labelled mV), so no stimulus search runs on them. Channels typed by the user
+    are left alone."""
+    cands = [i for i, (n, t, u) in enumerate(zip(rec.ch_names, rec.ch_types, rec.units))
+             if t == "field" and u == "V" and n not in (ch_types or {})]
+    if not cands:
+        return
+    stop = min(rec.n_times, _AUX_PROBE_SAMPLES)
+    block = (rec.data[:, cands] if rec.is_episodic else
+             rec.get_data(cands, 0, stop)[np.newaxis])
+    types = list(rec.ch_types)
+    for j, i in enumerate(cands):
+        values = np.asarray(block[:, j], dtype=float)
+        if not np.isfinite(values).all():
+            continue
+        level = abs(float(np.median(values)))
+        if level > AUX_DC_MIN_V and float(np.ptp(values)) < AUX_DC_MAX_RIPPLE * level:
+            types[i] = "misc"
+            add_reader_flag(rec, rec.ch_names[i], "aux_dc", path,
+                            f"a DC-flat auxiliary input at {level:.3g} V, typed misc")
+    rec.ch_types = types
 
 
 def _from_block(block: Any, reader: Any, path: Path, io_cls: Any, units: dict[str, str],
