@@ -15,10 +15,8 @@ faster for a 240-sweep ABF. Other IOs (NWBIO...) go through ``read_block`` and
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import warnings
-from collections.abc import Iterator
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,7 @@ import pandas as pd
 from ..errors import CorruptFileError, KetephysError, UnsupportedFormatError
 from ..recording import Recording, Source
 from ..units import si_scale
-from .flags import add_reader_flag
+from .flags import add_reader_flag, captured_warnings, resolve_warnings
 from .sidecar_schema import per_channel
 
 __all__ = ["read_neo", "NEO_IOS", "neo_io_class", "winwcp_sweep_starts", "NeoRawSamples"]
@@ -96,37 +94,21 @@ def winwcp_sweep_starts(path: Path) -> np.ndarray | None:
     return np.asarray(starts)
 
 
-@contextlib.contextmanager
-def _quiet_neo() -> Iterator[None]:
-    """Silence Neo's warnings and logger (unit strings it cannot parse are handled here)."""
-    neo_log = logging.getLogger("Neo")
-    level = neo_log.level
-    neo_log.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        neo_log.setLevel(level)
-
-
 def _open(io_cls: Any, path: Path, io_kwargs: dict[str, Any] | None) -> Any:
     kwargs = {"filename": str(path), **(io_kwargs or {})}
     if io_cls.__name__ == "NWBIO":
         kwargs["mode"] = "r"
-    with _quiet_neo():
-        reader = io_cls(**kwargs)
-        if hasattr(reader, "parse_header") and getattr(reader, "header", None) is None:
-            reader.parse_header()
+    reader = io_cls(**kwargs)
+    if hasattr(reader, "parse_header") and getattr(reader, "header", None) is None:
+        reader.parse_header()
     return reader
 
 
 def _read_block(reader: Any) -> Any:
-    with _quiet_neo():
-        try:
-            return reader.read_block(signal_group_mode="split-all", lazy=False)
-        except TypeError:
-            return reader.read_block(lazy=False)
+    try:
+        return reader.read_block(signal_group_mode="split-all", lazy=False)
+    except TypeError:
+        return reader.read_block(lazy=False)
 
 
 def _is_rawio(reader: Any) -> bool:
@@ -349,14 +331,31 @@ def read_neo(
     """
     path = Path(path)
     io_cls = neo_io_class(path, io_name)
+    with captured_warnings() as messages:
+        rec = _read_neo_quiet(path, io_cls, units, ch_types, channels, episodic, io_kwargs,
+                              lazy)
+    flags = resolve_warnings(messages, path, "Neo", rec.ch_names, [_NEO_UNIT_WARNING])
+    for name, what in flags.items():
+        add_reader_flag(rec, name, what[0], path, "named in a Neo warning (see above)")
+    _type_aux_channels(rec, path, ch_types)
+    return rec
+
+
+#: Neo's note on unit strings it cannot parse: ketephys converts those itself (_unit_of)
+_NEO_UNIT_WARNING = re.compile(r'^Units ".*" can not be converted to a quantity')
+
+
+def _read_neo_quiet(path: Path, io_cls: Any, units: Any, ch_types: dict[str, str] | None,
+                    channels: list[str] | None, episodic: bool | None,
+                    io_kwargs: dict[str, Any] | None, lazy: bool) -> Recording:
+    """:func:`read_neo` without the warning handling (the caller captures them)."""
     try:
         reader = _open(io_cls, path, io_kwargs)
         units = _unit_overrides(units, reader, path)
         rec = None
         if _is_rawio(reader):
-            with _quiet_neo():
-                rec = _read_rawio(reader, path, io_cls, units, ch_types, channels,
-                                  episodic, lazy)
+            rec = _read_rawio(reader, path, io_cls, units, ch_types, channels, episodic,
+                              lazy)
             if rec is not None and rec.n_times == 0:
                 raise CorruptFileError(f"holds no samples (Neo {io_cls.__name__} finds "
                                        f"{rec.n_channels} channels x 0 time points)", path)
@@ -364,7 +363,6 @@ def read_neo(
                 rec.get_data(start=0, stop=1)
                 rec.get_data(start=rec.n_times - 1, stop=rec.n_times)
         if rec is not None:
-            _type_aux_channels(rec, path, ch_types)
             return rec
         block = _read_block(reader)
     except KetephysError:
@@ -377,9 +375,7 @@ def read_neo(
             "corrupt or not this format")
         raise CorruptFileError(f"Neo {io_cls.__name__} cannot read it ({hint}): {text}",
                                path) from None
-    rec = _from_block(block, reader, path, io_cls, units, ch_types, channels, episodic)
-    _type_aux_channels(rec, path, ch_types)
-    return rec
+    return _from_block(block, reader, path, io_cls, units, ch_types, channels, episodic)
 
 
 #: an auxiliary DC input: |median| above this (V), which no physiological potential reaches
