@@ -176,13 +176,20 @@ def test_edf_plus_overlapping_records_are_an_error(tmp_path):
         read(path)
 
 
-def test_spectral_segmenter_skips_bad_gap():
+def test_spectral_segmenter_skips_bad_gap(tmp_path):
     """The spectral segmenter drops segments that span a BAD_gap join (duration 0)."""
-    from ketephys import Recording
-    from ketephys.spectral.fft import bad_intervals
-    rec = Recording(np.zeros((1, 1000)), 100.0, ["a"], events={
-        "onset": [5.0], "duration": [0.0], "description": ["BAD_gap"]})
+    from ketephys.spectral.fft import SpectralSettings, accumulate, bad_intervals
+
+    path = write_edf(tmp_path / "gap.edf", reserved="EDF+D",
+                     annot=_tals([0, 1, 2, 3, 4, 10, 11, 12, 13, 14]))
+    rec = read(path)
     assert bad_intervals(rec).tolist() == [[500, 501]]
+    settings = SpectralSettings(seg_len=1.0, overlap=0.5)
+    with_gap = accumulate(rec, settings)
+    assert with_gap.n_rejected >= 1
+    kept = accumulate(rec, SpectralSettings(seg_len=1.0, overlap=0.5,
+                                            reject_by_annotation=False))
+    assert kept.n_rejected == 0 and kept.n_segments == with_gap.n_segments + with_gap.n_rejected
 
 
 # ------------------------------------------------------------------ misc
@@ -450,3 +457,17 @@ def test_patch_auxiliary_dc_inputs_are_misc():
     assert kept.ch_types[2] == "field" and "IN 2" not in kept.reader_flags
     fepsp = read(shared_file("fepsp", "2022_07_01_0012.abf"), modality="fepsp")
     assert fepsp.ch_types == ["field"] and fepsp.reader_flags == {}
+
+
+def test_brainvision_marker_before_the_start(tmp_path):
+    """R33: a .vmrk marker at position -50 was dropped silently."""
+    path = _bv_copy(tmp_path, lambda t: t)
+    vmrk = tmp_path / "x.vmrk"
+    lines = vmrk.read_text(encoding="latin-1").splitlines()
+    i = next(k for k, ln in enumerate(lines) if ln.startswith("Mk2="))
+    f = lines[i].split(",")
+    f[2] = "-50"
+    lines[i] = ",".join(f)
+    vmrk.write_text("\n".join(lines) + "\n", encoding="latin-1")
+    with pytest.raises(CorruptFileError, match=r"x\.vmrk: marker Mk2 is at position -50"):
+        read(path)

@@ -334,7 +334,11 @@ def _last_marker_sample(vmrk: Path) -> int | None:
     for line in text.splitlines():
         if re.match(r"^Mk\d+=", line):
             fields = line.split("=", 1)[1].split(",")
-            if len(fields) > 2 and fields[2].strip().isdigit():
+            if len(fields) > 2 and re.fullmatch(r"\s*-?\d+\s*", fields[2]):
+                if int(fields[2]) < 1:  # MNE would drop it without a word
+                    raise CorruptFileError(
+                        f"marker {line.split('=', 1)[0]} is at position {fields[2].strip()}; "
+                        "positions count from 1", vmrk)
                 positions.append(int(fields[2]))
     return max(positions) if positions else None
 
