@@ -471,3 +471,18 @@ def test_brainvision_marker_before_the_start(tmp_path):
     vmrk.write_text("\n".join(lines) + "\n", encoding="latin-1")
     with pytest.raises(CorruptFileError, match=r"x\.vmrk: marker Mk2 is at position -50"):
         read(path)
+
+
+def test_edf_signal_without_samples_is_flagged(tmp_path):
+    """R10: a signal with 0 samples per record comes back as zeros: flag it."""
+    path = write_edf(tmp_path / "one0.edf")
+    buf = bytearray(path.read_bytes())
+    # give S1 0 samples per record and drop its bytes from every record
+    ns, spr, n_rec = 2, 100, 10
+    _set_signal_field(buf, 216, 1, "0")
+    head, body = bytes(buf[:256 * (ns + 1)]), bytes(buf[256 * (ns + 1):])
+    rec_bytes = ns * spr * 2
+    body = b"".join(body[r * rec_bytes:r * rec_bytes + spr * 2] for r in range(n_rec))
+    path.write_bytes(head + body)
+    rec = read(path)
+    assert rec.reader_flags == {"S1": ["no_samples"]}

@@ -413,7 +413,8 @@ def info(path: str | os.PathLike, **options: Any) -> dict[str, Any]:
         ``path``, ``format``, ``reader``, ``channels`` (name, type, unit per channel),
         ``sfreq_hz``, ``n_times``, ``duration_s`` (per sweep), ``n_sweeps``,
         ``sweep_starts_s`` (first, last), ``n_events``, ``event_counts``, ``metadata``,
-        ``metadata_sources``, ``metadata_conflicts``.
+        ``metadata_sources``, ``metadata_conflicts``, ``files`` (every file read),
+        ``reader_flags`` (channel -> flags, see :mod:`ketephys.io.flags`).
     """
     options.setdefault("quality", False)
     rec = read(path, **options)
@@ -437,5 +438,7 @@ def info(path: str | os.PathLike, **options: Any) -> dict[str, Any]:
         "metadata": {k: v for k, v in rec.meta.to_dict(extras=True).items() if v is not None},
         "metadata_sources": dict(rec.meta.sources),
         "metadata_conflicts": list(rec.meta.conflicts),
+        "files": list(rec.source.files),
+        "reader_flags": {k: list(v) for k, v in getattr(rec, "reader_flags", {}).items()},
     }
     return out

@@ -114,9 +114,12 @@ class EdfLayout:
         Data signals have different numbers of samples per record.
     n_records_unknown : bool
         The header gives -1 records (MNE infers them from the file size).
+    empty_signals : list of str
+        Labels of data signals with 0 samples per record (MNE fills them with zeros).
     """
 
     gaps: list[tuple[float, float]] = field(default_factory=list)
+    empty_signals: list[str] = field(default_factory=list)
     mixed_rates: bool = False
     n_records_unknown: bool = False
 
@@ -201,7 +204,9 @@ def check_edf_size(path: Path) -> EdfLayout:
     width = 3 if head[:8] == b"\xffBIOSEMI" else 2
     record_bytes = sum(per_record) * width
     layout = EdfLayout(mixed_rates=len({n for n in data_sigs if n}) > 1,
-                       n_records_unknown=n_records < 0)
+                       n_records_unknown=n_records < 0,
+                       empty_signals=[lab for n, lab in zip(per_record, fields["label"])
+                                      if n == 0 and lab not in _ANNOT_LABELS])
     if record_bytes == 0:
         return layout
     whole, extra = divmod(size - header_bytes, record_bytes)
@@ -438,6 +443,11 @@ def read_mne(path: str | Path, fmt: str, preload: bool = False,
         if renamed.get(name, name) in rec.ch_names:
             add_reader_flag(rec, renamed.get(name, name), what[0], path, "named in an MNE "
                             "warning (see above)")
+    for label in layout.empty_signals:
+        name = renamed.get(label, label)
+        if name in rec.ch_names:
+            add_reader_flag(rec, name, "no_samples", path, "the EDF header gives it 0 "
+                            "samples per record; MNE returns zeros for it")
     if layout.gaps:
         total = sum(g for _, g in layout.gaps)
         for name in rec.ch_names:
