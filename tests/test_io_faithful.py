@@ -486,3 +486,13 @@ def test_edf_signal_without_samples_is_flagged(tmp_path):
     path.write_bytes(head + body)
     rec = read(path)
     assert rec.reader_flags == {"S1": ["no_samples"]}
+
+
+def test_brainvision_channel_count_and_entries_disagree(tmp_path):
+    """R28: NumberOfChannels=32 with 31 Ch entries gave an MNE message suggesting an
+    MNE-only option."""
+    path = _bv_copy(tmp_path, lambda t: "\n".join(
+        ln for ln in t.splitlines() if not ln.startswith("Ch32=")))
+    with pytest.raises(CorruptFileError,
+                       match=r"x\.vhdr: NumberOfChannels=32 but \[Channel Infos\] lists 31"):
+        read(path)

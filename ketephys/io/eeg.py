@@ -293,6 +293,10 @@ def check_brainvision(path: Path) -> None:
         raise CorruptFileError("NumberOfChannels is not a number", path) from None
     if width is None or n_ch <= 0:
         return  # MNE will name the problem
+    listed = _channel_info_count(path)
+    if listed is not None and listed != n_ch:
+        raise CorruptFileError(f"NumberOfChannels={n_ch} but [Channel Infos] lists {listed} "
+                               "channels", path)
     data = path.parent / entries["DataFile"]
     size = data.stat().st_size
     if size == 0:
@@ -327,6 +331,19 @@ def check_brainvision(path: Path) -> None:
             raise CorruptFileError(
                 f"data file {data.name} is truncated: it holds {size // frame} samples but "
                 f"the marker file places a marker at sample {last}", path)
+
+
+def _channel_info_count(vhdr: Path) -> int | None:
+    """Number of ``ChN=`` lines in the ``[Channel Infos]`` section (None without one)."""
+    section, count, seen = None, 0, False
+    for line in vhdr.read_bytes().decode("latin-1").splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            section = line.lower()
+            seen = seen or section == "[channel infos]"
+        elif section == "[channel infos]" and re.match(r"^Ch\d+=", line):
+            count += 1
+    return count if seen else None
 
 
 def _last_marker_sample(vmrk: Path) -> int | None:
