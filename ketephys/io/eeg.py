@@ -156,10 +156,24 @@ def _check_edf_scaling(fields: dict[str, list[str]], path: Path) -> None:
 def check_edf_size(path: Path) -> EdfLayout:
     """Check an EDF/BDF header against its file before MNE reads it.
 
-    Raises :class:`CorruptFileError` when the file is not an EDF/BDF, is shorter or longer
-    than the header's record count, has a record duration of 0 s, or has a data signal
-    whose digital or physical range is zero (MNE would read it mis-scaled). Returns the
-    :class:`EdfLayout` (time gaps of EDF+/BDF+ files, mixed rates).
+    Parameters
+    ----------
+    path : Path
+        The ``.edf`` or ``.bdf`` file.
+
+    Returns
+    -------
+    EdfLayout
+        Time gaps of EDF+/BDF+ files (from the time-keeping annotations), mixed rates,
+        signals without samples.
+
+    Raises
+    ------
+    CorruptFileError
+        When the file is not an EDF/BDF; is shorter or longer than the header's record
+        count (-1, unknown, is accepted); has a record duration of 0 s; has no data signal
+        with samples; has a data signal whose digital or physical range is zero (MNE would
+        read it mis-scaled); or EDF+ records that overlap in time.
     """
     size = path.stat().st_size
     with open(path, "rb") as fh:

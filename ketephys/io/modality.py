@@ -67,7 +67,23 @@ def likely_modality(rec: Any) -> str | None:
 
 
 def check_modality(rec: Any, modality: str, path: Any) -> None:
-    """Raise MetadataError when ``rec`` does not fit ``modality`` (see the module rules)."""
+    """Check that ``rec`` fits ``modality`` (see the module rules).
+
+    Parameters
+    ----------
+    rec : Recording
+        With its final channel types.
+    modality : str
+        A key of :data:`MODALITY_NEEDS`.
+    path : path-like
+        The file, named in the error.
+
+    Raises
+    ------
+    MetadataError
+        Saying what the recording looks like (:func:`describe`) and which modality would
+        fit (:func:`likely_modality`).
+    """
     needed, continuous = MODALITY_NEEDS[modality]
     problem = None
     if continuous and rec.is_episodic:
