@@ -299,11 +299,12 @@ def _check_timing(starts: Any, events: Any, shape: tuple[int, ...], sfreq: float
             i = int(short[0])
             raise MetadataError(
                 f"sweep_starts: sweep {i + 1} starts {steps[i]:g} s after sweep {i}, but "
-                f"sweeps last {length:g} s: they would overlap", path)
+                f"sweeps last {length:g} s ({shape[-1]} samples at sfreq {sfreq:g} Hz): "
+                "they would overlap", path)
     if events is not None and len(shape) == 2 and isinstance(events, dict):
         onsets = np.asarray(events.get("onset", []), dtype=float)
         outside = onsets[(onsets < 0) | (onsets > length)]
         if outside.size:
             raise MetadataError(
                 f"events: onsets {outside[:5].tolist()} s lie outside the recording "
-                f"(0 to {length:g} s)", path)
+                f"(0 to {length:g} s: {shape[-1]} samples at sfreq {sfreq:g} Hz)", path)

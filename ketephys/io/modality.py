@@ -3,15 +3,20 @@
 Rules (checked by :func:`ketephys.io.read` when ``modality`` is given, after channel types
 are final):
 
+- Every modality needs a channel of its signal types
+  (:data:`ketephys.recording.SIGNAL_TYPES`, the channels its analysers use): ``eeg`` for
+  eeg/tms-eeg, ``lfp`` for lfp, ``field`` for fepsp, ``vm``/``im`` for patch.
 - ``eeg``, ``tms-eeg``, ``lfp``: continuous data (spectral analyses cut seconds-long
-  segments) with at least one ``eeg`` or ``lfp`` channel.
-- ``fepsp``: at least one ``field`` or ``lfp`` channel; ``patch``: at least one ``vm`` or
-  ``im`` channel. Sweeps, or one continuous segment of at most
+  segments).
+- ``fepsp``, ``patch``: sweeps, or one continuous segment of at most
   :data:`MAX_SINGLE_SWEEP_S` (a one-sweep file: the synaptic analysers take it as one
   sweep); a longer continuous recording is continuous LFP/EEG data, not evoked responses.
 
 A recording that breaks its rule raises :class:`~ketephys.errors.MetadataError` saying
-what the file looks like and which modality would fit, e.g. ``"9 sweeps of 0.2 s with one
+what the file looks like and which modality would fit (:func:`likely_modality`:
+:func:`ketephys.recording.infer_modality`, except that a continuous recording longer than
+:data:`MAX_SINGLE_SWEEP_S` is never fEPSP/patch and sweeps of ``lfp`` channels are
+fEPSP), e.g. ``"9 sweeps of 0.2 s with one
 field channel: an fEPSP recording given as eeg?"``.
 """
 
@@ -21,21 +26,16 @@ from collections import Counter
 from typing import Any
 
 from ..errors import MetadataError
+from ..recording import SIGNAL_TYPES, infer_modality
 
-__all__ = ["check_modality", "describe", "likely_modality", "MODALITY_NEEDS",
+__all__ = ["check_modality", "describe", "likely_modality", "CONTINUOUS_MODALITIES",
            "MAX_SINGLE_SWEEP_S"]
 
 #: longest continuous recording accepted as fepsp/patch (one sweep), in seconds
 MAX_SINGLE_SWEEP_S = 60.0
 
-#: modality -> (channel types of which one is needed, continuous data needed)
-MODALITY_NEEDS = {
-    "eeg": (("eeg", "lfp"), True),
-    "tms-eeg": (("eeg", "lfp"), True),
-    "lfp": (("eeg", "lfp"), True),
-    "fepsp": (("field", "lfp"), False),
-    "patch": (("vm", "im"), False),
-}
+#: modalities whose analyses need continuous data
+CONTINUOUS_MODALITIES = ("eeg", "tms-eeg", "lfp")
 _LABEL = {"eeg": "an EEG", "lfp": "an LFP", "fepsp": "an fEPSP", "patch": "a patch-clamp"}
 
 
@@ -56,14 +56,13 @@ def describe(rec: Any) -> str:
 def likely_modality(rec: Any) -> str | None:
     """The modality the recording looks like (None when nothing fits)."""
     types = set(rec.ch_types)
-    if rec.is_episodic or rec.duration <= MAX_SINGLE_SWEEP_S and types & {"field", "vm",
-                                                                             "im"}:
-        if types & {"field", "lfp"}:
-            return "fepsp"
-        return "patch" if types & {"vm", "im"} else None
-    if "eeg" in types:
-        return "eeg"
-    return "lfp" if types & {"lfp", "field", "vm"} else None
+    guess = infer_modality(rec.ch_types, rec.is_episodic)
+    if rec.is_episodic and guess is None and "lfp" in types:
+        return "fepsp"
+    if guess in {"fepsp", "patch"} and not rec.is_episodic and (
+            rec.duration > MAX_SINGLE_SWEEP_S):
+        return "lfp" if types & {"field", "vm", "lfp"} else None
+    return guess
 
 
 def check_modality(rec: Any, modality: str, path: Any) -> None:
@@ -74,7 +73,7 @@ def check_modality(rec: Any, modality: str, path: Any) -> None:
     rec : Recording
         With its final channel types.
     modality : str
-        A key of :data:`MODALITY_NEEDS`.
+        A key of :data:`ketephys.recording.SIGNAL_TYPES`.
     path : path-like
         The file, named in the error.
 
@@ -84,7 +83,8 @@ def check_modality(rec: Any, modality: str, path: Any) -> None:
         Saying what the recording looks like (:func:`describe`) and which modality would
         fit (:func:`likely_modality`).
     """
-    needed, continuous = MODALITY_NEEDS[modality]
+    needed = SIGNAL_TYPES[modality]
+    continuous = modality in CONTINUOUS_MODALITIES
     problem = None
     if continuous and rec.is_episodic:
         problem = "continuous data"

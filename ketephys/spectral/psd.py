@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..recording import Recording
+from ..settings import check_keywords
 from .fft import Accumulated, SpectralSettings, accumulate
 
 __all__ = ["Spectrum", "psd", "spectrum_from_accumulated"]
@@ -86,6 +87,7 @@ def spectrum_from_accumulated(acc: Accumulated, rec: Recording | None = None) ->
                     n_rejected=acc.n_rejected, settings=sett, units=units, recording=rec)
 
 
+@check_keywords()
 def psd(
     rec: Recording,
     fmin: float = 0.0,

@@ -37,6 +37,7 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..recording import Recording
+from ..settings import check_keywords
 from ._common import (
     assemble,
     detect_polarity,
@@ -177,6 +178,7 @@ def _test_pulse_spec(rec: Recording, test_pulse: Any) -> dict | None:
                         rec.source.path)
 
 
+@check_keywords()
 def psc(
     rec: Recording,
     channel: str | int | None = None,

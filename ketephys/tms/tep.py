@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..recording import Recording
+from ..settings import check_keywords
 from .clean import CleanResult, pulse_onsets
 from .gmfp import GMFP_DDOF, gmfp, lmfp, roi_average
 from .peaks import DEFAULT_WINDOWS, find_peaks, peak_null, peaks_table
@@ -130,6 +131,7 @@ class TEPResult:
         return rows.iloc[0]
 
 
+@check_keywords()
 def tep(
     rec: Recording | CleanResult,
     tmin: float = -0.5,
