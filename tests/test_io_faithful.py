@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from conftest import shared_file
 
-from ketephys import CorruptFileError, KetephysError
+from ketephys import CorruptFileError, KetephysError, MetadataError
 from ketephys.io import read
 
 # ------------------------------------------------------------------ EDF helpers
@@ -176,13 +176,20 @@ def test_edf_plus_overlapping_records_are_an_error(tmp_path):
         read(path)
 
 
-def test_spectral_segmenter_skips_bad_gap():
+def test_spectral_segmenter_skips_bad_gap(tmp_path):
     """The spectral segmenter drops segments that span a BAD_gap join (duration 0)."""
-    from ketephys import Recording
-    from ketephys.spectral.fft import bad_intervals
-    rec = Recording(np.zeros((1, 1000)), 100.0, ["a"], events={
-        "onset": [5.0], "duration": [0.0], "description": ["BAD_gap"]})
+    from ketephys.spectral.fft import SpectralSettings, accumulate, bad_intervals
+
+    path = write_edf(tmp_path / "gap.edf", reserved="EDF+D",
+                     annot=_tals([0, 1, 2, 3, 4, 10, 11, 12, 13, 14]))
+    rec = read(path)
     assert bad_intervals(rec).tolist() == [[500, 501]]
+    settings = SpectralSettings(seg_len=1.0, overlap=0.5)
+    with_gap = accumulate(rec, settings)
+    assert with_gap.n_rejected >= 1
+    kept = accumulate(rec, SpectralSettings(seg_len=1.0, overlap=0.5,
+                                            reject_by_annotation=False))
+    assert kept.n_rejected == 0 and kept.n_segments == with_gap.n_segments + with_gap.n_rejected
 
 
 # ------------------------------------------------------------------ misc
@@ -264,3 +271,228 @@ def test_brainvision_sampling_interval_zero(tmp_path):
 def test_brainvision_copy_still_reads(tmp_path):
     rec = read(_bv_copy(tmp_path, lambda t: t))
     assert rec.n_channels == 32 and rec.sfreq == 200.0 and rec.n_times == 2112
+
+
+# ------------------------------------------------------------------ sidecars (R51-R72)
+
+def _npy_with_sidecar(tmp_path: Path, side_text: str, shape=(2, 1000)) -> Path:
+    path = tmp_path / "x.npy"
+    np.save(path, np.random.default_rng(0).standard_normal(shape).astype(np.float32))
+    (tmp_path / "x.json").write_text(side_text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("case", "side", "field"), [
+    ("R51", '{"sfreq": true, "units": "V"}', "sfreq"),
+    ("R51", '{"sfreq": 100, "units": "V", "hours_since_dose": true}', "hours_since_dose"),
+    ("R51", '{"sfreq": 100, "units": "V", "dose_mg_per_kg": false}', "dose_mg_per_kg"),
+    ("R51", '{"sfreq": 100, "units": "V", "infusion": true}', "infusion"),
+    ("R51", '{"sfreq": 100, "units": "V", "meta": {"infusion": true}}', "meta"),
+    ("R60", '{"sfreq": 100, "units": "V", "ch_names": "ab"}', "ch_names"),
+    ("R62", '{"sfreq": 100, "units": 5}', "units"),
+    ("R63", '{"sfreq": 100, "units": "V", "sweep_starts": "0,1"}', "sweep_starts"),
+    ("R65", '{"sfreq": 100, "units": "V", "events": {"onset": ["x"], '
+            '"description": ["a"]}}', "events"),
+    ("R66", '{"sfreq": 100, "units": "V", "events": {"onset": [1, 2], '
+            '"description": ["a"]}}', "events"),
+    ("R67", '{"sfreq": 100, "units": "V", "events": {"onset": [-5, 1e6], '
+            '"description": ["a", "b"]}}', "events"),
+    ("R68", '{"sfreq": 100, "units": "V", "meta": "x"}', "meta"),
+    ("R72", '{"sfreq": 1000, "sfreq": 10, "units": "V"}', "sfreq"),
+])
+def test_sidecar_field_errors_name_the_field(tmp_path, case, side, field):
+    path = _npy_with_sidecar(tmp_path, side)
+    with pytest.raises(KetephysError) as err:
+        read(path)
+    msg = str(err.value)
+    assert "x." in msg and repr(field)[1:-1] in msg, (case, msg)
+    assert isinstance(err.value, (MetadataError,)), (case, type(err.value))
+
+
+def test_overlapping_sweeps_are_an_error(tmp_path):
+    """R64: 1 s sweeps starting 0.1 s apart were accepted."""
+    path = _npy_with_sidecar(tmp_path, '{"sfreq": 1000, "units": "V", '
+                                       '"sweep_starts": [0, 0.1, 0.2]}', shape=(3, 1, 1000))
+    with pytest.raises(MetadataError, match=r"x\.npy: sweep_starts: .*overlap"):
+        read(path)
+
+
+def test_sidecar_events_as_records_and_meta_pass_through(tmp_path):
+    path = _npy_with_sidecar(tmp_path, '{"sfreq": 100, "units": "mV", "ch_names": ["a", "b"],'
+                                       ' "events": [{"onset": 1.5, "description": "stim"}],'
+                                       ' "subject": "rat01", "meta": {"sex": "F"}}')
+    rec = read(path)
+    assert rec.events["onset"].tolist() == [1.5] and rec.meta.subject == "rat01"
+    assert rec.meta.extras["sex"] == "F" and rec.units == ["V", "V"]
+    assert rec.reader_flags == {}
+
+
+# ------------------------------------------------------------------ CSV (R74-R78)
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("a,b,c\nfoo,bar,baz\n", ["non-numeric", "'a'"]),                      # R74
+    ("It was a dark and stormy night.\nNo numbers here.\n", ["non-numeric"]),  # R74
+    ("A,B\n1,2\n3,x\n", ["non-numeric", "'B'", "'x'"]),                      # R75
+    ("A,B\n", ["no data rows"]),                                             # R76
+    ("A,B\n1,5,2,5\n", ["separator"]),
+])
+def test_csv_that_is_not_numbers(tmp_path, text, words):
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    with pytest.raises(CorruptFileError) as err:
+        read(path, sfreq=100, units="V")
+    msg = str(err.value)
+    assert "t.csv" in msg and "TypeError" not in msg
+    for w in words:
+        assert w in msg, msg
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("A;B\n1,5;2,5\n3,5;4,5\n", [[1.5, 3.5], [2.5, 4.5]]),   # R78
+    ("A\tB\n1,5\t2,5\n3,5\t4,5\n", [[1.5, 3.5], [2.5, 4.5]]),
+    ("time,A,B\n0,1.5,2.5\n0.01,3.5,4.5\n", [[1.5, 3.5], [2.5, 4.5]]),
+    ("1.5 2.5\n3.5 4.5\n", [[1.5, 3.5], [2.5, 4.5]]),
+])
+def test_csv_dialects(tmp_path, text, expected):
+    path = tmp_path / "d.csv"
+    path.write_text(text)
+    rec = read(path, sfreq=100, units="V")
+    np.testing.assert_allclose(rec.get_data(), expected)
+
+
+# ------------------------------------------------------------------ units, empty files
+
+def test_array_without_units_is_flagged(tmp_path, caplog):
+    path = tmp_path / "u.npy"
+    np.save(path, np.ones((2, 100)) * np.arange(100))
+    with caplog.at_level(logging.WARNING):
+        rec = read(path, sfreq=100)
+    assert rec.reader_flags == {"ch0": ["unit_assumed"], "ch1": ["unit_assumed"]}
+    assert "u.npy: channel ch0 flagged unit_assumed" in caplog.text
+    assert read(path, sfreq=100, units="mV").reader_flags == {}
+    part = read(path, sfreq=100, units={"ch0": "mV"})
+    assert part.reader_flags == {"ch1": ["unit_assumed"]} and part.units == ["V", "V"]
+
+
+def test_units_for_a_channel_that_does_not_exist(tmp_path):
+    path = tmp_path / "u.npy"
+    np.save(path, np.ones((2, 100)))
+    with pytest.raises(MetadataError, match=r"u\.npy: units names channels \['CA9'\].*ch0"):
+        read(path, sfreq=100, units={"CA9": "mV"})
+    abf = shared_file("fepsp", "2022_07_01_0012.abf")
+    with pytest.raises(MetadataError, match=r"0012\.abf: units= names channels \['Vm'\]"
+                                            r".*\['Ipatch'\]"):
+        read(abf, units={"Vm": "mV"})
+    rec = read(abf, units="mV")  # one string: every channel
+    assert rec.units == ["V"] and 1e-5 < float(np.abs(rec.data).max()) < 1e-1
+
+
+@pytest.mark.parametrize("shape", [(2, 0), (0, 100), (3, 2, 0)])
+def test_empty_arrays(tmp_path, shape):
+    """R45, R46: empty arrays were read (and failed later in the analysers)."""
+    path = tmp_path / "e.npy"
+    np.save(path, np.zeros(shape))
+    with pytest.raises(CorruptFileError, match=r"e\.npy: .*holds no samples"):
+        read(path, sfreq=100, units="V")
+
+
+def test_empty_abf(tmp_path):
+    """R37: an ABF with 0 samples read as n_times 0 and crashed the analyser."""
+    import struct
+
+    buf = bytearray(shared_file("fepsp", "2022_07_01_0012.abf").read_bytes())
+    buf[244:252] = struct.pack("<q", 0)  # DataSection entries
+    buf[324:332] = struct.pack("<q", 0)  # SynchArraySection entries
+    path = tmp_path / "empty.abf"
+    path.write_bytes(buf)
+    with pytest.raises(CorruptFileError, match=r"empty\.abf: holds no samples"):
+        read(path)
+
+
+def test_edf_without_samples(tmp_path):
+    """R11: every signal at 0 samples per record."""
+    path = write_edf(tmp_path / "z.edf", spr=0)
+    with pytest.raises(CorruptFileError, match=r"z\.edf: holds no samples"):
+        read(path)
+
+
+# ------------------------------------------------------------------ wrong modality
+
+@pytest.mark.parametrize(("rel", "modality", "words"), [
+    ("fepsp/example2_001.wcp", "eeg",
+     ["9 sweeps of 0.202 s with one field channel", "an fEPSP recording given as eeg?"]),
+    ("fepsp/2022_07_01_0012.abf", "lfp", ["240 sweeps", "an fEPSP recording given as lfp?"]),
+    ("eeg/test_edf_overlapping_annotations.edf", "fepsp",
+     ["124 s of continuous data with 64 eeg channels", "an EEG recording given as fepsp?"]),
+    ("patch/f1.abf", "eeg", ["10 sweeps of 2.5 s", "a patch-clamp recording given as eeg?"]),
+    ("lfp/axona_rat_mec_hpc/83812141.set", "fepsp",
+     ["1201 s of continuous data", "an LFP recording given as fepsp?"]),
+    ("eeg/testbva.vhdr", "patch", ["needs a channel of type vm or im"]),
+])
+def test_wrong_modality_says_what_the_file_looks_like(rel, modality, words):
+    path = shared_file(*rel.split("/"))
+    with pytest.raises(MetadataError) as err:
+        read(path, modality=modality)
+    msg = str(err.value)
+    assert path.name in msg
+    for w in words:
+        assert w in msg, msg
+
+
+def test_wrong_modality_arrays(tmp_path):
+    path = tmp_path / "sw.npy"
+    np.save(path, np.zeros((5, 1, 200)) + np.arange(200))
+    with pytest.raises(MetadataError, match=r"sw\.npy: 5 sweeps of 0\.2 s with one lfp "
+                                            r"channel: an fEPSP recording given as lfp\?"):
+        read(path, sfreq=1000, units="V", modality="lfp")
+    assert read(path, sfreq=1000, units="V", modality="fepsp").n_sweeps == 5
+
+
+def test_patch_auxiliary_dc_inputs_are_misc():
+    """f1.abf: IN 2 / IN 3 are ~3 V DC auxiliary inputs labelled mV, not field channels."""
+    rec = read(shared_file("patch", "f1.abf"), modality="patch")
+    assert rec.ch_types == ["im", "im", "misc", "misc"]
+    assert rec.reader_flags == {"IN 2": ["aux_dc"], "IN 3": ["aux_dc"]}
+    kept = read(shared_file("patch", "f1.abf"), ch_types={"IN 2": "field"})
+    assert kept.ch_types[2] == "field" and "IN 2" not in kept.reader_flags
+    fepsp = read(shared_file("fepsp", "2022_07_01_0012.abf"), modality="fepsp")
+    assert fepsp.ch_types == ["field"] and fepsp.reader_flags == {}
+
+
+def test_brainvision_marker_before_the_start(tmp_path):
+    """R33: a .vmrk marker at position -50 was dropped silently."""
+    path = _bv_copy(tmp_path, lambda t: t)
+    vmrk = tmp_path / "x.vmrk"
+    lines = vmrk.read_text(encoding="latin-1").splitlines()
+    i = next(k for k, ln in enumerate(lines) if ln.startswith("Mk2="))
+    f = lines[i].split(",")
+    f[2] = "-50"
+    lines[i] = ",".join(f)
+    vmrk.write_text("\n".join(lines) + "\n", encoding="latin-1")
+    with pytest.raises(CorruptFileError, match=r"x\.vmrk: marker Mk2 is at position -50"):
+        read(path)
+
+
+def test_edf_signal_without_samples_is_flagged(tmp_path):
+    """R10: a signal with 0 samples per record comes back as zeros: flag it."""
+    path = write_edf(tmp_path / "one0.edf")
+    buf = bytearray(path.read_bytes())
+    # give S1 0 samples per record and drop its bytes from every record
+    ns, spr, n_rec = 2, 100, 10
+    _set_signal_field(buf, 216, 1, "0")
+    head, body = bytes(buf[:256 * (ns + 1)]), bytes(buf[256 * (ns + 1):])
+    rec_bytes = ns * spr * 2
+    body = b"".join(body[r * rec_bytes:r * rec_bytes + spr * 2] for r in range(n_rec))
+    path.write_bytes(head + body)
+    rec = read(path)
+    assert rec.reader_flags == {"S1": ["no_samples"]}
+
+
+def test_brainvision_channel_count_and_entries_disagree(tmp_path):
+    """R28: NumberOfChannels=32 with 31 Ch entries gave an MNE message suggesting an
+    MNE-only option."""
+    path = _bv_copy(tmp_path, lambda t: "\n".join(
+        ln for ln in t.splitlines() if not ln.startswith("Ch32=")))
+    with pytest.raises(CorruptFileError,
+                       match=r"x\.vhdr: NumberOfChannels=32 but \[Channel Infos\] lists 31"):
+        read(path)

@@ -110,3 +110,16 @@ def test_read_bids_lists_its_sidecars(tmp_path):
     assert {"sub-01_ses-24h_task-rest_eeg.json", "sub-01_ses-24h_task-rest_channels.tsv",
             "participants.tsv", "sub-01_sessions.tsv", "sub-01_ses-24h_scans.tsv"} <= names
     assert all(Path(f).is_file() for f in rec.source.files)
+
+
+def test_fif_split_parts(tmp_path):
+    import mne
+
+    info = mne.create_info(64, 1000.0, "eeg")
+    data = np.random.default_rng(0).standard_normal((64, 50000)) * 1e-5
+    mne.io.RawArray(data, info, verbose=False).save(tmp_path / "x_raw.fif",
+                                                    split_size="10MB", verbose=False)
+    listed = files_of(tmp_path / "x_raw.fif")
+    assert [p.name for p in listed] == ["x_raw.fif", "x_raw-1.fif"]
+    rec = ketephys.read(tmp_path / "x_raw.fif", quality=False)
+    assert [Path(f) for f in rec.source.files] == listed and rec.n_times == 50000

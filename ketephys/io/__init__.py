@@ -14,7 +14,8 @@ Two conventions every reader keeps:
   use with care"; each was logged as a warning naming the file and channel. Flags:
   ``unit_assumed`` (an array without units: volts assumed), ``discontinuous`` (EDF+/BDF+
   records with time gaps, marked by ``BAD_gap`` events at the joins), ``reader_warning``
-  (a library warning named the channel), ``aux_dc`` (a DC-flat auxiliary channel of a Neo
+  (a library warning named the channel), ``no_samples`` (an EDF signal with 0 samples per
+  record, returned as zeros), ``aux_dc`` (a DC-flat auxiliary channel of a Neo
   file, typed ``misc``). Anything that cannot be read faithfully raises a
   :class:`~ketephys.errors.KetephysError` naming the file instead.
 Names are imported on first use so ``import ketephys.io`` stays fast and does not import

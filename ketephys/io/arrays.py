@@ -9,6 +9,7 @@ Arrays carry no sampling rate, names or units, so these come from ``<stem>.json`
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,9 @@ import numpy as np
 from ..errors import CorruptFileError, KetephysError, MetadataError
 from ..recording import Recording, Source, release_mapped_pages
 from ..units import si_scale
+from .flags import add_reader_flag
 from .sidecar import read_sidecar
+from .sidecar_schema import per_channel
 
 __all__ = ["read_array", "ScaledArray", "ARRAY_FORMATS"]
 
@@ -73,12 +76,62 @@ def _load(path: Path, ext: str, side: dict[str, Any]) -> tuple[Any, list[str] | 
         arrays = [k for k, v in content.items()
                   if isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.number)]
         return np.asarray(content[_choose(arrays, key, path)]), None
+    return _load_csv(path)
+
+
+_CSV_SEPARATORS = (",", ";", "\t", "|")
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+([eE][-+]?\d+)?\s*$")
+
+
+def csv_dialect(path: Path) -> tuple[str, str]:
+    """``(separator, decimal)`` of a numeric CSV, from its first lines: the separator among
+    ``, ; tab |`` that splits every line into the same number (> 1) of fields (else one
+    column, or whitespace-separated numbers); decimal ``","`` when fields look like
+    ``1,5`` and the separator is not a comma. CorruptFileError when it cannot be told."""
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        lines = [ln.rstrip("\r\n") for ln, _ in zip(fh, range(50)) if ln.strip()]
+    if not lines:
+        raise CorruptFileError("the CSV holds no lines", path)
+    counts = {sep: {ln.count(sep) for ln in lines} for sep in _CSV_SEPARATORS}
+    seps = [sep for sep, c in counts.items() if len(c) == 1 and c.pop() > 0]
+    if len(seps) > 1 and "," in seps and any(
+            _DECIMAL_COMMA.match(f) for ln in lines[1:] for f in ln.split(seps[1])):
+        seps.remove(",")
+    if len(seps) > 1:
+        raise CorruptFileError(
+            f"cannot tell the CSV separator: {' and '.join(map(repr, seps))} both split "
+            "every line evenly; save it with one separator", path)
+    if seps:
+        sep = seps[0]
+    elif all(len(ln.split()) == len(lines[-1].split()) > 1 for ln in lines[1:]):
+        sep = r"\s+"
+    else:
+        sep = ","
+        widths = [ln.count(",") + 1 for ln in lines]
+        if len(set(widths)) > 1:
+            row = next(i for i, w in enumerate(widths) if w != widths[0])
+            raise CorruptFileError(
+                "cannot tell the CSV layout: no separator among ',' ';' tab '|' splits every "
+                f"line into the same number of fields (',' gives {widths[0]} on line 1, "
+                f"{widths[row]} on line {row + 1}); ragged rows, or decimal commas with ',' "
+                "separators?", path)
+    fields = [f for ln in lines[1:] for f in (ln.split(sep) if sep != r"\s+" else ln.split())]
+    comma_decimals = sum(bool(_DECIMAL_COMMA.match(f)) for f in fields)
+    if comma_decimals and sep == ",":
+        raise CorruptFileError("the CSV uses ',' both as separator and (apparently) as "
+                               "decimal mark; save it with ';' or tab separators", path)
+    return sep, "," if comma_decimals else "."
+
+
+def _load_csv(path: Path) -> tuple[Any, list[str] | None]:
     import pandas as pd
 
-    frame = pd.read_csv(path)
-    if frame.shape[1] and all(str(c).replace(".", "").replace("-", "").isdigit()
-                              for c in frame.columns):
-        frame = pd.read_csv(path, header=None)
+    sep, decimal = csv_dialect(path)
+    frame = pd.read_csv(path, sep=sep, decimal=decimal, engine="python",
+                        encoding="utf-8-sig")
+    if frame.shape[1] and all(_is_number(c) for c in frame.columns):
+        frame = pd.read_csv(path, sep=sep, decimal=decimal, header=None, engine="python",
+                            encoding="utf-8-sig")
         names = None
     else:
         names = [str(c) for c in frame.columns]
@@ -86,9 +139,24 @@ def _load(path: Path, ext: str, side: dict[str, Any]) -> tuple[Any, list[str] | 
     if time_cols:
         frame = frame.drop(columns=[frame.columns[i] for i in time_cols])
         names = [n for i, n in enumerate(names) if i not in time_cols]
-    if not all(np.issubdtype(t, np.number) for t in frame.dtypes):
-        raise CorruptFileError("the CSV has non-numeric columns besides 'time'", path)
+    if len(frame) == 0:
+        raise CorruptFileError("the CSV has a header line but no data rows", path)
+    text = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if text:
+        col = frame[frame.columns[[str(c) for c in frame.columns].index(text[0])]]
+        bad = next((v for v in col if not _is_number(v)), col.iloc[0])
+        raise CorruptFileError(
+            f"the CSV has non-numeric columns {text} (e.g. {str(bad)[:30]!r}); read with "
+            f"separator {sep!r} and decimal mark {decimal!r}", path)
     return frame.to_numpy(dtype=float).T, names
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        float(str(value).replace(",", "."))
+    except ValueError:
+        return False
+    return True
 
 
 def _choose(names: list[str], key: str | None, path: Path) -> str:
@@ -121,26 +189,42 @@ def read_array(
     path : path-like
         ``.npy``, ``.npz``, ``.mat`` or ``.csv``.
     sfreq, ch_names, units, ch_types, sweep_starts
-        Override the sidecar. ``units`` is the unit of the stored values (``"mV"``...);
-        values are scaled to SI (lazily for a memory-mapped ``.npy``).
+        Override the sidecar. ``units`` is the unit of the stored values: one string for
+        every channel (``"mV"``), a list, or ``{channel: unit}`` (a channel not in the file
+        is an error); values are scaled to SI (lazily for a memory-mapped ``.npy``).
     default_ch_type : str
         Type of channels neither the sidecar nor ``ch_types`` types.
 
     Returns
     -------
     Recording
-        Study metadata from the sidecar is set with source ``"sidecar"``.
+        Study metadata from the sidecar is set with source ``"sidecar"``. **Units:** an
+        array file stores none, so when neither ``units=`` nor the sidecar's ``units``
+        gives a channel's unit, its values are taken as volts, the channel gets the reader
+        flag ``unit_assumed`` (``rec.reader_flags``, see :mod:`ketephys.io.flags`) and a
+        warning is logged. Pass ``units=`` (or write ``units`` in the sidecar) to read
+        without the flag.
 
     Raises
     ------
     MetadataError
-        When ``sfreq`` is given neither as keyword nor in the sidecar, naming the field.
+        When ``sfreq`` is given neither as keyword nor in the sidecar, when a sidecar
+        field has the wrong type (:mod:`~ketephys.io.sidecar_schema`), or sweeps overlap,
+        or events lie outside the recording; each naming the field.
+    CorruptFileError
+        When the array holds no sample or no channel, is not numeric, or a CSV cannot be
+        parsed as numbers (naming the separator and decimal mark it detected).
     """
     path = Path(path)
     ext = path.suffix.lower()
+    if isinstance(ch_names, str):
+        raise MetadataError(f"ch_names must be a list of names, got the string {ch_names!r}",
+                            path)
+    if isinstance(sfreq, bool):
+        raise MetadataError(f"sfreq must be a number of Hz, got {sfreq!r}", path)
     side = read_sidecar(path, required=sfreq is None) or {}
     if sfreq is None:
-        if "sfreq" not in side:
+        if side.get("sfreq") is None:
             raise MetadataError(
                 f"sidecar {path.with_suffix('.json').name} lacks the required field 'sfreq' "
                 "(sampling rate in Hz)", path)
@@ -159,8 +243,13 @@ def read_array(
     if raw.ndim not in (2, 3):
         raise CorruptFileError(f"array of shape {raw.shape}: expected 1, 2 or 3 dimensions",
                                path)
-    names = ch_names or side.get("ch_names") or file_names
-    if names is not None and raw.ndim == 2 and len(names) == raw.shape[0] != raw.shape[1]:
+    if 0 in raw.shape:
+        raise CorruptFileError(f"the array of shape {raw.shape} holds no samples", path)
+    names = next((n for n in (ch_names, side.get("ch_names"), file_names) if n is not None),
+                 None)
+    if ext == ".csv":
+        pass  # columns are channels: _load_csv returns (n_channels, n_times)
+    elif names is not None and raw.ndim == 2 and len(names) == raw.shape[0] != raw.shape[1]:
         pass
     elif names is not None and raw.ndim == 2 and len(names) == raw.shape[1]:
         raw = raw.T  # (n_times, n_channels): a view, no copy
@@ -169,10 +258,11 @@ def read_array(
     if len(names) != n_ch:
         raise MetadataError(f"{len(names)} ch_names for {n_ch} channels of shape {raw.shape}",
                             path)
-    unit_list = _per_channel(units if units is not None else side.get("units", "V"), names,
-                             "units", path, default="V")
-    type_list = _per_channel(ch_types if ch_types is not None else side.get("ch_types"),
-                             names, "ch_types", path, default=default_ch_type)
+    given = per_channel(units if units is not None else side.get("units"), names, "units",
+                        path, default=None)
+    unit_list = ["V" if u is None else u for u in given]
+    type_list = per_channel(ch_types if ch_types is not None else side.get("ch_types"),
+                            names, "ch_types", path, default=default_ch_type)
     conv = [si_scale(u, str(path)) for u in unit_list]
     factors = np.array([f for _, f in conv])
     if raw.dtype.kind == "f" and np.all(factors == 1.0):
@@ -182,27 +272,39 @@ def read_array(
     starts = sweep_starts if sweep_starts is not None else side.get("sweep_starts")
     if raw.ndim == 2 and starts is not None:
         raise MetadataError("sweep_starts given for a 2-D (continuous) array", path)
+    _check_timing(starts, side.get("events"), raw.shape, float(sfreq), path)
     fmt = {".npy": "npy", ".npz": "npz", ".mat": "mat", ".csv": "csv"}[ext]
-    return Recording(data, sfreq, names, ch_types=type_list, units=[b for b, _ in conv],
-                     sweep_starts=starts, events=side.get("events"), meta=None,
-                     source=Source(str(path), fmt, f"ketephys.io.arrays ({fmt})",
-                                   (str(path),)))
+    rec = Recording(data, sfreq, names, ch_types=type_list, units=[b for b, _ in conv],
+                    sweep_starts=starts, events=side.get("events"), meta=None,
+                    source=Source(str(path), fmt, f"ketephys.io.arrays ({fmt})",
+                                  (str(path),)))
+    for name, unit in zip(names, given):
+        if unit is None:
+            add_reader_flag(rec, name, "unit_assumed", path,
+                            "no unit given (units= or sidecar 'units'); values taken as V")
+    return rec
 
 
-def _per_channel(value: Any, names: list[str], field: str, path: Path, default: str
-                 ) -> list[str]:
-    if value is None:
-        return [default] * len(names)
-    if isinstance(value, str):
-        return [value] * len(names)
-    if isinstance(value, dict):
-        unknown = sorted(set(value) - set(names))
-        if unknown:
-            raise MetadataError(f"{field} names channels {unknown} that are not in {names}",
-                                path)
-        return [str(value.get(n, default)) for n in names]
-    value = [str(v) for v in value]
-    if len(value) != len(names):
-        raise MetadataError(f"{len(value)} {field} for {len(names)} channels", path)
-    return value
-
+def _check_timing(starts: Any, events: Any, shape: tuple[int, ...], sfreq: float,
+                  path: Path) -> None:
+    """Sweeps must not overlap; events of a continuous array must lie inside it."""
+    try:
+        length = shape[-1] / sfreq
+    except (TypeError, ZeroDivisionError):
+        return  # the recording names a bad rate
+    if starts is not None and len(starts) > 1:
+        steps = np.diff(np.asarray(starts, dtype=float))
+        short = np.flatnonzero(steps < length * (1 - 1e-9))
+        if short.size and np.all(steps > 0):
+            i = int(short[0])
+            raise MetadataError(
+                f"sweep_starts: sweep {i + 1} starts {steps[i]:g} s after sweep {i}, but "
+                f"sweeps last {length:g} s ({shape[-1]} samples at sfreq {sfreq:g} Hz): "
+                "they would overlap", path)
+    if events is not None and len(shape) == 2 and isinstance(events, dict):
+        onsets = np.asarray(events.get("onset", []), dtype=float)
+        outside = onsets[(onsets < 0) | (onsets > length)]
+        if outside.size:
+            raise MetadataError(
+                f"events: onsets {outside[:5].tolist()} s lie outside the recording "
+                f"(0 to {length:g} s: {shape[-1]} samples at sfreq {sfreq:g} Hz)", path)

@@ -114,7 +114,21 @@ def fif_split_parts(path: Path) -> list[Path]:
 
 
 def format_files(path: Path, fmt: str) -> list[Path]:
-    """The files the reader of family ``fmt`` opens for ``path``, main file first."""
+    """The files the reader of family ``fmt`` opens for ``path``, main file first.
+
+    Parameters
+    ----------
+    path : Path
+        The file the reader is given (for BrainVision, the ``.vhdr``).
+    fmt : str
+        Reader family (:func:`ketephys.io.detect_format`).
+
+    Returns
+    -------
+    list of Path
+        ``[path]`` plus, by family: brainvision ``.vmrk`` and data file named in the
+        header; eeglab ``.fdt``; fif split parts; axona ``.set`` and channel files.
+    """
     path = Path(path)
     if fmt == "brainvision":
         return [path, *vhdr_companions(path)]

@@ -291,6 +291,10 @@ def finish_recording(
     from .flags import reader_flags_of
     from .sidecar import read_sidecar, sidecar_meta
 
+    if rec.n_times == 0 or rec.n_channels == 0:
+        raise CorruptFileError(
+            f"holds no samples: {rec.n_channels} channels x {rec.n_times} time points"
+            + (f" x {rec.n_sweeps} sweeps" if rec.is_episodic else ""), path)
     content = read_sidecar(path) if sidecar else None
     if content and rec.source.format not in {"array"}:
         _apply_sidecar_labels(rec, content, path)
@@ -305,6 +309,10 @@ def finish_recording(
     flags = reader_flags_of(rec)
     if channels:
         rec = rec.pick(list(channels))
+    if modality in MODALITIES:
+        from .modality import check_modality
+
+        check_modality(rec, modality, path)
     sources: list[tuple[str, Any]] = [("keyword", meta)]
     sources.append(("sidecar", sidecar_meta(content)))
     if manifest is not None:
@@ -407,7 +415,8 @@ def info(path: str | os.PathLike, **options: Any) -> dict[str, Any]:
         ``path``, ``format``, ``reader``, ``channels`` (name, type, unit per channel),
         ``sfreq_hz``, ``n_times``, ``duration_s`` (per sweep), ``n_sweeps``,
         ``sweep_starts_s`` (first, last), ``n_events``, ``event_counts``, ``metadata``,
-        ``metadata_sources``, ``metadata_conflicts``.
+        ``metadata_sources``, ``metadata_conflicts``, ``files`` (every file read),
+        ``reader_flags`` (channel -> flags, see :mod:`ketephys.io.flags`).
     """
     options.setdefault("quality", False)
     rec = read(path, **options)
@@ -431,5 +440,7 @@ def info(path: str | os.PathLike, **options: Any) -> dict[str, Any]:
         "metadata": {k: v for k, v in rec.meta.to_dict(extras=True).items() if v is not None},
         "metadata_sources": dict(rec.meta.sources),
         "metadata_conflicts": list(rec.meta.conflicts),
+        "files": list(rec.source.files),
+        "reader_flags": {k: list(v) for k, v in getattr(rec, "reader_flags", {}).items()},
     }
     return out

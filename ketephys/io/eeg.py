@@ -114,9 +114,12 @@ class EdfLayout:
         Data signals have different numbers of samples per record.
     n_records_unknown : bool
         The header gives -1 records (MNE infers them from the file size).
+    empty_signals : list of str
+        Labels of data signals with 0 samples per record (MNE fills them with zeros).
     """
 
     gaps: list[tuple[float, float]] = field(default_factory=list)
+    empty_signals: list[str] = field(default_factory=list)
     mixed_rates: bool = False
     n_records_unknown: bool = False
 
@@ -153,10 +156,24 @@ def _check_edf_scaling(fields: dict[str, list[str]], path: Path) -> None:
 def check_edf_size(path: Path) -> EdfLayout:
     """Check an EDF/BDF header against its file before MNE reads it.
 
-    Raises :class:`CorruptFileError` when the file is not an EDF/BDF, is shorter or longer
-    than the header's record count, has a record duration of 0 s, or has a data signal
-    whose digital or physical range is zero (MNE would read it mis-scaled). Returns the
-    :class:`EdfLayout` (time gaps of EDF+/BDF+ files, mixed rates).
+    Parameters
+    ----------
+    path : Path
+        The ``.edf`` or ``.bdf`` file.
+
+    Returns
+    -------
+    EdfLayout
+        Time gaps of EDF+/BDF+ files (from the time-keeping annotations), mixed rates,
+        signals without samples.
+
+    Raises
+    ------
+    CorruptFileError
+        When the file is not an EDF/BDF; is shorter or longer than the header's record
+        count (-1, unknown, is accepted); has a record duration of 0 s; has no data signal
+        with samples; has a data signal whose digital or physical range is zero (MNE would
+        read it mis-scaled); or EDF+ records that overlap in time.
     """
     size = path.stat().st_size
     with open(path, "rb") as fh:
@@ -194,11 +211,16 @@ def check_edf_size(path: Path) -> EdfLayout:
     if duration == 0 and any(data_sigs):
         raise CorruptFileError("EDF record duration is 0 s: the header gives no time base "
                                "for its signals (MNE would assume 1 s records)", path)
+    if not any(data_sigs):
+        raise CorruptFileError("holds no samples: every data signal has 0 samples per "
+                               "record", path)
     _check_edf_scaling(fields, path)
     width = 3 if head[:8] == b"\xffBIOSEMI" else 2
     record_bytes = sum(per_record) * width
     layout = EdfLayout(mixed_rates=len({n for n in data_sigs if n}) > 1,
-                       n_records_unknown=n_records < 0)
+                       n_records_unknown=n_records < 0,
+                       empty_signals=[lab for n, lab in zip(per_record, fields["label"])
+                                      if n == 0 and lab not in _ANNOT_LABELS])
     if record_bytes == 0:
         return layout
     whole, extra = divmod(size - header_bytes, record_bytes)
@@ -285,6 +307,10 @@ def check_brainvision(path: Path) -> None:
         raise CorruptFileError("NumberOfChannels is not a number", path) from None
     if width is None or n_ch <= 0:
         return  # MNE will name the problem
+    listed = _channel_info_count(path)
+    if listed is not None and listed != n_ch:
+        raise CorruptFileError(f"NumberOfChannels={n_ch} but [Channel Infos] lists {listed} "
+                               "channels", path)
     data = path.parent / entries["DataFile"]
     size = data.stat().st_size
     if size == 0:
@@ -321,6 +347,19 @@ def check_brainvision(path: Path) -> None:
                 f"the marker file places a marker at sample {last}", path)
 
 
+def _channel_info_count(vhdr: Path) -> int | None:
+    """Number of ``ChN=`` lines in the ``[Channel Infos]`` section (None without one)."""
+    section, count, seen = None, 0, False
+    for line in vhdr.read_bytes().decode("latin-1").splitlines():
+        line = line.strip()
+        if line.startswith("["):
+            section = line.lower()
+            seen = seen or section == "[channel infos]"
+        elif section == "[channel infos]" and re.match(r"^Ch\d+=", line):
+            count += 1
+    return count if seen else None
+
+
 def _last_marker_sample(vmrk: Path) -> int | None:
     """The largest 1-based marker position in a ``.vmrk`` (None when there is none)."""
     try:
@@ -331,7 +370,11 @@ def _last_marker_sample(vmrk: Path) -> int | None:
     for line in text.splitlines():
         if re.match(r"^Mk\d+=", line):
             fields = line.split("=", 1)[1].split(",")
-            if len(fields) > 2 and fields[2].strip().isdigit():
+            if len(fields) > 2 and re.fullmatch(r"\s*-?\d+\s*", fields[2]):
+                if int(fields[2]) < 1:  # MNE would drop it without a word
+                    raise CorruptFileError(
+                        f"marker {line.split('=', 1)[0]} is at position {fields[2].strip()}; "
+                        "positions count from 1", vmrk)
                 positions.append(int(fields[2]))
     return max(positions) if positions else None
 
@@ -431,6 +474,11 @@ def read_mne(path: str | Path, fmt: str, preload: bool = False,
         if renamed.get(name, name) in rec.ch_names:
             add_reader_flag(rec, renamed.get(name, name), what[0], path, "named in an MNE "
                             "warning (see above)")
+    for label in layout.empty_signals:
+        name = renamed.get(label, label)
+        if name in rec.ch_names:
+            add_reader_flag(rec, name, "no_samples", path, "the EDF header gives it 0 "
+                            "samples per record; MNE returns zeros for it")
     if layout.gaps:
         total = sum(g for _, g in layout.gaps)
         for name in rec.ch_names:

@@ -15,10 +15,8 @@ faster for a 240-sweep ABF. Other IOs (NWBIO...) go through ``read_block`` and
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import warnings
-from collections.abc import Iterator
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,8 @@ import pandas as pd
 from ..errors import CorruptFileError, KetephysError, UnsupportedFormatError
 from ..recording import Recording, Source
 from ..units import si_scale
+from .flags import add_reader_flag, captured_warnings, resolve_warnings
+from .sidecar_schema import per_channel
 
 __all__ = ["read_neo", "NEO_IOS", "neo_io_class", "winwcp_sweep_starts", "NeoRawSamples"]
 
@@ -94,37 +94,21 @@ def winwcp_sweep_starts(path: Path) -> np.ndarray | None:
     return np.asarray(starts)
 
 
-@contextlib.contextmanager
-def _quiet_neo() -> Iterator[None]:
-    """Silence Neo's warnings and logger (unit strings it cannot parse are handled here)."""
-    neo_log = logging.getLogger("Neo")
-    level = neo_log.level
-    neo_log.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        neo_log.setLevel(level)
-
-
 def _open(io_cls: Any, path: Path, io_kwargs: dict[str, Any] | None) -> Any:
     kwargs = {"filename": str(path), **(io_kwargs or {})}
     if io_cls.__name__ == "NWBIO":
         kwargs["mode"] = "r"
-    with _quiet_neo():
-        reader = io_cls(**kwargs)
-        if hasattr(reader, "parse_header") and getattr(reader, "header", None) is None:
-            reader.parse_header()
+    reader = io_cls(**kwargs)
+    if hasattr(reader, "parse_header") and getattr(reader, "header", None) is None:
+        reader.parse_header()
     return reader
 
 
 def _read_block(reader: Any) -> Any:
-    with _quiet_neo():
-        try:
-            return reader.read_block(signal_group_mode="split-all", lazy=False)
-        except TypeError:
-            return reader.read_block(lazy=False)
+    try:
+        return reader.read_block(signal_group_mode="split-all", lazy=False)
+    except TypeError:
+        return reader.read_block(lazy=False)
 
 
 def _is_rawio(reader: Any) -> bool:
@@ -178,6 +162,21 @@ def _unit_of(name: str, text: str, overrides: dict[str, str], path: Path
         logger.warning("%s: channel %s has unit %r that ketephys cannot convert; kept "
                        "dimensionless", path, name, text)
         return "", 1.0
+
+
+def _unit_overrides(units: Any, reader: Any, path: Path) -> dict[str, str]:
+    """``units=`` as ``{channel: unit}`` for the channels of ``reader``'s file."""
+    if units is None:
+        return {}
+    header = getattr(reader, "header", None)
+    if header is None or "signal_channels" not in header:
+        if isinstance(units, dict):
+            return dict(units)
+        raise KetephysError("units= as a string or list needs a Neo IO that lists its "
+                            "channels; give {channel: unit}", path)
+    names = [str(n) for n in header["signal_channels"]["name"]]
+    given = per_channel(units, names, "units=", path, default=None)
+    return {n: u for n, u in zip(names, given) if u is not None}
 
 
 def _rawio_events(reader: Any, seg: int, t0: float, sweep: int | None) -> list[dict]:
@@ -295,7 +294,7 @@ def _header_units(reader: Any) -> dict[str, str]:
 def read_neo(
     path: str | Path,
     io_name: str | None = None,
-    units: dict[str, str] | None = None,
+    units: dict[str, str] | str | list[str] | None = None,
     ch_types: dict[str, str] | None = None,
     channels: list[str] | None = None,
     episodic: bool | None = None,
@@ -310,8 +309,10 @@ def read_neo(
         The file.
     io_name : str, optional
         Neo IO class name (``"AxonIO"``, ``"NeuralynxIO"``...); default from the extension.
-    units : dict, optional
-        Channel -> unit its values are really in (overrides the file).
+    units : dict, str or list, optional
+        Unit the values are really in, overriding the file: ``{channel: unit}`` (a channel
+        not in the file is an error naming it and listing the channels), one string for
+        every channel, or a list in channel order.
     ch_types : dict, optional
         Channel -> ketephys channel type.
     channels : list of str, optional
@@ -330,14 +331,34 @@ def read_neo(
     """
     path = Path(path)
     io_cls = neo_io_class(path, io_name)
-    units = dict(units or {})
+    with captured_warnings() as messages:
+        rec = _read_neo_quiet(path, io_cls, units, ch_types, channels, episodic, io_kwargs,
+                              lazy)
+    flags = resolve_warnings(messages, path, "Neo", rec.ch_names, [_NEO_UNIT_WARNING])
+    for name, what in flags.items():
+        add_reader_flag(rec, name, what[0], path, "named in a Neo warning (see above)")
+    _type_aux_channels(rec, path, ch_types)
+    return rec
+
+
+#: Neo's note on unit strings it cannot parse: ketephys converts those itself (_unit_of)
+_NEO_UNIT_WARNING = re.compile(r'^Units ".*" can not be converted to a quantity')
+
+
+def _read_neo_quiet(path: Path, io_cls: Any, units: Any, ch_types: dict[str, str] | None,
+                    channels: list[str] | None, episodic: bool | None,
+                    io_kwargs: dict[str, Any] | None, lazy: bool) -> Recording:
+    """:func:`read_neo` without the warning handling (the caller captures them)."""
     try:
         reader = _open(io_cls, path, io_kwargs)
+        units = _unit_overrides(units, reader, path)
         rec = None
         if _is_rawio(reader):
-            with _quiet_neo():
-                rec = _read_rawio(reader, path, io_cls, units, ch_types, channels,
-                                  episodic, lazy)
+            rec = _read_rawio(reader, path, io_cls, units, ch_types, channels, episodic,
+                              lazy)
+            if rec is not None and rec.n_times == 0:
+                raise CorruptFileError(f"holds no samples (Neo {io_cls.__name__} finds "
+                                       f"{rec.n_channels} channels x 0 time points)", path)
             if rec is not None and rec.is_lazy:  # a file cut inside its data fails now
                 rec.get_data(start=0, stop=1)
                 rec.get_data(start=rec.n_times - 1, stop=rec.n_times)
@@ -355,6 +376,39 @@ def read_neo(
         raise CorruptFileError(f"Neo {io_cls.__name__} cannot read it ({hint}): {text}",
                                path) from None
     return _from_block(block, reader, path, io_cls, units, ch_types, channels, episodic)
+
+
+#: an auxiliary DC input: |median| above this (V), which no physiological potential reaches
+AUX_DC_MIN_V = 0.5
+#: ... and peak-to-peak below this fraction of |median| (DC-flat: no stimulus, no response)
+AUX_DC_MAX_RIPPLE = 0.1
+_AUX_PROBE_SAMPLES = 1_000_000
+
+
+def _type_aux_channels(rec: Recording, path: Path, ch_types: dict[str, str] | None) -> None:
+    """Type ``misc`` (flag ``aux_dc``) the volt channels Neo typed ``field`` that are
+    auxiliary DC inputs, not potentials: median magnitude > :data:`AUX_DC_MIN_V` and
+    peak-to-peak < :data:`AUX_DC_MAX_RIPPLE` x median (e.g. pyABF's f1.abf ``IN 2``/``IN 3``,
+    ~3 V DC labelled mV), so no stimulus search runs on them. Channels typed by the user
+    are left alone."""
+    cands = [i for i, (n, t, u) in enumerate(zip(rec.ch_names, rec.ch_types, rec.units))
+             if t == "field" and u == "V" and n not in (ch_types or {})]
+    if not cands:
+        return
+    stop = min(rec.n_times, _AUX_PROBE_SAMPLES)
+    block = (rec.data[:, cands] if rec.is_episodic else
+             rec.get_data(cands, 0, stop)[np.newaxis])
+    types = list(rec.ch_types)
+    for j, i in enumerate(cands):
+        values = np.asarray(block[:, j], dtype=float)
+        if not np.isfinite(values).all():
+            continue
+        level = abs(float(np.median(values)))
+        if level > AUX_DC_MIN_V and float(np.ptp(values)) < AUX_DC_MAX_RIPPLE * level:
+            types[i] = "misc"
+            add_reader_flag(rec, rec.ch_names[i], "aux_dc", path,
+                            f"a DC-flat auxiliary input at {level:.3g} V, typed misc")
+    rec.ch_types = types
 
 
 def _from_block(block: Any, reader: Any, path: Path, io_cls: Any, units: dict[str, str],

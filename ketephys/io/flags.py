@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import threading
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -65,6 +66,9 @@ def reader_flags_of(rec: Any) -> dict[str, list[str]]:
     return {k: list(v) for k, v in getattr(rec, "reader_flags", {}).items()}
 
 
+_CAPTURE_LOCK = threading.RLock()
+
+
 class _NeoLogCapture(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -78,7 +82,17 @@ class _NeoLogCapture(logging.Handler):
 def captured_warnings() -> Iterator[list[str]]:
     """Collect the text of every Python warning and every Neo log record of level WARNING
     or above raised inside the block (they are not shown; pass them to
-    :func:`resolve_warnings`)."""
+    :func:`resolve_warnings`).
+
+    The warning filters are process-wide, so blocks in different threads take turns (a
+    lock): one thread's block never restores the filters inside another's."""
+    with _CAPTURE_LOCK:
+        with _capture() as messages:
+            yield messages
+
+
+@contextlib.contextmanager
+def _capture() -> Iterator[list[str]]:
     messages: list[str] = []
     neo_log = logging.getLogger("Neo")
     handler = _NeoLogCapture()

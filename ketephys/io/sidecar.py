@@ -46,10 +46,17 @@ def read_sidecar(path: str | os.PathLike, required: bool = False) -> dict[str, A
     required : bool
         Raise when the sidecar is absent instead of returning None.
 
+    Returns
+    -------
+    dict or None
+        The content, checked against :mod:`ketephys.io.sidecar_schema` (``sfreq`` a float,
+        ``events`` as columns); None when there is no sidecar.
+
     Raises
     ------
     MetadataError
-        When the sidecar is not valid JSON, not an object, or absent but required.
+        When the sidecar is not valid JSON, repeats a key, is not an object, has a field
+        of the wrong type (naming the field), or is absent but required.
     """
     side = sidecar_path(path)
     if not side.is_file():
@@ -58,14 +65,12 @@ def read_sidecar(path: str | os.PathLike, required: bool = False) -> dict[str, A
                 f"no JSON sidecar {side.name} beside it; it must give at least 'sfreq' "
                 "(or pass sfreq=... to read)", path)
         return None
-    try:
-        with open(side, encoding="utf-8") as fh:
-            content = json.load(fh)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MetadataError(f"sidecar is not valid JSON: {exc}", side) from None
+    from .sidecar_schema import load_json_strict, validate_sidecar
+
+    content = load_json_strict(side)
     if not isinstance(content, dict):
         raise MetadataError("sidecar must hold a JSON object {...}", side)
-    return content
+    return validate_sidecar(content, side, Path(path))
 
 
 def sidecar_meta(content: dict[str, Any] | None) -> dict[str, Any]:

@@ -213,3 +213,25 @@ def test_file_clock_from_header(name, start):
     rec = ketephys.read(shared_file(*name.split("/")))
     assert rec.meta.extras["rec_datetime"].startswith(start)
     assert rec.meta.sources["rec_datetime"] == "file"
+
+
+@pytest.mark.parametrize(("rel", "flags"), [
+    ("eeg/eeglab_data.set", {}),
+    ("eeg/test_edf_overlapping_annotations.edf", {}),
+    ("eeg/multiple_annotation_chans.bdf", {}),
+    ("eeg/testbva.vhdr", {}),
+    ("fepsp/2022_07_01_0012.abf", {}),
+    ("fepsp/2022_01_24_0000.abf", {}),
+    ("fepsp/example2_001.wcp", {}),
+    ("fepsp/example2_002.wcp", {}),
+    ("patch/f1.abf", {"IN 2": ["aux_dc"], "IN 3": ["aux_dc"]}),
+    ("lfp/axona_rat_mec_hpc/83812141.set", {}),
+    ("lfp/npy/rat_olfactory_bulb_ketamine_xylazine.npy",
+     {f"ch{i}": ["unit_assumed"] for i in range(4)}),
+])
+def test_reader_flags_of_real_files(rel, flags):
+    """No library warning is hidden, and none flags a real file, except what the README
+    says: f1.abf's IN 2/IN 3 are DC auxiliary inputs; the .npy files carry no units."""
+    path = shared_file(*rel.split("/"))
+    rec = ketephys.read(path, sfreq=1250.0) if path.suffix == ".npy" else ketephys.read(path)
+    assert rec.reader_flags == flags
