@@ -12,7 +12,7 @@ import pandas as pd
 from ..errors import AnalysisError, ConfigError, KetephysError
 from ..settings import check_keywords
 from .bootstrap import bootstrap_fit, bootstrap_indices
-from .design import GroupData, prepare_groups, select_value
+from .design import GroupData, group_keys, prepare_groups, select_value
 from .fit import (
     _BOUNDS,
     ParamMap,
@@ -218,12 +218,7 @@ def fit_decay_by_group(table: pd.DataFrame, value: str = "value",
         For problems of the whole table (no such column, bad settings).
     """
     narrowed, value_col, long = select_value(table, value, measure, path)
-    keys = [] if group is None else ([group] if isinstance(group, str) else list(group))
-    for col in keys:
-        if col not in narrowed.columns:
-            raise AnalysisError(f"group column {col!r} is not in the table", path)
-    if long and "measure" not in keys and narrowed["measure"].nunique() > 1:
-        keys = ["measure", *keys]
+    keys = group_keys(narrowed, group, long, path)
     parts = [((), narrowed)] if not keys else [
         (k if isinstance(k, tuple) else (k,), part)
         for k, part in narrowed.groupby(keys, dropna=True, sort=True)]
