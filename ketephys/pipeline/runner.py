@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, KetephysError, MetadataError
-from ..features import FEATURE_COLUMNS
+from ..features import FEATURE_COLUMNS, flag_montage_changes
 from .cache import ResultCache, changed_inputs, input_files, remove_stale_tmp
 from .config import ANALYSERS, PipelineConfig, resolve_analyser_settings
 from .discovery import discover
@@ -478,6 +478,7 @@ def _run_locked(cfg: PipelineConfig, out_dir: Path, *, subjects, sessions, force
     frames = [f for f in frames if not f.empty]
     features = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=list(FEATURE_COLUMNS))
+    features = flag_montage_changes(features)
 
     from .fits import run_fits
 
