@@ -1,0 +1,60 @@
+"""Helpers shared by the figure modules: unit prefixes, readable channel labels."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["scaled", "label_channels", "subplots", "MAX_LABELS"]
+
+#: Most channel labels drawn on one axis; more are thinned (every k-th label).
+MAX_LABELS = 32
+
+_PREFIXES = ((1e-12, "p"), (1e-9, "n"), (1e-6, "µ"), (1e-3, "m"), (1.0, ""))
+
+
+def scaled(values: Any, unit: str) -> tuple[float, str]:
+    """A factor and a prefixed unit that put ``values`` (in ``unit``) in a readable range.
+
+    ``V`` with values ~1e-5 gives ``(1e6, "µV")``; squared or compound units and empty
+    units are left alone (factor 1).
+    """
+    if unit not in ("V", "A", "s"):
+        return 1.0, unit
+    arr = np.asarray(values, float)
+    arr = arr[np.isfinite(arr)]
+    peak = float(np.max(np.abs(arr))) if arr.size else 0.0
+    if peak == 0.0:
+        return 1.0, unit
+    for scale, prefix in _PREFIXES:
+        if peak < 1000 * scale:
+            return 1.0 / scale, prefix + unit
+    return 1.0, unit
+
+
+def label_channels(ax: Any, names: Sequence[str], axis: str = "both",
+                   max_labels: int = MAX_LABELS) -> bool:
+    """Channel names as tick labels; with more than ``max_labels`` only every k-th.
+
+    Returns True when labels were thinned (the caller says so in the title or caption).
+    """
+    n = len(names)
+    step = max(1, int(np.ceil(n / max_labels)))
+    idx = np.arange(0, n, step)
+    labels = [str(names[i]) for i in idx]
+    size = 7 if n <= 16 else 6
+    if axis in ("x", "both"):
+        ax.set_xticks(idx, labels, rotation=90, fontsize=size)
+    if axis in ("y", "both"):
+        ax.set_yticks(idx, labels, fontsize=size)
+    return step > 1
+
+
+def subplots(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
+    """``plt.subplots`` with a lazy matplotlib import and ``squeeze=False``."""
+    import matplotlib.pyplot as plt
+
+    kwargs.setdefault("squeeze", False)
+    return plt.subplots(nrows, ncols, **kwargs)
