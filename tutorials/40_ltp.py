@@ -112,7 +112,7 @@ assert abs(table.loc[baseline_sweeps, "amplitude"].mean() / truth.amplitude - 1)
 # first 2 minutes.
 
 result = syn.ltp(rec)
-summary = result.summary.iloc[0]
+summary = result.summary().iloc[0]
 print(f"induction at {result.induction_time:.0f} s (found from: {result.induction_source}; "
       f"true {truth.induction_time:.0f} s)")
 print(f"LTP {summary['ltp_magnitude_pct']:.1f} % [{summary['ltp_ci_low']:.1f}, "
@@ -153,7 +153,7 @@ plt.show()
 drifting, truth_d = simulate_fepsp_experiment(n_baseline_min=20, n_post_min=60,
                                               response_drift_pct_per_min=2.0, seed=22)
 r_d = syn.ltp(drifting)
-s_d = r_d.summary.iloc[0]
+s_d = r_d.summary().iloc[0]
 print(f"drifting experiment: LTP {s_d['ltp_magnitude_pct']:.0f} %, baseline drift "
       f"{s_d['baseline_drift_pct_per_min']:.2f} %/min, flags: {s_d['flags']}")
 print(f"stable experiment flags: {summary['flags'] or '(none)'}")

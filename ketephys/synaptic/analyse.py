@@ -90,7 +90,7 @@ def _fepsp_rows(rec: Recording, settings: dict[str, Any]) -> list[dict[str, Any]
             logger.info("%s: no LTP summary (%s)", rec.source.path, err.detail)
             return rows
         unit = res.unit
-        for _, r in res.summary.iterrows():
+        for _, r in res.summary().iterrows():
             common = {"channel": r["channel"], "pathway": r["pathway"], "role": r["role"],
                       "flags": r["flags"]}
             for name, u in (("ltp_magnitude_pct", "%"), ("ltp_ci_low", "%"),
