@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._result import ResultMixin, compact_recording
 from ..errors import AnalysisError
 from ..recording import Recording
 from ._common import (
@@ -49,7 +51,7 @@ from ._common import (
 )
 from .testpulse import measure_test_pulse as _test_pulse
 
-__all__ = ["psc", "PSC_COLUMNS"]
+__all__ = ["psc", "PSC_COLUMNS", "PSCResult"]
 
 #: Detail columns of :func:`psc` (after the study metadata, ``recording``, ``modality``).
 PSC_COLUMNS = (
@@ -58,6 +60,81 @@ PSC_COLUMNS = (
     "rise_time", "onset_latency", "decay_tau", "decay_tau_se", "ratio_to_first", "holding",
     "rs", "rm", "cm", "flags",
 )
+
+
+@dataclass(repr=False)
+class PSCResult(ResultMixin):
+    """Whole-cell responses of one recording: the :func:`psc` table and the traces.
+
+    Attributes
+    ----------
+    table : DataFrame
+        :func:`psc` rows (one per sweep and stimulus).
+    traces : ndarray, shape (n_sweeps, n_times)
+        The measured channel (A in voltage clamp, V in current clamp), float32.
+    sfreq : float
+        Hz.
+    channel, unit : str
+    recording : RecordingInfo
+        Metadata and source (no samples).
+    """
+
+    table: pd.DataFrame
+    traces: np.ndarray
+    sfreq: float
+    channel: str
+    unit: str
+    recording: Any = None
+
+    def __post_init__(self) -> None:
+        self.recording = compact_recording(self.recording)
+
+    def get_data(self) -> np.ndarray:
+        """Amplitude per sweep and stimulus.
+
+        Returns
+        -------
+        ndarray, shape (n_sweeps, n_stimuli)
+            Signed amplitudes in :attr:`unit` (NaN where a stimulus is missing).
+        """
+        return self.table.pivot(index="sweep", columns="stimulus",
+                                values="amplitude").to_numpy(float)
+
+    def to_data_frame(self) -> pd.DataFrame:
+        """The :func:`psc` table (a copy).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        return self.table.copy()
+
+    def plot(self, sweep: int | None = None, show: bool | None = None) -> Any:
+        """The train (sweep mean or one sweep) with each amplitude marked, and the
+        amplitudes per stimulus.
+
+        Parameters
+        ----------
+        sweep : int, optional
+            Default: the mean over sweeps.
+        show : bool or None
+            Show the figure (default: only when matplotlib is interactive).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from ..viz.synaptic import plot_psc
+
+        return plot_psc(self, sweep, show)
+
+    def _repr_parts(self) -> list[str]:
+        n_stim = int(self.table["stimulus"].max()) if len(self.table) else 0
+        amp = self.table.loc[self.table["stimulus"] == 1, "amplitude"].mean()
+        return [f"{self.channel} ({self.unit})", f"{self.traces.shape[0]} sweeps x "
+                f"{n_stim} stimuli @ {self.sfreq:g} Hz",
+                f"mean first amplitude {amp:.3g} {self.unit}",
+                f"{int(self.table['flags'].astype(bool).sum())} flagged rows"]
 
 
 def _crossing(t: np.ndarray, d: np.ndarray, k: int, level: float) -> float:
@@ -193,7 +270,8 @@ def psc(
     rs_change_limit: float = 0.2,
     tail_baseline: bool = True,
     decay_from: float = 0.5,
-) -> pd.DataFrame:
+    return_result: bool = False,
+) -> pd.DataFrame | PSCResult:
     """EPSC/EPSP measures of every sweep and stimulus of a whole-cell recording.
 
     Parameters
@@ -223,10 +301,13 @@ def psc(
         one instead of the flat pre-stimulus mean.
     decay_from : float
         Fraction of the peak from which the decay is fitted.
+    return_result : bool
+        Return a :class:`PSCResult` (the table with the traces, ``plot()``...) instead of
+        the table.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame or PSCResult
         Study metadata, ``recording``, ``modality`` (``"patch"``), :data:`PSC_COLUMNS`,
         ``settings_hash``.
     """
@@ -315,4 +396,8 @@ def psc(
         for r in sweep_rows:
             r["ratio_to_first"] = r["amplitude"] / a1 if a1 else float("nan")
         rows.extend(sweep_rows)
-    return assemble(rows, rec, "patch", settings, PSC_COLUMNS)
+    table = assemble(rows, rec, "patch", settings, PSC_COLUMNS)
+    if not return_result:
+        return table
+    return PSCResult(table, np.asarray(y, np.float32), sf, rec.ch_names[ch], rec.units[ch],
+                     rec)

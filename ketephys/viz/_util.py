@@ -58,3 +58,19 @@ def subplots(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
 
     kwargs.setdefault("squeeze", False)
     return plt.subplots(nrows, ncols, **kwargs)
+
+
+def ylim_without_artifacts(ax: Any, t: np.ndarray, y: np.ndarray, x0: float, x1: float,
+                           artifacts: Any) -> None:
+    """Set the y-axis from the samples in ``x0..x1`` outside the stimulus artifacts.
+
+    ``artifacts`` is a sequence of ``(start, end)`` times (s, as ``t``); the artifacts are
+    then drawn clipped, so the responses fill the axis.
+    """
+    seen = (t >= x0) & (t <= x1)
+    for a, b in artifacts:
+        seen &= ~((t >= a - 2e-4) & (t <= b))
+    if seen.any():
+        lo, hi = float(np.nanmin(y[seen])), float(np.nanmax(y[seen]))
+        pad = 0.12 * (hi - lo) or 1.0
+        ax.set_ylim(lo - pad, hi + pad)

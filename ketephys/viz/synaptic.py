@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._result import finish_figure
-from ._util import scaled, subplots
+from ._util import scaled, subplots, ylim_without_artifacts
 
 __all__ = ["plot_ltp", "plot_fepsp_sweep", "plot_psc", "plot_io_curve"]
 
@@ -129,13 +129,7 @@ def plot_fepsp_sweep(rec: Any, table: Any, sweep: int = 0, channel: str | None =
     x0, x1 = max(0.0, stim0 - 0.005), min(t[-1], stim_last + 0.025)
     ax.set_xlim(x0 * 1e3, x1 * 1e3)
     # the y-axis follows the response, not the stimulus artifact (drawn clipped)
-    seen = (t >= x0) & (t <= x1)
-    for a, b in zip(rows["stim_time"], rows["artifact_end"]):
-        seen &= ~((t >= a - 2e-4) & (t <= b))
-    if seen.any():
-        lo, hi = float(y[seen].min() * f), float(y[seen].max() * f)
-        pad = 0.12 * (hi - lo) or 1.0
-        ax.set_ylim(lo - pad, hi + pad)
+    ylim_without_artifacts(ax, t, y * f, x0, x1, zip(rows["stim_time"], rows["artifact_end"]))
     ax.set_xlabel("time in sweep (ms)")
     ax.set_ylabel(f"{channel} ({u})")
     if len(rows):
@@ -174,6 +168,7 @@ def plot_psc(result: Any, sweep: int | None = None, show: bool | None = None) ->
     ax.plot(t * 1e3, trace * f, color="0.2", lw=0.7)
     rows = tab if sweep is None else tab[tab["sweep"] == sweep]
     per_stim = rows.groupby("stimulus").agg(stim_time=("stim_time", "mean"),
+                                            artifact_end=("artifact_end", "mean"),
                                             peak_latency=("peak_latency", "mean"),
                                             baseline=("baseline", "mean"),
                                             amplitude=("amplitude", "mean"))
@@ -186,7 +181,10 @@ def plot_psc(result: Any, sweep: int | None = None, show: bool | None = None) ->
     if len(per_stim):
         lo = per_stim["stim_time"].min() - 0.01
         hi = per_stim["stim_time"].max() + 0.06
-        ax.set_xlim(max(lo, 0) * 1e3, min(hi, t[-1]) * 1e3)
+        x0, x1 = max(lo, 0), min(hi, t[-1])
+        ax.set_xlim(x0 * 1e3, x1 * 1e3)
+        ylim_without_artifacts(ax, t, trace * f, x0, x1,
+                               zip(per_stim["stim_time"], per_stim["artifact_end"]))
     ax.set_xlabel("time in sweep (ms)")
     ax.set_ylabel(f"{result.channel} ({u})")
     ax.set_title(f"mean of {result.traces.shape[0]} sweeps" if sweep is None
