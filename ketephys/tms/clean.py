@@ -315,8 +315,6 @@ def clean(
                     events=ev[ev["onset"] < data.shape[1] / sfreq].copy(), meta=rec.meta,
                     source=rec.source)
     if not (ev["description"] == PULSE_DESCRIPTION).any():
-        import pandas as pd
-
         extra = pd.DataFrame({"onset": onsets, "duration": 0.0,
                               "description": PULSE_DESCRIPTION})
         out.events = Recording(np.zeros((1, 1)), 1.0, ["x"], events=pd.concat(

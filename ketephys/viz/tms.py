@@ -19,6 +19,8 @@ def _mark_peaks(ax: Any, peaks: Any, channel: str, f: float) -> None:
     for r in rows.itertuples():
         ax.annotate(str(r.component), (r.latency_ms, r.amplitude * f), xytext=(0, 4),
                     textcoords="offset points", ha="center", fontsize=7)
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo - 0.08 * (hi - lo), hi + 0.12 * (hi - lo))  # room for the labels
 
 
 def plot_tep(result: Any, show: bool | None = None) -> Any:
@@ -102,8 +104,11 @@ def plot_clean(result: Any, tmin: float = -0.05, tmax: float = 0.15,
     ax.axvline(0, color="0.5", lw=0.8)
     ax.set_xlabel("time after pulse (ms)")
     ax.set_ylabel(f"cleaned EEG ({u})")
+    import textwrap
+
     steps = ", ".join(h["step"] for h in result.history)
-    ax.set_title(f"mean over {onsets.size} pulses after: {steps}", fontsize=8)
+    ax.set_title(textwrap.fill(f"mean over {onsets.size} pulses after: {steps}", 80),
+                 fontsize=8)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return finish_figure(fig, show)
