@@ -3,6 +3,7 @@ plot of tau with its confidence interval."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 from .._result import finish_figure
 from ._util import subplots
 
-__all__ = ["plot_decay", "plot_taus", "group_unit"]
+__all__ = ["plot_decay", "plot_taus", "plot_tau_table", "group_unit"]
 
 
 def group_unit(group: Any) -> str:
@@ -54,7 +55,8 @@ def plot_decay(fit: Any, n_points: int = 200, show_subjects: bool = True,
     ncol = min(n, 3)
     nrow = int(np.ceil(n / ncol))
     fig, axes = subplots(nrow, ncol, figsize=(4.2 * ncol, 3.3 * nrow))
-    for ax, g in zip(axes.ravel(), fit.groups):
+    table = fit.summary()
+    for k, (ax, g) in enumerate(zip(axes.ravel(), fit.groups)):
         d = g.data
         t_obs, y_obs = d.t[d.mask], d.y[d.mask]
         tmax = float(t_obs.max()) if t_obs.size else 1.0
@@ -76,10 +78,12 @@ def plot_decay(fit: Any, n_points: int = 200, show_subjects: bool = True,
                 ls="-" if g.identifiable else "--", label=what)
         if not g.identifiable and y_obs.size:
             ax.set_ylim(*_data_limits(t_obs, y_obs))
-        tau = g.derived()["tau_h"]
+        row = table.iloc[k]
+        ci = (f" [{row['tau_ci_low_h']:.3g}, {row['tau_ci_high_h']:.3g}]"
+              if "tau_ci_low_h" in table.columns else "")
         label = " / ".join(map(str, g.key)) or "all"
-        ax.set_title(f"{label}: tau = {tau:.3g} h"
-                     + ("" if g.identifiable else " (not identifiable)"), fontsize=9,
+        ax.set_title(f"{label}: tau = {row['tau_h']:.3g}{ci} h"
+                     + ("" if g.identifiable else "\n(not identifiable)"), fontsize=9,
                      color="k" if g.identifiable else "#b3261e")
         ax.set_xlabel("hours since dose")
         unit = group_unit(g)
@@ -108,8 +112,32 @@ def plot_taus(fit: Any, show: bool | None = None) -> Any:
     -------
     matplotlib.figure.Figure
     """
-    table = fit.summary()
-    keys = [c for c in fit.key_names if c in table.columns] or ["group"]
+    keys = list(fit.key_names) or ["group"]
+    return plot_tau_table(fit.summary(), keys, fit.level, show)
+
+
+def plot_tau_table(table: Any, label_columns: Sequence[str], level: float = 0.95,
+                   show: bool | None = None) -> Any:
+    """Forest plot from a table of fits (:meth:`DecayFit.summary` or ``decay_fits.csv``).
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``tau_h``, ``identifiable`` and, when present, ``tau_ci_low_h``/``tau_ci_high_h``;
+        rows without a tau are skipped.
+    label_columns : list of str
+        Columns joined (" / ") into each row's label, e.g. ``["fit", "region"]``.
+    level : float
+        CI level (for the title).
+    show : bool or None
+        See :func:`ketephys._result.finish_figure`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    table = table[table["tau_h"].notna()].reset_index(drop=True)
+    keys = [c for c in label_columns if c in table.columns]
     labels = [" / ".join(str(r[k]) for k in keys) for _, r in table.iterrows()]
     tau = table["tau_h"].to_numpy(float)
     lo = table.get("tau_ci_low_h", table["tau_h"]).to_numpy(float)
@@ -121,7 +149,7 @@ def plot_taus(fit: Any, show: bool | None = None) -> Any:
     ax = axes[0, 0]
     y = np.arange(len(table))[::-1]
     for k, row in enumerate(table.itertuples()):
-        ok = bool(row.identifiable)
+        ok = bool(getattr(row, "identifiable", True))
         colour = "C0" if ok else "#b3261e"
         a = lo[k] if np.isfinite(lo[k]) and lo[k] > 0 else x_lo
         b = hi[k] if np.isfinite(hi[k]) else x_hi
@@ -141,7 +169,7 @@ def plot_taus(fit: Any, show: bool | None = None) -> Any:
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_ylim(-0.7, len(table) - 0.3)
     ax.set_xlabel("tau (h), log scale")
-    ax.set_title(f"decay time constant with its {int(fit.level * 100)} % CI "
+    ax.set_title(f"decay time constant with its {int(level * 100)} % CI "
                  "(hollow: not identifiable)", fontsize=9)
     ax.grid(alpha=0.3, axis="x", which="both")
     return finish_figure(fig, show)
