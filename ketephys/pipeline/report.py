@@ -144,8 +144,8 @@ def _decay_table(result: Any):
         fits["unit"] = fits["measure"].map(units).fillna("")
     if "identifiable" in fits.columns and "peak_effect" in fits.columns:
         bad = fits["identifiable"].eq(False)
-        fits["peak_effect"] = fits["peak_effect"].astype(object)
-        fits.loc[bad, "peak_effect"] = "not identifiable"
+        fits["peak_effect"] = ["not identifiable" if b else f"{v:.4g}"
+                               for b, v in zip(bad, fits["peak_effect"])]
     keep = [c for c in ("fit", "region", "group", "identifiable", "identifiability_reason",
                         "model", "tau_h", "tau_ci_low_h", "tau_ci_high_h", "half_life_h",
                         "half_life_ci_low_h", "half_life_ci_high_h", "peak_effect", "unit",

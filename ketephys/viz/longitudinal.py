@@ -88,7 +88,7 @@ def plot_decay(fit: Any, n_points: int = 200, show_subjects: bool = True,
         ax.set_xlabel("hours since dose")
         unit = group_unit(g)
         ylabel = "change from baseline" if g.pm.fixed_e0 else "value"
-        ax.set_ylabel(f"{ylabel} ({unit})" if unit else ylabel)
+        ax.set_ylabel(f"{ylabel} ({unit.replace('^2', '²')})" if unit else ylabel)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     for ax in axes.ravel()[n:]:
@@ -169,7 +169,7 @@ def plot_tau_table(table: Any, label_columns: Sequence[str], level: float = 0.95
     ax.set_yticks(y, labels, fontsize=8)
     ax.set_ylim(-0.7, len(table) - 0.3)
     ax.set_xlabel("tau (h), log scale")
-    ax.set_title(f"decay time constant with its {int(level * 100)} % CI "
-                 "(hollow: not identifiable)", fontsize=9)
+    ax.set_title(f"tau with its {int(level * 100)} % CI (hollow: not identifiable)",
+                 fontsize=9)
     ax.grid(alpha=0.3, axis="x", which="both")
     return finish_figure(fig, show)
