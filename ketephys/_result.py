@@ -148,3 +148,42 @@ def channel_indices(ch_names: list[str], picks: Any = None) -> list[int]:
         else:
             out.append(int(p))
     return out
+
+
+#: Parameter and return descriptions shared by every ``plot()`` (MNE's docdict idea):
+#: write ``%(show)s`` or ``%(returns_figure)s`` in a docstring and decorate with
+#: :func:`fill_doc`.
+DOCS = {
+    "show": "show : bool or None\n"
+            "    Show the figure (default: only when matplotlib is interactive; a no-op on\n"
+            "    non-GUI backends such as Agg).",
+    "returns_figure": "Returns\n-------\nmatplotlib.figure.Figure",
+}
+
+
+def _fill(doc: str | None) -> str | None:
+    if not doc or "%(" not in doc:
+        return doc
+    lines = []
+    for line in doc.split("\n"):
+        stripped = line.strip()
+        key = stripped[2:-2] if stripped.startswith("%(") and stripped.endswith(")s") else None
+        if key in DOCS:
+            pad = line[: len(line) - len(line.lstrip())]
+            lines.extend(pad + part if part else part for part in DOCS[key].split("\n"))
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def fill_doc(obj: Any) -> Any:
+    """Fill ``%(key)s`` lines of :data:`DOCS` into the docstring of a function, or of
+    every method of a class; returns ``obj``."""
+    if isinstance(obj, type):
+        for value in vars(obj).values():
+            func = getattr(value, "fget", value)
+            if callable(func) and getattr(func, "__doc__", None):
+                func.__doc__ = _fill(func.__doc__)
+        return obj
+    obj.__doc__ = _fill(obj.__doc__)
+    return obj

@@ -454,6 +454,7 @@ class Recording:
         Returns
         -------
         matplotlib.figure.Figure
+            A static figure, or MNE's browser figure.
         """
         from .viz.recording import gui_backend, plot_recording
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._result import fill_doc
 from ..errors import AnalysisError
 from .design import Covariate, GroupData
 from .fit import ParamMap, State
@@ -453,6 +454,7 @@ class DecayFit:
         return copy.deepcopy(self)
 
     # ------------------------------------------------------------------ plotting
+    @fill_doc
     def plot(self, n_points: int = 200, show_subjects: bool = True,
              show: bool | None = None):
         """Data, fitted typical curve and its confidence band, one panel per group.
@@ -466,28 +468,23 @@ class DecayFit:
             Points of the fitted curve.
         show_subjects : bool
             Join each subject's visits with a line.
-        show : bool or None
-            Show the figure (default: only when matplotlib is interactive).
+        %(show)s
 
-        Returns
-        -------
-        matplotlib.figure.Figure
+        %(returns_figure)s
         """
         from ..viz.longitudinal import plot_decay
 
         return plot_decay(self, n_points, show_subjects, show)
 
+    @fill_doc
     def plot_taus(self, show: bool | None = None):
         """Forest plot of tau with its CI per group; not-identifiable fits hollow.
 
         Parameters
         ----------
-        show : bool or None
-            Show the figure (default: only when matplotlib is interactive).
+        %(show)s
 
-        Returns
-        -------
-        matplotlib.figure.Figure
+        %(returns_figure)s
         """
         from ..viz.longitudinal import plot_taus
 

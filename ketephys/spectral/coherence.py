@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin, channel_indices
+from .._result import ResultMixin, channel_indices, fill_doc
 from ..errors import AnalysisError
 from ..features import feature_table
 from ..recording import Recording
@@ -46,6 +46,7 @@ MEASURES = {"msc": "", "coh": "", "imcoh": "", "wpli": "", "plv": ""}
 _PER_SEGMENT = {"wpli", "plv"}
 
 
+@fill_doc
 @dataclass(repr=False)
 class CrossSpectrum(ResultMixin):
     """Cross-spectral matrix over a few band bins (mean over segments and tapers).
@@ -163,8 +164,7 @@ class CrossSpectrum(ResultMixin):
         kind : {"matrix", "pairs"}
         pairs : list of (str, str), optional
             Pairs for ``kind="pairs"``.
-        show : bool or None
-            Show the figure (default: only when matplotlib is interactive).
+        %(show)s
 
         Returns
         -------

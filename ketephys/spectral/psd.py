@@ -8,13 +8,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin, channel_indices, compact_recording, short
+from .._result import ResultMixin, channel_indices, compact_recording, fill_doc, short
 from ..recording import Recording
 from .fft import Accumulated, SpectralSettings, accumulate
 
 __all__ = ["Spectrum", "psd", "spectrum_from_accumulated"]
 
 
+@fill_doc
 @dataclass(repr=False)
 class Spectrum(ResultMixin):
     """One-sided PSD per channel.
@@ -139,12 +140,9 @@ class Spectrum(ResultMixin):
             Draw the channel mean even for few channels.
         bands : sequence of str or (lo, hi), or None
             Bands to shade (presets of :data:`~ketephys.spectral.bands.BANDS`).
-        show : bool or None
-            Show the figure (default: only when matplotlib is interactive).
+        %(show)s
 
-        Returns
-        -------
-        matplotlib.figure.Figure
+        %(returns_figure)s
         """
         from ..viz.spectral import plot_spectrum
         from .bands import resolve_band

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin
+from .._result import ResultMixin, fill_doc
 from ..errors import AnalysisError
 from ..recording import Recording
 from .field import fepsp
@@ -25,6 +25,7 @@ _INTENSITY = re.compile(r"intensity\s*[=:]\s*([-+0-9.eE]+)")
 _UNITS = {"slope": "V/s", "amplitude": "V", "volley_amplitude": "V"}
 
 
+@fill_doc
 @dataclass(repr=False)
 class IOCurve(ResultMixin):
     """An input-output curve and its Boltzmann fit (:func:`io_curve`).
@@ -79,12 +80,9 @@ class IOCurve(ResultMixin):
 
         Parameters
         ----------
-        show : bool or None
-            Show the figure (default: only when matplotlib is interactive).
+        %(show)s
 
-        Returns
-        -------
-        matplotlib.figure.Figure
+        %(returns_figure)s
         """
         from ..viz.synaptic import plot_io_curve
 

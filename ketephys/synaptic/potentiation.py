@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin, compact_recording
+from .._result import ResultMixin, compact_recording, fill_doc
 from ..errors import AnalysisError
 from ..features import feature_table
 from ..recording import Recording
@@ -49,6 +49,7 @@ _NEEDED = ("sweep", "stimulus", "sweep_start", "time", "channel", "flags", "slop
            "amplitude", "noise_sd", "volley_amplitude")
 
 
+@fill_doc
 @dataclass(init=False, repr=False)
 class LTPResult(ResultMixin):
     """What :func:`ltp` found.
@@ -157,12 +158,9 @@ class LTPResult(ResultMixin):
         ----------
         show_sweeps : bool
             Draw every sweep under the binned means.
-        show : bool or None
-            Show the figure (default: only when matplotlib is interactive).
+        %(show)s
 
-        Returns
-        -------
-        matplotlib.figure.Figure
+        %(returns_figure)s
         """
         from ..viz.synaptic import plot_ltp
 
@@ -178,12 +176,9 @@ class LTPResult(ResultMixin):
             One of the recordings this result came from.
         sweep : int
             Sweep index in ``rec``.
-        show : bool or None
-            Show the figure (default: only when matplotlib is interactive).
+        %(show)s
 
-        Returns
-        -------
-        matplotlib.figure.Figure
+        %(returns_figure)s
         """
         from ..viz.synaptic import plot_fepsp_sweep
 

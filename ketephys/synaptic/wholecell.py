@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin, compact_recording
+from .._result import ResultMixin, compact_recording, fill_doc
 from ..errors import AnalysisError
 from ..recording import Recording
 from ._common import (
@@ -62,6 +62,7 @@ PSC_COLUMNS = (
 )
 
 
+@fill_doc
 @dataclass(repr=False)
 class PSCResult(ResultMixin):
     """Whole-cell responses of one recording: the :func:`psc` table and the traces.
@@ -117,12 +118,9 @@ class PSCResult(ResultMixin):
         ----------
         sweep : int, optional
             Default: the mean over sweeps.
-        show : bool or None
-            Show the figure (default: only when matplotlib is interactive).
+        %(show)s
 
-        Returns
-        -------
-        matplotlib.figure.Figure
+        %(returns_figure)s
         """
         from ..viz.synaptic import plot_psc
 

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin
+from .._result import ResultMixin, fill_doc
 from ..errors import AnalysisError
 from ..io.tms import PULSE_DESCRIPTION, find_tms_pulses
 from ..recording import Recording
@@ -49,6 +49,7 @@ __all__ = ["clean", "CleanResult", "pulse_onsets"]
 logger = logging.getLogger(__name__)
 
 
+@fill_doc
 @dataclass(repr=False)
 class CleanResult(ResultMixin):
     """A cleaned TMS-EEG recording and what was done to it.
@@ -126,12 +127,9 @@ class CleanResult(ResultMixin):
         ----------
         tmin, tmax : float
             Window around the pulses (s).
-        show : bool or None
-            Show the figure (default: only when matplotlib is interactive).
+        %(show)s
 
-        Returns
-        -------
-        matplotlib.figure.Figure
+        %(returns_figure)s
         """
         from ..viz.tms import plot_clean
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin
+from .._result import ResultMixin, fill_doc
 from ..errors import AnalysisError
 from ..recording import Recording
 from .analyse import DEFAULT_SETTINGS
@@ -34,6 +34,7 @@ def _unit(measure: str) -> str:
     return "V*s" if measure.startswith("gmfp_area") else "V"
 
 
+@fill_doc
 @dataclass(repr=False)
 class BootstrapMeasures(ResultMixin):
     """Excitability measures of a TEP and their bootstrap draws over trials.
@@ -109,12 +110,9 @@ class BootstrapMeasures(ResultMixin):
         ----------
         level : float
             CI level.
-        show : bool or None
-            Show the figure (default: only when matplotlib is interactive).
+        %(show)s
 
-        Returns
-        -------
-        matplotlib.figure.Figure
+        %(returns_figure)s
         """
         from ..viz.tms import plot_bootstrap
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin, channel_indices
+from .._result import ResultMixin, channel_indices, fill_doc
 from ..errors import AnalysisError
 from ..recording import Recording
 from .clean import CleanResult, pulse_onsets
@@ -72,6 +72,7 @@ def epoch_pulses(
     return ep[keep], times, samples_in[keep] / sfreq, counts
 
 
+@fill_doc
 @dataclass(repr=False)
 class TEPResult(ResultMixin):
     """A TMS-evoked potential and its measures.
@@ -176,12 +177,9 @@ class TEPResult(ResultMixin):
 
         Parameters
         ----------
-        show : bool or None
-            Show the figure (default: only when matplotlib is interactive).
+        %(show)s
 
-        Returns
-        -------
-        matplotlib.figure.Figure
+        %(returns_figure)s
         """
         from ..viz.tms import plot_tep
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._result import finish_figure
+from .._result import fill_doc, finish_figure
 from ._util import subplots
 
 __all__ = ["plot_decay", "plot_taus", "plot_tau_table", "group_unit"]
@@ -29,6 +29,7 @@ def _data_limits(t: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
+@fill_doc
 def plot_decay(fit: Any, n_points: int = 200, show_subjects: bool = True,
                show: bool | None = None) -> Any:
     """Data per subject, the typical fitted curve and its band, one panel per group.
@@ -40,16 +41,11 @@ def plot_decay(fit: Any, n_points: int = 200, show_subjects: bool = True,
     Parameters
     ----------
     fit : DecayFit
-    n_points : int
-        Points of the fitted curve.
-    show_subjects : bool
-        Join each subject's visits with a line.
-    show : bool or None
-        See :func:`ketephys._result.finish_figure`.
+    n_points, show_subjects
+        See :meth:`ketephys.longitudinal.DecayFit.plot`.
+    %(show)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
     """
     n = len(fit.groups)
     ncol = min(n, 3)
@@ -96,6 +92,7 @@ def plot_decay(fit: Any, n_points: int = 200, show_subjects: bool = True,
     return finish_figure(fig, show)
 
 
+@fill_doc
 def plot_taus(fit: Any, show: bool | None = None) -> Any:
     """Forest plot: tau with its confidence interval per group (region x measure).
 
@@ -105,17 +102,15 @@ def plot_taus(fit: Any, show: bool | None = None) -> Any:
     Parameters
     ----------
     fit : DecayFit
-    show : bool or None
-        See :func:`ketephys._result.finish_figure`.
+    %(show)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
     """
     keys = list(fit.key_names) or ["group"]
     return plot_tau_table(fit.summary(), keys, fit.level, show)
 
 
+@fill_doc
 def plot_tau_table(table: Any, label_columns: Sequence[str], level: float = 0.95,
                    show: bool | None = None) -> Any:
     """Forest plot from a table of fits (:meth:`DecayFit.summary` or ``decay_fits.csv``).
@@ -129,12 +124,9 @@ def plot_tau_table(table: Any, label_columns: Sequence[str], level: float = 0.95
         Columns joined (" / ") into each row's label, e.g. ``["fit", "region"]``.
     level : float
         CI level (for the title).
-    show : bool or None
-        See :func:`ketephys._result.finish_figure`.
+    %(show)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
     """
     table = table[table["tau_h"].notna()].reset_index(drop=True)
     keys = [c for c in label_columns if c in table.columns]

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._result import finish_figure
+from .._result import fill_doc, finish_figure
 from ._util import scaled, subplots
 
 __all__ = ["plot_recording", "gui_backend"]
@@ -25,6 +25,7 @@ def gui_backend() -> bool:
                 or "inline" in backend)
 
 
+@fill_doc
 def plot_recording(rec: Any, picks: Any = None, start: float = 0.0,
                    duration: float = 10.0, n_sweeps: int = 20,
                    show: bool | None = None) -> Any:
@@ -43,12 +44,9 @@ def plot_recording(rec: Any, picks: Any = None, start: float = 0.0,
         Seconds shown (continuous data).
     n_sweeps : int
         Most sweeps overlaid (evenly spaced over the recording).
-    show : bool or None
-        See :func:`ketephys._result.finish_figure`.
+    %(show)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
     """
     limit = _MAX_EPISODIC if rec.is_episodic else _MAX_CONTINUOUS
     if picks is None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._result import finish_figure
+from .._result import fill_doc, finish_figure
 from ._util import MAX_LABELS, label_channels, subplots
 
 __all__ = ["plot_spectrum", "plot_cross_spectrum"]
@@ -16,6 +16,7 @@ __all__ = ["plot_spectrum", "plot_cross_spectrum"]
 _BAND_COLOURS = ("#f0a500", "#3a6ea5", "#1d7a38", "#b3261e", "#7b3fa0")
 
 
+@fill_doc
 def plot_spectrum(spec: Any, picks: Sequence[str] | None = None, average: bool = False,
                   bands: Mapping[str, tuple[float, float]] | None = None,
                   show: bool | None = None) -> Any:
@@ -31,12 +32,9 @@ def plot_spectrum(spec: Any, picks: Sequence[str] | None = None, average: bool =
         percentile across channels shaded) instead of one line per channel.
     bands : dict, optional
         ``name -> (lo, hi)`` Hz to shade.
-    show : bool or None
-        See :func:`ketephys._result.finish_figure`.
+    %(show)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
     """
     names = list(spec.ch_names if picks is None else picks)
     data = spec.get_data(picks=names)
@@ -72,6 +70,7 @@ def plot_spectrum(spec: Any, picks: Sequence[str] | None = None, average: bool =
     return finish_figure(fig, show)
 
 
+@fill_doc
 def plot_cross_spectrum(cross: Any, measure: str = "msc", kind: str = "matrix",
                         pairs: Sequence[tuple[str, str]] | None = None,
                         show: bool | None = None) -> Any:
@@ -85,12 +84,9 @@ def plot_cross_spectrum(cross: Any, measure: str = "msc", kind: str = "matrix",
     kind : {"matrix", "pairs"}
     pairs : list of (str, str), optional
         For ``kind="pairs"`` (default: the first channel with each of up to 8 others).
-    show : bool or None
-        See :func:`ketephys._result.finish_figure`.
+    %(show)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
     """
     values = cross.measure(measure)
     names = list(cross.ch_names)

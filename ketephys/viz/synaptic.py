@@ -7,12 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from .._result import finish_figure
+from .._result import fill_doc, finish_figure
 from ._util import scaled, subplots, ylim_without_artifacts
 
 __all__ = ["plot_ltp", "plot_fepsp_sweep", "plot_psc", "plot_io_curve"]
 
 
+@fill_doc
 def plot_ltp(result: Any, show_sweeps: bool = True, show: bool | None = None) -> Any:
     """LTP time course per pathway (% of baseline), with the baseline, PTP and LTP
     windows marked.
@@ -22,12 +23,9 @@ def plot_ltp(result: Any, show_sweeps: bool = True, show: bool | None = None) ->
     result : LTPResult
     show_sweeps : bool
         Draw every sweep (small dots) under the binned means.
-    show : bool or None
-        See :func:`ketephys._result.finish_figure`.
+    %(show)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
     """
     st = result.settings
     fig, axes = subplots(figsize=(8.2, 3.8))
@@ -66,6 +64,7 @@ def _fmt_pct(value: float) -> str:
     return "LTP window empty" if not np.isfinite(value) else f"{value:.0f} %"
 
 
+@fill_doc
 def plot_fepsp_sweep(rec: Any, table: Any, sweep: int = 0, channel: str | None = None,
                      show: bool | None = None) -> Any:
     """One fEPSP sweep with what was measured: baseline, slope segment and fit, amplitude,
@@ -81,12 +80,9 @@ def plot_fepsp_sweep(rec: Any, table: Any, sweep: int = 0, channel: str | None =
         Sweep index.
     channel : str, optional
         Default: the table's first channel.
-    show : bool or None
-        See :func:`ketephys._result.finish_figure`.
+    %(show)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
     """
     channel = str(table["channel"].iloc[0]) if channel is None else channel
     rows = table[(table["sweep"] == sweep) & (table["channel"].astype(str) == channel)]
@@ -143,6 +139,7 @@ def plot_fepsp_sweep(rec: Any, table: Any, sweep: int = 0, channel: str | None =
     return finish_figure(fig, show)
 
 
+@fill_doc
 def plot_psc(result: Any, sweep: int | None = None, show: bool | None = None) -> Any:
     """A PSC train: the trace (one sweep, or the sweep mean) with each response's
     amplitude marked, and the amplitudes per stimulus across sweeps.
@@ -152,12 +149,9 @@ def plot_psc(result: Any, sweep: int | None = None, show: bool | None = None) ->
     result : PSCResult
     sweep : int, optional
         Sweep to draw (default the mean over sweeps).
-    show : bool or None
-        See :func:`ketephys._result.finish_figure`.
+    %(show)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
     """
     tab = result.table
     trace = result.traces.mean(axis=0) if sweep is None else result.traces[sweep]
@@ -206,18 +200,16 @@ def plot_psc(result: Any, sweep: int | None = None, show: bool | None = None) ->
     return finish_figure(fig, show)
 
 
+@fill_doc
 def plot_io_curve(result: Any, show: bool | None = None) -> Any:
     """Input-output curve: every sweep, the mean ± SEM per intensity and the Boltzmann fit.
 
     Parameters
     ----------
     result : IOCurve
-    show : bool or None
-        See :func:`ketephys._result.finish_figure`.
+    %(show)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
     """
     c = result.curve
     f, u = scaled(result.points["value"], result.unit)

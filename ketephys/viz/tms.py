@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._result import finish_figure
+from .._result import fill_doc, finish_figure
 from ._util import scaled, subplots
 
 __all__ = ["plot_tep", "plot_clean", "plot_bootstrap"]
@@ -23,6 +23,7 @@ def _mark_peaks(ax: Any, peaks: Any, channel: str, f: float) -> None:
     ax.set_ylim(lo - 0.08 * (hi - lo), hi + 0.12 * (hi - lo))  # room for the labels
 
 
+@fill_doc
 def plot_tep(result: Any, show: bool | None = None) -> Any:
     """TEP butterfly (every channel), GMFP with its peaks and, with an ROI, the ROI signal
     with its peaks.
@@ -30,12 +31,9 @@ def plot_tep(result: Any, show: bool | None = None) -> Any:
     Parameters
     ----------
     result : TEPResult
-    show : bool or None
-        See :func:`ketephys._result.finish_figure`.
+    %(show)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
     """
     times = np.asarray(result.times) * 1e3
     avg = result.average
@@ -66,6 +64,7 @@ def plot_tep(result: Any, show: bool | None = None) -> Any:
     return finish_figure(fig, show)
 
 
+@fill_doc
 def plot_clean(result: Any, tmin: float = -0.05, tmax: float = 0.15,
                show: bool | None = None) -> Any:
     """The cleaned EEG averaged around the pulses (every channel), with the removal
@@ -76,12 +75,9 @@ def plot_clean(result: Any, tmin: float = -0.05, tmax: float = 0.15,
     result : CleanResult
     tmin, tmax : float
         Window around the pulses (s).
-    show : bool or None
-        See :func:`ketephys._result.finish_figure`.
+    %(show)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
     """
     rec = result.recording
     sf = rec.sfreq
@@ -114,6 +110,7 @@ def plot_clean(result: Any, tmin: float = -0.05, tmax: float = 0.15,
     return finish_figure(fig, show)
 
 
+@fill_doc
 def plot_bootstrap(result: Any, level: float = 0.95, show: bool | None = None) -> Any:
     """The bootstrap draws of every measure (histogram), its value and percentile CI.
 
@@ -122,12 +119,9 @@ def plot_bootstrap(result: Any, level: float = 0.95, show: bool | None = None) -
     result : BootstrapMeasures
     level : float
         CI level.
-    show : bool or None
-        See :func:`ketephys._result.finish_figure`.
+    %(show)s
 
-    Returns
-    -------
-    matplotlib.figure.Figure
+    %(returns_figure)s
     """
     names = list(result.point)
     ncol = min(3, len(names)) or 1
