@@ -21,7 +21,7 @@ def scaled(values: Any, unit: str) -> tuple[float, str]:
     ``V`` with values ~1e-5 gives ``(1e6, "µV")``; squared or compound units and empty
     units are left alone (factor 1).
     """
-    if unit not in ("V", "A", "s"):
+    if unit not in ("V", "A", "s", "V*s"):
         return 1.0, unit
     arr = np.asarray(values, float)
     arr = arr[np.isfinite(arr)]

@@ -86,9 +86,21 @@ def plot_recording(rec: Any, picks: Any = None, start: float = 0.0,
 
 
 def _stim_times(rec: Any) -> np.ndarray:
+    """Stimulus times in a sweep (s): ``stim*`` events, else the rising edges of the
+    first ``stim`` channel in the first sweep."""
     ev = rec.events
     rows = ev[ev["description"].astype(str).str.contains("stim", case=False)]
-    return np.unique(np.round(rows["onset"].to_numpy(float), 6))
+    if len(rows):
+        return np.unique(np.round(rows["onset"].to_numpy(float), 6))
+    stim = [i for i, t in enumerate(rec.ch_types) if t == "stim"]
+    if not stim:
+        return np.array([])
+    x = rec.get_data([stim[0]])[0, 0]
+    lo, hi = float(np.min(x)), float(np.max(x))
+    if hi <= lo:
+        return np.array([])
+    above = x > (lo + hi) / 2
+    return (np.flatnonzero(above[1:] & ~above[:-1]) + 1) / rec.sfreq
 
 
 def _plot_sweeps(rec: Any, idx: list[int], names: list[str], n_sweeps: int, where: str,
