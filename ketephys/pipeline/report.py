@@ -502,9 +502,9 @@ def write_report(result: Any, cfg: Any, path: str | Path | None = None) -> Path:
         "<h2>Decay per region and measure</h2>",
         _safe("decay fits", lambda: _decay_section(result)),
     ]
-    if cfg.report.views:
-        body += ["<h2>Per-modality views</h2>", _safe("views",
-                                                      lambda: _views_section(result, cfg))]
+    views = _safe("views", lambda: _views_section(result, cfg)) if cfg.report.views else ""
+    if views:  # no heading over nothing
+        body += ["<h2>Per-modality views</h2>", views]
     body += ["<h2>Summary of measures (mean per visit, in the unit shown)</h2>",
              _safe("summary table", lambda: _table_html(_summary_table(result.features)))]
     if result.failures:
