@@ -157,7 +157,9 @@ def _print_run_summary(result, console) -> None:
                               escape(_fmt(row.get("error"))), "", "")
                 continue
             ok = row.get("identifiable", True) is not False
-            mark = "yes" if ok else f"[red]NO[/red]: {escape(_fmt(row.get('identifiability_reason')))}"
+            why = _fmt(row.get("identifiability_reason")).split(";")[0]
+            why = why if len(why) <= 48 else why[:47] + "…"
+            mark = "yes" if ok else f"[red]NO[/red]: {escape(why)}"
             dim = "" if ok else "[dim]"
             table.add_row(str(row["fit"]), region, mark, dim + _fmt(row["tau_h"]),
                           f"{dim}[{_fmt(row.get('tau_ci_low_h'))}, "

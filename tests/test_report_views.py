@@ -103,5 +103,5 @@ def test_console_table_marks_unidentifiable_taus():
     text = out.getvalue()
     assert "identifiable" in text
     row = next(line for line in text.splitlines() if "gamma_power" in line)
-    assert "NO" in row and "shorter than the first" in row
+    assert "NO" in row and "shorter than the first" in row  # the reason, cut to a line
     assert "yes" in next(line for line in text.splitlines() if "theta_msc" in line)

@@ -271,14 +271,19 @@ def psd_figure(spectra: list[tuple[str, Any]], band: tuple[float, float] = (30.0
     import matplotlib.pyplot as plt
     import numpy as np
 
+    from ..viz._util import log_frequency_axis
+
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     cmap = plt.get_cmap("viridis")
     units = set()
     for i, (label, spec) in enumerate(spectra):
-        ax.loglog(spec.freqs[1:], np.mean(spec.get_data(), axis=0)[1:],
+        pos = spec.freqs > 0  # log axis
+        ax.loglog(spec.freqs[pos], np.mean(spec.get_data(), axis=0)[pos],
                   color=cmap(i / max(1, len(spectra) - 1)), label=label)
         units.update(spec.units or ["V^2/Hz"])
     ax.axvspan(*band, color="#f0a500", alpha=0.15, label=f"gamma {band[0]:g}-{band[1]:g} Hz")
+    top = max(float(spec.freqs.max()) for _, spec in spectra) if spectra else band[1]
+    log_frequency_axis(ax, 1.0, top)
     ax.set_xlabel("frequency (Hz)")
     ax.set_ylabel(f"PSD ({', '.join(sorted(units)).replace('^2', '²')}), channel mean")
     ax.legend(fontsize=7, ncol=2)

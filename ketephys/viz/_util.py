@@ -74,3 +74,15 @@ def ylim_without_artifacts(ax: Any, t: np.ndarray, y: np.ndarray, x0: float, x1:
         lo, hi = float(np.nanmin(y[seen])), float(np.nanmax(y[seen]))
         pad = 0.12 * (hi - lo) or 1.0
         ax.set_ylim(lo - pad, hi + pad)
+
+
+def log_frequency_axis(ax: Any, fmin: float, fmax: float) -> None:
+    """A log frequency axis labelled in plain numbers (1, 2, 5, 10, 20, 50... Hz) without
+    the crowded minor labels matplotlib adds over short ranges."""
+    from matplotlib.ticker import NullFormatter
+
+    ax.set_xscale("log")
+    ticks = [m * 10.0 ** e for e in range(-2, 4) for m in (1, 2, 5)]
+    ticks = [t for t in ticks if fmin <= t <= fmax]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_formatter(NullFormatter())

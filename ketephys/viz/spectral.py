@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._result import fill_doc, finish_figure
-from ._util import MAX_LABELS, label_channels, subplots
+from ._util import MAX_LABELS, label_channels, log_frequency_axis, subplots
 
 __all__ = ["plot_spectrum", "plot_cross_spectrum"]
 
@@ -54,7 +54,7 @@ def plot_spectrum(spec: Any, picks: Sequence[str] | None = None, average: bool =
     else:
         for row, name in zip(data, names):
             ax.plot(freqs[keep], row[keep], lw=0.8, label=name)
-    ax.set_xscale("log")
+    log_frequency_axis(ax, float(freqs[keep].min()), float(freqs.max()))
     ax.set_yscale("log")
     for (name, (b_lo, b_hi)), colour in zip((bands or {}).items(), _BAND_COLOURS):
         cut = f", data end at {freqs.max():g} Hz" if b_hi > freqs.max() else ""
