@@ -38,6 +38,8 @@ class RecordingInfo:
         Sampling rate (Hz).
     ch_names, ch_types, units : list of str
         Channels of the recording.
+    modality : str or None
+        ``"eeg"``, ``"fepsp"``...
     """
 
     meta: Any
@@ -46,6 +48,7 @@ class RecordingInfo:
     ch_names: list[str] = field(default_factory=list)
     ch_types: list[str] = field(default_factory=list)
     units: list[str] = field(default_factory=list)
+    modality: str | None = None
 
     def __repr__(self) -> str:
         where = os.path.basename(self.source.path) if self.source.path else "memory"
@@ -58,7 +61,7 @@ def compact_recording(rec: Any) -> Any:
     if rec is None or isinstance(rec, RecordingInfo) or not hasattr(rec, "get_data"):
         return rec
     return RecordingInfo(rec.meta, rec.source, float(rec.sfreq), list(rec.ch_names),
-                         list(rec.ch_types), list(rec.units))
+                         list(rec.ch_types), list(rec.units), getattr(rec, "modality", None))
 
 
 def short(value: Any, limit: int = 60) -> str:

@@ -18,6 +18,7 @@ __all__ = [
     "UnitError",
     "AnalysisError",
     "ConfigError",
+    "SettingsError",
 ]
 
 
@@ -68,3 +69,10 @@ class AnalysisError(KetephysError):
 
 class ConfigError(KetephysError):
     """A batch configuration is invalid."""
+
+
+class SettingsError(KetephysError, ValueError):
+    """An analyser setting is unknown (misspelled) or has a bad value.
+
+    Also a ``ValueError``, as MNE and scikit-learn raise for bad parameter values.
+    """

@@ -15,13 +15,45 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .errors import AnalysisError
 from .meta import META_COLUMNS
 
-__all__ = ["feature_table", "settings_hash", "FEATURE_COLUMNS"]
+__all__ = ["feature_table", "settings_hash", "FEATURE_COLUMNS", "check_unit", "OUTPUT_UNITS",
+           "SUFFIX_UNITS"]
 
 #: Leading columns of every feature table, in order; analysers may add more after them.
 FEATURE_COLUMNS = (*META_COLUMNS, "recording", "modality", "measure", "channel", "value",
-                   "unit", "flags", "settings_hash")
+                   "unit", "qc_flags", "settings_hash")
+
+
+#: Units of values in SI (or derived from SI) that a measure without a unit suffix may have.
+OUTPUT_UNITS = ("V", "V^2", "V^2/Hz", "V/s", "V*s", "A", "s", "Hz", "Ohm", "F", "1",
+                "log10(V^2/Hz)", "Hz^exponent")
+#: A measure whose name ends with one of these suffixes has the paired unit (longest first).
+SUFFIX_UNITS = (("_pct_per_min", "%/min"), ("_pct_per_h", "%/h"), ("_pct", "%"),
+                ("_ms", "ms"), ("_min", "min"), ("_h", "h"), ("_db", "dB"))
+
+
+def check_unit(measure: str, unit: Any) -> str | None:
+    """Why ``(measure, unit)`` breaks the unit convention, or ``None`` when it follows it.
+
+    The convention of every output table: values are in SI units (:data:`OUTPUT_UNITS`;
+    dimensionless is ``"1"``), except measures whose name ends with an explicit suffix
+    (``_h``, ``_min``, ``_ms``, ``_pct``, ``_pct_per_min``, ``_pct_per_h``, ``_db``), which
+    are in that unit (:data:`SUFFIX_UNITS`).
+    """
+    name = str(measure)
+    for suffix, expected in SUFFIX_UNITS:
+        if name.endswith(suffix):
+            if unit != expected:
+                return f"measure {name!r} ends with {suffix!r}, so its unit must be " \
+                       f"{expected!r}, not {unit!r}"
+            return None
+    if unit not in OUTPUT_UNITS:
+        return (f"measure {name!r} has unit {unit!r}: use an SI unit {OUTPUT_UNITS} "
+                "(dimensionless: '1') or name the unit with a suffix "
+                f"{[s for s, _ in SUFFIX_UNITS]}")
+    return None
 
 
 def _jsonable(value: Any) -> Any:
@@ -60,9 +92,11 @@ def feature_table(
     Parameters
     ----------
     rows : iterable of dict
-        Each with at least ``measure``, ``value`` and ``unit``; usually ``channel`` (a
+        Each with at least ``measure``, ``value`` and ``unit`` (following
+        :func:`check_unit`: SI, or the unit its name's suffix says); usually ``channel`` (a
         channel name, a pair ``"A-B"``, an ROI or ``"GMFP"``) and ``flags`` (a list of
-        strings or a ``;``-joined string). Any other key becomes a column.
+        strings or a ``;``-joined string), which becomes the ``qc_flags`` column (named so
+        as not to shadow pandas' ``DataFrame.flags``). Any other key becomes a column.
     recording : Recording, optional
         Its metadata columns and file name are added to every row.
     modality : str, optional
@@ -74,6 +108,11 @@ def feature_table(
     -------
     pandas.DataFrame
         Columns :data:`FEATURE_COLUMNS` first, then any extra columns in first-seen order.
+
+    Raises
+    ------
+    AnalysisError
+        When a row's unit breaks the convention of :func:`check_unit`.
     """
     meta = recording.meta.columns() if recording is not None else dict.fromkeys(META_COLUMNS)
     rec_name = None
@@ -84,13 +123,16 @@ def feature_table(
     for row in rows:
         r = dict(meta)
         r.update({"recording": rec_name, "modality": modality, "channel": None,
-                  "flags": "", "settings_hash": digest})
+                  "qc_flags": "", "settings_hash": digest})
         r.update(row)
-        flags = r.get("flags")
+        flags = r.pop("flags", r.get("qc_flags"))  # analysers' rows say "flags"
         if isinstance(flags, (list, tuple, set)):
-            r["flags"] = ";".join(sorted({str(f) for f in flags if f}))
-        elif flags is None:
-            r["flags"] = ""
+            flags = ";".join(sorted({str(f) for f in flags if f}))
+        r["qc_flags"] = "" if flags is None else flags
+        problem = check_unit(r.get("measure"), r.get("unit"))
+        if problem:
+            raise AnalysisError(f"feature row breaks the unit convention: {problem}",
+                                rec_name)
         out.append(r)
     frame = pd.DataFrame(out)
     if frame.empty:

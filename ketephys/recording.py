@@ -12,6 +12,7 @@ The data may be held lazily (a memory map or a reader that loads slices on deman
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import os
@@ -22,11 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import KetephysError, MetadataError, UnitError
+from .errors import AnalysisError, KetephysError, MetadataError, UnitError
 from .meta import StudyMeta
 from .units import SI_UNITS, si_scale
 
-__all__ = ["Recording", "Source", "CH_TYPES", "EVENT_COLUMNS"]
+__all__ = ["Recording", "Source", "CH_TYPES", "EVENT_COLUMNS", "MODALITIES", "SIGNAL_TYPES",
+           "infer_modality"]
 
 #: Channel types a recording may declare.
 CH_TYPES = ("eeg", "eog", "emg", "ecg", "lfp", "field", "vm", "im", "stim", "misc")
@@ -112,6 +114,73 @@ def _as_event_frame(events: Any, path: str | None) -> pd.DataFrame:
     return frame[cols].reset_index(drop=True)
 
 
+#: Modalities a recording may have.
+MODALITIES = ("eeg", "tms-eeg", "lfp", "fepsp", "patch")
+#: Channel types an analysis uses by default, per modality (:meth:`Recording.default_picks`).
+SIGNAL_TYPES = {
+    "eeg": ("eeg",), "tms-eeg": ("eeg",), "lfp": ("lfp",), "fepsp": ("field",),
+    "patch": ("vm", "im"),
+}
+
+
+def infer_modality(ch_types: Sequence[str], episodic: bool) -> str | None:
+    """The modality of a recording that was not told its modality.
+
+    The rule, in order: episodic data with a ``field`` channel is ``"fepsp"``, with an
+    ``im``/``vm`` channel ``"patch"``; continuous data with an ``lfp`` channel is
+    ``"lfp"``, with an ``eeg`` channel ``"eeg"`` (TMS-EEG is never inferred: it is the
+    reader's ``modality="tms-eeg"``); otherwise ``None`` (unknown).
+    """
+    types = set(ch_types)
+    if episodic:
+        if "field" in types:
+            return "fepsp"
+        if types & {"im", "vm"}:
+            return "patch"
+        return None
+    if "lfp" in types:
+        return "lfp"
+    if "eeg" in types:
+        return "eeg"
+    if "field" in types:
+        return "fepsp"
+    if types & {"im", "vm"}:
+        return "patch"
+    return None
+
+
+def _type_for(modality: str | None, unit: str) -> str:
+    """The channel type :meth:`Recording.from_array` gives an untyped channel."""
+    if modality in ("eeg", "tms-eeg") and unit == "V":
+        return "eeg"
+    if modality == "lfp" and unit == "V":
+        return "lfp"
+    if modality == "fepsp" and unit == "V":
+        return "field"
+    if modality == "patch":
+        return "im" if unit == "A" else "vm" if unit == "V" else "misc"
+    return "misc"
+
+
+class _Labels(list):
+    """A list of per-channel labels that cannot be changed item by item."""
+
+    def __init__(self, items: Sequence[str], name: str, setter: str):
+        super().__init__(items)
+        self._what = (name, setter)
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        name, setter = self._what
+        raise MetadataError(f"Recording.{name} cannot be changed in place; use "
+                            f"Recording.{setter}({{name: value}}) or assign a whole list")
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
+
+    def __reduce__(self):
+        return (list, (list(self),))
+
+
 class Recording:
     """Electrophysiological data in SI units with its events and study metadata.
 
@@ -140,6 +209,9 @@ class Recording:
         Study metadata.
     source : Source, optional
         Where the data came from.
+    modality : str, optional
+        One of :data:`MODALITIES`; inferred from the channel types when omitted
+        (:func:`infer_modality`).
     """
 
     def __init__(
@@ -153,6 +225,7 @@ class Recording:
         events: pd.DataFrame | dict | None = None,
         meta: StudyMeta | dict | None = None,
         source: Source | None = None,
+        modality: str | None = None,
     ):
         self.source = source if source is not None else Source()
         path = self.source.path
@@ -179,22 +252,8 @@ class Recording:
         if len(set(self.ch_names)) != n_ch:
             dup = sorted({c for c in self.ch_names if self.ch_names.count(c) > 1})
             raise MetadataError(f"channel names must be unique, repeated: {dup}", path)
-        types = ["misc"] * n_ch if ch_types is None else [str(t).lower() for t in ch_types]
-        if len(types) != n_ch:
-            raise MetadataError(f"{len(types)} channel types for {n_ch} channels", path)
-        bad = sorted(set(types) - set(CH_TYPES))
-        if bad:
-            raise MetadataError(f"unknown channel types {bad}; expected one of {CH_TYPES}", path)
-        self.ch_types = types
-        unit_list = [units] * n_ch if isinstance(units, str) else [str(u) for u in units]
-        if len(unit_list) != n_ch:
-            raise MetadataError(f"{len(unit_list)} units for {n_ch} channels", path)
-        for u in unit_list:
-            if u not in SI_UNITS:
-                raise MetadataError(
-                    f"unit {u!r} is not an SI base unit {SI_UNITS}; "
-                    "use Recording.from_array to convert", path)
-        self.units = unit_list
+        self.ch_types = ["misc"] * n_ch if ch_types is None else ch_types
+        self.units = units
         if data.ndim == 3:
             n_sw = data.shape[0]
             if sweep_starts is None:
@@ -220,6 +279,148 @@ class Recording:
             self.meta = meta
         else:
             self.meta = StudyMeta.from_sources([("keyword", meta)], path=path)
+        self.modality = modality
+
+    # ------------------------------------------------------------------ validated labels
+    @property
+    def ch_types(self) -> list[str]:
+        """Channel type per channel (one of :data:`CH_TYPES`); read-only list.
+
+        Assigning a whole list validates it; change single channels with
+        :meth:`set_channel_types`.
+        """
+        return self._ch_types
+
+    @ch_types.setter
+    def ch_types(self, types: Sequence[str]) -> None:
+        path = self.source.path
+        if isinstance(types, str):
+            raise MetadataError(f"channel types must be a list, one per channel, got the "
+                                f"string {types!r}; use set_channel_types", path)
+        types = [str(t).lower() for t in types]
+        if len(types) != self.n_channels:
+            raise MetadataError(f"{len(types)} channel types for {self.n_channels} channels",
+                                path)
+        bad = sorted(set(types) - set(CH_TYPES))
+        if bad:
+            raise MetadataError(f"unknown channel types {bad}; expected one of {CH_TYPES}",
+                                path)
+        self._ch_types = _Labels(types, "ch_types", "set_channel_types")
+
+    @property
+    def units(self) -> list[str]:
+        """SI unit per channel (one of :data:`~ketephys.units.SI_UNITS`); read-only list.
+
+        Assigning a whole list (or one string for every channel) validates it; change
+        single channels with :meth:`set_units`.
+        """
+        return self._units
+
+    @units.setter
+    def units(self, units: str | Sequence[str]) -> None:
+        path = self.source.path
+        unit_list = [units] * self.n_channels if isinstance(units, str) else [
+            str(u) for u in units]
+        if len(unit_list) != self.n_channels:
+            raise MetadataError(f"{len(unit_list)} units for {self.n_channels} channels", path)
+        for u in unit_list:
+            if u not in SI_UNITS:
+                raise MetadataError(
+                    f"unit {u!r} is not an SI base unit {SI_UNITS}; "
+                    "use Recording.from_array to convert", path)
+        self._units = _Labels(unit_list, "units", "set_units")
+
+    def set_channel_types(self, mapping: dict[str, str]) -> Recording:
+        """Change the type of some channels, in place (as MNE's ``set_channel_types``).
+
+        Parameters
+        ----------
+        mapping : dict
+            Channel name -> one of :data:`CH_TYPES`.
+
+        Returns
+        -------
+        Recording
+            This recording (for chaining).
+        """
+        self._check_names(mapping, "set_channel_types")
+        self.ch_types = [mapping.get(n, t) for n, t in zip(self.ch_names, self.ch_types)]
+        return self
+
+    def set_units(self, mapping: dict[str, str]) -> Recording:
+        """Relabel the SI unit of some channels, in place (values are not scaled).
+
+        Parameters
+        ----------
+        mapping : dict
+            Channel name -> one of :data:`~ketephys.units.SI_UNITS`. To convert values
+            given in mV, pA..., build the recording with :meth:`from_array`.
+
+        Returns
+        -------
+        Recording
+            This recording (for chaining).
+        """
+        self._check_names(mapping, "set_units")
+        self.units = [mapping.get(n, u) for n, u in zip(self.ch_names, self.units)]
+        return self
+
+    def _check_names(self, mapping: Any, what: str) -> None:
+        if not isinstance(mapping, dict):
+            raise MetadataError(f"{what} takes a dict channel name -> value, got "
+                                f"{type(mapping).__name__}", self.source.path)
+        unknown = [n for n in mapping if n not in self.ch_names]
+        if unknown:
+            raise MetadataError(f"{what}: no channel {unknown}; channels are {self.ch_names}",
+                                self.source.path)
+
+    @property
+    def modality(self) -> str | None:
+        """What the recording is: ``"eeg"``, ``"tms-eeg"``, ``"lfp"``, ``"fepsp"`` or
+        ``"patch"`` (see :data:`MODALITIES`).
+
+        Set by every reader (the ``modality=`` given to :func:`ketephys.read`), or
+        inferred from the channel types when not given (:func:`infer_modality`).
+        """
+        if self._modality is None:
+            return infer_modality(self.ch_types, self.is_episodic)
+        return self._modality
+
+    @modality.setter
+    def modality(self, value: str | None) -> None:
+        if value is not None and value not in MODALITIES:
+            close = difflib.get_close_matches(str(value), MODALITIES, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise MetadataError(f"unknown modality {value!r}; use one of {MODALITIES}{hint}",
+                                self.source.path)
+        self._modality = value
+
+    def default_picks(self) -> list[int]:
+        """The channels an analysis uses unless told otherwise: the modality's signal
+        channels (:data:`SIGNAL_TYPES`).
+
+        EEG and TMS-EEG analyse ``eeg`` channels, LFP ``lfp``, fEPSP ``field``, patch
+        ``vm``/``im``. Stim, misc, EOG, ECG and EMG channels are never analysed unless
+        picked by name or type. The same rule serves scripts, the batch and the report.
+        Only a recording of unknown modality whose channels are all untyped (``misc``,
+        as :meth:`from_array` makes without ``ch_types``) analyses all of them.
+
+        Raises
+        ------
+        AnalysisError
+            When the recording has no channel of the modality's types.
+        """
+        wanted = SIGNAL_TYPES.get(self.modality or "", ("eeg", "lfp", "field", "vm", "im"))
+        picks = [i for i, t in enumerate(self.ch_types) if t in wanted]
+        if not picks and self.modality is None and set(self.ch_types) == {"misc"}:
+            picks = list(range(self.n_channels))
+        if not picks:
+            kinds = ", ".join(f"{n} ({t})" for n, t in zip(self.ch_names, self.ch_types))
+            raise AnalysisError(
+                f"no {'/'.join(wanted)} channel to analyse in this {self.modality or ''} "
+                f"recording; channels are {kinds}. Pick channels by name (picks=...) or "
+                "retype them (set_channel_types)", self.source.path)
+        return picks
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -234,6 +435,7 @@ class Recording:
         events: pd.DataFrame | dict | None = None,
         meta: StudyMeta | dict | None = None,
         source: Source | None = None,
+        modality: str | None = None,
     ) -> Recording:
         """Build a recording from an array, converting ``units`` to SI.
 
@@ -249,7 +451,7 @@ class Recording:
         units : str or sequence of str
             Unit of the values as given (``"V"``, ``"mV"``, ``"uV"``, ``"pA"``...), one for
             all channels or one per channel. Values are scaled to SI.
-        ch_types, sweep_starts, events, meta, source
+        ch_types, sweep_starts, events, meta, source, modality
             As in :class:`Recording`.
 
         Returns
@@ -274,9 +476,10 @@ class Recording:
         else:
             out = arr * factors[:, np.newaxis]
         if ch_types is None:
-            ch_types = ["misc" if base != "V" else "misc" for base, _ in conv]
+            ch_types = [_type_for(modality, base) for base, _ in conv]
         return cls(out, sfreq, names, ch_types=ch_types, units=[b for b, _ in conv],
-                   sweep_starts=sweep_starts, events=events, meta=meta, source=source)
+                   sweep_starts=sweep_starts, events=events, meta=meta, source=source,
+                   modality=modality)
 
     # ------------------------------------------------------------------ shape and access
     @property
@@ -385,20 +588,24 @@ class Recording:
             self.data.copy() if data is None else data, self.sfreq, list(self.ch_names),
             ch_types=list(self.ch_types), units=list(self.units),
             sweep_starts=None if self.sweep_starts is None else self.sweep_starts.copy(),
-            events=self.events.copy(), meta=StudyMeta.from_sources([("copy", self.meta)]),
-            source=self.source)
-        new.meta.sources = dict(self.meta.sources)
-        new.meta.conflicts = list(self.meta.conflicts)
+            events=self.events.copy(), meta=self._meta_copy(), source=self.source,
+            modality=self.modality)
         return new
 
+    def _meta_copy(self) -> StudyMeta:
+        meta = StudyMeta.from_sources([("copy", self.meta)])
+        meta.sources = dict(self.meta.sources)
+        meta.conflicts = list(self.meta.conflicts)
+        return meta
+
     def pick(self, picks: str | int | Sequence[str | int]) -> Recording:
-        """A new recording with only the channels ``picks``."""
+        """A new recording with only the channels ``picks`` (metadata copied)."""
         idx = self.pick_indices(picks)
         return Recording(
             self.get_data(idx.tolist()), self.sfreq, [self.ch_names[i] for i in idx],
             ch_types=[self.ch_types[i] for i in idx], units=[self.units[i] for i in idx],
-            sweep_starts=self.sweep_starts, events=self.events.copy(), meta=self.meta,
-            source=self.source)
+            sweep_starts=self.sweep_starts, events=self.events.copy(),
+            meta=self._meta_copy(), source=self.source, modality=self.modality)
 
     def quality_flags(self, chunk_seconds: float = 600.0) -> dict[str, list[str]]:
         """Per-channel flags: ``all_nan``, ``has_nan``, ``flat`` (peak-to-peak 0).
@@ -476,6 +683,7 @@ class Recording:
             "units": self.units,
             "meta": self.meta.to_dict(extras=True),
             "source": [self.source.path, self.source.format, self.source.reader],
+            "modality": self.modality,
         }
         if self.sweep_starts is not None:
             payload["sweep_starts"] = [float(s) for s in self.sweep_starts]
@@ -521,12 +729,13 @@ class Recording:
 
     @classmethod
     def from_mne(cls, inst: Any, meta: StudyMeta | dict | None = None,
-                 source: Source | None = None) -> Recording:
+                 source: Source | None = None, modality: str | None = None) -> Recording:
         """A recording from an MNE ``Raw`` or ``Epochs``.
 
         A Raw that is not preloaded stays lazy: samples are read when asked for.
         Annotations become events (onsets from the first sample). Epochs become sweeps
-        starting at their event time plus ``tmin``.
+        starting at their event time plus ``tmin``. ``modality`` (else the one stored by
+        :meth:`to_mne`, else inferred) is kept.
         """
         import mne
 
@@ -565,7 +774,8 @@ class Recording:
                 starts = (inst.events[:, 0] - first) / inst.info["sfreq"] + inst.tmin
             events = stored.get("events")
             return cls(data, inst.info["sfreq"], inst.ch_names, ch_types, units,
-                       sweep_starts=starts, events=events, meta=merged, source=source)
+                       sweep_starts=starts, events=events, meta=merged, source=source,
+                       modality=modality or stored.get("modality"))
         data: Any = inst._data if inst.preload else _MNESlicer(inst)
         ann = inst.annotations
         onset = np.asarray(ann.onset, float)
@@ -574,7 +784,8 @@ class Recording:
         events = pd.DataFrame({"onset": onset, "duration": np.asarray(ann.duration, float),
                                "description": list(ann.description)})
         return cls(data, inst.info["sfreq"], inst.ch_names, ch_types, units,
-                   events=events, meta=merged, source=source)
+                   events=events, meta=merged, source=source,
+                   modality=modality or stored.get("modality"))
 
     # ------------------------------------------------------------------ Neo bridge
     def to_neo(self) -> Any:
@@ -621,6 +832,7 @@ class Recording:
         meta: StudyMeta | dict | None = None,
         source: Source | None = None,
         episodic: bool | None = None,
+        modality: str | None = None,
     ) -> Recording:
         """A recording from a ``neo.Block``.
 
@@ -643,6 +855,9 @@ class Recording:
         episodic : bool, optional
             Force sweeps (True) or one continuous segment (False); by default a block with
             several segments is episodic.
+        modality : str, optional
+            As in :class:`Recording` (default: the one stored by :meth:`to_neo`, else
+            inferred from the channel types).
         """
         path = None if source is None else source.path
         units = dict(units or {})
@@ -763,7 +978,8 @@ class Recording:
         if "ch_types" in stored and len(stored["ch_types"]) == len(ch_names) and not ch_types:
             types = stored["ch_types"]
         return cls(data, sfreq, ch_names, types, si_units, sweep_starts=sweep_starts,
-                   events=pd.DataFrame(events) if events else None, meta=merged, source=source)
+                   events=pd.DataFrame(events) if events else None, meta=merged, source=source,
+                   modality=modality or stored.get("modality"))
 
 
 def release_mapped_pages(array: Any) -> None:

@@ -79,7 +79,7 @@ def _ltp(*_):
 
 def _psc(*_):
     rec, _ = simulate_patch(seed=1, n_sweeps=3, noise_sd=3e-12)
-    res = synaptic.psc(rec, return_result=True)
+    res = synaptic.PSCResult.from_recording(rec)
     back = res.to_data_frame().pivot(index="sweep", columns="stimulus", values="amplitude")
     return res, res.get_data(), back.to_numpy(), lambda x: x.traces.__imul__(2)
 

@@ -22,7 +22,9 @@ def test_magnitude_ptp_and_induction_found(noise, seed):
     assert res.magnitude() == pytest.approx(truth.ltp_magnitude_pct, abs=2.0)
     row = res.summary().iloc[0]
     assert row["ltp_ci_low"] < truth.ltp_magnitude_pct < row["ltp_ci_high"]
-    assert row["ptp_pct"] == pytest.approx(truth.ptp_pct, abs=4.0)
+    # PTP is the mean of 4 sweeps: with fixed cursors (the default) its error over 12
+    # seeds has SD 0.8 pp at 10 uV and 2.7 pp at 30 uV noise; tolerance ~2.2 SD
+    assert row["ptp_pct"] == pytest.approx(truth.ptp_pct, abs=2.0 if noise < 20e-6 else 6.0)
     assert abs(row["baseline_drift_pct_per_min"]) < 0.3
     assert "baseline_drift" not in row["flags"]
     # time course on the real clock: a 1-min gap (the induction pause) is kept
@@ -109,16 +111,21 @@ def test_files_joined_on_their_clocks():
     assert res.induction_time == pytest.approx(truth.induction_time)
     assert res.magnitude() == pytest.approx(truth.ltp_magnitude_pct, abs=2.0)
     assert "file_clock_assumed" not in res.summary().iloc[0]["flags"]
-    # the same from tables, with the file clocks given explicitly
-    res2 = ltp([fepsp(a), fepsp(b)], clocks=[a.meta.extras["rec_datetime"],
-                                             b.meta.extras["rec_datetime"]])
+    # fixed cursors (the default) were placed on the baseline sweeps, all in file a
+    assert res.cursors["n_sweeps"].tolist() == [40]
+    # the same from tables measured at those cursors, with the file clocks given
+    res2 = ltp([fepsp(a, cursors=res.cursors), fepsp(b, cursors=res.cursors)],
+               clocks=[a.meta.extras["rec_datetime"], b.meta.extras["rec_datetime"]])
     assert res2.magnitude() == pytest.approx(res.magnitude(), abs=1e-9)
+    # per-sweep placement: from recordings or from per-sweep tables, the same
+    res_ps = ltp([a, b], cursors="per-sweep")
+    assert res_ps.magnitude() == pytest.approx(truth.ltp_magnitude_pct, abs=2.0)
     # one table concatenated from both files (told apart by the recording column)
     ta, tb = fepsp(a), fepsp(b)
     ta["recording"], tb["recording"] = "a.abf", "b.abf"
     res3 = ltp(pd.concat([ta, tb]), clocks=[a.meta.extras["rec_datetime"],
                                             b.meta.extras["rec_datetime"]])
-    assert res3.magnitude() == pytest.approx(res.magnitude(), abs=1e-9)
+    assert res3.magnitude() == pytest.approx(res_ps.magnitude(), abs=1e-9)
 
 
 def test_analyse_feature_table():

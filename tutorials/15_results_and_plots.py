@@ -126,14 +126,15 @@ fig = ltp_res.plot_sweep(fepsp_rec, sweep=0, show=False)
 # %%
 # A PSC train
 # -----------
-# ``psc(..., return_result=True)`` keeps the measured channel's sweeps with the table, so
+# ``PSCResult.from_recording`` measures with :func:`~ketephys.synaptic.psc` and keeps the
+# measured channel's sweeps with the table, so
 # the train can be drawn with each response's amplitude.
 
 if HAVE_SHARED:
     cell = ketephys.read(SHARED / "patch" / "f1.abf", modality="patch")
 else:
     cell, _ = simulate_patch(n_sweeps=5, seed=3)
-psc_res = synaptic.psc(cell, return_result=True)
+psc_res = synaptic.PSCResult.from_recording(cell)
 print(psc_res)
 amplitudes = psc_res.get_data()       # sweeps x stimuli, in A
 print("median amplitude per stimulus (pA):", np.round(1e12 * np.median(amplitudes, 0), 1))

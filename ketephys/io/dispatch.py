@@ -313,6 +313,8 @@ def finish_recording(
         sources.append(("bids", bids_meta_for_file(path)))
     sources.append(("file", rec.meta.to_dict(extras=True)))
     rec.meta = StudyMeta.from_sources(sources, path=str(path))
+    if modality is not None:
+        rec.modality = modality
     for note in rec.meta.conflicts:
         logger.warning("%s: metadata sources disagree: %s", path, note)
     _check_quality(rec, path, quality)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError, ConfigError
+from ..settings import check_keywords
 from .bootstrap import bootstrap_fit, bootstrap_indices
 from .design import GroupData, prepare_groups
 from .fit import (
@@ -43,6 +44,7 @@ MAX_TAU_FACTOR = 3.0
 MAX_CI_RATIO = 100.0
 
 
+@check_keywords()
 def fit_decay(
     table: pd.DataFrame,
     value: str = "value",

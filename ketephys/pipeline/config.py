@@ -22,7 +22,8 @@ from ..errors import ConfigError
 __all__ = [
     "PipelineConfig", "InputsConfig", "FitConfig", "RunConfig", "SlurmConfig",
     "ReportConfig", "LongitudinalConfig", "load_config", "config_from_dict",
-    "example_config", "MODALITIES", "ANALYSERS",
+    "example_config", "MODALITIES", "ANALYSERS", "ANALYSER_SETTINGS", "settings_model",
+    "resolve_analyser_settings", "validate_analysers",
 ]
 
 #: Modalities a recording may have; they pick the reader's behaviour and the analysers.
@@ -34,6 +35,60 @@ ANALYSERS = {
     "tms": "ketephys.tms:analyse",
     "synaptic": "ketephys.synaptic:analyse",
 }
+#: The settings declaration of each built-in analyser: name -> "module:model" (a model
+#: class, or a function returning one). The same declaration validates a script's
+#: keywords, this config, the cache key and provenance.
+ANALYSER_SETTINGS = {
+    "spectral": "ketephys.spectral.settings:SpectralAnalysis",
+    "tms": "ketephys.tms.settings:TMSAnalysis",
+    "synaptic": "ketephys.synaptic.settings:synaptic_settings_model",
+}
+
+
+def settings_model(name: str) -> Any:
+    """The settings model of a built-in analyser, or ``None`` for a plug-in."""
+    from importlib import import_module
+
+    target = ANALYSER_SETTINGS.get(name)
+    if target is None:
+        return None
+    module, _, attr = target.partition(":")
+    obj = getattr(import_module(module), attr)
+    return obj if isinstance(obj, type) else obj()
+
+
+def resolve_analyser_settings(name: str, settings: dict[str, Any] | None,
+                              where: str = "") -> dict[str, Any]:
+    """The validated settings of analyser ``name`` with every default filled in (what the
+    analyser runs with, what the cache key hashes and what provenance records); a plug-in's
+    settings are returned as given.
+
+    Raises
+    ------
+    SettingsError
+        An unknown (misspelled) setting or a bad value, naming its key path.
+    """
+    model = settings_model(name)
+    if model is None:
+        return dict(settings or {})
+    return model.resolve(settings, where=where).to_dict()
+
+
+def validate_analysers(cfg: PipelineConfig) -> list[str]:
+    """Every problem of the ``modalities:`` section's analyser settings (empty when valid):
+    unknown keys with a suggestion and bad values, with their key paths."""
+    from ..settings import settings_problems
+
+    problems = []
+    for modality, analysers in cfg.modalities.items():
+        for name, settings in analysers.items():
+            where = f"modalities.{modality}.{name}"
+            model = settings_model(name)
+            if model is not None:
+                problems += settings_problems(model, settings, where)
+            else:
+                problems += _plugin_problems(name, settings, where)
+    return problems
 
 
 class _Strict(BaseModel):
@@ -303,40 +358,29 @@ def config_from_dict(data: dict[str, Any], base_dir: str | os.PathLike = ".",
     except ValidationError as err:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(_format_validation(err)),
                           source) from None
-    _check_analyser_settings(cfg, source)
+    problems = validate_analysers(cfg)
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems), source)
     return cfg
 
 
-def _check_analyser_settings(cfg: PipelineConfig, source: Any) -> None:
-    """Unknown analyser settings fail now (with a suggestion), not in every worker later.
-
-    Only when the analyser is importable and takes no ``**kwargs``."""
+def _plugin_problems(name: str, settings: dict[str, Any] | None, where: str) -> list[str]:
+    """Unknown keywords of a plug-in analyser ``'package.module:function'`` (when it is
+    importable and takes no ``**kwargs``)."""
     import inspect
 
+    from ..settings import suggest
     from .tasks import resolve_callable
 
-    problems = []
-    for modality, analysers in cfg.modalities.items():
-        for name, settings in analysers.items():
-            try:
-                func = resolve_callable(ANALYSERS.get(name, name))
-            except Exception:  # not importable yet: checked when the task runs
-                continue
-            try:
-                params = inspect.signature(func).parameters
-            except (TypeError, ValueError):
-                continue
-            if any(p.kind is p.VAR_KEYWORD for p in params.values()):
-                continue
-            allowed = [p for p in list(params)[1:]]
-            for key in settings or {}:
-                if key not in allowed:
-                    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                    hint = f"; did you mean {close[0]!r}?" if close else ""
-                    problems.append(f"unknown setting 'modalities.{modality}.{name}.{key}'"
-                                    f"{hint} (allowed: {', '.join(allowed)})")
-    if problems:
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems), source)
+    try:
+        params = inspect.signature(resolve_callable(name)).parameters
+    except Exception:  # not importable yet: checked when the task runs
+        return []
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return []
+    allowed = list(params)[1:]
+    return [f"unknown setting '{where}.{key}'{suggest(key, allowed)} "
+            f"(allowed: {', '.join(allowed)})" for key in settings or {} if key not in allowed]
 
 
 def load_config(path: str | os.PathLike) -> PipelineConfig:

@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..features import FEATURE_COLUMNS
 from .cache import ResultCache, companion_files
-from .config import ANALYSERS, PipelineConfig
+from .config import ANALYSERS, PipelineConfig, resolve_analyser_settings
 from .discovery import discover
 from .outputs import package_versions, write_outputs
 from .tasks import RecordingTask, TaskResult, build_task, resolve_callable, run_task
@@ -385,6 +385,8 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
         "started": started.isoformat(),
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(),
         "config": cfg.model_dump(mode="json"),
+        "analysers": {m: {n: resolve_analyser_settings(n, s) for n, s in a.items()}
+                      for m, a in cfg.modalities.items()},
         "config_folder": cfg.base_dir,
         "execution": {"n_jobs": run_cfg.n_jobs, "scheduler": run_cfg.scheduler,
                       "scheduler_file": run_cfg.scheduler_file, "cluster": run_cfg.cluster,

@@ -18,7 +18,7 @@ from importlib import import_module
 from typing import Any
 
 from ..features import FEATURE_COLUMNS, settings_hash
-from .config import ANALYSERS, PipelineConfig
+from .config import ANALYSERS, PipelineConfig, resolve_analyser_settings
 from .discovery import RecordingSpec
 
 __all__ = ["RecordingTask", "TaskResult", "run_task", "build_task", "resolve_callable"]
@@ -95,7 +95,8 @@ def build_task(cfg: PipelineConfig, spec: RecordingSpec,
     import ketephys
 
     analysers = tuple(
-        (name, ANALYSERS.get(name, name), dict(settings or {}))
+        (name, ANALYSERS.get(name, name),
+         resolve_analyser_settings(name, settings, f"modalities.{spec.modality}.{name}"))
         for name, settings in cfg.modalities.get(spec.modality, {}).items()
     )
     read_options = dict(cfg.inputs.read_options.get(spec.modality, {}))

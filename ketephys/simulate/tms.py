@@ -353,7 +353,8 @@ def simulate_tms_eeg(
                 "line_freq": line_freq, "excitability_scale": excitability_scale,
                 "oscillation": oscillation}
     rec = Recording(data, sfreq, names, ch_types=ch_types, units=units, events=events,
-                    meta=meta, source=Source(None, "simulated", "ketephys.simulate.tms"))
+                    meta=meta, source=Source(None, "simulated", "ketephys.simulate.tms"),
+                    modality="tms-eeg")
     truth = TMSTruth(
         pulse_samples=pulse_samples, pulse_times=pulse_samples / sfreq,
         components=pd.DataFrame(comp_rows, columns=["component", "channel", "latency",

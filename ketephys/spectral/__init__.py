@@ -11,7 +11,7 @@ from .analyse import analyse, features
 from .aperiodic import AperiodicFit, fit_aperiodic, interpolate_line_noise
 from .bandpower import band_power
 from .bands import BANDS, resolve_band
-from .coherence import CrossSpectrum, coherence
+from .coherence import CrossSpectrum, coherence, cross_spectrum
 from .fft import SpectralSettings
 from .preprocess import channel_flags, detect_line_noise, notch, rereference
 from .psd import Spectrum, psd
@@ -19,6 +19,7 @@ from .timecourse import band_power_timecourse, coherence_timecourse, spectral_ti
 
 __all__ = [
     "psd", "Spectrum", "SpectralSettings", "band_power", "coherence", "CrossSpectrum",
+    "cross_spectrum",
     "features", "analyse", "band_power_timecourse", "coherence_timecourse",
     "spectral_timecourse", "fit_aperiodic", "AperiodicFit", "interpolate_line_noise",
     "detect_line_noise", "channel_flags", "notch", "rereference", "BANDS", "resolve_band",

@@ -17,31 +17,21 @@ from ..errors import AnalysisError
 from ..features import feature_table
 from ..recording import Recording
 from .bandpower import band_power_rows
-from .bands import resolve_band
+from .bands import peak_outside_band, resolve_band
 from .coherence import _PER_SEGMENT, coherence_rows, cross_from_accumulated
 from .fft import SpectralSettings, accumulate
 from .psd import spectrum_from_accumulated
+from .settings import SpectralAnalysis
 
-__all__ = ["features", "analyse", "default_picks", "spectral_rows"]
-
-
-def default_picks(rec: Recording) -> list[int]:
-    """EEG and LFP channels when there are any, else every channel but stim."""
-    types = [t for t in ("eeg", "lfp") if t in rec.ch_types]
-    if types:
-        return rec.pick_indices(types).tolist()
-    keep = [i for i, t in enumerate(rec.ch_types) if t != "stim"]
-    if not keep:
-        raise AnalysisError("no channel to analyse (only stim channels)", rec.source.path)
-    return keep
+__all__ = ["features", "analyse", "spectral_rows"]
 
 
 def _frange(sfreq: float, bands: Sequence[Any], total_band: tuple[float, float] | None,
             aperiodic: str | None, fit_range: tuple[float, float] | None,
-            relative: bool = True) -> tuple[float, float]:
+            relative: bool = True, modality: str | None = None) -> tuple[float, float]:
     nyq = sfreq / 2
-    his = [resolve_band(b)[2] for b in bands]
-    los = [resolve_band(b)[1] for b in bands]
+    his = [resolve_band(b, modality)[2] for b in bands]
+    los = [resolve_band(b, modality)[1] for b in bands]
     if relative or not bands:
         tb = total_band or (1.0, min(100.0, nyq))
         los, his = [*los, tb[0]], [*his, tb[1]]
@@ -75,9 +65,9 @@ def spectral_rows(
     ``kinds`` containing ``"db"`` needs ``baseline``, a recording analysed with the same
     settings and channels (matched by name).
     """
-    picks = default_picks(rec) if picks is None else picks
+    picks = rec.default_picks() if picks is None else picks
     fmin, fmax = _frange(rec.sfreq, bands, total_band, aperiodic, fit_range,
-                         relative="relative" in kinds)
+                         relative="relative" in kinds, modality=rec.modality)
     base_spec = None
     if "db" in kinds:
         if baseline is None:
@@ -88,8 +78,11 @@ def spectral_rows(
             accumulate(baseline, settings, picks=names, fmin=fmin, fmax=fmax), baseline)
     cb = None
     if coherence_band is not None:
-        _, lo, hi = resolve_band(coherence_band)
+        _, lo, hi = resolve_band(coherence_band, rec.modality)
         cb = (lo, hi)
+        # the PSD covers the band's neighbourhood too (peak_outside_band check)
+        fmin = max(0.0, min(fmin, lo - (hi - lo) / 2))
+        fmax = min(rec.sfreq / 2, max(fmax, hi + (hi - lo) / 2))
     per_seg = any(m.lower() in _PER_SEGMENT for m in measures)
     acc = accumulate(rec, settings, picks=picks, fmin=fmin, fmax=fmax, cross_band=cb,
                      per_segment=per_seg, start=start, stop=stop)
@@ -107,21 +100,25 @@ def spectral_rows(
                 rows.extend(r)
     if fits is not None:
         for ch, fit in zip(spectrum.ch_names, fits):
-            base = {"channel": ch, "unit": "", "flags": [], "k": spectrum.k,
+            base = {"channel": ch, "unit": "1", "flags": [], "k": spectrum.k,
                     "aperiodic_mode": fit.mode}
             rows.append({**base, "measure": "aperiodic_exponent", "value": fit.exponent})
             rows.append({**base, "measure": "aperiodic_offset", "value": fit.offset,
                          "unit": "log10(V^2/Hz)"})
             if fit.knee is not None:
-                rows.append({**base, "measure": "aperiodic_knee", "value": fit.knee})
+                rows.append({**base, "measure": "aperiodic_knee", "value": fit.knee,
+                             "unit": "Hz^exponent"})
     if add_mean:
         rows.extend(_channel_means(rows))
     if cb is not None and len(spectrum.ch_names) > 1:
         cross = cross_from_accumulated(acc)
+        peak = peak_outside_band(spectrum.freqs, spectrum.psd, *cb)
         for m in measures:
-            rows.extend(coherence_rows(cross, coherence_band, pairs, m.lower(), add_mean))
+            rows.extend(coherence_rows(cross, coherence_band, pairs, m.lower(), add_mean,
+                                       peak_hz=peak))
     sett = dict(acc.settings)
-    sett.update(bands=[list(resolve_band(b)[1:]) for b in bands], kinds=list(kinds),
+    sett.update(bands=[list(resolve_band(b, rec.modality)[1:]) for b in bands],
+                kinds=list(kinds),
                 aperiodic=aperiodic, coherence_band=list(cb) if cb else None,
                 pairs=pairs if isinstance(pairs, str) else repr(pairs),
                 measures=list(measures), line_freq=line_freq, total_band=total_band,
@@ -129,130 +126,113 @@ def spectral_rows(
     return rows, sett
 
 
+#: Channel flags that keep a channel out of the mean rows.
+_EXCLUDING_FLAGS = {"flat", "all_nan", "has_nan"}
+
+
 def _channel_means(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One ``channel="mean"`` row per measure (mean over channels, NaN-free values)."""
+    """One ``channel="mean"`` row per measure.
+
+    Channels flagged flat or NaN, and non-finite values, are left out; the mean row
+    names them in ``excluded`` (and gets ``channels_excluded``), lists the channels it
+    averaged in ``channels`` and carries the union of their flags.
+    """
     out: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         out.setdefault(r["measure"], []).append(r)
     means = []
     for measure, rs in out.items():
-        vals = np.array([r["value"] for r in rs if "flat" not in r.get("flags", [])], float)
-        vals = vals[np.isfinite(vals)]
-        if not vals.size:
+        used = [r for r in rs if not _EXCLUDING_FLAGS & set(r.get("flags", []))
+                and np.isfinite(r["value"])]
+        if not used:
             continue
-        means.append({"measure": measure, "channel": "mean", "value": float(vals.mean()),
-                      "unit": rs[0]["unit"], "flags": [], "n_channels": int(vals.size),
-                      "k": rs[0].get("k")})
+        vals = np.array([r["value"] for r in used], float)
+        flags = sorted({f for r in used for f in r.get("flags", [])})
+        excluded = [r["channel"] for r in rs if r not in used]
+        if excluded:
+            flags.append("channels_excluded")
+        row = {k: v for k, v in rs[0].items() if k in _MEAN_CARRIED}
+        row.update(measure=measure, channel="mean", value=float(vals.mean()),
+                   unit=rs[0]["unit"], flags=flags, n_channels=int(vals.size),
+                   channels=";".join(str(r["channel"]) for r in used),
+                   excluded=";".join(str(c) for c in excluded))
+        means.append(row)
     return means
 
 
-def features(
-    rec: Recording,
-    bands: Sequence[Any] = ("gamma",),
-    kinds: Sequence[str] = ("absolute", "relative"),
-    aperiodic: str | None = None,
-    coherence_band: Any = "theta",
-    pairs: Any = "all",
-    measures: Sequence[str] = ("msc",),
-    method: str = "welch",
-    seg_len: float | None = 2.0,
-    overlap: float = 0.5,
-    window: Any = "hann",
-    bandwidth: float | None = None,
-    line_freq: Any = None,
-    total_band: tuple[float, float] | None = None,
-    fit_range: tuple[float, float] | None = None,
-    picks: Any = None,
-    reject: float | None = None,
-    reject_by_annotation: bool = True,
-    precision: str = "float64",
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Band powers and coherence of a recording from one pass of FFTs.
-
-    Returns
-    -------
-    (power_table, coherence_table) : two feature tables
-        The first has the band-power (and aperiodic) rows per channel, the second one
-        row per pair per coherence measure. See :func:`analyse` for the parameters.
-    """
-    settings = SpectralSettings(method=method, seg_len=seg_len, overlap=overlap,
-                                window=window, bandwidth=bandwidth, precision=precision,
-                                reject=reject, reject_by_annotation=reject_by_annotation)
-    rows, sett = spectral_rows(rec, settings, bands, kinds, aperiodic, coherence_band, pairs,
-                               measures, line_freq, total_band, fit_range, picks,
-                               add_mean=False)
-    is_coh = [("ch_a" in r) for r in rows]
-    modality = "lfp" if "lfp" in rec.ch_types else "eeg"
-    power = feature_table([r for r, c in zip(rows, is_coh) if not c], rec, modality, sett)
-    coh = feature_table([r for r, c in zip(rows, is_coh) if c], rec, modality, sett)
-    return power, coh
+#: Columns of the per-channel rows that the mean row keeps (same for every channel).
+_MEAN_CARRIED = ("k", "band_lo", "band_hi", "band_hi_effective", "n_segments", "method",
+                 "line_freq", "peak_hz")
 
 
-def analyse(
-    rec: Recording,
-    bands: Sequence[Any] = ("gamma",),
-    kinds: Sequence[str] = ("absolute", "relative"),
-    aperiodic: str | None = "fixed",
-    coherence_band: Any = "theta",
-    pairs: Any = "all",
-    measure: str | Sequence[str] = "msc",
-    method: str = "welch",
-    seg_len: float | None = 2.0,
-    overlap: float = 0.5,
-    bandwidth: float | None = None,
-    line_freq: Any = "auto",
-    total_band: tuple[float, float] | None = None,
-    fit_range: tuple[float, float] | None = None,
-    picks: Any = None,
-    reject: float | None = None,
-    reject_by_annotation: bool = True,
-    precision: str = "float64",
-    baseline: Recording | None = None,
-) -> pd.DataFrame:
-    """Per-recording spectral summary for the batch pipeline (one pass of FFTs).
+def _run(rec: Recording, s: SpectralAnalysis, baseline: Recording | None,
+         add_mean: bool) -> pd.DataFrame:
+    engine = SpectralSettings(method=s.method, seg_len=s.seg_len, overlap=s.overlap,
+                              window=s.window, bandwidth=s.bandwidth, precision=s.precision,
+                              reject=s.reject, reject_by_annotation=s.reject_by_annotation)
+    rows, _ = spectral_rows(rec, engine, s.bands, s.kinds, s.aperiodic, s.coherence_band,
+                            s.pairs, s.measures(), s.line_freq, s.total_band, s.fit_range,
+                            s.picks, add_mean=add_mean, baseline=baseline)
+    sett = s.to_dict()
+    if baseline is not None:
+        sett["baseline"] = baseline.source.path or "in-memory recording"
+    return feature_table(rows, rec, rec.modality, sett)
 
-    Parameters
-    ----------
-    rec : Recording
-        Continuous EEG/LFP (picks default to the eeg and lfp channels).
-    bands : sequence of str or (lo, hi)
-        Band-power bands (default gamma 30-80 Hz).
-    kinds : sequence of {"absolute", "relative", "db"}
-        ``gamma_power`` (V^2), ``gamma_power_relative`` (fraction of 1-100 Hz) and
-        ``gamma_power_db`` (10 log10 of the ratio to ``baseline``'s power).
-    aperiodic : {"fixed", "knee", "auto", None}
-        Also ``gamma_power_aperiodic_corrected`` and per-channel ``aperiodic_exponent``,
-        ``aperiodic_offset`` (and ``aperiodic_knee``) rows from specparam.
-    coherence_band : str or (lo, hi) or None
-        Coherence band (default theta 4-8 Hz); ``None`` skips coherence.
-    pairs : "all", list of pairs or {region: channels}
-    measure : str or sequence
-        ``"msc"`` (default; ``theta_msc``), ``"coh"``, ``"imcoh"``, ``"wpli"``, ``"plv"``.
-    method, seg_len, overlap, bandwidth, reject, reject_by_annotation, precision
-        Spectral settings (Welch, 2 s Hann segments, 50 % overlap, float64).
-    line_freq : float, "auto" or None
-        Line noise interpolated before the aperiodic fit (default: detect 50/60 Hz).
-    total_band, fit_range : (lo, hi), optional
-        Relative-power denominator and aperiodic fit range.
-    picks : channels, optional
-    baseline : Recording, optional
-        Baseline recording for ``"db"`` (same settings and channel names).
+
+def features(rec: Recording, settings: SpectralAnalysis | dict | None = None,
+             baseline: Recording | None = None, **kwargs: Any) -> pd.DataFrame:
+    """Band powers and coherence of a recording from one pass of FFTs, per channel and
+    pair only (no mean rows).
+
+    Takes the same settings as :func:`analyse` (one declaration,
+    :class:`~ketephys.spectral.settings.SpectralAnalysis`); the per-channel and per-pair
+    rows are identical to :func:`analyse`'s.
 
     Returns
     -------
     pandas.DataFrame
-        Feature table: per channel (and ``channel="mean"``) band powers and aperiodic
-        parameters; per pair ``"A-B"`` (and ``"mean"`` or ``"PFC-HPC"``) coherence, with
-        ``k`` = segments x tapers.
+        One feature table: band-power (and aperiodic) rows per channel and coherence rows
+        per pair (those have ``ch_a``/``ch_b``).
     """
-    measures = [measure] if isinstance(measure, str) else list(measure)
-    settings = SpectralSettings(method=method, seg_len=seg_len, overlap=overlap,
-                                bandwidth=bandwidth, precision=precision, reject=reject,
-                                reject_by_annotation=reject_by_annotation)
-    rows, sett = spectral_rows(rec, settings, bands, kinds, aperiodic, coherence_band, pairs,
-                               measures, line_freq, total_band, fit_range, picks,
-                               baseline=baseline)
-    if baseline is not None:
-        sett["baseline"] = baseline.source.path or "in-memory recording"
-    modality = "lfp" if "lfp" in rec.ch_types else "eeg"
-    return feature_table(rows, rec, modality, sett)
+    s = SpectralAnalysis.resolve(settings, path=rec.source.path, **kwargs)
+    return _run(rec, s, baseline, add_mean=False)
+
+
+def analyse(rec: Recording, settings: SpectralAnalysis | dict | None = None,
+            baseline: Recording | None = None, **kwargs: Any) -> pd.DataFrame:
+    """Per-recording spectral summary: the entry point of scripts and the batch alike.
+
+    ``ketephys run`` calls this function with the settings of the config's
+    ``modalities: <modality>: spectral:`` section, so a script calling it with the same
+    settings on the same file gets the same rows.
+
+    Parameters
+    ----------
+    rec : Recording
+        Continuous EEG/LFP. Channels default to the modality's signal channels
+        (:meth:`~ketephys.Recording.default_picks`: EEG channels of an EEG recording,
+        LFP channels of an LFP recording; never stim/misc/EOG/ECG/EMG).
+    settings : SpectralAnalysis or dict, optional
+        The settings (see :class:`~ketephys.spectral.settings.SpectralAnalysis` for every
+        name and default); ``**kwargs`` override them. Unknown names raise
+        :class:`~ketephys.errors.SettingsError` with a suggestion. The main ones:
+        ``bands`` (default gamma 30-80 Hz), ``kinds`` (absolute: ``gamma_power`` in V^2,
+        relative: fraction of 1-100 Hz, db: against ``baseline``), ``aperiodic``
+        (specparam mode for ``gamma_power_aperiodic_corrected``; default ``"fixed"``),
+        ``coherence_band`` (default theta, resolved per modality), ``measure`` (``"msc"``
+        and others), ``method``/``seg_len``/``overlap`` (Welch, 2 s Hann, 50 %).
+    baseline : Recording, optional
+        Baseline recording for ``kinds=["db"]`` (same settings and channel names).
+    **kwargs
+        Individual settings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Feature table: per channel (and ``channel="mean"``, over unflagged channels)
+        band powers and aperiodic parameters; per pair ``"A-B"`` (and ``"mean"`` or
+        ``"PFC-HPC"``) coherence, with ``k`` = segments x tapers and the band edges
+        used (``band_lo``, ``band_hi``, ``band_hi_effective``).
+    """
+    s = SpectralAnalysis.resolve(settings, path=rec.source.path, **kwargs)
+    return _run(rec, s, baseline, add_mean=True)

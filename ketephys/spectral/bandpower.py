@@ -11,6 +11,7 @@ it is unbiased when there is no oscillation).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -19,14 +20,23 @@ import pandas as pd
 from ..errors import AnalysisError
 from ..features import feature_table
 from ..recording import Recording
+from ..settings import check_keywords
 from .aperiodic import AperiodicFit, fit_aperiodic, interpolate_line_noise
-from .bands import resolve_band
+from .bands import peak_outside_band, resolve_band
 from .preprocess import channel_flags, detect_line_noise
 from .psd import Spectrum, psd
 
 __all__ = ["band_power", "band_power_rows", "KINDS"]
 
 KINDS = ("absolute", "relative", "db")
+
+logger = logging.getLogger(__name__)
+
+
+def _where(spectrum: Spectrum) -> str:
+    rec = getattr(spectrum, "recording", None)
+    path = None if rec is None else rec.source.path
+    return path or "in-memory recording"
 
 
 def _resolve_line(spectrum: Spectrum, line_freq: Any) -> float | None:
@@ -77,7 +87,12 @@ def band_power_rows(
     if aperiodic not in (None, "fixed", "knee", "auto"):
         raise AnalysisError(f"aperiodic must be None, 'fixed', 'knee' or 'auto', got "
                             f"{aperiodic!r}")
-    name, lo, hi = resolve_band(band)
+    name, lo, hi = resolve_band(band, spectrum.settings.get("modality"))
+    peak = peak_outside_band(spectrum.freqs, spectrum.psd, lo, hi)
+    if peak is not None:
+        logger.warning("%s: the strongest peak near the %s band (%g-%g Hz) is at %.3g Hz, "
+                       "outside the band; rows flagged 'peak_outside_band'",
+                       _where(spectrum), name, lo, hi, peak)
     line = _resolve_line(spectrum, line_freq)
     power, fits = _powers(spectrum, lo, hi, aperiodic, line, fits, fit_range)
     unit0 = [u.replace("/Hz", "") for u in (spectrum.units or ["V^2/Hz"] * len(power))]
@@ -87,7 +102,7 @@ def band_power_rows(
     elif kind == "relative":
         tb = total_band or (1.0, min(100.0, float(spectrum.freqs[-1])))
         values = power / _band_sum(spectrum, spectrum.psd, *tb)
-        units = [""] * len(power)
+        units = ["1"] * len(power)
         measure += "_relative"
     else:
         if baseline is None:
@@ -105,7 +120,8 @@ def band_power_rows(
         measure += "_db"
     qflags = channel_flags(spectrum)
     nyquist = spectrum.settings.get("sfreq", np.inf) / 2
-    truncated = hi > min(nyquist, float(spectrum.freqs[-1]) + spectrum.df)
+    top = min(nyquist, float(spectrum.freqs[-1]) + spectrum.df)
+    truncated = hi > top
     rows = []
     for i, ch in enumerate(spectrum.ch_names):
         flags = list(qflags[ch])
@@ -113,6 +129,8 @@ def band_power_rows(
             flags.append("few_segments")
         if truncated:
             flags.append("band_truncated")  # band reaches beyond Nyquist or fmax
+        if peak is not None:
+            flags.append("peak_outside_band")
         v = float(values[i])
         if not np.isfinite(v):
             flags.append("undefined_value")
@@ -120,11 +138,14 @@ def band_power_rows(
                 lo - 2 <= h * line <= hi + 2 for h in range(1, int(hi // line) + 2)):
             flags.append("line_noise_in_band")  # absolute power includes the line
         row = {"measure": measure, "channel": ch, "value": v, "unit": units[i],
-               "flags": flags, "band_lo": lo, "band_hi": hi, "k": spectrum.k,
+               "flags": flags, "band_lo": lo, "band_hi": hi,
+               "band_hi_effective": min(hi, top), "k": spectrum.k,
                "n_segments": spectrum.n_segments, "n_rejected": spectrum.n_rejected,
                "method": spectrum.settings.get("method")}
         if line is not None:
             row["line_freq"] = line
+        if peak is not None:
+            row["peak_hz"] = peak
         if fits is not None:
             fit = fits[i]
             row.update(aperiodic_offset=fit.offset, aperiodic_exponent=fit.exponent,
@@ -133,6 +154,7 @@ def band_power_rows(
     return rows, fits
 
 
+@check_keywords(lambda: psd)
 def band_power(
     rec: Recording | Spectrum,
     band: str | tuple[float, float] = "gamma",
@@ -148,8 +170,10 @@ def band_power(
 
     Parameters
     ----------
-    rec : Recording or Spectrum
-        A recording (its PSD is computed with ``psd_kwargs``) or a spectrum.
+    rec : Recording, Spectrum or CrossSpectrum
+        A recording (its PSD is computed with ``psd_kwargs``), a spectrum, or the result
+        of :func:`~ketephys.spectral.cross_spectrum` (its PSD, from the same FFTs as the
+        coherence).
     band : str or (lo, hi)
         Preset (``"gamma"`` = 30-80 Hz...) or Hz, edges inclusive.
     kind : {"absolute", "relative", "db"}
@@ -179,6 +203,8 @@ def band_power(
         One row per channel; measure ``"{band}_power"`` (+ ``_aperiodic_corrected``,
         ``_relative``, ``_db``).
     """
+    if getattr(rec, "spectrum", None) is not None:  # a CrossSpectrum: its PSD
+        rec = rec.spectrum
     spectrum = rec if isinstance(rec, Spectrum) else psd(rec, **psd_kwargs)
     base = baseline
     if isinstance(baseline, Recording):
@@ -186,8 +212,9 @@ def band_power(
     rows, _ = band_power_rows(spectrum, band, kind, aperiodic, line_freq, base, total_band,
                               fit_range)
     sett = dict(spectrum.settings)
-    sett.update(band=list(resolve_band(band)[1:]), kind=kind, aperiodic=aperiodic,
+    sett.update(band=list(resolve_band(band, spectrum.settings.get("modality"))[1:]),
+                kind=kind, aperiodic=aperiodic,
                 line_freq=line_freq, total_band=total_band, fit_range=fit_range)
     recording = spectrum.recording
-    modality = None if recording is None else ("lfp" if "lfp" in recording.ch_types else "eeg")
+    modality = None if recording is None else recording.modality
     return feature_table(rows, recording=recording, modality=modality, settings=sett)

@@ -35,14 +35,15 @@ from .._result import ResultMixin, channel_indices, fill_doc
 from ..errors import AnalysisError
 from ..features import feature_table
 from ..recording import Recording
-from .bands import resolve_band
+from ..settings import check_keywords
+from .bands import peak_outside_band, resolve_band
 from .fft import Accumulated, SpectralSettings, accumulate
 
 __all__ = ["CrossSpectrum", "coherence", "coherence_rows", "resolve_pairs", "MEASURES",
-           "cross_from_accumulated"]
+           "cross_from_accumulated", "cross_spectrum"]
 
 #: Coherence measures and the unit of their values.
-MEASURES = {"msc": "", "coh": "", "imcoh": "", "wpli": "", "plv": ""}
+MEASURES = {"msc": "1", "coh": "1", "imcoh": "1", "wpli": "1", "plv": "1"}
 _PER_SEGMENT = {"wpli", "plv"}
 
 
@@ -76,6 +77,8 @@ class CrossSpectrum(ResultMixin):
     abs_im_sum: np.ndarray | None = None
     phase_sum: np.ndarray | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    #: The PSD from the same FFTs (:func:`cross_spectrum`), for band powers; or None.
+    spectrum: Any = None
 
     @property
     def k(self) -> int:
@@ -100,7 +103,7 @@ class CrossSpectrum(ResultMixin):
             return np.abs(self.phase_sum) / self.n_segments
         diag = np.real(np.einsum("fii->fi", self.csd))
         norm = np.sqrt(diag[:, :, None] * diag[:, None, :])
-        norm[norm == 0] = np.inf  # flat channel: coherence 0, flagged elsewhere
+        norm[norm == 0] = np.nan  # flat channel: coherence undefined (NaN), flagged
         c = self.csd / norm
         if measure == "msc":
             return c.real ** 2 + c.imag ** 2
@@ -243,46 +246,144 @@ def resolve_pairs(ch_names: Sequence[str], pairs: Any = "all"
 
 def coherence_rows(cross: CrossSpectrum, band: str | tuple[float, float] = "theta",
                    pairs: Any = "all", measure: str = "msc",
-                   add_mean: bool = False) -> list[dict[str, Any]]:
-    """Feature rows (one per pair) of a band-averaged coherence measure."""
-    name, lo, hi = resolve_band(band)
+                   add_mean: bool = False, peak_hz: float | None = None
+                   ) -> list[dict[str, Any]]:
+    """Feature rows (one per pair) of a band-averaged coherence measure.
+
+    A pair with a flat channel (:func:`~ketephys.spectral.preprocess.flat_mask` on the
+    band power) has value NaN and the flag ``flat_channel``; it is left out of the mean
+    rows, which name the channels they left out (``excluded``). ``peak_hz`` (from
+    :func:`~ketephys.spectral.bands.peak_outside_band`) flags every row
+    ``peak_outside_band``.
+    """
+    from .preprocess import flat_mask
+
+    name, lo, hi = resolve_band(band, cross.settings.get("modality"))
     fmask = (cross.freqs >= lo) & (cross.freqs <= hi)
     if not fmask.any():
         raise AnalysisError(f"no cross-spectrum bin in {name} ({lo:g}-{hi:g} Hz); "
                             f"bins are {cross.freqs.round(3).tolist()}")
-    per_bin = cross.measure(measure)[fmask]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_bin = cross.measure(measure)[fmask]
     vals = per_bin.mean(axis=0)
     idx, regions = resolve_pairs(cross.ch_names, pairs)
-    diag = np.real(np.einsum("fii->fi", cross.csd[fmask]))
-    flat = np.any(diag <= 0, axis=0)
+    flat = flat_mask(np.real(np.einsum("fii->fi", cross.csd[fmask])))
     rows = []
     k = cross.k
-    fl_k = ["few_segments"] if k < 10 else []
+    common = ["few_segments"] if k < 10 else []
+    if peak_hz is not None:
+        common.append("peak_outside_band")
+    top = float(cross.freqs[fmask].max())
+    edges = {"band_lo": lo, "band_hi": hi, "band_hi_effective": min(hi, top),
+             "n_bins": int(fmask.sum()), "k": k, "n_segments": cross.n_segments,
+             "n_tapers": cross.n_tapers}
+    if peak_hz is not None:
+        edges["peak_hz"] = peak_hz
+    unit = MEASURES[measure]
     for (a, b), (ra, rb) in zip(idx, regions):
-        flags = list(fl_k) + (["flat_channel"] if flat[a] or flat[b] else [])
-        row = {"measure": f"{name}_{measure}", "channel": f"{cross.ch_names[a]}-{cross.ch_names[b]}",
-               "value": float(vals[a, b]), "unit": MEASURES[measure], "flags": flags,
-               "ch_a": cross.ch_names[a], "ch_b": cross.ch_names[b], "band_lo": lo,
-               "band_hi": hi, "n_bins": int(fmask.sum()), "k": k,
-               "n_segments": cross.n_segments, "n_tapers": cross.n_tapers,
+        bad = bool(flat[a] or flat[b])
+        row = {"measure": f"{name}_{measure}",
+               "channel": f"{cross.ch_names[a]}-{cross.ch_names[b]}",
+               "value": float("nan") if bad else float(vals[a, b]), "unit": unit,
+               "flags": common + (["flat_channel"] if bad else []),
+               "ch_a": cross.ch_names[a], "ch_b": cross.ch_names[b], **edges,
                "method": cross.settings.get("method")}
         if ra is not None:
             row.update(region_a=ra, region_b=rb)
         rows.append(row)
     if add_mean and rows:
-        groups: dict[str, list[float]] = {}
-        for r in rows:
-            key = f"{r['region_a']}-{r['region_b']}" if "region_a" in r else "mean"
-            groups.setdefault(key, []).append(r["value"])
-        for key, v in groups.items():
-            rows.append({"measure": f"{name}_{measure}", "channel": key,
-                         "value": float(np.mean(v)), "unit": MEASURES[measure],
-                         "flags": list(fl_k), "band_lo": lo, "band_hi": hi,
-                         "n_bins": int(fmask.sum()), "k": k, "n_pairs": len(v),
-                         "n_segments": cross.n_segments, "n_tapers": cross.n_tapers})
+        rows.extend(_pair_means(rows, flat, cross.ch_names, common, edges, unit))
     return rows
 
 
+def _pair_means(rows: list[dict[str, Any]], flat: np.ndarray, ch_names: Sequence[str],
+                common: list[str], edges: dict[str, Any], unit: str) -> list[dict[str, Any]]:
+    """Mean rows over pairs (``"mean"``, or one per region pair), flat pairs left out."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        key = f"{r['region_a']}-{r['region_b']}" if "region_a" in r else "mean"
+        groups.setdefault(key, []).append(r)
+    excluded = [c for c, f in zip(ch_names, flat) if f]
+    out = []
+    for key, rs in groups.items():
+        v = np.array([r["value"] for r in rs], float)
+        v = v[np.isfinite(v)]
+        flags = sorted({f for r in rs for f in r["flags"] if f != "flat_channel"})
+        if len(v) < len(rs):
+            flags.append("channels_excluded")
+        out.append({"measure": rs[0]["measure"], "channel": key,
+                    "value": float(v.mean()) if v.size else float("nan"), "unit": unit,
+                    "flags": flags or list(common), **edges, "n_pairs": int(v.size),
+                    "excluded": ";".join(excluded)})
+    return out
+
+
+@check_keywords()
+def cross_spectrum(
+    rec: Recording,
+    band: str | tuple[float, float] = "theta",
+    fmin: float | None = None,
+    fmax: float | None = None,
+    method: str = "welch",
+    seg_len: float | None = 2.0,
+    overlap: float = 0.5,
+    window: Any = "hann",
+    bandwidth: float | None = None,
+    picks: Any = None,
+    reject: float | None = None,
+    reject_by_annotation: bool = True,
+    precision: str = "float64",
+    per_segment: bool = False,
+) -> CrossSpectrum:
+    """One pass of FFTs giving the cross-spectrum over a band and the PSD around it.
+
+    Give the result to :func:`coherence` and to
+    :func:`~ketephys.spectral.band_power` (both accept it) to compute band powers and
+    coherence from the same segment FFTs, as the batch does::
+
+        cs = spectral.cross_spectrum(rec, band="theta")
+        gamma = spectral.band_power(cs, band="gamma")
+        theta = spectral.coherence(cs, band="theta")
+
+    Parameters
+    ----------
+    rec : Recording
+        Channels default to the modality's signal channels
+        (:meth:`~ketephys.Recording.default_picks`).
+    band : str or (lo, hi)
+        Cross-spectrum band (resolved for the recording's modality).
+    fmin, fmax : float, optional
+        PSD range (default 1 Hz to ``min(150, 0.8 Nyquist)``, widened to cover the band's
+        neighbourhood; enough for gamma, relative power and the aperiodic fit).
+    method, seg_len, overlap, window, bandwidth, reject, reject_by_annotation, precision
+        See :class:`~ketephys.spectral.fft.SpectralSettings`.
+    picks : channels, optional
+    per_segment : bool
+        Keep per-segment sums (needed by ``"wpli"`` and ``"plv"``).
+
+    Returns
+    -------
+    CrossSpectrum
+        With ``.spectrum``, the :class:`~ketephys.spectral.psd.Spectrum` of the same FFTs.
+    """
+    from .psd import spectrum_from_accumulated
+
+    _, lo, hi = resolve_band(band, rec.modality)
+    nyq = rec.sfreq / 2
+    lo_n, hi_n = lo - (hi - lo) / 2, hi + (hi - lo) / 2
+    f0 = min(1.0 if fmin is None else fmin, max(lo_n, 0.0))
+    f1 = min(max(min(150.0, 0.8 * nyq) if fmax is None else fmax, hi_n), nyq)
+    settings = SpectralSettings(method=method, seg_len=seg_len, overlap=overlap,
+                                window=window, bandwidth=bandwidth, precision=precision,
+                                reject=reject, reject_by_annotation=reject_by_annotation)
+    acc = accumulate(rec, settings, picks=picks, fmin=f0, fmax=f1, cross_band=(lo, hi),
+                     per_segment=per_segment)
+    cross = cross_from_accumulated(acc)
+    cross.spectrum = spectrum_from_accumulated(acc, rec)
+    return cross
+
+
+@check_keywords()
 def coherence(
     rec: Recording | CrossSpectrum,
     band: str | tuple[float, float] = "theta",
@@ -322,22 +423,21 @@ def coherence(
         One row per pair: measure ``"{band}_{measure}"``, channel ``"A-B"``, value, and
         ``k`` (segments x tapers), ``n_bins``, band edges.
     """
-    name, lo, hi = resolve_band(band)
-    if isinstance(rec, CrossSpectrum):
-        cross, recording, sett = rec, None, dict(rec.settings)
-    else:
-        settings = SpectralSettings(method=method, seg_len=seg_len, overlap=overlap,
-                                    window=window, bandwidth=bandwidth, precision=precision,
-                                    reject=reject, reject_by_annotation=reject_by_annotation)
-        acc = accumulate(rec, settings, picks=picks, fmin=lo, fmax=hi, cross_band=(lo, hi),
-                         per_segment=measure.lower() in _PER_SEGMENT)
-        cross, recording, sett = cross_from_accumulated(acc), rec, dict(acc.settings)
+    if not isinstance(rec, CrossSpectrum):
+        rec = cross_spectrum(rec, band, method=method, seg_len=seg_len, overlap=overlap,
+                             window=window, bandwidth=bandwidth, picks=picks, reject=reject,
+                             reject_by_annotation=reject_by_annotation, precision=precision,
+                             per_segment=measure.lower() in _PER_SEGMENT)
+    cross, sett = rec, dict(rec.settings)
+    recording = None if cross.spectrum is None else cross.spectrum.recording
+    name, lo, hi = resolve_band(band, cross.settings.get("modality"))
     sett.update(band=[lo, hi], measure=measure, pairs=pairs if isinstance(pairs, str)
                 else repr(pairs))
-    rows = coherence_rows(cross, (lo, hi), pairs, measure, add_mean)
+    peak = None
+    if cross.spectrum is not None:
+        peak = peak_outside_band(cross.spectrum.freqs, cross.spectrum.psd, lo, hi)
+    rows = coherence_rows(cross, (lo, hi), pairs, measure, add_mean, peak_hz=peak)
     for r in rows:
         r["measure"] = f"{name}_{measure}"
-    modality = None
-    if recording is not None:
-        modality = "lfp" if "lfp" in recording.ch_types else "eeg"
+    modality = None if recording is None else recording.modality
     return feature_table(rows, recording=recording, modality=modality, settings=sett)

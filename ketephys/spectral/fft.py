@@ -246,7 +246,7 @@ def accumulate(
     Accumulated
     """
     path = rec.source.path
-    idx = rec.pick_indices(picks)
+    idx = rec.pick_indices(rec.default_picks() if picks is None else picks)
     if idx.size == 0:
         raise AnalysisError("no channels picked", path)
     stop = rec.n_times if stop is None else min(int(stop), rec.n_times)
@@ -397,7 +397,7 @@ def accumulate(
         cfac = _one_sided_factor(cb_idx, nperseg) / sf
         csd_sum *= cfac[:, None, None]
     sett = settings.to_dict()
-    sett.update(nperseg=nperseg, step=step, n_tapers=n_tap)
+    sett.update(nperseg=nperseg, step=step, n_tapers=n_tap, modality=rec.modality)
     return Accumulated(
         freqs=freqs_all[psd_idx], psd_sum=psd_sum, cross_freqs=freqs_all[cb_idx],
         csd_sum=csd_sum, im_sum=im_sum, abs_im_sum=abs_im_sum, phase_sum=phase_sum,

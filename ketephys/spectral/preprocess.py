@@ -21,7 +21,8 @@ from ..errors import AnalysisError
 from ..recording import Recording
 from .psd import Spectrum
 
-__all__ = ["detect_line_noise", "channel_flags", "notch", "rereference"]
+__all__ = ["detect_line_noise", "channel_flags", "flat_mask", "notch", "rereference",
+           "FLAT_RELATIVE_POWER"]
 
 
 def detect_line_noise(spectrum: Spectrum, candidates: Sequence[float] = (50.0, 60.0),
@@ -49,16 +50,47 @@ def detect_line_noise(spectrum: Spectrum, candidates: Sequence[float] = (50.0, 6
     return best
 
 
+#: A channel with less than this fraction of the median channel's power is ``flat``.
+FLAT_RELATIVE_POWER = 1e-8
+
+
+def flat_mask(power: np.ndarray) -> np.ndarray:
+    """True for channels whose power is negligible against the others'.
+
+    A channel is flat when its power is not finite, is zero, or is below
+    :data:`FLAT_RELATIVE_POWER` (-80 dB) times the median power of the channels: a
+    channel stuck at a DC offset or a railed amplifier has power ~1e-40 V^2 from
+    rounding alone, far below any recorded signal.
+
+    Parameters
+    ----------
+    power : ndarray (n_channels,) or (n_freqs, n_channels)
+        Power per channel (summed over the first axis when 2-D).
+
+    Returns
+    -------
+    ndarray of bool (n_channels,)
+    """
+    p = np.asarray(power, float)
+    if p.ndim == 2:
+        p = p.sum(axis=0)
+    bad = ~np.isfinite(p) | ~(p > 0)
+    if (~bad).any():
+        bad |= p < FLAT_RELATIVE_POWER * np.median(p[~bad])
+    return bad
+
+
 def channel_flags(spectrum: Spectrum, z_threshold: float = 5.0) -> dict[str, list[str]]:
     """Per-channel quality flags from a spectrum.
 
-    ``flat``: no power at all. ``extreme_variance``: log total power more than
-    ``z_threshold`` robust z-scores (median absolute deviation) from the median of the
-    channels (needs at least 4 channels).
+    ``flat``: negligible power against the other channels (:func:`flat_mask`).
+    ``extreme_variance``: log total power more than ``z_threshold`` robust z-scores
+    (median absolute deviation) from the median of the channels (needs at least 4
+    channels).
     """
     total = spectrum.psd.sum(axis=1) * spectrum.df
     flags: dict[str, list[str]] = {c: [] for c in spectrum.ch_names}
-    flat = ~(total > 0)
+    flat = flat_mask(total)
     for c, is_flat in zip(spectrum.ch_names, flat):
         if is_flat:
             flags[c].append("flat")

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .._result import ResultMixin, channel_indices, compact_recording, fill_doc, short
 from ..recording import Recording
+from ..settings import check_keywords
 from .fft import Accumulated, SpectralSettings, accumulate
 
 __all__ = ["Spectrum", "psd", "spectrum_from_accumulated"]
@@ -175,6 +176,7 @@ def spectrum_from_accumulated(acc: Accumulated, rec: Recording | None = None) ->
                     n_rejected=acc.n_rejected, settings=sett, units=units, recording=rec)
 
 
+@check_keywords()
 def psd(
     rec: Recording,
     fmin: float = 0.0,

@@ -77,7 +77,7 @@ def spectral_timecourse(
                                 reject_by_annotation=reject_by_annotation)
     frames: list[pd.DataFrame] = []
     sett: dict[str, Any] = {}
-    modality = "lfp" if "lfp" in rec.ch_types else "eeg"
+    modality = rec.modality
     # rows become a small table per window (dicts per row would grow ~1 kB a row)
     for s0, s1 in iter_windows(rec, window, step):
         try:
@@ -87,7 +87,7 @@ def spectral_timecourse(
         except AnalysisError as err:
             if "no segment left" not in str(err):
                 raise
-            win_rows = [{"measure": "window", "channel": None, "value": np.nan, "unit": "",
+            win_rows = [{"measure": "window", "channel": None, "value": np.nan, "unit": "1",
                          "flags": ["all_segments_rejected"]}]
         for r in win_rows:
             r["window_start"] = s0 / rec.sfreq

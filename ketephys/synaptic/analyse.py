@@ -33,21 +33,17 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
-from ..features import feature_table
+from ..features import feature_table, settings_hash
 from ..recording import Recording
 from .field import fepsp
 from .potentiation import ltp
+from .settings import settings_for, synaptic_settings_model
 from .wholecell import psc
 
 __all__ = ["analyse"]
 
 logger = logging.getLogger(__name__)
 
-_FEPSP_KEYS = {"channel", "polarity", "slope", "window", "stim_times", "baseline_window",
-               "response_window", "smooth", "peak_smooth", "max_window", "k_response",
-               "baseline_gap"}
-_LTP_KEYS = {"induction", "baseline_minutes", "measure", "bin_minutes", "window_minutes",
-             "ptp_minutes", "pathways", "drift_limit_pct", "volley_limit_pct"}
 
 
 def _mean(v: pd.Series) -> float:
@@ -56,9 +52,10 @@ def _mean(v: pd.Series) -> float:
     return float(v.mean()) if v.size else float("nan")
 
 
-def _fepsp_rows(rec: Recording, settings: dict[str, Any]) -> list[dict[str, Any]]:
-    fkw = {k: v for k, v in settings.items() if k in _FEPSP_KEYS}
-    tab = fepsp(rec, **fkw)
+def _fepsp_rows(rec: Recording, settings: Any) -> tuple[list[dict[str, Any]], Any]:
+    """Per-channel fEPSP summary rows, and the LTP result when an induction is given or
+    found (its rows are built by :meth:`LTPResult.features`, in one place)."""
+    tab = fepsp(rec, **settings_for("fepsp", settings))
     rows: list[dict[str, Any]] = []
     for ch, g in tab.groupby("channel", sort=False):
         resp = g[~g["flags"].str.contains("no_response")]
@@ -74,37 +71,28 @@ def _fepsp_rows(rec: Recording, settings: dict[str, Any]) -> list[dict[str, Any]
         s2 = resp[resp["stimulus"] == 2]
         if len(s2):
             rows.append({"measure": "ppr", "value": _mean(s2["slope"]) / _mean(s1["slope"]),
-                         "unit": ""})
+                         "unit": "1"})
         for r in rows[-5:]:
             r.setdefault("channel", ch)
             r.setdefault("flags", flags)
-        rows.append({"measure": "n_responses", "value": float(len(s1)), "unit": "",
+        rows.append({"measure": "n_responses", "value": float(len(s1)), "unit": "1",
                      "channel": ch, "flags": flags})
-    induction = settings.get("induction", "auto")
-    if induction is not None and rec.is_episodic:
-        lkw = {k: v for k, v in settings.items() if k in _LTP_KEYS}
-        lkw.setdefault("induction", "auto")
-        try:
-            res = ltp(tab, **lkw)
-        except AnalysisError as err:
-            logger.info("%s: no LTP summary (%s)", rec.source.path, err.detail)
-            return rows
-        unit = res.unit
-        for _, r in res.summary().iterrows():
-            common = {"channel": r["channel"], "pathway": r["pathway"], "role": r["role"],
-                      "flags": r["flags"]}
-            for name, u in (("ltp_magnitude_pct", "%"), ("ltp_ci_low", "%"),
-                            ("ltp_ci_high", "%"), ("ptp_pct", "%"),
-                            ("baseline_drift_pct_per_min", "%/min"),
-                            ("volley_change_pct", "%")):
-                rows.append({"measure": name, "value": float(r[name]), "unit": u, **common})
-            rows.append({"measure": f"baseline_{res.measure}", "value": float(
-                r["baseline_mean"]), "unit": unit, **common})
-    return rows
+    lkw = settings_for("ltp", settings)
+    if lkw.get("induction") is None or not rec.is_episodic:
+        return rows, None
+    # the recording, not the per-sweep table: ltp() places its cursors itself (fixed by
+    # default), so the batch's LTP equals synaptic.ltp(rec, same settings)
+    passed = {k: v for k, v in settings_for("fepsp", settings).items() if k not in lkw}
+    try:
+        res = ltp(rec, **lkw, **passed)
+    except AnalysisError as err:
+        logger.info("%s: no LTP summary (%s)", rec.source.path, err.detail)
+        return rows, None
+    return rows, res
 
 
-def _psc_rows(rec: Recording, settings: dict[str, Any]) -> list[dict[str, Any]]:
-    tab = psc(rec, **settings)
+def _psc_rows(rec: Recording, settings: Any) -> list[dict[str, Any]]:
+    tab = psc(rec, **settings_for("psc", settings))
     ch = tab["channel"].iloc[0]
     unit = tab["unit"].iloc[0]
     resp = tab[~tab["flags"].str.contains("no_response")]
@@ -122,9 +110,9 @@ def _psc_rows(rec: Recording, settings: dict[str, Any]) -> list[dict[str, Any]]:
     if n >= 2:
         a1 = _mean(tab[tab["stimulus"] == 1]["amplitude"])
         rows.append({"measure": "ppr", "value": _mean(tab[tab["stimulus"] == 2]["amplitude"])
-                     / a1, "unit": ""})
+                     / a1, "unit": "1"})
         rows.append({"measure": "train_ratio_last", "value": _mean(
-            tab[tab["stimulus"] == n]["amplitude"]) / a1, "unit": ""})
+            tab[tab["stimulus"] == n]["amplitude"]) / a1, "unit": "1"})
     per_sweep = tab.drop_duplicates("sweep")
     if per_sweep["rs"].notna().any():
         rows += [{"measure": "rs", "value": _mean(per_sweep["rs"]), "unit": "Ohm"},
@@ -135,26 +123,35 @@ def _psc_rows(rec: Recording, settings: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def analyse(rec: Recording, kind: str = "auto", **settings: Any) -> pd.DataFrame:
+def analyse(rec: Recording, settings: Any = None, **kwargs: Any) -> pd.DataFrame:
     """Per-recording synaptic summary as a tidy feature table.
+
+    The entry point of scripts and the batch alike: ``ketephys run`` calls it with the
+    config's ``modalities: fepsp|patch: synaptic:`` settings.
 
     Parameters
     ----------
     rec : Recording
         An fEPSP or whole-cell recording.
-    kind : {"auto", "fepsp", "psc"}
-        ``"auto"``: by the first channel that is ``field``/``lfp`` (``"fepsp"``) or
-        ``im``/``vm`` (``"psc"``); auxiliary channels after it do not matter.
-    **settings
-        For ``"fepsp"``: :func:`~ketephys.synaptic.fepsp` keywords and
-        :func:`~ketephys.synaptic.ltp` keywords (``induction="auto"`` by default; ``None``
-        skips LTP); for ``"psc"``: :func:`~ketephys.synaptic.psc` keywords.
+    settings : dict or settings model, optional
+        ``kind`` (``"auto"``: by the first channel that is ``field``/``lfp`` ->
+        ``"fepsp"``, ``im``/``vm`` -> ``"psc"``) and the keywords of
+        :func:`~ketephys.synaptic.fepsp` and :func:`~ketephys.synaptic.ltp`
+        (``induction="auto"`` by default; ``None`` skips LTP) or of
+        :func:`~ketephys.synaptic.psc` (see
+        :func:`~ketephys.synaptic.settings.synaptic_settings_model`). ``**kwargs``
+        override them; an unknown name raises :class:`~ketephys.errors.SettingsError`
+        with a suggestion.
+    **kwargs
+        Individual settings.
 
     Returns
     -------
     pandas.DataFrame
         :func:`~ketephys.features.feature_table` rows (see the module docstring).
     """
+    s = synaptic_settings_model().resolve(settings, path=rec.source.path, **kwargs)
+    kind = s.kind
     if kind == "auto":
         first = next((t for t in rec.ch_types if t in ("field", "lfp", "im", "vm")), None)
         if first in ("field", "lfp"):
@@ -164,14 +161,14 @@ def analyse(rec: Recording, kind: str = "auto", **settings: Any) -> pd.DataFrame
         else:
             raise AnalysisError(f"cannot tell fEPSP from patch: channel types {rec.ch_types}; "
                                 "pass kind='fepsp' or kind='psc'", rec.source.path)
+    sett = s.to_dict()
     if kind == "fepsp":
-        rows = _fepsp_rows(rec, settings)
-        modality = "fepsp"
-    elif kind == "psc":
-        rows = _psc_rows(rec, settings)
-        modality = "patch"
-    else:
-        raise AnalysisError(f"kind must be 'auto', 'fepsp' or 'psc', got {kind!r}",
-                            rec.source.path)
-    return feature_table(rows, recording=rec, modality=modality,
-                         settings={"kind": kind, **settings})
+        rows, res = _fepsp_rows(rec, s)
+        table = feature_table(rows, recording=rec, modality="fepsp", settings=sett)
+        if res is not None:
+            extra = res.features(rec)
+            extra["settings_hash"] = table["settings_hash"].iloc[0] if len(table) else \
+                settings_hash(sett)
+            table = pd.concat([table, extra], ignore_index=True)
+        return table
+    return feature_table(_psc_rows(rec, s), recording=rec, modality="patch", settings=sett)

@@ -12,9 +12,13 @@ For each stimulus (from ``stim_times``, ``stimulus`` events, or detected artifac
 * **slope** (V/s, signed) with its least-squares standard error: ``"20-80"``, ``"10-90"``,
   ``"20-90"`` (samples on the final rise between those fractions of the amplitude,
   located on the trace smoothed over ``smooth`` s, fitted on raw samples), ``"window"``
-  (``window=(start, stop)`` s after the stimulus; default 1 ms from the volley's second peak
-  or, without a volley, from the 10 % point) or ``"max"`` (the steepest ``max_window``
-  (1 ms) window, located on the trace smoothed over that width, fitted on raw samples);
+  (``window=(start, stop)`` s after the stimulus; default 1 ms from the foot of the final
+  rise -- the last local minimum of the 0.3 ms-smoothed trace before 50 % -- of the mean
+  sweep of the sweep's pathway and stimulus, else the volley's second peak or the 10 %
+  point), ``"max"`` (the steepest ``max_window``
+  (1 ms) window, located on the trace smoothed over that width, fitted on raw samples) or
+  ``"best-fit"`` (brainwash: the 0.7 ms window where a line fits best, just after the
+  volley);
   ``slope_start``/``slope_stop`` are the first and last fitted samples (s from the sweep
   start) so any fit can be reproduced exactly;
 * **onset_latency** (s): where the slope line crosses the baseline, after the stimulus;
@@ -30,6 +34,11 @@ For each stimulus (from ``stim_times``, ``stimulus`` events, or detected artifac
   below the line joining the highest response peak before it and the highest after it
   (each standing above the dip by more than the threshold), when deeper than 5 noise SDs
   and 5 % of the amplitude;
+* **where the points are placed** (``cursors``): on every sweep (``"per-sweep"``, the
+  default of :func:`fepsp`) or once per pathway and stimulus on the mean sweep
+  (``"fixed"``, the default of :func:`~ketephys.synaptic.ltp`; see
+  :mod:`ketephys.synaptic.cursors`); ``definitions`` measures with another tool's
+  definitions (:mod:`ketephys.synaptic.presets`);
 * **flags**: ``clipped_artifact``, ``no_response`` (amplitude < ``k_response`` noise SDs),
   ``volley_missing``, ``slope_few_samples`` (< 3 samples), ``slope_at_artifact`` (the rise
   starts before the artifact ended).
@@ -46,6 +55,7 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..recording import Recording
+from ..settings import check_keywords
 from ._common import (
     assemble,
     detect_polarity,
@@ -56,7 +66,16 @@ from ._common import (
     sweep_starts,
     sweeps_of,
 )
-from .slope import SLOPE_FRACTIONS, fit_line, fraction_span, max_slope_span
+from .cursors import (
+    CURSOR_OFFSETS,
+    cursor_row,
+    cursor_table,
+    group_labels,
+    measure_at_cursors,
+    plateau_span,
+)
+from .presets import CURSOR_MODES, get_preset
+from .slope import SLOPE_FRACTIONS, best_fit_span, fit_line, fraction_span, max_slope_span
 
 __all__ = ["fepsp", "FEPSP_COLUMNS", "measure_response"]
 
@@ -116,6 +135,12 @@ def _pop_spike(dev_s: np.ndarray, i0: int, i1: int, threshold: float
     return (float(depth[j]), i0 + j) if depth[j] > threshold else None
 
 
+def _level_mean(raw: np.ndarray, k: int, half: int) -> float:
+    """Mean of ``raw`` within ``half`` samples of ``k`` (bit-identical to ``.mean()``)."""
+    part = raw[max(k - half, 0):k + half + 1]
+    return float(np.add.reduce(part) / part.size)
+
+
 @lru_cache(maxsize=64)
 def _parabola_solver(first: int, stop: int) -> np.ndarray:
     """``(3, n)`` least-squares solver of ``c2 x^2 + c1 x + c0`` on ``x = first..stop-1``
@@ -140,9 +165,10 @@ def baseline_stats(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _volley_at(seg: np.ndarray, raw: np.ndarray, sfreq: float, iv: int
-               ) -> tuple[float, int, int] | None:
+               ) -> tuple[float, int, int, int] | None:
     """Peak-trough-peak depth with the trough at ``iv``: flanking peaks are the lowest
-    points of ``seg`` before and after it (None when ``iv`` is not between them)."""
+    points of ``seg`` before and after it (None when ``iv`` is not between them); returns
+    ``(depth, trough, second peak, first peak)``."""
     if not 0 < iv < seg.size - 1:
         return None
     p1 = int(np.argmin(seg[:iv + 1]))
@@ -152,12 +178,7 @@ def _volley_at(seg: np.ndarray, raw: np.ndarray, sfreq: float, iv: int
     # levels as means of the raw samples within +-0.1 ms: picking single extreme samples
     # would bias the depth up by the noise
     h = max(1, int(round(1e-4 * sfreq)))
-
-    def level(k: int) -> float:
-        part = raw[max(k - h, 0):k + h + 1]
-        return float(np.add.reduce(part) / part.size)  # bit-identical to .mean()
-
-    v1, v2, vt = level(p1), level(p2), level(iv)
+    v1, v2, vt = (_level_mean(raw, k, h) for k in (p1, p2, iv))
     # the trough: vertex of a parabola through the raw samples within 0.2 ms
     h2 = max(2, int(round(2e-4 * sfreq)))
     lo_k, hi_k = max(iv - h2, 0), min(iv + h2 + 1, raw.size)
@@ -166,13 +187,14 @@ def _volley_at(seg: np.ndarray, raw: np.ndarray, sfreq: float, iv: int
         if c2 < 0 and abs(c1 / (2 * c2)) <= h2:
             vt = float(c0 - c1 ** 2 / (4 * c2))
     tangent = v1 + (v2 - v1) * (iv - p1) / (p2 - p1)
-    return float(vt - tangent), iv, p2
+    return float(vt - tangent), iv, p2, p1
 
 
 def _volley(seg: np.ndarray, raw: np.ndarray, sfreq: float, threshold: float
-            ) -> tuple[float, int, int] | None:
+            ) -> tuple[float, int, int, int] | None:
     """Fibre volley in ``seg`` (smoothed response-direction trace from the artifact end to
-    the 10 % point; ``raw`` unsmoothed): ``(depth, trough, second peak)`` or None.
+    the 10 % point; ``raw`` unsmoothed): ``(depth, trough, second peak, first peak)`` or
+    None.
 
     The trough is the highest sample; when that is not a peak-trough-peak deeper than
     ``threshold`` (a large fEPSP's foot, rising to 10 % of its amplitude, can stand
@@ -189,6 +211,36 @@ def _volley(seg: np.ndarray, raw: np.ndarray, sfreq: float, threshold: float
     return alt if alt is not None and alt[0] > threshold else None
 
 
+def _m_shape(dev: np.ndarray) -> tuple[int, int, int] | None:
+    """brainwash's fibre volley in ``dev`` (response direction up): the right-most pair of
+    consecutive lows (found with a prominence halved from 1 mV until two exist) with a
+    high between them and the right low no lower than the left; ``(low, high, low)``."""
+    from scipy.signal import find_peaks
+
+    prom = 1e-3
+    lows = np.array([], int)
+    while lows.size < 2 and prom > 1e-6:
+        lows, _ = find_peaks(-dev, prominence=prom)
+        prom /= 2
+    highs, _ = find_peaks(dev, prominence=prom)
+    for k in range(lows.size - 1, 0, -1):
+        p1, p2 = int(lows[k - 1]), int(lows[k])
+        between = highs[(highs > p1) & (highs < p2)]
+        if between.size and dev[p2] >= dev[p1]:
+            return p1, int(between[0]), p2
+    return None
+
+
+def _rise_foot(dev_p: np.ndarray, i_first: int, i_half: int) -> int | None:
+    """Last local minimum of ``dev_p`` between ``i_first`` and ``i_half`` (where the final
+    rise crosses 50 %): the foot of the rise, after any fibre volley."""
+    seg = dev_p[i_first:i_half + 1]
+    if seg.size < 3:
+        return None
+    low = np.flatnonzero((seg[1:-1] <= seg[:-2]) & (seg[1:-1] < seg[2:]))
+    return i_first + 1 + int(low[-1]) if low.size else None
+
+
 def measure_response(
     y: np.ndarray, sfreq: float, i_stim: int, i_art: int, i_stop: int,
     base_span: tuple[int, int],
@@ -196,6 +248,8 @@ def measure_response(
     smooth: float = 1e-4, peak_smooth: float = 3e-4, max_window: float = 1e-3,
     k_response: float = 4.0, *, baseline: tuple[float, float] | None = None,
     traces: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    max_smooth: bool = True, max_search: tuple[float, float] | None = None,
+    fit_width: float = 7e-4, fit_search: float = 0.25, volley_reference: str = "flanks",
 ) -> dict[str, Any]:
     """Measure one evoked field response in one sweep (see the module docstring).
 
@@ -218,12 +272,15 @@ def measure_response(
     traces : (ndarray, ndarray, ndarray), optional
         The response-direction trace and its two smoothed versions already computed
         (with :func:`_response_traces`, for many sweeps at once).
+    max_smooth, max_search, fit_width, fit_search, volley_reference
+        See :func:`fepsp`.
 
     Returns
     -------
     dict
         The detail columns for this response (times in s from the sweep start except
-        latencies, which are from the stimulus).
+        latencies, which are from the stimulus), and ``"_cursors"``: the sample offsets
+        from ``i_stim`` of the points used (see :data:`~.cursors.CURSOR_OFFSETS`).
     """
     flags: list[str] = []
     if baseline is None:
@@ -233,6 +290,7 @@ def measure_response(
         baseline = (float(m[0]), float(sd[0]))
     base, noise = float(baseline[0]), float(baseline[1])
     lo_i, hi_i = i_art, i_stop  # never smooth across an artifact
+    w_pk = odd_width(peak_smooth, sfreq)
     if traces is None:
         dev, dev_s, dev_p = (a[0] for a in _response_traces(
             y[None], np.array([base]), polarity, i_art, i_stop, odd_width(smooth, sfreq),
@@ -240,6 +298,7 @@ def measure_response(
     else:
         dev, dev_s, dev_p = traces
     out: dict[str, Any] = {"baseline": base, "noise_sd": noise, "polarity": polarity}
+    nan = float("nan")
     if i_stop - i_art < 3:
         raise AnalysisError(f"response window of {i_stop - i_art} samples after the artifact")
     ip = i_art + int(np.argmax(dev_p[i_art:i_stop]))
@@ -253,19 +312,35 @@ def measure_response(
     s10, _, _ = fraction_span(dev_s, i_art, ip, amp_pos, 0.1, 0.9)
     # fibre volley: peak-trough-peak between the artifact end and the rise
     vol_amp = vol_lat = float("nan")
-    v_second_peak = None
-    if s10 - i_art >= 3:
+    v_second_peak = v_first_peak = v_trough = None
+    if volley_reference == "baseline":
+        # brainwash: the right-most M-shape 0.5-5.5 ms after the stimulus, depth from the
+        # baseline at the trough sample
+        lo_v = max(i_art, i_stim + int(round(5e-4 * sfreq)))
+        m_shape = _m_shape(dev[lo_v:min(lo_v + int(round(5e-3 * sfreq)), i_stop)])
+        if m_shape is not None:
+            p1, iv, p2 = (lo_v + k for k in m_shape)
+            vol_amp = polarity * float(dev[iv])
+            vol_lat = (iv - i_stim) / sfreq
+            v_second_peak, v_first_peak, v_trough = p2, p1, iv
+        else:  # brainwash's fallback: the sample 0.7 ms after the stimulus (flagged)
+            iv = min(i_stim + int(round(7e-4 * sfreq)), y.size - 1)
+            flags.append("volley_missing")
+            out["volley_amplitude"], out["volley_latency"] = polarity * float(dev[iv]), nan
+            v_trough = iv
+    elif s10 - i_art >= 3:
         thr = 3 * noise / np.sqrt(odd_width(smooth, sfreq)) if np.isfinite(noise) else 0
         found = _volley(dev_s[i_art:s10], dev[i_art:s10], sfreq, thr)
         if found is not None:
-            depth, iv, p2 = found
+            depth, iv, p2, p1 = found
             vol_amp = polarity * depth
             vol_lat = (i_art + iv - i_stim) / sfreq
-            v_second_peak = i_art + p2
-    if not np.isfinite(vol_amp):
-        flags.append("volley_missing")
-    out["volley_amplitude"] = vol_amp
-    out["volley_latency"] = vol_lat
+            v_second_peak, v_first_peak, v_trough = i_art + p2, i_art + p1, i_art + iv
+    if "volley_amplitude" not in out:
+        if not np.isfinite(vol_amp):
+            flags.append("volley_missing")
+        out["volley_amplitude"] = vol_amp
+        out["volley_latency"] = vol_lat
     # slope
     if slope in SLOPE_FRACTIONS:
         lo, hi = SLOPE_FRACTIONS[slope]
@@ -274,7 +349,10 @@ def measure_response(
             flags.append("slope_at_artifact")
     elif slope == "window":
         if window is None:
-            a = v_second_peak if v_second_peak is not None else s10
+            a = _rise_foot(dev_p, v_second_peak if v_second_peak is not None else i_art,
+                           fraction_span(dev_p, i_art, ip, amp_pos, 0.5, 0.9)[0])
+            if a is None:
+                a = v_second_peak if v_second_peak is not None else s10
             b = a + int(round(1e-3 * sfreq)) - 1
         else:
             a = i_stim + int(round(window[0] * sfreq))
@@ -283,13 +361,34 @@ def measure_response(
     elif slope == "max":
         # locate on a trace smoothed over the window width: the selection then hardly
         # follows the noise (raw-sample fits of the steepest noisy window are biased up)
-        dev_m = moving_average(dev[lo_i:hi_i], odd_width(max_window, sfreq))
-        a, b = max_slope_span(dev_m, i_art - lo_i, ip - lo_i,
+        dev_m = (moving_average(dev[lo_i:hi_i], odd_width(max_window, sfreq)) if max_smooth
+                 else dev[lo_i:hi_i])
+        first, last = i_art, ip
+        if max_search is not None:  # a fixed search range after the stimulus (WinLTP)
+            first = max(i_art, i_stim + int(round(max_search[0] * sfreq)))
+            last = max(first, min(hi_i - 1, i_stim + int(round(max_search[1] * sfreq))))
+        a, b = max_slope_span(dev_m, first - lo_i, last - lo_i,
                               max(2, int(round(max_window * sfreq)) + 1))
         a, b = a + lo_i, b + lo_i
+    elif slope == "best-fit":
+        from scipy.signal import savgol_filter
+
+        # brainwash: R² of n-sample lines on the rise from the volley's second peak,
+        # smoothed by a first-order Savitzky-Golay filter over n samples (odd)
+        n_sel = max(3, int(round(fit_width * sfreq)))
+        if v_second_peak is None:  # brainwash's fallback: 2 ms after the stimulus
+            a = i_stim + int(round(2e-3 * sfreq))
+            b = min(a + n_sel, y.size - 1)
+        else:
+            start = v_second_peak
+            part = dev[start:min(ip + n_sel, hi_i)]
+            n_sg = min(n_sel if n_sel % 2 else n_sel - 1, part.size - (1 - part.size % 2))
+            dev_f = savgol_filter(part, n_sg, 1) if n_sg > 1 else part
+            a, b = best_fit_span(dev_f, 0, ip - start, n_sel + 1, n_sel, fit_search)
+            a, b = a + start, min(b + start, y.size - 1)
     else:
-        raise AnalysisError(f"slope must be one of {list(SLOPE_FRACTIONS)}, 'window' or 'max', "
-                            f"got {slope!r}")
+        raise AnalysisError(f"slope must be one of {list(SLOPE_FRACTIONS)}, 'window', 'max' "
+                            f"or 'best-fit', got {slope!r}")
     n = b - a + 1
     if n < 3:
         flags.append("slope_few_samples")
@@ -305,25 +404,49 @@ def measure_response(
     out["pop_spike_amplitude"] = ps[0] if ps else float("nan")
     out["pop_spike_latency"] = (ps[1] - i_stim) / sfreq if ps else float("nan")
     out["flags"] = ";".join(flags)
+    b0, b1 = _base_bounds(base_span, i_stim)
+    out["_cursors"] = dict(
+        baseline_start=b0 - i_stim, baseline_stop=b1 - 1 - i_stim,
+        volley_peak1=nan if v_first_peak is None else v_first_peak - i_stim,
+        volley_trough=nan if v_trough is None else v_trough - i_stim,
+        volley_peak2=nan if v_second_peak is None else v_second_peak - i_stim,
+        slope_start=a - i_stim, slope_stop=b - i_stim, amplitude_time=ip - i_stim,
+        amplitude_start=max(ip - w_pk // 2, lo_i) - i_stim,
+        amplitude_stop=min(ip + w_pk // 2, hi_i - 1) - i_stim)
     return out
 
 
+@check_keywords()
 def fepsp(
     rec: Recording,
     channel: str | int | Sequence[str | int] | None = None,
     polarity: str | int = "auto",
-    slope: str = "20-80",
+    slope: str | None = None,
     window: tuple[float, float] | None = None,
     stim_times: Sequence[float] | None = None,
-    baseline_window: float = 2e-3,
-    baseline_gap: float = 3e-4,
+    baseline_window: float | None = None,
+    baseline_gap: float | None = None,
     response_window: float = 0.02,
-    smooth: float = 1e-4,
-    peak_smooth: float = 3e-4,
-    max_window: float = 1e-3,
+    smooth: float | None = None,
+    peak_smooth: float | None = None,
+    max_window: float | None = None,
     k_response: float = 4.0,
+    *,
+    definitions: str = "ketephys",
+    cursors: str | pd.DataFrame | None = None,
+    cursor_groups: Any = "auto",
+    cursor_sweeps: Sequence[int] | None = None,
+    max_smooth: bool | None = None,
+    max_search: tuple[float, float] | None = None,
+    fit_width: float | None = None,
+    fit_search: float | None = None,
+    volley_reference: str | None = None,
+    amplitude_plateau: float | None = None,
 ) -> pd.DataFrame:
     """Field-EPSP measures of every sweep, channel and stimulus.
+
+    Keywords left at ``None`` take the value of the ``definitions`` preset
+    (:mod:`ketephys.synaptic.presets`; the values below are ketephys's own).
 
     Parameters
     ----------
@@ -334,24 +457,60 @@ def fepsp(
     polarity : {"auto", "negative", "positive"} or {-1, 1}
         Direction of the fEPSP; ``"auto"`` takes, per channel, the sign of the first
         deflection of the mean sweep beyond half its largest deflection.
-    slope : {"20-80", "10-90", "20-90", "window", "max"}
-        Slope definition (see the module docstring).
+    slope : {"20-80", "10-90", "20-90", "window", "max", "best-fit"}, optional
+        Slope definition (see the module docstring); default ``"20-80"``.
     window : (float, float), optional
-        For ``slope="window"``: start and stop (s after the stimulus).
+        For ``slope="window"``: start and stop (s after the stimulus). Without it the 1 ms
+        window is placed once per cursor group (pathway) and stimulus, on the group's mean
+        sweep, from the volley's second peak (else the 10 % point), and applied to every
+        sweep of the group.
     stim_times : sequence of float, optional
         Stimulus times (s from the sweep start) used in every sweep; default: rising edges
         of the first ``stim`` channel, else ``stimulus`` events, else the artifacts found
         in the trace.
-    baseline_window, baseline_gap, response_window : float
-        Pre-stimulus baseline length, the gap between its end and the stimulus (the
-        artifact may begin slightly before the detected stimulus) and the maximal response
-        window (s).
-    smooth, peak_smooth : float
-        Moving-average widths (s) used to locate crossings/volley and the peak.
-    max_window : float
-        Width of the sliding window of ``slope="max"`` (s).
+    baseline_window, baseline_gap : float, optional
+        Pre-stimulus baseline length (default 2 ms) and the gap between its end and the
+        stimulus (default 0.3 ms; the artifact may begin slightly before the detected
+        stimulus).
+    response_window : float
+        The maximal response window (s).
+    smooth, peak_smooth : float, optional
+        Moving-average widths (s) used to locate crossings/volley (default 0.1 ms) and to
+        find and measure the peak (default 0.3 ms; 0 = the single extreme sample).
+    max_window : float, optional
+        Width of the sliding window of ``slope="max"`` (default 1 ms).
     k_response : float
         ``no_response`` when the amplitude is below this many baseline noise SDs.
+    definitions : {"ketephys", "brainwash", "winltp"}
+        Measurement definitions of a tool (:mod:`ketephys.synaptic.presets`).
+    cursors : {"per-sweep", "fixed"}, DataFrame or None
+        ``"per-sweep"``: measurement points found on every sweep; ``"fixed"``: found once
+        per cursor group and stimulus on the group's mean sweep and applied to every sweep
+        (:mod:`ketephys.synaptic.cursors`); a cursor table (``table.attrs["cursors"]`` of
+        an earlier run): measure at those times. Default: the preset's (ketephys
+        ``"per-sweep"``, brainwash ``"fixed"``).
+    cursor_groups : "auto", "all", "parity", sequence or mapping
+        Sweeps sharing cursors (see :mod:`~ketephys.synaptic.cursors`); default ``"auto"``
+        (even/odd sweeps apart when they are two pathways).
+    cursor_sweeps : sequence of int, optional
+        Sweeps averaged to place fixed cursors (e.g. the baseline); default all sweeps of
+        each group.
+    max_smooth : bool, optional
+        ``slope="max"``: locate the steepest window on the trace smoothed over its width
+        (default True) or on the raw samples (WinLTP).
+    max_search : (float, float), optional
+        ``slope="max"``: search the window only between these times after the stimulus
+        (default: from the artifact end to the peak).
+    fit_width, fit_search : float, optional
+        ``slope="best-fit"``: window width (default 0.7 ms) and the fraction of the rise
+        (volley's second peak to the peak) searched for its start (default 0.25).
+    volley_reference : {"flanks", "baseline"}, optional
+        Fibre-volley depth from the line joining its two flanking peaks (default) or from
+        the pre-stimulus baseline (brainwash).
+    amplitude_plateau : float, optional
+        Fixed cursors: the amplitude is the mean over the run of samples about the mean
+        sweep's peak where it stays within this fraction of its peak (default 0.1; 0 = the
+        ``peak_smooth`` width, as brainwash).
 
     Returns
     -------
@@ -359,17 +518,50 @@ def fepsp(
         The study metadata columns, ``recording``, ``modality`` (``"fepsp"``), then
         :data:`FEPSP_COLUMNS` and ``settings_hash``. ``time`` is ``sweep_start +
         stim_time`` (s from the recording start). Amplitudes in V and slopes in V/s carry
-        the response's sign.
+        the response's sign. With fixed cursors (or a placed ``window``)
+        ``table.attrs["cursors"]`` holds the cursor table
+        (:data:`~ketephys.synaptic.cursors.CURSOR_COLUMNS`) and ``cursor_group`` is
+        added after ``flags``.
     """
+    preset = get_preset(definitions)
+    given = dict(slope=slope, baseline_window=baseline_window, baseline_gap=baseline_gap,
+                 smooth=smooth, peak_smooth=peak_smooth, max_window=max_window,
+                 max_smooth=max_smooth, max_search=max_search, fit_width=fit_width,
+                 fit_search=fit_search, volley_reference=volley_reference,
+                 amplitude_plateau=amplitude_plateau)
+    opt = {k: (preset.settings[k] if v is None else v) for k, v in given.items()}
+    if opt["volley_reference"] not in ("flanks", "baseline"):
+        raise AnalysisError(f"volley_reference must be 'flanks' or 'baseline', got "
+                            f"{opt['volley_reference']!r}")
+    table_given = isinstance(cursors, pd.DataFrame)
+    mode = "fixed" if table_given else (preset.cursors if cursors is None else cursors)
+    if mode not in CURSOR_MODES:
+        raise AnalysisError(f"cursors must be one of {list(CURSOR_MODES)} or a cursor table, "
+                            f"got {cursors!r}")
+    slope = opt["slope"]
+    baseline_window, baseline_gap = opt["baseline_window"], opt["baseline_gap"]
+    smooth, peak_smooth = opt["smooth"], opt["peak_smooth"]
     settings = dict(slope=slope, window=window, polarity=polarity, stim_times=stim_times,
                     baseline_window=baseline_window, baseline_gap=baseline_gap,
-                    response_window=response_window, smooth=smooth, peak_smooth=peak_smooth, max_window=max_window,
-                    k_response=k_response)
+                    response_window=response_window, smooth=smooth, peak_smooth=peak_smooth,
+                    max_window=opt["max_window"], k_response=k_response,
+                    definitions=definitions, cursors=mode if not table_given else "given",
+                    cursor_groups=cursor_groups if isinstance(cursor_groups, str) else "given",
+                    cursor_sweeps=None if cursor_sweeps is None else sorted(
+                        int(v) for v in cursor_sweeps),
+                    **{k: opt[k] for k in ("max_smooth", "max_search", "fit_width",
+                                           "fit_search", "volley_reference",
+                                           "amplitude_plateau")})
+    extra = {k: opt[k] for k in ("max_smooth", "max_search", "fit_width", "fit_search",
+                                 "volley_reference")}
+    place_window = slope == "window" and window is None
+    use_cursors = mode == "fixed" or place_window
     path = rec.source.path
     chans = pick_channel(rec, channel, ("field", "lfp"), "field-potential")
     starts = sweep_starts(rec)
     sf = rec.sfreq
     rows = []
+    cursor_rows: list[dict[str, Any]] = []
     for ch in chans:
         y = sweeps_of(rec, ch)
         stims = stimulus_table(rec, y, stim_times)
@@ -420,6 +612,7 @@ def fepsp(
         block = max(1, 2_000_000 // max(y.shape[1], 1))
         w_s, w_p = odd_width(smooth, sf), odd_width(peak_smooth, sf)
         results: dict[int, dict[str, Any]] = {}
+        kept: dict[int, np.ndarray] = {}
         for (i_art, i_stop), js in by_window.items():
             for at in range(0, len(js), block):
                 part = js[at:at + block]
@@ -431,8 +624,9 @@ def fepsp(
                     try:
                         res = measure_response(
                             y[s], sf, i_stim, i_art, i_stop, bspan, pol, slope, window,
-                            smooth, peak_smooth, max_window, k_response,
-                            baseline=base_of[j], traces=(dev[r], dev_s[r], dev_p[r]))
+                            smooth, peak_smooth, opt["max_window"], k_response,
+                            baseline=base_of[j], traces=(dev[r], dev_s[r], dev_p[r]),
+                            **extra)
                     except AnalysisError as err:
                         raise AnalysisError(f"channel {rec.ch_names[ch]!r}, sweep {s}, "
                                             f"stimulus {k + 1}: {err.detail}", path) from None
@@ -444,5 +638,110 @@ def fepsp(
                                time=float(starts[s] + st_all[row]),
                                artifact_end=float(end_all[row]), slope_definition=slope)
                     results[j] = res
+                    if use_cursors:
+                        kept[j] = dev[r]
+        if use_cursors:
+            cursor_rows += _apply_cursors(
+                y, sf, spans, results, kept, rec.ch_names[ch], pol, cursor_groups,
+                cursor_sweeps, cursors if table_given else None,
+                "slope" if mode == "per-sweep" else "all",
+                dict(slope=slope, smooth=smooth, peak_smooth=peak_smooth,
+                     max_window=opt["max_window"], k_response=k_response,
+                     amplitude_plateau=opt["amplitude_plateau"], **extra),
+                definitions, k_response)
         rows.extend(results[j] for j in range(len(spans)))
-    return assemble(rows, rec, "fepsp", settings, FEPSP_COLUMNS)
+    columns = FEPSP_COLUMNS + (("cursor_group",) if use_cursors else ())
+    table = assemble(rows, rec, "fepsp", settings, columns)
+    if use_cursors:
+        table.attrs["cursors"] = cursor_table(cursor_rows)
+    return table
+
+
+def _apply_cursors(y: np.ndarray, sf: float, spans: list[tuple], results: dict[int, dict],
+                   kept: dict[int, np.ndarray], channel: str,
+                   pol: int, groups_spec: Any, cursor_sweeps: Sequence[int] | None,
+                   given: pd.DataFrame | None, what: str, measure_kw: dict[str, Any],
+                   definitions: str, k_response: float) -> list[dict[str, Any]]:
+    """Place cursors per group and stimulus on the group's mean sweep (or take them from
+    ``given``) and re-measure every sweep of the group at them (``what="slope"``: only the
+    slope). Updates ``results`` in place; returns the cursor-table rows."""
+    first = [j for j, sp in enumerate(spans) if sp[1] == 0]
+    sweeps = np.array([spans[j][0] for j in first], int)
+    measures = {m: np.array([results[j][m] for j in first], float)
+                for m in ("amplitude", "slope")}
+    labels = group_labels(groups_spec, sweeps, measures)
+    chosen = None if cursor_sweeps is None else {int(v) for v in cursor_sweeps}
+    members: dict[tuple[str, int], list[int]] = {}
+    for j, sp in enumerate(spans):
+        members.setdefault((labels.get(sp[0], "unassigned"), sp[1]), []).append(j)
+    out = []
+    for (label, k), js in members.items():
+        if given is not None:
+            hit = given[(given["channel"] == channel) & (given["group"].astype(str) == label)
+                        & (given["stimulus"] == k + 1)]
+            if hit.empty:
+                for j in js:  # no cursors for this group: per-sweep values, flagged
+                    results[j]["flags"] = ";".join(filter(None, [results[j]["flags"],
+                                                                 "cursors_per_sweep"]))
+                    results[j]["cursor_group"] = label
+                continue
+            row = hit.iloc[0].to_dict()
+            off = {key: (row[key] * sf if np.isfinite(row[key]) else np.nan)
+                   for key in CURSOR_OFFSETS}
+            off = {key: (float(round(v)) if np.isfinite(v) else v) for key, v in off.items()}
+            out.append(row)
+        else:
+            use = [j for j in js if chosen is None or spans[j][0] in chosen] or js
+            off = _place(y, sf, [spans[j] for j in use], pol, measure_kw)
+            out.append(cursor_row(off, sf, channel=channel, group=label, stimulus=k + 1,
+                                  n_sweeps=len(use), polarity=pol, definitions=definitions))
+        for j in js:
+            s, _, _, i_stim, _, _, _ = spans[j]
+            res = results[j]
+            res.update(measure_at_cursors(y[s], kept[j], sf, i_stim, off, pol,
+                                          res["baseline"], measure_kw["volley_reference"],
+                                          what))
+            res["cursor_group"] = label
+            if what == "all":
+                fixed_volley = measure_kw["volley_reference"] == "baseline"
+                drop = ("no_response", "volley_missing") if fixed_volley else ("no_response",)
+                flags = [f for f in res["flags"].split(";") if f and f not in drop]
+                amp = pol * res["amplitude"]
+                noise = res["noise_sd"]
+                if not np.isfinite(noise) or amp < k_response * noise or amp <= 0:
+                    flags.append("no_response")
+                if fixed_volley and not np.isfinite(off["volley_peak2"]):
+                    flags.append("volley_missing")  # the mean had no volley: fallback time
+                res["flags"] = ";".join(flags)
+    return out
+
+
+def _place(y: np.ndarray, sf: float, spans: list[tuple], pol: int,
+           measure_kw: dict[str, Any]) -> dict[str, float]:
+    """Cursor offsets (samples from the stimulus) found on the mean of the sweeps of
+    ``spans`` (each aligned on its own stimulus)."""
+    rel = np.array([(sp[3], sp[4] - sp[3], sp[5] - sp[3], sp[6][0] - sp[3], sp[6][1] - sp[3])
+                    for sp in spans])
+    pre = int(-rel[:, 3].max())             # baseline start offset every sweep has
+    post = int(rel[:, 2].min())             # response end every sweep has
+    i_art = int(np.median(rel[:, 1]))
+    b1 = int(np.median(rel[:, 4]))
+    seg = np.stack([y[sp[0], sp[3] - pre:sp[3] + post] for sp in spans]).mean(axis=0)
+    res = measure_response(seg, sf, pre, pre + i_art, pre + post, (0, pre + b1), pol,
+                           measure_kw["slope"], None, measure_kw["smooth"],
+                           measure_kw["peak_smooth"], measure_kw["max_window"],
+                           measure_kw["k_response"],
+                           **{k: measure_kw[k] for k in ("max_smooth", "max_search",
+                                                          "fit_width", "fit_search",
+                                                          "volley_reference")})
+    off = {k: float(v) for k, v in res["_cursors"].items()}
+    plateau = measure_kw["amplitude_plateau"]
+    if plateau:
+        # the amplitude averaged over the peak's plateau: the fixed point is then not
+        # where one sweep's noise happens to peak, and averages many samples
+        dev = pol * (seg - res["baseline"])
+        ip = pre + int(off["amplitude_time"])
+        a0, a1 = plateau_span(dev, ip, plateau, pre + i_art, pre + post)
+        off["amplitude_start"] = float(min(a0 - pre, off["amplitude_start"]))
+        off["amplitude_stop"] = float(max(a1 - pre, off["amplitude_stop"]))
+    return off

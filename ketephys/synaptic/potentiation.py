@@ -38,7 +38,10 @@ from .._result import ResultMixin, compact_recording, fill_doc
 from ..errors import AnalysisError
 from ..features import feature_table
 from ..recording import Recording
+from ..settings import check_keywords
+from .cursors import welch_differs
 from .field import fepsp
+from .presets import CURSOR_MODES
 
 __all__ = ["ltp", "LTPResult", "join_tables", "find_induction"]
 
@@ -82,6 +85,10 @@ class LTPResult(ResultMixin):
     settings : dict
     recordings : list of RecordingInfo
         Metadata and source of the recordings the table came from (no samples).
+    cursors : DataFrame or None
+        With fixed cursors, the measurement times of every pathway and stimulus
+        (:data:`~ketephys.synaptic.cursors.CURSOR_COLUMNS`, s from the stimulus); also in
+        ``settings["cursor_times"]``, so they enter the feature rows' settings hash.
     """
 
     sweeps: pd.DataFrame
@@ -93,12 +100,15 @@ class LTPResult(ResultMixin):
     unit: str
     settings: dict = field(default_factory=dict)
     recordings: list = field(default_factory=list)
+    cursors: pd.DataFrame | None = None
 
     def __init__(self, sweeps: pd.DataFrame, time_course: pd.DataFrame,
                  summary: pd.DataFrame, induction_time: float | None,
                  induction_source: str, measure: str, unit: str,
-                 settings: dict | None = None, recordings: list | None = None) -> None:
+                 settings: dict | None = None, recordings: list | None = None,
+                 cursors: pd.DataFrame | None = None) -> None:
         self.sweeps, self.time_course, self.pathways = sweeps, time_course, summary
+        self.cursors = cursors
         self.induction_time, self.induction_source = induction_time, induction_source
         self.measure, self.unit = measure, unit
         self.settings = dict(settings or {})
@@ -168,7 +178,8 @@ class LTPResult(ResultMixin):
 
     def plot_sweep(self, rec: Recording, sweep: int = 0, show: bool | None = None) -> Any:
         """One fEPSP sweep of ``rec`` with its measurement marks (slope segment and fit,
-        amplitude, fibre volley), measured with this result's fEPSP settings.
+        amplitude, fibre volley), measured on that sweep with this result's fEPSP
+        definitions.
 
         Parameters
         ----------
@@ -182,7 +193,10 @@ class LTPResult(ResultMixin):
         """
         from ..viz.synaptic import plot_fepsp_sweep
 
-        known = set(inspect.signature(fepsp).parameters)
+        # the sweep is measured on its own (no cursor table): the marks show where this
+        # sweep's own slope, amplitude and volley are
+        known = set(inspect.signature(fepsp).parameters) - {
+            "cursors", "cursor_groups", "cursor_sweeps", "channel"}
         table = fepsp(rec, **{k: v for k, v in self.settings.items() if k in known})
         return plot_fepsp_sweep(rec, table, sweep, show=show)
 
@@ -220,7 +234,8 @@ class LTPResult(ResultMixin):
                  "decay_tau_min": "min"}
         for _, r in self.pathways.iterrows():
             for name, unit in units.items():
-                rows.append({"measure": name, "value": float(r[name]), "unit": unit,
+                measure = name + "_pct" if unit == "%" and not name.endswith("_pct") else name
+                rows.append({"measure": measure, "value": float(r[name]), "unit": unit,
                              "channel": r["channel"], "pathway": r["pathway"],
                              "role": r["role"], "flags": r["flags"]})
             rows.append({"measure": "baseline_" + self.measure, "value": float(
@@ -265,6 +280,7 @@ def join_tables(tables: Sequence[pd.DataFrame], clocks: Sequence[Any] | None = N
     out = []
     for k, (tab, off) in enumerate(zip(tables, offsets)):
         t = tab.copy()
+        t.attrs = {}  # cursor tables in attrs would make pandas.concat compare them
         t["file_index"] = k
         t["clock"] = t["sweep_start"].to_numpy(float) + off
         out.append(t)
@@ -331,17 +347,6 @@ def _find_induction(table: pd.DataFrame, per: pd.DataFrame, train: pd.DataFrame,
     return float(clocks[j] + step), "gap", set()
 
 
-def _welch_differs(a: np.ndarray, b: np.ndarray) -> bool:
-    from scipy import stats
-
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    if a.size < 3 or b.size < 3:
-        return False
-    p = stats.ttest_ind(a, b, equal_var=False).pvalue
-    rel = abs(a.mean() - b.mean()) / max(abs(a.mean()), abs(b.mean()))
-    return bool(p < 1e-3 and rel > 0.1)
-
-
 def _assign_pathways(tab: pd.DataFrame, pathways: Any, col: str, t_ind: float
                      ) -> tuple[pd.DataFrame, str]:
     """Add a ``pathway`` column; returns the table (one row per sweep per pathway) and how."""
@@ -371,7 +376,7 @@ def _assign_pathways(tab: pd.DataFrame, pathways: Any, col: str, t_ind: float
             differs = False
             for name in dict.fromkeys((col, "amplitude")):
                 v = tab[name].to_numpy(float)
-                differs |= _welch_differs(v[in_base & is_even], v[in_base & ~is_even])
+                differs |= welch_differs(v[in_base & is_even], v[in_base & ~is_even])
             pathways = 2 if differs else 1
     if pathways == "responding_channel":
         if winner is None or len(winner) != 2:
@@ -444,6 +449,51 @@ def _decay(t: np.ndarray, pct: np.ndarray) -> tuple[float, float, float, float, 
     return float(slope_h), float(slope_se), tau, tau_se, flags
 
 
+#: Default cursor placement of :func:`ltp` time courses (see docs/fepsp_presets).
+LTP_CURSORS = "fixed"
+
+_PATHWAYS_AGAIN = {"alternate": 2, "single": 1, "channels": "channels",
+                   "responding_channel": "responding_channel"}
+
+
+def _ltp_fixed(recs: list[Recording], clocks: Sequence[Any] | None, definitions: str,
+               kw: dict[str, Any], fepsp_settings: dict[str, Any]) -> LTPResult:
+    """:func:`ltp` with fixed cursors: a per-sweep pass finds induction and pathways, the
+    cursors are placed on each pathway's baseline mean, every file is measured at them."""
+    first = ltp(recs, clocks=clocks, cursors="per-sweep", definitions=definitions, **kw,
+                **fepsp_settings)
+    sw = first.sweeps
+    how = first.settings["pathway_method"]
+    in_base = sw[(sw["time_min"] < 0) & (sw["time_min"] >= -kw["baseline_minutes"])]
+    counts = in_base["file_index"].value_counts()
+    fb = int(counts.idxmax()) if len(counts) else 0
+    tables: list[pd.DataFrame | None] = [None] * len(recs)
+    cursor_tab = None
+    for f in [fb] + [k for k in range(len(recs)) if k != fb]:
+        mine = sw[sw["file_index"] == f]
+        labels: Any = ("all" if how in ("channels", "single") else
+                       dict(zip(mine["sweep"].astype(int), mine["pathway"].astype(str))))
+        if cursor_tab is None:
+            base_sweeps = sorted(set(in_base[in_base["file_index"] == f]["sweep"].astype(int)))
+            tab = fepsp(recs[f], channel=kw["channel"], definitions=definitions,
+                        cursors="fixed", cursor_groups=labels,
+                        cursor_sweeps=base_sweeps or None, **fepsp_settings)
+            cursor_tab = tab.attrs["cursors"]
+        else:
+            tab = fepsp(recs[f], channel=kw["channel"], definitions=definitions,
+                        cursors=cursor_tab, cursor_groups=labels, **fepsp_settings)
+        tables[f] = tab
+    again = dict(kw, pathways=_PATHWAYS_AGAIN.get(how, kw["pathways"]))
+    clock_list = list(clocks) if clocks is not None else [_clock_of(r) for r in recs]
+    res = ltp(tables, clocks=clock_list, **again)
+    res.recordings = [compact_recording(r) for r in recs]
+    res.cursors = cursor_tab
+    res.settings.update(cursors="fixed", definitions=definitions, pathways=str(kw["pathways"]),
+                        cursor_times=cursor_tab.to_dict("records"))
+    return res
+
+
+@check_keywords(lambda: fepsp)
 def ltp(
     recs_or_table: Recording | pd.DataFrame | Sequence[Recording | pd.DataFrame],
     induction: float | str | None = "auto",
@@ -458,6 +508,8 @@ def ltp(
     drift_limit_pct: float = 10.0,
     volley_limit_pct: float = 20.0,
     clocks: Sequence[Any] | None = None,
+    cursors: str | None = None,
+    definitions: str = "ketephys",
     **fepsp_settings: Any,
 ) -> LTPResult:
     """LTP time course and magnitude from one or several fEPSP recordings or tables.
@@ -486,6 +538,17 @@ def ltp(
     clocks : sequence of datetimes, optional
         File start times (default from each recording's ``meta.extras`` ``rec_datetime``,
         ``recording_start`` or ``start_time``).
+    cursors : {"per-sweep", "fixed"}, optional
+        With recordings: ``"fixed"`` (the default, :data:`LTP_CURSORS`) finds the
+        measurement times once per pathway and stimulus on the mean of that pathway's
+        baseline sweeps (the last ``baseline_minutes`` before induction; with several
+        files, in the file holding most of them) and measures every sweep of every file at
+        those times; ``"per-sweep"`` places them on every sweep. A first per-sweep pass
+        finds the induction and the pathways. Ignored for tables (made by
+        :func:`~ketephys.synaptic.fepsp` with their own ``cursors``).
+    definitions : str
+        Measurement definitions (:mod:`ketephys.synaptic.presets`), passed to
+        :func:`~ketephys.synaptic.fepsp`.
     **fepsp_settings
         Passed to :func:`~ketephys.synaptic.fepsp` when recordings are given.
 
@@ -499,6 +562,18 @@ def ltp(
         recs_or_table, (str, pd.DataFrame)) else [recs_or_table]
     if not items:
         raise AnalysisError("no recording or table given")
+    mode = LTP_CURSORS if cursors is None else cursors
+    if mode not in CURSOR_MODES:
+        raise AnalysisError(f"cursors must be one of {list(CURSOR_MODES)}, got {cursors!r}")
+    kw = dict(induction=induction, baseline_minutes=baseline_minutes, measure=measure,
+              bin_minutes=bin_minutes, window_minutes=window_minutes, ptp_minutes=ptp_minutes,
+              pathways=pathways, stimulus=stimulus, channel=channel,
+              drift_limit_pct=drift_limit_pct, volley_limit_pct=volley_limit_pct)
+    if mode == "fixed" and all(isinstance(it, Recording) for it in items):
+        return _ltp_fixed(list(items), clocks, definitions, kw, fepsp_settings)
+    fepsp_settings = {**fepsp_settings, "definitions": definitions}
+    if mode == "per-sweep" and any(isinstance(it, Recording) for it in items):
+        fepsp_settings["cursors"] = "per-sweep"
     tables, recs, file_clocks = [], [], []
     for it in items:
         if isinstance(it, Recording):
@@ -634,6 +709,7 @@ def ltp(
                     bin_minutes=bin_minutes, window_minutes=window_minutes,
                     ptp_minutes=ptp_minutes, pathways=str(pathways), pathway_method=how,
                     stimulus=stimulus, **{k: v for k, v in fepsp_settings.items()})
+    settings.update(cursors=mode if recs else "table", definitions=definitions)
     return LTPResult(sweeps=sweeps[cols].reset_index(drop=True),
                      time_course=pd.concat(courses, ignore_index=True), summary=summary,
                      induction_time=t_ind, induction_source=source, measure=measure,

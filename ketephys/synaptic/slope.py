@@ -8,14 +8,17 @@ All slopes are ordinary least-squares fits of the raw samples against time, so t
   peak between the two fractions of the amplitude;
 * ``"window"``: samples in a fixed window after the stimulus;
 * ``"max"``: the steepest line over a sliding window (1 ms by default), located on the
-  smoothed trace and fitted on the raw samples.
+  smoothed trace and fitted on the raw samples;
+* ``"best-fit"``: a window of fixed width (0.7 ms by default) starting where a line of that
+  width fits the smoothed trace best (largest R²), searched over the first part (25 %) of the
+  rise from the volley's second peak to the peak (brainwash's EPSP slope).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fit_line", "fraction_span", "max_slope_span", "SLOPE_FRACTIONS"]
+__all__ = ["fit_line", "fraction_span", "max_slope_span", "best_fit_span", "SLOPE_FRACTIONS"]
 
 #: Fraction pairs of the named slope definitions.
 SLOPE_FRACTIONS = {"20-80": (0.2, 0.8), "10-90": (0.1, 0.9), "20-90": (0.2, 0.9)}
@@ -91,3 +94,25 @@ def max_slope_span(dev_smooth: np.ndarray, i_first: int, i_peak: int, width: int
     slopes = np.correlate(seg, k, mode="valid")
     j = int(np.argmax(slopes))
     return i_first + j, i_first + j + width - 1
+
+
+def best_fit_span(dev_smooth: np.ndarray, i_first: int, i_peak: int, n_fit: int,
+                  n_select: int, search: float) -> tuple[int, int]:
+    """Window of ``n_fit`` samples starting where an ``n_select``-sample line fits
+    ``dev_smooth`` best (largest R²); starts searched over the first ``search`` fraction of
+    ``i_first..i_peak`` (at least one start)."""
+    region = i_peak - i_first
+    if region < n_select or n_select < 3:
+        return i_first, i_first + n_fit - 1
+    n_starts = max(1, int(region * search))
+    seg = dev_smooth[i_first:i_first + n_starts + n_select - 1]
+    win = np.lib.stride_tricks.sliding_window_view(seg, n_select)[:n_starts]
+    k = np.arange(n_select, dtype=float)
+    k -= k.mean()
+    centred = win - win.mean(axis=1, keepdims=True)
+    sxy = centred @ k
+    syy = np.einsum("ij,ij->i", centred, centred)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r2 = np.where(syy > 0, sxy ** 2 / (k @ k) / syy, 0.0)
+    j = int(np.argmax(r2))
+    return i_first + j, i_first + j + n_fit - 1

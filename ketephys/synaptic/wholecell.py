@@ -39,6 +39,7 @@ import pandas as pd
 from .._result import ResultMixin, compact_recording, fill_doc
 from ..errors import AnalysisError
 from ..recording import Recording
+from ..settings import check_keywords
 from ._common import (
     assemble,
     detect_polarity,
@@ -67,6 +68,10 @@ PSC_COLUMNS = (
 class PSCResult(ResultMixin):
     """Whole-cell responses of one recording: the :func:`psc` table and the traces.
 
+    Made by :meth:`PSCResult.from_recording` (``psc()`` itself returns the table, which
+    the batch stores); shares the result surface: :meth:`get_data`,
+    :meth:`to_data_frame`, :meth:`plot`, :meth:`copy` and a short repr.
+
     Attributes
     ----------
     table : DataFrame
@@ -89,6 +94,27 @@ class PSCResult(ResultMixin):
 
     def __post_init__(self) -> None:
         self.recording = compact_recording(self.recording)
+
+    @classmethod
+    def from_recording(cls, rec: Recording, **psc_settings: Any) -> PSCResult:
+        """Measure ``rec`` with :func:`psc` and keep the measured channel's sweeps.
+
+        Parameters
+        ----------
+        rec : Recording
+            Episodic whole-cell recording.
+        **psc_settings
+            Keywords of :func:`psc`.
+
+        Returns
+        -------
+        PSCResult
+        """
+        table = psc(rec, **psc_settings)
+        name = str(table["channel"].iloc[0])
+        ch = rec.ch_names.index(name)
+        return cls(table, np.asarray(sweeps_of(rec, ch), np.float32), float(rec.sfreq), name,
+                   rec.units[ch], rec)
 
     def get_data(self) -> np.ndarray:
         """Amplitude per sweep and stimulus.
@@ -252,6 +278,7 @@ def _test_pulse_spec(rec: Recording, test_pulse: Any) -> dict | None:
                         rec.source.path)
 
 
+@check_keywords()
 def psc(
     rec: Recording,
     channel: str | int | None = None,
@@ -268,8 +295,7 @@ def psc(
     rs_change_limit: float = 0.2,
     tail_baseline: bool = True,
     decay_from: float = 0.5,
-    return_result: bool = False,
-) -> pd.DataFrame | PSCResult:
+) -> pd.DataFrame:
     """EPSC/EPSP measures of every sweep and stimulus of a whole-cell recording.
 
     Parameters
@@ -299,13 +325,10 @@ def psc(
         one instead of the flat pre-stimulus mean.
     decay_from : float
         Fraction of the peak from which the decay is fitted.
-    return_result : bool
-        Return a :class:`PSCResult` (the table with the traces, ``plot()``...) instead of
-        the table.
 
     Returns
     -------
-    pandas.DataFrame or PSCResult
+    pandas.DataFrame
         Study metadata, ``recording``, ``modality`` (``"patch"``), :data:`PSC_COLUMNS`,
         ``settings_hash``.
     """
@@ -394,8 +417,4 @@ def psc(
         for r in sweep_rows:
             r["ratio_to_first"] = r["amplitude"] / a1 if a1 else float("nan")
         rows.extend(sweep_rows)
-    table = assemble(rows, rec, "patch", settings, PSC_COLUMNS)
-    if not return_result:
-        return table
-    return PSCResult(table, np.asarray(y, np.float32), sf, rec.ch_names[ch], rec.units[ch],
-                     rec)
+    return assemble(rows, rec, "patch", settings, PSC_COLUMNS)

@@ -41,6 +41,7 @@ from .._result import ResultMixin, fill_doc
 from ..errors import AnalysisError
 from ..io.tms import PULSE_DESCRIPTION, find_tms_pulses
 from ..recording import Recording
+from ..settings import check_keywords
 from .artifact import interpolate_windows, pulse_windows
 from .decay import ArtifactDecay, remove_decay_exponential, remove_decay_ica
 
@@ -165,6 +166,7 @@ def _check_window(name: str, win: Sequence[float] | None) -> tuple[float, float]
     return float(win[0]), float(win[1])
 
 
+@check_keywords()
 def clean(
     rec: Recording,
     remove: Sequence[float] | None = (-0.002, 0.010),

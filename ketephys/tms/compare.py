@@ -20,11 +20,11 @@ import pandas as pd
 from .._result import ResultMixin, fill_doc
 from ..errors import AnalysisError
 from ..recording import Recording
-from .analyse import DEFAULT_SETTINGS
 from .clean import CleanResult, clean
 from .excitability import GMFP_WINDOWS, PEAK_TO_PEAK, _area_name, excitability_measures
 from .gmfp import gmfp, roi_average
 from .peaks import DEFAULT_WINDOWS, find_peaks
+from .settings import clean_options_model, tep_options_model
 from .tep import TEPResult, tep
 
 __all__ = ["compare", "bootstrap_measures", "BootstrapMeasures"]
@@ -195,7 +195,7 @@ def compare(
     ----------
     pre, post : Recording, CleanResult or TEPResult
         Baseline and post-dose recordings (raw recordings are cleaned with
-        :data:`~ketephys.tms.analyse.DEFAULT_SETTINGS` updated by ``clean_options``).
+        :func:`~ketephys.tms.clean`'s defaults updated by ``clean_options``).
     roi : list of str, optional
         Channels whose signed average gives the peak-to-peak measures (without it only the
         GMFP areas are compared).
@@ -215,8 +215,9 @@ def compare(
         (post / pre), each with ``*_ci_low``/``*_ci_high``; ``unit``, ``n_trials_pre``,
         ``n_trials_post``, ``n_boot``.
     """
-    c_opts = {**DEFAULT_SETTINGS["clean"], **(clean_options or {})}
-    t_opts = {**DEFAULT_SETTINGS["tep"], **(tep_options or {}), "n_permutations": 0}
+    c_opts = clean_options_model().resolve(clean_options, where="clean_options").to_dict()
+    t_opts = {**tep_options_model().resolve(tep_options, where="tep_options").to_dict(),
+              "n_permutations": 0}
 
     def as_tep(x: Any) -> TEPResult:
         if isinstance(x, TEPResult):

@@ -8,7 +8,7 @@ Measures (all from the averaged, baseline-corrected response):
   amplitude(P180) - amplitude(N100), V, per channel and for the ROI (both positive for
   canonical peaks); NaN with the flag ``peak_not_found`` when either peak is missing, and
   the flag ``not_significant`` when either is not significant;
-* ``<component>_latency`` (ms) and ``<component>_amplitude`` (V) of the GMFP and ROI peaks;
+* ``<component>_latency_ms`` (ms) and ``<component>_amplitude`` (V) of the GMFP and ROI peaks;
 * ``n_trials``: trials averaged.
 """
 
@@ -95,13 +95,13 @@ def excitability_rows(result: TEPResult, peak_channels: Sequence[str] | None = N
         if r.found and not r.significant:
             flags.append("not_significant")
         base = r.component.lower()
-        rows.append({"measure": f"{base}_latency", "channel": r.channel,
+        rows.append({"measure": f"{base}_latency_ms", "channel": r.channel,
                      "value": r.latency_ms, "unit": "ms", "flags": flags,
                      "n_trials": result.n_trials, "p_value": r.p_value})
         rows.append({"measure": f"{base}_amplitude", "channel": r.channel,
                      "value": r.amplitude, "unit": "V", "flags": flags,
                      "n_trials": result.n_trials, "p_value": r.p_value})
     rows.append({"measure": "n_trials", "channel": None, "value": float(result.n_trials),
-                 "unit": "count", "flags": [], "n_trials": result.n_trials})
+                 "unit": "1", "flags": [], "n_trials": result.n_trials})
     return rows
 

@@ -19,6 +19,7 @@ import pandas as pd
 from .._result import ResultMixin, channel_indices, fill_doc
 from ..errors import AnalysisError
 from ..recording import Recording
+from ..settings import check_keywords
 from .clean import CleanResult, pulse_onsets
 from .gmfp import GMFP_DDOF, gmfp, lmfp, roi_average
 from .peaks import DEFAULT_WINDOWS, find_peaks, peak_null, peaks_table
@@ -202,6 +203,7 @@ class TEPResult(ResultMixin):
         return rows.iloc[0]
 
 
+@check_keywords()
 def tep(
     rec: Recording | CleanResult,
     tmin: float = -0.5,

@@ -46,9 +46,11 @@ def test_semi_real_ltp_scaled_fepsp_recovered(measure):
     s0 = raw.summary().set_index("pathway")
     assert s.loc["1", "role"] == "test"
     # the unscaled file is not exactly 100 % on these windows (real variability), so the
-    # known truth is factor x its raw magnitude; stated tolerance 3 percentage points
+    # known truth is factor x its raw magnitude; stated tolerance 2 percentage points
+    # (fixed cursors, the default: the error is < 0.01 pp for slope and amplitude)
     expected = factor * s0.loc["1", "ltp_magnitude_pct"]
-    assert s.loc["1", "ltp_magnitude_pct"] == pytest.approx(expected, abs=3.0)
+    assert s.loc["1", "ltp_magnitude_pct"] == pytest.approx(expected, abs=2.0)
+    assert res.settings["cursors"] == "fixed" and len(res.cursors) == 2
     assert s.loc["2", "ltp_magnitude_pct"] == pytest.approx(s0.loc["2", "ltp_magnitude_pct"],
                                                             abs=1e-9)
     # responses in the expected range: fEPSP ~ -0.2..-0.3 mV, slope ~ -0.1 mV/ms
@@ -120,3 +122,66 @@ def test_analyse_real_slice_without_induction():
     v = ft.set_index("measure")["value"]
     assert -0.2 < v["fepsp_slope_mean"] < -0.05          # V/s (= mV/ms)
     assert "ltp_magnitude_pct" not in v.index              # no pause, no train: no LTP
+
+
+# brainwash 0.16.3 (analysis_v3.find_events/build_dfoutput) run on this file split into
+# even/odd sweeps, as its users analyse two alternating pathways: cursor times (s from the
+# stimulus at 6.7 ms) and mean per-sweep values (its sign: positive = negative-going)
+_BRAINWASH_0012 = {
+    "even": dict(volley_trough=2.0e-3, slope_start=2.9e-3, amplitude_time=5.9e-3,
+                 EPSP_amp=0.000214, EPSP_slope=0.126158),
+    "odd": dict(volley_trough=2.5e-3, slope_start=3.3e-3, amplitude_time=6.6e-3,
+                EPSP_amp=0.000265, EPSP_slope=0.123950),
+}
+
+
+def test_brainwash_definitions_reproduce_brainwash_on_0012():
+    rec = _read("fepsp", "2022_07_01_0012.abf")
+    tab = fepsp(rec, definitions="brainwash")
+    cur = tab.attrs["cursors"].set_index("group")
+    assert set(cur.index) == {"even", "odd"}   # two pathways found from the data
+    for group, ref in _BRAINWASH_0012.items():
+        for key in ("volley_trough", "slope_start", "amplitude_time"):
+            # brainwash's own times, to the sample (0.1 ms)
+            assert cur.loc[group, key] == pytest.approx(ref[key], abs=1e-5)
+        rows = tab[tab["cursor_group"] == group]
+        # mean agreement with brainwash's numbers: within 3 % (stated target)
+        assert -rows["amplitude"].mean() == pytest.approx(ref["EPSP_amp"], rel=0.03)
+        assert -rows["slope"].mean() == pytest.approx(ref["EPSP_slope"], rel=0.03)
+
+
+def _cv(v):
+    v = np.asarray(v, float)
+    return float(np.std(v) / abs(np.mean(v)))
+
+
+@pytest.mark.parametrize("name,pathways", [
+    ("2022_07_01_0012.abf", {"Ipatch": (0, 1)}),
+    ("2022_01_24_0000.abf", {"Ipatch": (1,), "Ipatch2": (0,)}),   # responding parity
+])
+def test_fixed_cursors_no_noisier_than_per_sweep(name, pathways):
+    rec = _read("fepsp", name, units={"Ipatch": "mV"})
+    per = fepsp(rec, cursors="per-sweep")
+    fix = fepsp(rec, cursors="fixed")
+    for ch, parities in pathways.items():
+        for par in parities:
+            sel = [(t["channel"] == ch) & (t["sweep"] % 2 == par) for t in (per, fix)]
+            p, f = per[sel[0]], fix[sel[1]]
+            # 20-80 % slope: sweep-to-sweep CV no higher (measured 0.11-0.22 vs 0.12-0.38)
+            assert _cv(f["slope"]) <= _cv(p["slope"])
+            # amplitude: the SD is no higher; the CV within 10 %, because the per-sweep
+            # peak is pulled up by each sweep's noise (+8-12 % on these files), which
+            # shrinks its CV without making it less noisy
+            assert np.std(f["amplitude"]) <= np.std(p["amplitude"])
+            assert _cv(f["amplitude"]) <= 1.1 * _cv(p["amplitude"])
+
+
+def test_window_slope_placed_per_pathway_second_pathway_as_quiet():
+    # the 1 ms window starts at the foot of the rise of each pathway's mean sweep; the
+    # second pathway's double volley used to misplace it sweep by sweep (CV 0.65 vs 0.23)
+    rec = _read("fepsp", "2022_07_01_0012.abf")
+    tab = fepsp(rec, slope="window")
+    cv = {par: _cv(tab[tab["sweep"] % 2 == par]["slope"]) for par in (0, 1)}
+    assert max(cv.values()) <= 1.5 * min(cv.values())
+    starts = (tab["slope_start"] - tab["stim_time"]).round(6).groupby(tab["sweep"] % 2)
+    assert (starts.nunique() == 1).all()

@@ -1,0 +1,53 @@
+"""The settings of the synaptic analyser, declared once (:func:`synaptic_settings_model`).
+
+The fEPSP, LTP and patch-clamp options are the keyword parameters of
+:func:`~ketephys.synaptic.fepsp`, :func:`~ketephys.synaptic.ltp` and
+:func:`~ketephys.synaptic.psc`: the model is built from those signatures
+(:func:`~ketephys.settings.model_from_signature`), so each function is the one
+declaration of its options, and ``analyse`` passes each function exactly its own.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, Literal
+
+from ..settings import AnalyserSettings, model_from_signature
+
+__all__ = ["synaptic_settings_model", "settings_for"]
+
+#: Parameters of ltp() that are not settings of a batch (per-file inputs).
+_NOT_SETTINGS = ("clocks",)
+
+
+@cache
+def _parts() -> dict[str, type[AnalyserSettings]]:
+    from .field import fepsp
+    from .potentiation import ltp
+    from .wholecell import psc
+
+    return {"fepsp": model_from_signature("FepspOptions", fepsp),
+            "ltp": model_from_signature("LtpOptions", ltp, exclude=_NOT_SETTINGS),
+            "psc": model_from_signature("PscOptions", psc)}
+
+
+@cache
+def synaptic_settings_model() -> type[AnalyserSettings]:
+    """Settings model of :func:`ketephys.synaptic.analyse` (the batch's ``synaptic``).
+
+    Fields: ``kind`` (``"auto"``, ``"fepsp"``, ``"psc"``) and every keyword of
+    ``fepsp``, ``ltp`` and ``psc`` (a name they share has the same meaning and default).
+    """
+    from pydantic import create_model
+
+    fields: dict[str, Any] = {"kind": (Literal["auto", "fepsp", "psc"], "auto")}
+    for part in _parts().values():
+        for name, info in part.model_fields.items():
+            fields.setdefault(name, (info.annotation, info.default))
+    return create_model("SynapticAnalysis", __base__=AnalyserSettings, **fields)
+
+
+def settings_for(part: str, settings: AnalyserSettings) -> dict[str, Any]:
+    """The keywords of ``part`` (``"fepsp"``, ``"ltp"`` or ``"psc"``) among ``settings``."""
+    names = _parts()[part].model_fields
+    return {k: v for k, v in settings.model_dump().items() if k in names}

@@ -1,0 +1,74 @@
+"""The settings of the TMS-EEG analyser, declared once (:class:`TMSAnalysis`).
+
+The options passed through to :func:`~ketephys.tms.clean`, :func:`~ketephys.tms.tep` and
+:func:`~ketephys.tms.find_tms_pulses` are models built from those functions' signatures
+(:func:`~ketephys.settings.model_from_signature`), so each signature is the one
+declaration of its options.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic import Field
+
+from ..settings import AnalyserSettings, model_from_signature
+
+__all__ = ["TMSAnalysis", "clean_options_model", "tep_options_model", "find_options_model"]
+
+
+@cache
+def clean_options_model() -> type[AnalyserSettings]:
+    """Settings model of :func:`ketephys.tms.clean` (its keyword parameters)."""
+    from .clean import clean
+
+    return model_from_signature("CleanOptions", clean, exclude=("find_options",))
+
+
+@cache
+def tep_options_model() -> type[AnalyserSettings]:
+    """Settings model of :func:`ketephys.tms.tep` (defaults as the batch uses them:
+    ``tmin=-0.5``, ``tmax=0.5``, ``baseline=(-0.5, -0.01)``)."""
+    from .tep import tep
+
+    return model_from_signature("TepOptions", tep)
+
+
+@cache
+def find_options_model() -> type[AnalyserSettings]:
+    """Settings model of :func:`ketephys.tms.find_tms_pulses`."""
+    from ..io.tms import find_tms_pulses
+
+    return model_from_signature("FindOptions", find_tms_pulses)
+
+
+class TMSAnalysis(AnalyserSettings):
+    """Settings of :func:`ketephys.tms.analyse` (and of the batch's ``tms``).
+
+    ``clean_options``, ``tep_options`` and ``find_options`` take the keywords of
+    :func:`~ketephys.tms.clean`, :func:`~ketephys.tms.tep` and
+    :func:`~ketephys.tms.find_tms_pulses`; a misspelled one is an error with a suggestion.
+    """
+
+    clean_options: dict[str, Any] = Field(default_factory=dict, description="Keywords of "
+                                          "ketephys.tms.clean.")
+    tep_options: dict[str, Any] = Field(default_factory=dict, description="Keywords of "
+                                        "ketephys.tms.tep.")
+    find_options: dict[str, Any] = Field(default_factory=dict, description="Keywords of "
+                                         "ketephys.tms.find_tms_pulses (when no pulse is "
+                                         "in the events).")
+    peak_channels: list[str] | None = Field(None, description="Channels reported for the "
+                                            "peak-to-peak measures (default all).")
+    roi: list[str] | None = Field(None, description="Region of interest (shortcut for "
+                                  "tep_options.roi).")
+
+    def model_post_init(self, __context: Any) -> None:
+        # validate the pass-through options against their functions' signatures, with
+        # every default filled in (so the hash does not depend on what was written out)
+        for name, model in (("clean_options", clean_options_model),
+                            ("tep_options", tep_options_model),
+                            ("find_options", find_options_model)):
+            given = getattr(self, name) or {}
+            full = model().resolve(given, where=name).to_dict()
+            object.__setattr__(self, name, full)
