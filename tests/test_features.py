@@ -30,7 +30,7 @@ def test_feature_table_carries_metadata_and_order():
     assert table["subject"].tolist() == ["s1", "s1"]
     assert table["hours_since_dose"].tolist() == [24.0, 24.0]
     assert table["recording"].iloc[0] == "/x/s1_PFC_24h.edf"
-    assert table["flags"].tolist() == ["flat", ""]
+    assert table["qc_flags"].tolist() == ["flat", ""]
     assert table["settings_hash"].nunique() == 1
     assert table["settings_hash"].iloc[0] == settings_hash({"band": (30, 80)})
 

@@ -80,9 +80,9 @@ def test_auto_mode_picks_knee_only_when_present(knee_rec):
 def test_line_in_band_flag(knee_rec):
     rec, _ = knee_rec
     t = ks.band_power(rec, "gamma", line_freq="auto")
-    assert t["flags"].str.contains("line_noise_in_band").all()
+    assert t["qc_flags"].str.contains("line_noise_in_band").all()
     t2 = ks.band_power(rec, "beta", line_freq="auto")
-    assert not t2["flags"].str.contains("line_noise_in_band").any()
+    assert not t2["qc_flags"].str.contains("line_noise_in_band").any()
 
 
 def test_aperiodic_psd_not_evaluated_at_0_hz():

@@ -33,9 +33,9 @@ def test_sine_band_power_is_a2_over_2(method):
 def test_band_beyond_nyquist_is_flagged():
     rec = _sine_rec(sfreq=128.0, freq=40.0)
     t = ks.band_power(rec, "gamma").iloc[0]
-    assert t["flags"] == "band_truncated"
+    assert t["qc_flags"] == "band_truncated"
     assert abs(t["value"] / (100e-6 ** 2 / 2) - 1) < 0.01
-    assert ks.band_power(_sine_rec(), "gamma").iloc[0]["flags"] == ""
+    assert ks.band_power(_sine_rec(), "gamma").iloc[0]["qc_flags"] == ""
 
 
 def test_relative_and_db():
@@ -134,7 +134,7 @@ def test_line_noise_detection_and_flags():
     assert flags["EEG002"] == ["flat"] and flags["EEG003"] == ["extreme_variance"]
     assert flags["EEG001"] == []
     table = ks.band_power(rec2.copy(data=data), "gamma")
-    assert table.set_index("channel").loc["EEG002", "flags"] == "flat"
+    assert table.set_index("channel").loc["EEG002", "qc_flags"] == "flat"
 
 
 def test_notch_and_rereference():

@@ -55,5 +55,5 @@ def test_fully_rejected_window_is_flagged():
                              "sweep": pd.array([pd.NA], dtype="Int64")})
     tc = ks.spectral_timecourse(r, window=30.0, coherence_band=None)
     first = tc[tc.window_start == 0.0]
-    assert len(first) == 1 and first["flags"].iloc[0] == "all_segments_rejected"
+    assert len(first) == 1 and first["qc_flags"].iloc[0] == "all_segments_rejected"
     assert (tc[tc.window_start == 30.0]["measure"] == "gamma_power").all()

@@ -51,8 +51,8 @@ def test_analyse_flags_missing_peaks():
     df = analyse(rec, peak_channels=["C3"], tep_options={"n_permutations": 200})
     p2p = df[df.measure.isin(["p30_n45_amplitude", "n100_p180_amplitude"])]
     # with no TEP, any peak-to-peak is either missing or flagged not significant, never clean
-    assert (p2p["flags"] != "").all()
-    missing = p2p["flags"].str.contains("peak_not_found")
+    assert (p2p["qc_flags"] != "").all()
+    missing = p2p["qc_flags"].str.contains("peak_not_found")
     assert p2p.loc[missing, "value"].isna().all()
     assert p2p.loc[~missing, "value"].notna().all()
 

@@ -248,7 +248,7 @@ for pathway in ("even", "odd"):
 # the decay analysis of :ref:`tut-decay` takes as input.
 
 features = syn.analyse(rec)
-print(features[["subject", "region", "measure", "value", "unit", "flags"]]
+print(features[["subject", "region", "measure", "value", "unit", "qc_flags"]]
       .head(10).to_string(index=False))
 magnitude = features.loc[features["measure"] == "ltp_magnitude_pct", "value"].iloc[0]
 # the batch summary measures every sweep on its own (per-sweep cursors) for now

@@ -119,7 +119,7 @@ plt.show()
 # with the study metadata, ready for the decay analysis.
 
 features = syn.analyse(rec)
-print(features[["subject", "region", "measure", "value", "unit", "flags"]].to_string(
+print(features[["subject", "region", "measure", "value", "unit", "qc_flags"]].to_string(
     index=False))
 ppr = features.loc[features["measure"] == "ppr", "value"].iloc[0]
 assert abs(ppr - truth.train_ratios[1]) < 0.05

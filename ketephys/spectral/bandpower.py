@@ -59,6 +59,8 @@ def _powers(spectrum: Spectrum, lo: float, hi: float, aperiodic: str | None,
     if aperiodic is None:
         return _band_sum(spectrum, spectrum.psd, lo, hi), None
     if fits is None:
+        if fit_range is None:  # from the sampling rate, not the range the PSD was kept
+            fit_range = (1.0, min(150.0, 0.8 * spectrum.settings["sfreq"] / 2))
         fits = fit_aperiodic(spectrum.freqs, spectrum.psd, aperiodic, fit_range, line_freq)
     clean = interpolate_line_noise(spectrum.freqs, spectrum.psd, line_freq)
     # the aperiodic model only inside the band (it is undefined at 0 Hz in fixed mode)
@@ -193,7 +195,8 @@ def band_power(
     total_band : (lo, hi), optional
         Denominator of relative power (default 1 Hz to ``min(100, fmax)``).
     fit_range : (lo, hi), optional
-        Aperiodic fit range (Hz).
+        Aperiodic fit range (Hz); default 1 Hz to ``min(150, 0.8 Nyquist)`` whatever range
+        the spectrum was computed over, so a PSD, a cross-spectrum and the batch agree.
     **psd_kwargs
         Passed to :func:`~ketephys.spectral.psd.psd` (method, seg_len, overlap, picks...).
 

@@ -353,8 +353,8 @@ def cross_spectrum(
     band : str or (lo, hi)
         Cross-spectrum band (resolved for the recording's modality).
     fmin, fmax : float, optional
-        PSD range (default 1 Hz to ``min(150, 0.8 Nyquist)``, widened to cover the band's
-        neighbourhood; enough for gamma, relative power and the aperiodic fit).
+        PSD range (default 1 Hz to Nyquist, as :func:`~ketephys.spectral.psd`; widened to
+        cover the band's neighbourhood).
     method, seg_len, overlap, window, bandwidth, reject, reject_by_annotation, precision
         See :class:`~ketephys.spectral.fft.SpectralSettings`.
     picks : channels, optional
@@ -372,7 +372,7 @@ def cross_spectrum(
     nyq = rec.sfreq / 2
     lo_n, hi_n = lo - (hi - lo) / 2, hi + (hi - lo) / 2
     f0 = min(1.0 if fmin is None else fmin, max(lo_n, 0.0))
-    f1 = min(max(min(150.0, 0.8 * nyq) if fmax is None else fmax, hi_n), nyq)
+    f1 = min(max(nyq if fmax is None else fmax, hi_n), nyq)
     settings = SpectralSettings(method=method, seg_len=seg_len, overlap=overlap,
                                 window=window, bandwidth=bandwidth, precision=precision,
                                 reject=reject, reject_by_annotation=reject_by_annotation)

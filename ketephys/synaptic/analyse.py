@@ -52,6 +52,10 @@ def _mean(v: pd.Series) -> float:
     return float(v.mean()) if v.size else float("nan")
 
 
+#: fepsp() keywords that ltp() sets itself when it places its cursors.
+_LTP_PLACES = ("cursor_groups", "cursor_sweeps")
+
+
 def _fepsp_rows(rec: Recording, settings: Any) -> tuple[list[dict[str, Any]], Any]:
     """Per-channel fEPSP summary rows, and the LTP result when an induction is given or
     found (its rows are built by :meth:`LTPResult.features`, in one place)."""
@@ -82,7 +86,8 @@ def _fepsp_rows(rec: Recording, settings: Any) -> tuple[list[dict[str, Any]], An
         return rows, None
     # the recording, not the per-sweep table: ltp() places its cursors itself (fixed by
     # default), so the batch's LTP equals synaptic.ltp(rec, same settings)
-    passed = {k: v for k, v in settings_for("fepsp", settings).items() if k not in lkw}
+    passed = {k: v for k, v in settings_for("fepsp", settings).items()
+              if k not in lkw and k not in _LTP_PLACES}
     try:
         res = ltp(rec, **lkw, **passed)
     except AnalysisError as err:

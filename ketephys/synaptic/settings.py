@@ -36,18 +36,24 @@ def synaptic_settings_model() -> type[AnalyserSettings]:
     """Settings model of :func:`ketephys.synaptic.analyse` (the batch's ``synaptic``).
 
     Fields: ``kind`` (``"auto"``, ``"fepsp"``, ``"psc"``) and every keyword of
-    ``fepsp``, ``ltp`` and ``psc`` (a name they share has the same meaning and default).
+    ``fepsp``, ``ltp`` and ``psc``; a name they share with different defaults defaults to
+    ``None``, meaning each function's own default.
     """
     from pydantic import create_model
 
     fields: dict[str, Any] = {"kind": (Literal["auto", "fepsp", "psc"], "auto")}
     for part in _parts().values():
         for name, info in part.model_fields.items():
-            fields.setdefault(name, (info.annotation, info.default))
+            if name not in fields:
+                fields[name] = (info.annotation, info.default)
+            elif fields[name][1] != info.default:  # shared name, other default: None
+                fields[name] = (fields[name][0] | None, None)  # = each function's own
     return create_model("SynapticAnalysis", __base__=AnalyserSettings, **fields)
 
 
 def settings_for(part: str, settings: AnalyserSettings) -> dict[str, Any]:
     """The keywords of ``part`` (``"fepsp"``, ``"ltp"`` or ``"psc"``) among ``settings``."""
     names = _parts()[part].model_fields
-    return {k: v for k, v in settings.model_dump().items() if k in names}
+    # None for a name whose default is not None means "this function's own default"
+    return {k: v for k, v in settings.model_dump().items()
+            if k in names and not (v is None and names[k].default is not None)}

@@ -11,9 +11,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from ..settings import AnalyserSettings, model_from_signature
+from ..settings import AnalyserSettings, model_from_signature, settings_problems
 
 __all__ = ["TMSAnalysis", "clean_options_model", "tep_options_model", "find_options_model"]
 
@@ -63,12 +63,17 @@ class TMSAnalysis(AnalyserSettings):
     roi: list[str] | None = Field(None, description="Region of interest (shortcut for "
                                   "tep_options.roi).")
 
-    def model_post_init(self, __context: Any) -> None:
-        # validate the pass-through options against their functions' signatures, with
-        # every default filled in (so the hash does not depend on what was written out)
-        for name, model in (("clean_options", clean_options_model),
-                            ("tep_options", tep_options_model),
-                            ("find_options", find_options_model)):
-            given = getattr(self, name) or {}
-            full = model().resolve(given, where=name).to_dict()
-            object.__setattr__(self, name, full)
+    @field_validator("clean_options", "tep_options", "find_options", mode="after")
+    @classmethod
+    def _options(cls, value: dict[str, Any], info: Any) -> dict[str, Any]:
+        # validated against their functions' signatures, every default filled in (so the
+        # hash does not depend on what was written out)
+        model = _OPTION_MODELS[info.field_name]()
+        problems = settings_problems(model, value, "")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return model.resolve(value).to_dict()
+
+
+_OPTION_MODELS = {"clean_options": clean_options_model, "tep_options": tep_options_model,
+                  "find_options": find_options_model}

@@ -58,6 +58,6 @@ def test_pipeline_runs_and_reports_no_significant_peak(eeglab_with_pulses):
     df = analyse(rec)
     assert df.loc[df.measure == "n_trials", "value"].item() == len(onsets)
     p2p = df[df.measure.isin(["p30_n45_amplitude", "n100_p180_amplitude"])]
-    assert (p2p["flags"] != "").all()  # every peak-to-peak is missing or not significant
+    assert (p2p["qc_flags"] != "").all()  # every peak-to-peak is missing or not significant
     areas = df[df.measure.str.startswith("gmfp_area")]
     assert len(areas) == 3 and (areas["value"] > 0).all()
