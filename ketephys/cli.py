@@ -174,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ---------------------------------------------------------------------------- commands
 def _print_run_summary(result, console) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     console.print(f"{len(result.features)} feature rows; recordings computed "
@@ -184,16 +185,23 @@ def _print_run_summary(result, console) -> None:
     fits = result.fits
     if fits is not None and not fits.empty:
         table = Table(title="decay fits (hours, 95 % CI)")
-        for col in ("fit", "region", "tau", "95 % CI", "half-life", "n"):
+        for col in ("fit", "region", "identifiable", "tau", "95 % CI", "half-life", "n"):
             table.add_column(col, overflow="fold")
         for _, row in fits.iterrows():
+            region = _fmt(row.get("region", row.get("group")))
             if "tau_h" not in fits.columns or row.get("tau_h") != row.get("tau_h"):
-                table.add_row(str(row.get("fit")), "", "", str(row.get("error", "")), "", "")
+                table.add_row(str(row.get("fit")), region, "[red]no fit", "",
+                              escape(_fmt(row.get("error"))), "", "")
                 continue
-            table.add_row(str(row["fit"]), _fmt(row.get("region", row.get("group"))),
-                          _fmt(row["tau_h"]),
-                          f"[{_fmt(row.get('tau_ci_low_h'))}, {_fmt(row.get('tau_ci_high_h'))}]",
-                          _fmt(row.get("half_life_h")), _fmt(row.get("n_subjects")))
+            ok = row.get("identifiable", True) is not False
+            why = _fmt(row.get("identifiability_reason")).split(";")[0]
+            why = why if len(why) <= 48 else why[:47] + "…"
+            mark = "yes" if ok else f"[red]NO[/red]: {escape(why)}"
+            dim = "" if ok else "[dim]"
+            table.add_row(str(row["fit"]), region, mark, dim + _fmt(row["tau_h"]),
+                          f"{dim}[{_fmt(row.get('tau_ci_low_h'))}, "
+                          f"{_fmt(row.get('tau_ci_high_h'))}]",
+                          dim + _fmt(row.get("half_life_h")), _fmt(row.get("n_subjects")))
         console.print(table)
     console.print(f"outputs in {result.out_dir}")
     if "report" in result.paths:
