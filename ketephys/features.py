@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from .errors import AnalysisError
 from .meta import META_COLUMNS
 
 __all__ = ["feature_table", "settings_hash", "FEATURE_COLUMNS", "check_unit", "OUTPUT_UNITS",
-           "SUFFIX_UNITS", "flag_montage_changes"]
+           "SUFFIX_UNITS", "flag_montage_changes", "AnalysisOutput"]
 
 #: Leading columns of every feature table, in order; analysers may add more after them.
 FEATURE_COLUMNS = (*META_COLUMNS, "recording", "modality", "measure", "channel", "value",
@@ -32,6 +33,26 @@ OUTPUT_UNITS = ("V", "V^2", "V^2/Hz", "V/s", "V*s", "A", "s", "Hz", "Ohm", "F", 
 #: A measure whose name ends with one of these suffixes has the paired unit (longest first).
 SUFFIX_UNITS = (("_pct_per_min", "%/min"), ("_pct_per_h", "%/h"), ("_pct", "%"),
                 ("_ms", "ms"), ("_min", "min"), ("_h", "h"), ("_db", "dB"))
+
+
+@dataclass
+class AnalysisOutput:
+    """What an analyser's ``compute(rec, settings)`` returns: the feature rows, and the
+    compact result objects they were computed from (for the report's figures).
+
+    Attributes
+    ----------
+    features : pandas.DataFrame
+        The feature table (what ``analyse`` returns).
+    views : dict
+        Picklable result objects without the recording's samples (a
+        :class:`~ketephys.spectral.Spectrum`, a TEP, an LTP result, per-sweep tables...),
+        stored by the batch beside the rows so that ``report.html`` draws exactly what
+        was computed, with the run's settings.
+    """
+
+    features: pd.DataFrame
+    views: dict[str, Any] = field(default_factory=dict)
 
 
 def check_unit(measure: str, unit: Any) -> str | None:

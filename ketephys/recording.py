@@ -607,6 +607,36 @@ class Recording:
             sweep_starts=self.sweep_starts, events=self.events.copy(),
             meta=self._meta_copy(), source=self.source, modality=self.modality)
 
+    def pick_sweeps(self, sweeps: Sequence[int]) -> Recording:
+        """A new episodic recording with only the sweeps ``sweeps`` (indices), with their
+        start times and events (renumbered) and a copy of the metadata.
+
+        Parameters
+        ----------
+        sweeps : sequence of int
+
+        Returns
+        -------
+        Recording
+        """
+        if not self.is_episodic:
+            raise KetephysError("pick_sweeps needs an episodic recording", self.source.path)
+        idx = np.asarray(sweeps, dtype=int).ravel()
+        if idx.size == 0 or idx.min() < -self.n_sweeps or idx.max() >= self.n_sweeps:
+            raise KetephysError(f"sweeps {idx.tolist()} out of range (0..{self.n_sweeps - 1})",
+                                self.source.path)
+        idx = idx % self.n_sweeps
+        data = np.asarray(self._data[idx] if isinstance(self._data, np.ndarray)
+                          else self.data[idx], dtype=float)
+        ev = self.events
+        keep = ev["sweep"].isin(idx.tolist())
+        events = ev[keep].copy()
+        events["sweep"] = events["sweep"].map({int(s): i for i, s in enumerate(idx)})
+        return Recording(data, self.sfreq, list(self.ch_names), ch_types=list(self.ch_types),
+                         units=list(self.units), sweep_starts=self.sweep_starts[idx],
+                         events=events, meta=self._meta_copy(), source=self.source,
+                         modality=self.modality)
+
     def quality_flags(self, chunk_seconds: float = 600.0) -> dict[str, list[str]]:
         """Per-channel flags: ``all_nan``, ``has_nan``, ``flat`` (peak-to-peak 0).
 

@@ -38,7 +38,9 @@ def test_demo_report_is_self_contained(demo):
     out, _ = demo
     text = (out / "report.html").read_text()
     assert text.count("data:image/png;base64,") >= 6
-    assert "src=\"http" not in text and "<script" not in text
+    assert "src=\"http" not in text
+    # the only scripts are the JSON data behind the figures (never executed)
+    assert text.count("<script") == text.count('<script type="application/json"')
     for word in ("Decay per region", "PSD per visit", "TEP butterfly", "LTP time course"):
         assert word in text, word
 
@@ -72,3 +74,50 @@ def test_fit_subcommand_reproduces_pipeline_fit(demo, tmp_path):
     assert len(direct) == len(mine) == 1
     for col in ("tau_h", "tau_ci_low_h", "tau_ci_high_h"):
         assert direct[col].item() == pytest.approx(mine[col].item(), rel=1e-6)
+
+
+def _figure_data(text: str) -> list[dict]:
+    import re
+
+    return [json.loads(m) for m in re.findall(
+        r'<script type="application/json" class="figure-data">(.*?)</script>', text, re.S)]
+
+
+def test_demo_report_draws_the_run_tables(demo):
+    """The numbers behind the report's figures are the run's: PSD band means equal the
+    gamma_power mean rows, the LTP course gives features' ltp_magnitude_pct, each decay
+    figure's taus are decay_fits.csv's."""
+    import numpy as np
+
+    out, _ = demo
+    data = _figure_data((out / "report.html").read_text())
+    feats = pd.read_parquet(out / "features.parquet")
+    fits = pd.read_csv(out / "decay_fits.csv")
+    kinds = {d["kind"] for d in data}
+    assert {"psd", "ltp", "decay"} <= kinds
+    n_psd = 0
+    for d in (d for d in data if d["kind"] == "psd"):
+        for visit in d["visits"]:
+            row = feats[(feats.recording == visit["recording"])
+                        & (feats.measure == "gamma_power") & (feats.channel == "mean")]
+            assert len(row) == 1
+            assert visit["band_power_channel_mean"] == pytest.approx(row.value.iloc[0],
+                                                                     rel=1e-12)
+            n_psd += 1
+    assert n_psd >= 2
+    for d in (d for d in data if d["kind"] == "ltp"):
+        for course in d["courses"]:
+            rows = feats[(feats.recording == course["recording"])
+                         & (feats.measure == "ltp_magnitude_pct")]
+            np.testing.assert_allclose(sorted(rows.value), sorted(course["ltp_magnitude_pct"]),
+                                       rtol=1e-12)
+    checked = 0
+    for d in (d for d in data if d["kind"] == "decay"):
+        taus = pd.DataFrame(d["taus"])
+        mine = fits[(fits.measure == d["measure"])
+                    & ((fits.modality == d["modality"]) if d["modality"] else True)]
+        merged = taus.merge(mine, on="region", suffixes=("_fig", ""))
+        assert len(merged) == len(taus) > 0
+        np.testing.assert_allclose(merged.tau_h_fig, merged.tau_h, rtol=1e-9)
+        checked += 1
+    assert checked >= 4

@@ -284,12 +284,34 @@ class ResultCache:
 
         return pd.read_parquet(self._entry(key))
 
-    def put(self, key: str, rows) -> None:
-        """Store feature rows atomically."""
+    def put(self, key: str, rows, views: dict[str, Any] | None = None) -> None:
+        """Store feature rows atomically, with the analysers' result objects (``views``,
+        pickled first, so rows never stand without the views they came with)."""
+        import pickle
+
         from .outputs import arrow_safe
 
+        self._views(key).unlink(missing_ok=True)
+        if views:
+            with atomic_write(self._views(key), "wb") as fh:
+                pickle.dump(views, fh, protocol=pickle.HIGHEST_PROTOCOL)
         with atomic_write(self._entry(key), "wb") as fh:
             arrow_safe(rows).to_parquet(fh, index=False)
 
+    def _views(self, key: str) -> Path:
+        return self.folder / f"{key}.views.pkl"
+
+    def get_views(self, key: str) -> dict[str, Any]:
+        """The analysers' result objects stored with ``key`` (empty when none were, e.g.
+        an entry of an older ketephys or a plug-in analyser)."""
+        import pickle
+
+        try:
+            with open(self._views(key), "rb") as fh:
+                return pickle.load(fh)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+            return {}
+
     def drop(self, key: str) -> None:
         self._entry(key).unlink(missing_ok=True)
+        self._views(key).unlink(missing_ok=True)

@@ -31,9 +31,9 @@ MODALITIES = ("eeg", "lfp", "tms-eeg", "fepsp", "patch")
 #: Built-in analysers: name -> "module:function". Any other "package.module:function"
 #: taking ``(rec, **settings)`` and returning a feature table may be named instead.
 ANALYSERS = {
-    "spectral": "ketephys.spectral:analyse",
-    "tms": "ketephys.tms:analyse",
-    "synaptic": "ketephys.synaptic:analyse",
+    "spectral": "ketephys.spectral:compute",
+    "tms": "ketephys.tms:compute",
+    "synaptic": "ketephys.synaptic:compute",
 }
 #: The settings declaration of each built-in analyser: name -> "module:model" (a model
 #: class, or a function returning one). The same declaration validates a script's

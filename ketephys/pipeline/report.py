@@ -14,10 +14,12 @@ import datetime as _dt
 import html
 import io
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..spectral.bands import resolve_band
 from .cache import atomic_write
 
 __all__ = ["write_report", "figure_html", "psd_figure", "coherence_figure", "ltp_figure",
@@ -39,17 +41,36 @@ figcaption{font-size:.85em;color:#555;max-width:560px}
 """
 
 
-def figure_html(fig: Any, caption: str = "") -> str:
-    """A matplotlib figure as an ``<figure>`` with the PNG embedded (base64); closes it."""
+def figure_html(fig: Any, caption: str = "", data: Any = None) -> str:
+    """A matplotlib figure as an ``<figure>`` with the PNG embedded (base64); closes it.
+
+    ``data``, the numbers behind the figure, is embedded beside it as JSON
+    (``<script type="application/json" class="figure-data">``) so that anyone can check
+    the figure against the run's tables.
+    """
+    import json
+
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=85)
     plt.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    png = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-    return f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">' \
-           f"{cap}</figure>"
+    embedded = ""
+    if data is not None:
+        text = json.dumps(data, default=_json_default).replace("</", "<\\/")
+        embedded = f'<script type="application/json" class="figure-data">{text}</script>'
+    return f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{png}">' \
+           f"{cap}{embedded}</figure>"
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
 
 
 def _table_html(frame, max_rows: int = 200, floatfmt: str = "{:.4g}",
@@ -206,7 +227,12 @@ def _decay_figures(fit_cfg: Any, data: Any, fitted: Any, features: Any = None) -
     caption = (f"{fit_cfg.measure}: data per subject (grey), fitted typical decay and its "
                f"95 % confidence band, per {fit_cfg.group}")
     if fitted is not None:
-        return f'<div class="figs">{figure_html(fitted.plot(show=False), caption)}</div>'
+        summary = fitted.summary()
+        cols = [c for c in ("region", "group", "tau_h", "tau_ci_low_h", "tau_ci_high_h",
+                            "identifiable") if c in summary.columns]
+        data = {"kind": "decay", "measure": fit_cfg.measure, "modality": fit_cfg.modality,
+                "taus": summary[cols].to_dict("list")}
+        return f'<div class="figs">{figure_html(fitted.plot(show=False), caption, data)}</div>'
     import matplotlib.pyplot as plt
 
     groups = sorted(data[fit_cfg.group].dropna().unique()) if fit_cfg.group in data else [None]
@@ -258,12 +284,24 @@ def _who(subject: Any, region: Any) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def _read(cfg: Any, path: str, modality: str):
-    from .tasks import resolve_callable
+def _stored(result: Any, path: str, analyser: str, view: str) -> Any:
+    """The result object ``view`` that ``analyser`` computed for ``path`` in this run (or
+    the cached run it reused); the report never re-analyses."""
+    views = result.views_of(path).get(analyser, {}) if hasattr(result, "views_of") else {}
+    obj = views.get(view)
+    if obj is None:
+        raise ViewUnavailable(
+            f"{os.path.basename(path)}: no stored {view} (the {analyser} analyser did not "
+            "produce one, or the result was cached by an older ketephys: rerun with "
+            "--force to draw it)")
+    return obj
 
-    reader = resolve_callable(cfg.inputs.reader)
-    options = dict(cfg.inputs.read_options.get(modality, {}))
-    return reader(path, modality=modality, meta=None, **options)
+
+def _spectral_caption(spec: Any) -> str:
+    s = spec.settings
+    how = (f"{s.get('method', 'welch')}, {s.get('seg_len', 0):g} s {s.get('window', '')} "
+           f"segments, {100 * s.get('overlap', 0):.0f} % overlap").replace("  ", " ")
+    return f"{how}, K = {spec.k}"
 
 
 def psd_figure(spectra: list[tuple[str, Any]], band: tuple[float, float] = (30.0, 80.0)):
@@ -293,24 +331,37 @@ def psd_figure(spectra: list[tuple[str, Any]], band: tuple[float, float] = (30.0
 
 
 def _psd_view(result: Any, cfg: Any, modality: str) -> str:
-    from ..spectral import psd
-
     visits = _one_per_visit(result.features, modality)
     if not visits:
         return ""
     spectra, who = [], ""
     for hours, session, path, subject, region in visits:
-        rec = _read(cfg, path, modality)
-        picks = [i for i, t in enumerate(rec.ch_types) if t in ("eeg", "lfp")]
-        if not picks:
-            raise ViewUnavailable(f"{path} has no EEG or LFP channel")
-        spec = psd(rec, fmin=1.0, fmax=min(150.0, rec.sfreq / 2), picks=picks)
+        spec = _stored(result, path, "spectral", "spectrum")
         spectra.append((_visit_label(hours, session), spec))
         who = _who(subject, region)
-    fig = psd_figure(spectra)
+    first = spectra[0][1]
+    band = resolve_band("gamma", modality)[1:]
+    fig = psd_figure(spectra, band)
+    data = {"kind": "psd", "band_hz": band, "visits": [
+        {"recording": path, "label": label, "channels": spec.ch_names,
+         "band_power_channel_mean": _band_mean(spec, *band)}
+        for (label, spec), (_, _, path, _, _) in zip(spectra, visits)]}
     return figure_html(fig, f"{modality.upper()} PSD per visit"
                             + (f", {who}" if who else "")
-                            + " (EEG/LFP channels; Welch, 2 s Hann)")
+                            + f" (the run's spectra: {len(first.ch_names)} "
+                              f"{modality} channels; {_spectral_caption(first)})", data)
+
+
+def _band_mean(spec: Any, lo: float, hi: float) -> float:
+    """Channel-mean band power (sum of PSD bins x df) of a spectrum, unflagged channels."""
+    import numpy as np
+
+    from ..spectral.preprocess import flat_mask
+
+    mask = (spec.freqs >= lo) & (spec.freqs <= hi)
+    power = spec.psd[:, mask].sum(axis=1) * spec.df
+    good = ~flat_mask(spec.psd.sum(axis=1) * spec.df)
+    return float(np.mean(power[good]))
 
 
 def coherence_figure(panels: list[tuple[str, Any]], measure: str):
@@ -371,21 +422,20 @@ def _coherence_view(result: Any, modality: str) -> str:
 
 
 def _tms_view(result: Any, cfg: Any) -> str:
-    from .. import tms
-
     visits = _one_per_visit(result.features, "tms-eeg")
     if not visits:
         return ""
     figs = []
     for hours, session, path, subject, _ in visits[:2]:
-        rec = _read(cfg, path, "tms-eeg")
-        res = tms.tep(tms.clean(rec), tmin=-0.1, tmax=0.35, baseline=(-0.1, -0.01),
-                      n_permutations=0)
+        res = _stored(result, path, "tms", "tep")
         who = _who(subject, None)
+        t = res.settings
         figs.append(figure_html(res.plot(show=False),
                                 f"TEP butterfly (all channels) and GMFP with its peaks, "
                                 f"{who + ' ' if who else ''}{_visit_label(hours, session)}, "
-                                f"{res.n_trials} pulses"))
+                                f"{res.n_trials} pulses (the run's TEP: "
+                                f"{1e3 * t.get('tmin', res.times[0]):g} to "
+                                f"{1e3 * t.get('tmax', res.times[-1]):g} ms)"))
     return "".join(figs)
 
 
@@ -410,40 +460,76 @@ def ltp_figure(courses: list[tuple[str, Any]], measure: str = "slope"):
 
 
 def _ltp_view(result: Any, cfg: Any) -> str:
-    from ..errors import KetephysError
-    from ..synaptic import fepsp, ltp
     from ..viz.synaptic import plot_fepsp_sweep
 
     visits = _one_per_visit(result.features, "fepsp", max_visits=4)
     if not visits:
         return ""
-    courses, why = [], ""
+    courses, paths = [], []
     for hours, session, path, _, _ in visits:
-        rec = _read(cfg, path, "fepsp")
-        try:
-            courses.append((_visit_label(hours, session), ltp(rec)))
-        except KetephysError as err:
-            why = str(err)
+        res = result.views_of(path).get("synaptic", {}).get("ltp")
+        if res is not None:
+            courses.append((_visit_label(hours, session), res))
+            paths.append(path)
     parts = []
     if courses:
-        parts.append(figure_html(ltp_figure(courses), "LTP time course per visit (one "
-                                                      "slice per visit)"))
+        measure = getattr(courses[0][1], "measure", "slope")
+        data = {"kind": "ltp", "courses": [
+            {"recording": path, "label": label,
+             "bin_centre_min": res.time_course["bin_centre_min"],
+             "mean_pct": res.time_course["mean_pct"],
+             "ltp_magnitude_pct": res.summary()["ltp_magnitude_pct"]}
+            for (label, res), path in zip(courses, paths)]}
+        parts.append(figure_html(ltp_figure(courses, measure),
+                                 "LTP time course per visit (one slice per visit; the run's "
+                                 "LTP results)", data))
     else:
-        parts.append(_note(f"LTP time course: not drawn: {why}"))
+        parts.append(_note("LTP time course: no recording of this study has an LTP "
+                           "induction (given or found), so there is no time course; the "
+                           "per-visit slope and amplitude are in the summary table"))
     hours, session, path, subject, _ = visits[0]
-    rec = _read(cfg, path, "fepsp")
+    sweep = _stored(result, path, "synaptic", "first_sweep")
+    table = _stored(result, path, "synaptic", "fepsp")
     who = _who(subject, None)
-    parts.append(figure_html(plot_fepsp_sweep(rec, fepsp(rec), 0, show=False),
+    parts.append(figure_html(plot_fepsp_sweep(sweep, table[table["sweep"] == 0], 0,
+                                              show=False),
                              f"first fEPSP sweep with its measurements, "
                              f"{who + ' ' if who else ''}{_visit_label(hours, session)}"))
     return "".join(parts)
+
+
+def _psc_view(result: Any, cfg: Any) -> str:
+    from ..synaptic.wholecell import PSCResult
+
+    visits = _one_per_visit(result.features, "patch", max_visits=2)
+    if not visits:
+        return ""
+    figs = []
+    for hours, session, path, subject, _ in visits:
+        sweep = _stored(result, path, "synaptic", "first_sweep")
+        table = _stored(result, path, "synaptic", "psc")
+        first = table[table["sweep"] == 0]
+        channel = str(first["channel"].iloc[0])
+        trace = sweep.get_data(picks=[channel])[:, 0].astype("float32")
+        res = PSCResult(table=first, traces=trace, sfreq=sweep.sfreq, channel=channel,
+                        unit=sweep.units[sweep.ch_names.index(channel)], recording=sweep)
+        who = _who(subject, None)
+        ppr = table.groupby("stimulus")["amplitude"].mean()
+        ratio = (f", paired-pulse ratio {ppr.iloc[1] / ppr.iloc[0]:.2f} (mean of all sweeps)"
+                 if len(ppr) > 1 and ppr.iloc[0] else "")
+        figs.append(figure_html(res.plot(sweep=0, show=False),
+                                f"first sweep's responses with their amplitudes, "
+                                f"{who + ' ' if who else ''}{_visit_label(hours, session)}"
+                                f"{ratio}"))
+    return "".join(figs)
 
 
 def _views_section(result: Any, cfg: Any) -> str:
     mods = sorted(result.features["modality"].dropna().unique()) if len(result.features) \
         else []
     views = {"eeg": ("PSD per visit", "coherence"), "lfp": ("PSD per visit", "coherence"),
-             "tms-eeg": ("TEP butterfly",), "fepsp": ("LTP time course",)}
+             "tms-eeg": ("TEP butterfly",), "fepsp": ("LTP time course",),
+             "patch": ("PSC train",)}
     parts = []
     for mod in mods:
         if mod not in views:
@@ -456,6 +542,8 @@ def _views_section(result: Any, cfg: Any) -> str:
             built.append(_safe("TEP butterfly", lambda: _tms_view(result, cfg)))
         elif mod == "fepsp":
             built.append(_safe("LTP time course", lambda: _ltp_view(result, cfg)))
+        elif mod == "patch":
+            built.append(_safe("PSC train", lambda: _psc_view(result, cfg)))
         built = [b for b in built if b]
         if built:
             parts.append(f"<h3>{html.escape(mod)}</h3><div class='figs'>" + "".join(built)

@@ -68,6 +68,16 @@ class RunResult:
     aborted: bool = False
     paths: dict[str, Path] = field(default_factory=dict)
     fit_results: list[Any] = field(default_factory=list)
+    keys: dict[str, str] = field(default_factory=dict)
+    cache_dir: Path | None = None
+
+    def views_of(self, path: str) -> dict[str, Any]:
+        """The result objects each analyser computed for the recording ``path`` (what the
+        report draws): analyser name -> {view name -> object}; empty when none stored."""
+        key = self.keys.get(path)
+        if key is None or self.cache_dir is None:
+            return {}
+        return ResultCache(self.cache_dir).get_views(key)
     repaired: list[str] = field(default_factory=list)
 
     @property
@@ -445,7 +455,7 @@ def _run_locked(cfg: PipelineConfig, out_dir: Path, *, subjects, sessions, force
                 for res in results:
                     if res.ok:
                         try:
-                            cache.put(res.key, res.rows)
+                            cache.put(res.key, res.rows, res.views)
                         except OSError as err:  # disk full: stop; the cache stays valid
                             raise output_error(err, out_dir / "cache",
                                                f"cache the result of {res.path}") from None
@@ -522,7 +532,9 @@ def _run_locked(cfg: PipelineConfig, out_dir: Path, *, subjects, sessions, force
         raise output_error(err, out_dir, "write the output tables") from None
     result = RunResult(out_dir=out_dir, features=features, failures=failures, fits=fits,
                        n_computed=n_computed, n_cached=n_cached, n_failed=len(failures),
-                       aborted=aborted, paths=paths, fit_results=fit_results)
+                       aborted=aborted, paths=paths, fit_results=fit_results,
+                       keys={t.spec.path: t.key for t in tasks if t.key in done_keys},
+                       cache_dir=out_dir / "cache")
     if cfg.report.enabled if report is None else report:
         from .report import write_report
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
-from ..features import FEATURE_COLUMNS, settings_hash
+from ..features import FEATURE_COLUMNS, AnalysisOutput, settings_hash
 from .config import ANALYSERS, PipelineConfig, resolve_analyser_settings
 from .discovery import RecordingSpec
 
@@ -78,6 +78,8 @@ class TaskResult:
     cpu_seconds: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: analyser name -> its compact result objects (for the report), when it gave any
+    views: dict[str, Any] = field(default_factory=dict)
     #: every file the reader reports it opened (``rec.source.files``)
     files: tuple[str, ...] = ()
 
@@ -149,6 +151,9 @@ def run_task(task: RecordingTask) -> TaskResult:
             for name, target, settings in task.analysers:
                 func = resolve_callable(target)
                 frame = func(rec, **settings)
+                if isinstance(frame, AnalysisOutput):  # built-ins: rows + report views
+                    result.views[name] = frame.views
+                    frame = frame.features
                 if not isinstance(frame, pd.DataFrame):
                     raise TypeError(f"analyser {name!r} returned {type(frame).__name__}, "
                                     "not a feature table")

@@ -7,7 +7,7 @@ PSD bins times df over the band (edges inclusive); MSC = |C|^2 (scipy's conventi
 Heavy libraries (scipy.signal, specparam) load inside the functions that need them.
 """
 
-from .analyse import analyse, features
+from .analyse import analyse, compute, features
 from .aperiodic import AperiodicFit, fit_aperiodic, interpolate_line_noise
 from .bandpower import band_power
 from .bands import BANDS, resolve_band
@@ -20,7 +20,7 @@ from .timecourse import band_power_timecourse, coherence_timecourse, spectral_ti
 __all__ = [
     "psd", "Spectrum", "SpectralSettings", "band_power", "coherence", "CrossSpectrum",
     "cross_spectrum",
-    "features", "analyse", "band_power_timecourse", "coherence_timecourse",
+    "features", "analyse", "compute", "band_power_timecourse", "coherence_timecourse",
     "spectral_timecourse", "fit_aperiodic", "AperiodicFit", "interpolate_line_noise",
     "detect_line_noise", "channel_flags", "notch", "rereference", "BANDS", "resolve_band",
 ]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
-from ..features import feature_table
+from ..features import AnalysisOutput, feature_table
 from ..recording import Recording
 from .bandpower import band_power_rows
 from .bands import peak_outside_band, resolve_band
@@ -23,7 +23,7 @@ from .fft import SpectralSettings, accumulate
 from .psd import spectrum_from_accumulated
 from .settings import SpectralAnalysis
 
-__all__ = ["features", "analyse", "spectral_rows"]
+__all__ = ["features", "analyse", "compute", "spectral_rows"]
 
 
 def _frange(sfreq: float, bands: Sequence[Any], total_band: tuple[float, float] | None,
@@ -59,11 +59,13 @@ def spectral_rows(
     stop: int | None = None,
     add_mean: bool = True,
     baseline: Recording | None = None,
+    views: dict[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Rows of band powers (and aperiodic parameters) and coherence from one pass.
 
     ``kinds`` containing ``"db"`` needs ``baseline``, a recording analysed with the same
-    settings and channels (matched by name).
+    settings and channels (matched by name). ``views``, when given, receives the
+    ``"spectrum"`` (and ``"cross"``) the rows were computed from.
     """
     picks = rec.default_picks() if picks is None else picks
     fmin, fmax = _frange(rec.sfreq, bands, total_band, aperiodic, fit_range,
@@ -87,6 +89,8 @@ def spectral_rows(
     acc = accumulate(rec, settings, picks=picks, fmin=fmin, fmax=fmax, cross_band=cb,
                      per_segment=per_seg, start=start, stop=stop)
     spectrum = spectrum_from_accumulated(acc, rec)
+    if views is not None:
+        views["spectrum"] = spectrum
     rows: list[dict[str, Any]] = []
     fits = None
     for band in bands:
@@ -112,6 +116,8 @@ def spectral_rows(
         rows.extend(_channel_means(rows))
     if cb is not None and len(spectrum.ch_names) > 1:
         cross = cross_from_accumulated(acc)
+        if views is not None:
+            views["cross"] = cross
         peak = peak_outside_band(spectrum.freqs, spectrum.psd, *cb)
         for m in measures:
             rows.extend(coherence_rows(cross, coherence_band, pairs, m.lower(), add_mean,
@@ -166,17 +172,18 @@ _MEAN_CARRIED = ("k", "band_lo", "band_hi", "band_hi_effective", "n_segments", "
 
 
 def _run(rec: Recording, s: SpectralAnalysis, baseline: Recording | None,
-         add_mean: bool) -> pd.DataFrame:
+         add_mean: bool) -> AnalysisOutput:
     engine = SpectralSettings(method=s.method, seg_len=s.seg_len, overlap=s.overlap,
                               window=s.window, bandwidth=s.bandwidth, precision=s.precision,
                               reject=s.reject, reject_by_annotation=s.reject_by_annotation)
+    views: dict[str, Any] = {}
     rows, _ = spectral_rows(rec, engine, s.bands, s.kinds, s.aperiodic, s.coherence_band,
                             s.pairs, s.measures(), s.line_freq, s.total_band, s.fit_range,
-                            s.picks, add_mean=add_mean, baseline=baseline)
+                            s.picks, add_mean=add_mean, baseline=baseline, views=views)
     sett = s.to_dict()
     if baseline is not None:
         sett["baseline"] = baseline.source.path or "in-memory recording"
-    return feature_table(rows, rec, rec.modality, sett)
+    return AnalysisOutput(feature_table(rows, rec, rec.modality, sett), views)
 
 
 def features(rec: Recording, settings: SpectralAnalysis | dict | None = None,
@@ -195,7 +202,7 @@ def features(rec: Recording, settings: SpectralAnalysis | dict | None = None,
         per pair (those have ``ch_a``/``ch_b``).
     """
     s = SpectralAnalysis.resolve(settings, path=rec.source.path, **kwargs)
-    return _run(rec, s, baseline, add_mean=False)
+    return _run(rec, s, baseline, add_mean=False).features
 
 
 def analyse(rec: Recording, settings: SpectralAnalysis | dict | None = None,
@@ -233,6 +240,20 @@ def analyse(rec: Recording, settings: SpectralAnalysis | dict | None = None,
         band powers and aperiodic parameters; per pair ``"A-B"`` (and ``"mean"`` or
         ``"PFC-HPC"``) coherence, with ``k`` = segments x tapers and the band edges
         used (``band_lo``, ``band_hi``, ``band_hi_effective``).
+    """
+    return compute(rec, settings, baseline, **kwargs).features
+
+
+def compute(rec: Recording, settings: SpectralAnalysis | dict | None = None,
+            baseline: Recording | None = None, **kwargs: Any) -> AnalysisOutput:
+    """:func:`analyse`'s rows together with the spectrum and cross-spectrum they came from
+    (``views``: ``"spectrum"``, ``"cross"``), as the batch stores them for the report.
+
+    Takes exactly :func:`analyse`'s parameters.
+
+    Returns
+    -------
+    AnalysisOutput
     """
     s = SpectralAnalysis.resolve(settings, path=rec.source.path, **kwargs)
     return _run(rec, s, baseline, add_mean=True)

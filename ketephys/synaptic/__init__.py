@@ -19,7 +19,7 @@ name                   what it does
 
 from __future__ import annotations
 
-from .analyse import analyse
+from .analyse import analyse, compute
 from .artifacts import find_stimuli
 from .field import FEPSP_COLUMNS, fepsp
 from .io_curve import IOCurve, io_curve
@@ -28,5 +28,5 @@ from .testpulse import measure_test_pulse
 from .wholecell import PSC_COLUMNS, PSCResult, psc
 
 __all__ = ["fepsp", "ltp", "LTPResult", "find_induction", "psc", "io_curve",
-           "find_stimuli", "measure_test_pulse", "analyse", "FEPSP_COLUMNS", "PSC_COLUMNS",
+           "find_stimuli", "measure_test_pulse", "analyse", "compute", "FEPSP_COLUMNS", "PSC_COLUMNS",
            "PSCResult", "IOCurve"]

@@ -33,14 +33,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
-from ..features import feature_table, settings_hash
+from ..features import AnalysisOutput, feature_table, settings_hash
 from ..recording import Recording
 from .field import fepsp
 from .potentiation import ltp
 from .settings import settings_for, synaptic_settings_model
 from .wholecell import psc
 
-__all__ = ["analyse"]
+__all__ = ["analyse", "compute"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,9 +56,11 @@ def _mean(v: pd.Series) -> float:
 _LTP_PLACES = ("cursor_groups", "cursor_sweeps")
 
 
-def _fepsp_rows(rec: Recording, settings: Any) -> tuple[list[dict[str, Any]], Any]:
-    """Per-channel fEPSP summary rows, and the LTP result when an induction is given or
-    found (its rows are built by :meth:`LTPResult.features`, in one place)."""
+def _fepsp_rows(rec: Recording, settings: Any
+                ) -> tuple[list[dict[str, Any]], Any, pd.DataFrame]:
+    """Per-channel fEPSP summary rows, the LTP result when an induction is given or found
+    (its rows are built by :meth:`LTPResult.features`, in one place), and the per-sweep
+    table."""
     tab = fepsp(rec, **settings_for("fepsp", settings))
     rows: list[dict[str, Any]] = []
     for ch, g in tab.groupby("channel", sort=False):
@@ -83,7 +85,7 @@ def _fepsp_rows(rec: Recording, settings: Any) -> tuple[list[dict[str, Any]], An
                      "channel": ch, "flags": flags})
     lkw = settings_for("ltp", settings)
     if lkw.get("induction") is None or not rec.is_episodic:
-        return rows, None
+        return rows, None, tab
     # the recording, not the per-sweep table: ltp() places its cursors itself (fixed by
     # default), so the batch's LTP equals synaptic.ltp(rec, same settings)
     passed = {k: v for k, v in settings_for("fepsp", settings).items()
@@ -92,11 +94,11 @@ def _fepsp_rows(rec: Recording, settings: Any) -> tuple[list[dict[str, Any]], An
         res = ltp(rec, **lkw, **passed)
     except AnalysisError as err:
         logger.info("%s: no LTP summary (%s)", rec.source.path, err.detail)
-        return rows, None
-    return rows, res
+        return rows, None, tab
+    return rows, res, tab
 
 
-def _psc_rows(rec: Recording, settings: Any) -> list[dict[str, Any]]:
+def _psc_rows(rec: Recording, settings: Any) -> tuple[list[dict[str, Any]], pd.DataFrame]:
     tab = psc(rec, **settings_for("psc", settings))
     ch = tab["channel"].iloc[0]
     unit = tab["unit"].iloc[0]
@@ -125,7 +127,7 @@ def _psc_rows(rec: Recording, settings: Any) -> list[dict[str, Any]]:
                  {"measure": "cm", "value": _mean(per_sweep["cm"]), "unit": "F"}]
     for r in rows:
         r.update(channel=ch, flags=flags)
-    return rows
+    return rows, tab
 
 
 def analyse(rec: Recording, settings: Any = None, **kwargs: Any) -> pd.DataFrame:
@@ -155,6 +157,21 @@ def analyse(rec: Recording, settings: Any = None, **kwargs: Any) -> pd.DataFrame
     pandas.DataFrame
         :func:`~ketephys.features.feature_table` rows (see the module docstring).
     """
+    return compute(rec, settings, **kwargs).features
+
+
+def compute(rec: Recording, settings: Any = None, **kwargs: Any) -> AnalysisOutput:
+    """:func:`analyse`'s rows together with what they came from, as the batch stores them
+    for the report: ``views["fepsp"]`` or ``views["psc"]`` (the per-sweep table),
+    ``views["ltp"]`` (the :class:`~ketephys.synaptic.LTPResult`, when LTP was measured)
+    and ``views["first_sweep"]`` (the first sweep, for the measurement figure).
+
+    Takes exactly :func:`analyse`'s parameters.
+
+    Returns
+    -------
+    AnalysisOutput
+    """
     s = synaptic_settings_model().resolve(settings, path=rec.source.path, **kwargs)
     kind = s.kind
     if kind == "auto":
@@ -167,13 +184,16 @@ def analyse(rec: Recording, settings: Any = None, **kwargs: Any) -> pd.DataFrame
             raise AnalysisError(f"cannot tell fEPSP from patch: channel types {rec.ch_types}; "
                                 "pass kind='fepsp' or kind='psc'", rec.source.path)
     sett = s.to_dict()
+    first = rec.pick_sweeps([0]) if rec.is_episodic else None
     if kind == "fepsp":
-        rows, res = _fepsp_rows(rec, s)
+        rows, res, tab = _fepsp_rows(rec, s)
         table = feature_table(rows, recording=rec, modality="fepsp", settings=sett)
         if res is not None:
             extra = res.features(rec)
             extra["settings_hash"] = table["settings_hash"].iloc[0] if len(table) else \
                 settings_hash(sett)
             table = pd.concat([table, extra], ignore_index=True)
-        return table
-    return feature_table(_psc_rows(rec, s), recording=rec, modality="patch", settings=sett)
+        return AnalysisOutput(table, {"fepsp": tab, "ltp": res, "first_sweep": first})
+    rows, tab = _psc_rows(rec, s)
+    return AnalysisOutput(feature_table(rows, recording=rec, modality="patch", settings=sett),
+                          {"psc": tab, "first_sweep": first})

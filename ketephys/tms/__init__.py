@@ -5,7 +5,7 @@ re-implemented on numpy/MNE)."""
 from __future__ import annotations
 
 from ..io.tms import find_tms_pulses, mark_tms_pulses
-from .analyse import analyse
+from .analyse import analyse, compute
 from .clean import CleanResult, clean
 from .compare import BootstrapMeasures, bootstrap_measures, compare
 from .excitability import excitability_rows
@@ -17,7 +17,7 @@ from .tep import TEPResult, epoch_pulses, tep
 __all__ = [
     "clean", "CleanResult", "tep", "TEPResult", "epoch_pulses", "find_peaks",
     "DEFAULT_WINDOWS", "gmfp", "lmfp", "roi_average", "area", "find_tms_pulses",
-    "mark_tms_pulses", "analyse", "compare", "bootstrap_measures",
+    "mark_tms_pulses", "analyse", "compute", "compare", "bootstrap_measures",
     "excitability_rows", "BootstrapMeasures",
     "evoked_oscillations", "OscillationResult", "DEFAULT_BANDS",
 ]

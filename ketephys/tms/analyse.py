@@ -8,18 +8,19 @@ with modality ``"tms-eeg"``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 
-from ..features import feature_table
+from ..features import AnalysisOutput, feature_table
 from ..recording import Recording
 from .clean import clean
 from .excitability import excitability_rows
 from .settings import TMSAnalysis
 from .tep import tep
 
-__all__ = ["analyse"]
+__all__ = ["analyse", "compute"]
 
 def analyse(rec: Recording, settings: TMSAnalysis | dict | None = None,
             **kwargs: Any) -> pd.DataFrame:
@@ -49,6 +50,20 @@ def analyse(rec: Recording, settings: TMSAnalysis | dict | None = None,
         ``<component>_latency_ms`` (ms) / ``<component>_amplitude`` (V) for GMFP and ROI,
         ``n_trials``; extra columns ``n_trials`` and ``p_value``.
     """
+    return compute(rec, settings, **kwargs).features
+
+
+def compute(rec: Recording, settings: TMSAnalysis | dict | None = None,
+            **kwargs: Any) -> AnalysisOutput:
+    """:func:`analyse`'s rows together with the TEP they came from (``views["tep"]``,
+    without its single trials), as the batch stores them for the report.
+
+    Takes exactly :func:`analyse`'s parameters.
+
+    Returns
+    -------
+    AnalysisOutput
+    """
     s = TMSAnalysis.resolve(settings, path=rec.source.path, **kwargs)
     t_opts = dict(s.tep_options)
     if s.roi is not None:
@@ -56,5 +71,5 @@ def analyse(rec: Recording, settings: TMSAnalysis | dict | None = None,
     cleaned = clean(rec, find_options=s.find_options, **s.clean_options)
     result = tep(cleaned, **t_opts)
     rows = excitability_rows(result, s.peak_channels)
-    return feature_table(rows, recording=rec, modality="tms-eeg",
-                         settings=s.to_dict())
+    table = feature_table(rows, recording=rec, modality="tms-eeg", settings=s.to_dict())
+    return AnalysisOutput(table, {"tep": replace(result, epochs=None)})
