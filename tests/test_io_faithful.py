@@ -374,6 +374,15 @@ def test_array_without_units_is_flagged(tmp_path, caplog):
     assert part.reader_flags == {"ch1": ["unit_assumed"]} and part.units == ["V", "V"]
 
 
+def test_real_unitless_npy_is_flagged(caplog):
+    """new-user finding 11: int16 hc2 samples (-3870..2736) were taken as volts silently."""
+    with caplog.at_level(logging.WARNING):
+        rec = read(shared_file("lfp", "npy", "rat_hippocampus_hc2.npy"), sfreq=1000,
+                   modality="lfp")
+    assert rec.reader_flags == {"ch0": ["unit_assumed"]}
+    assert "ADC counts?" in caplog.text and "rat_hippocampus_hc2.npy" in caplog.text
+
+
 def test_units_for_a_channel_that_does_not_exist(tmp_path):
     path = tmp_path / "u.npy"
     np.save(path, np.ones((2, 100)))
@@ -425,6 +434,8 @@ def test_edf_without_samples(tmp_path):
     ("eeg/test_edf_overlapping_annotations.edf", "fepsp",
      ["124 s of continuous data with 64 eeg channels", "an EEG recording given as fepsp?"]),
     ("patch/f1.abf", "eeg", ["10 sweeps of 2.5 s", "a patch-clamp recording given as eeg?"]),
+    ("patch/f1.abf", "fepsp", ["2 im and 2 misc channels (CH1: im, CH2: im, IN 2: misc",
+                               "a patch-clamp recording given as fepsp?"]),
     ("lfp/axona_rat_mec_hpc/83812141.set", "fepsp",
      ["1201 s of continuous data", "an LFP recording given as fepsp?"]),
     ("eeg/testbva.vhdr", "patch", ["needs a channel of type vm or im"]),
