@@ -154,19 +154,31 @@ def _tals(onsets):
 
 @pytest.mark.parametrize(("reserved", "bdf"), [("EDF+D", False), ("EDF+C", False),
                                                 ("BDF+D", True)])
-def test_edf_plus_gaps_become_bad_gap_events(tmp_path, reserved, bdf):
-    """R12-R14: a 5 s gap after record 5 was joined back to back without a word."""
+def test_edf_plus_gaps_are_kept(tmp_path, reserved, bdf):
+    """R12-R14: a 5 s gap after record 5 was joined back to back without a word, and an
+    annotation after the gap was misplaced or dropped."""
     ext = ".bdf" if bdf else ".edf"
-    path = write_edf(tmp_path / f"gap{ext}", reserved=reserved, bdf=bdf,
-                     annot=_tals([0, 1, 2, 3, 4, 10, 11, 12, 13, 14]))
+    tals = _tals([0, 1, 2, 3, 4, 10, 11, 12, 13, 14])
+    tals[7] = b"+12\x14\x14\x00+12.5\x14stim\x14\x00"
+    path = write_edf(tmp_path / f"gap{ext}", reserved=reserved, bdf=bdf, annot=tals)
     rec = read(path)
+    assert rec.n_times == 1500 and rec.duration == 15.0  # the real time base
     gaps = rec.events[rec.events["description"] == "BAD_gap"]
-    assert len(gaps) == 1 and gaps["onset"].iloc[0] == pytest.approx(5.0)
+    assert gaps[["onset", "duration"]].values.tolist() == [[5.0, 5.0]]
+    stim = rec.events[rec.events["description"] == "stim"]
+    assert stim["onset"].tolist() == [12.5]
+    data = rec.get_data()
+    assert np.isnan(data[:, 500:1000]).all() and np.isfinite(data[:, :500]).all()
+    assert np.isfinite(data[:, 1000:]).all()
+    # the samples after the gap are the file's records 5..9 (sine of the real time 10..15 s)
+    plain = write_edf(tmp_path / f"plain{ext}", bdf=bdf)
+    np.testing.assert_array_equal(data[:, 1000:], read(plain).get_data()[:, 500:])
     assert rec.reader_flags == {"S0": ["discontinuous"], "S1": ["discontinuous"]}
     # a continuous EDF+ stays unflagged
     ok = write_edf(tmp_path / f"ok{ext}", reserved=reserved, bdf=bdf, annot=_tals(range(10)))
     rec = read(ok)
     assert rec.reader_flags == {} and "BAD_gap" not in set(rec.events["description"])
+    assert rec.n_times == 1000
 
 
 def test_edf_plus_overlapping_records_are_an_error(tmp_path):
@@ -183,10 +195,10 @@ def test_spectral_segmenter_skips_bad_gap(tmp_path):
     path = write_edf(tmp_path / "gap.edf", reserved="EDF+D",
                      annot=_tals([0, 1, 2, 3, 4, 10, 11, 12, 13, 14]))
     rec = read(path)
-    assert bad_intervals(rec).tolist() == [[500, 501]]
+    assert bad_intervals(rec).tolist() == [[500, 1000]]
     settings = SpectralSettings(seg_len=1.0, overlap=0.5)
     with_gap = accumulate(rec, settings)
-    assert with_gap.n_rejected >= 1
+    assert with_gap.n_rejected >= 1 and np.isfinite(with_gap.psd_sum).all()
     kept = accumulate(rec, SpectralSettings(seg_len=1.0, overlap=0.5,
                                             reject_by_annotation=False))
     assert kept.n_rejected == 0 and kept.n_segments == with_gap.n_segments + with_gap.n_rejected
