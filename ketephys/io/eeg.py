@@ -19,7 +19,8 @@ import numpy as np
 
 from ..errors import CorruptFileError, KetephysError, MetadataError, MissingCompanionError
 from ..recording import Recording, Source
-from .companions import format_files, unique_paths, vhdr_entries
+from ._files import sniff_eeglab, unique_paths
+from .companions import format_files, vhdr_entries
 from .flags import add_reader_flag, captured_warnings, resolve_warnings
 
 __all__ = ["read_mne", "recording_from_mne", "clean_channel_names", "guess_channel_types", "check_edf_size",
@@ -451,8 +452,6 @@ def _last_marker_sample(vmrk: Path) -> int | None:
 def check_eeglab(path: Path) -> None:
     """Raise CorruptFileError when a ``.set`` is not a MATLAB/HDF5 file (EEGLAB).
     A missing ``.fdt`` is reported from MNE's FileNotFoundError."""
-    from .dispatch import sniff_eeglab
-
     if not sniff_eeglab(path):
         raise CorruptFileError("not an EEGLAB .set (neither a MATLAB nor an HDF5 file)", path)
 
