@@ -519,3 +519,43 @@ def test_brainvision_channel_count_and_entries_disagree(tmp_path):
     with pytest.raises(CorruptFileError,
                        match=r"x\.vhdr: NumberOfChannels=32 but \[Channel Infos\] lists 31"):
         read(path)
+
+
+# ------------------------------------------------------------------ library warnings
+
+def test_fatal_mne_warning_becomes_an_error(tmp_path, monkeypatch):
+    """Any MNE warning meaning 'the scaling is a guess' fails the read, whatever format."""
+    import mne
+
+    original = mne.io.read_raw_brainvision
+
+    def warning_reader(*args, **kwargs):
+        from mne.utils import warn
+
+        raw = original(*args, **kwargs)
+        warn("Scaling factor will not be defined in the following channels:\nFp1")
+        return raw
+
+    monkeypatch.setattr(mne.io, "read_raw_brainvision", warning_reader)
+    with pytest.raises(CorruptFileError, match=r"x\.vhdr: MNE cannot read it faithfully: "
+                                               r"Scaling factor"):
+        read(_bv_copy(tmp_path, lambda t: t))
+
+
+def test_neo_warning_is_logged_and_flags_its_channel(monkeypatch, caplog):
+    """Neo's warnings were silenced; now they are logged and flag the channel they name."""
+    import warnings
+
+    import neo
+
+    original = neo.rawio.axonrawio.AxonRawIO._parse_header
+
+    def noisy(self):
+        original(self)
+        warnings.warn("channel 'Ipatch' has an odd gain", UserWarning, stacklevel=1)
+
+    monkeypatch.setattr(neo.rawio.axonrawio.AxonRawIO, "_parse_header", noisy)
+    with caplog.at_level(logging.WARNING):
+        rec = read(shared_file("fepsp", "2022_07_01_0012.abf"))
+    assert rec.reader_flags == {"Ipatch": ["reader_warning"]}
+    assert "Neo warns: channel 'Ipatch' has an odd gain" in caplog.text
