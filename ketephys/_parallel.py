@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["single_blas_thread", "pin_blas_env"]
+__all__ = ["single_blas_thread", "pin_blas_env", "exit_with_parent"]
 
 _BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
               "BLIS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
@@ -32,3 +34,38 @@ def single_blas_thread() -> Iterator[None]:
 
     with threadpool_limits(limits=1):
         yield
+
+
+def exit_with_parent(parent: int | None = None, interval: float = 0.5) -> threading.Thread:
+    """Start a daemon thread that ends this (worker) process when its parent dies.
+
+    A process pool's workers otherwise outlive a main process killed by SIGKILL (the OOM
+    killer) or SIGTERM and sleep forever. The thread polls ``os.getppid()`` every
+    ``interval`` seconds; when the parent is gone the worker is re-parented and the
+    thread calls ``os._exit(1)`` (no cleanup: the parent cannot receive results anyway,
+    and cache entries are written by the parent only).
+
+    Parameters
+    ----------
+    parent : int, optional
+        The parent's pid as the parent saw it (``os.getpid()`` passed through the pool's
+        ``initargs``): a parent that died while the worker was starting is then noticed
+        too. Default: ``os.getppid()`` now.
+    interval : float
+        Seconds between checks.
+
+    Returns
+    -------
+    threading.Thread
+        The started watchdog.
+    """
+    parent = os.getppid() if parent is None else parent
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    thread = threading.Thread(target=watch, name="ketephys-parent-watchdog", daemon=True)
+    thread.start()
+    return thread

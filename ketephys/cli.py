@@ -1,14 +1,26 @@
 """The ``ketephys`` command.
 
 Subcommands: ``demo``, ``run``, ``config``, ``info``, ``simulate`` and, when the
-longitudinal module provides it, ``fit``. Exit status: 0 success, 1 when any recording
-failed (or the run was aborted), 2 for a usage or configuration error.
+longitudinal module provides it, ``fit``. Exit status:
+
+===  ==================================================================================
+0    success
+1    a recording failed (failures.csv), or the run was aborted
+2    usage, configuration or metadata error (nothing was analysed); ``config --check``
+     found problems
+3    every recording succeeded but a decay fit failed or is not identifiable
+     (decay_fits.csv says why)
+4    the output folder cannot be used: not a folder, read-only, disk full, or another
+     run holds its lock (finished recordings stay cached)
+130  interrupted (Ctrl-C), 143 terminated (SIGTERM); finished recordings are cached
+===  ==================================================================================
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +28,31 @@ from contextlib import contextmanager
 __all__ = ["main", "build_parser"]
 
 log = logging.getLogger("ketephys")
+
+#: Exit statuses of the ``ketephys`` command (see the module docstring).
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_FIT, EXIT_OUTPUT = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C (workers stopped, finished recordings cached)."""
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Raise :class:`_Terminated` in the main thread on SIGTERM for one command."""
+    def handler(signum, frame):
+        raise _Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextmanager
@@ -137,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ---------------------------------------------------------------------------- commands
 def _print_run_summary(result, console) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     console.print(f"{len(result.features)} feature rows; recordings computed "
@@ -147,16 +185,23 @@ def _print_run_summary(result, console) -> None:
     fits = result.fits
     if fits is not None and not fits.empty:
         table = Table(title="decay fits (hours, 95 % CI)")
-        for col in ("fit", "region", "tau", "95 % CI", "half-life", "n"):
+        for col in ("fit", "region", "identifiable", "tau", "95 % CI", "half-life", "n"):
             table.add_column(col, overflow="fold")
         for _, row in fits.iterrows():
+            region = _fmt(row.get("region", row.get("group")))
             if "tau_h" not in fits.columns or row.get("tau_h") != row.get("tau_h"):
-                table.add_row(str(row.get("fit")), "", "", str(row.get("error", "")), "", "")
+                table.add_row(str(row.get("fit")), region, "[red]no fit", "",
+                              escape(_fmt(row.get("error"))), "", "")
                 continue
-            table.add_row(str(row["fit"]), _fmt(row.get("region", row.get("group"))),
-                          _fmt(row["tau_h"]),
-                          f"[{_fmt(row.get('tau_ci_low_h'))}, {_fmt(row.get('tau_ci_high_h'))}]",
-                          _fmt(row.get("half_life_h")), _fmt(row.get("n_subjects")))
+            ok = row.get("identifiable", True) is not False
+            why = _fmt(row.get("identifiability_reason")).split(";")[0]
+            why = why if len(why) <= 48 else why[:47] + "…"
+            mark = "yes" if ok else f"[red]NO[/red]: {escape(why)}"
+            dim = "" if ok else "[dim]"
+            table.add_row(str(row["fit"]), region, mark, dim + _fmt(row["tau_h"]),
+                          f"{dim}[{_fmt(row.get('tau_ci_low_h'))}, "
+                          f"{_fmt(row.get('tau_ci_high_h'))}]",
+                          dim + _fmt(row.get("half_life_h")), _fmt(row.get("n_subjects")))
         console.print(table)
     console.print(f"outputs in {result.out_dir}")
     if "report" in result.paths:
@@ -171,11 +216,26 @@ def _fmt(value) -> str:
     return "" if value is None else str(value)
 
 
+def _status(result) -> int:
+    """Exit status of a finished run: 1 before 3 before 0."""
+    if not result.ok:
+        return EXIT_FAILED
+    problems = result.fit_problems
+    if problems:
+        log.error("%d decay fit row(s) failed or are not identifiable:\n  %s",
+                  len(problems), "\n  ".join(problems))
+        return EXIT_FIT
+    return EXIT_OK
+
+
 def _cmd_run(args) -> int:
     from rich.console import Console
 
+    from .errors import ConfigError
     from .pipeline import load_config, run
 
+    if args.n_jobs is not None and args.n_jobs < 1:
+        raise ConfigError(f"--n-jobs must be 1 or more, got {args.n_jobs}")
     cfg = load_config(args.config)
     result = run(cfg, out=args.out, n_jobs=args.n_jobs, scheduler=args.scheduler,
                  scheduler_file=args.scheduler_file, cluster=args.cluster,
@@ -184,7 +244,7 @@ def _cmd_run(args) -> int:
                  report=False if args.no_report else None)
     if not args.quiet:
         _print_run_summary(result, Console())
-    return 0 if result.ok else 1
+    return _status(result)
 
 
 def _cmd_demo(args) -> int:
@@ -209,7 +269,7 @@ def _cmd_demo(args) -> int:
                              f"[{_fmt(row['ci_low'])}, {_fmt(row['ci_high'])}]",
                              "yes" if row["ci_contains_truth"] else "NO")
             console.print(view)
-    return 0 if result.ok else 1
+    return _status(result)
 
 
 def _cmd_config(args) -> int:
@@ -218,16 +278,23 @@ def _cmd_config(args) -> int:
 
         sys.stdout.write(example_config())
         return 0
-    from .pipeline import discover, load_config
+    from .pipeline import load_config
+    from .pipeline.check import check_config
 
     cfg = load_config(args.check)
-    specs = discover(cfg)
+    specs, problems = check_config(cfg)
     counts: dict[str, int] = {}
     for s in specs:
         counts[s.modality] = counts.get(s.modality, 0) + 1
-    print(f"{args.check}: valid; {len(specs)} recordings found "
-          f"({', '.join(f'{k}: {v}' for k, v in sorted(counts.items()))})")
-    return 0
+    found = (f"{len(specs)} recordings found "
+             f"({', '.join(f'{k}: {v}' for k, v in sorted(counts.items()))})")
+    if problems:
+        print(f"{args.check}: {len(problems)} problem(s); {found}", file=sys.stderr)
+        for line in problems:
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{args.check}: valid; {found}; every input exists and its header opens")
+    return EXIT_OK
 
 
 def _cmd_info(args) -> int:
@@ -272,16 +339,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from .errors import KetephysError
 
-    with _cli_logging(getattr(args, "verbose", 0) or 0, getattr(args, "quiet", False)):
+    with _cli_logging(getattr(args, "verbose", 0) or 0, getattr(args, "quiet", False)), \
+            _sigterm_as_interrupt():
         try:
             return int(args.func(args) or 0)
         except KetephysError as err:
-            print(f"ketephys: error: {err}", file=sys.stderr)
-            return 2
-        except KeyboardInterrupt:
-            print("ketephys: interrupted; finished recordings are cached, rerun to resume",
+            # an error may carry its own status (OutputFolderError: EXIT_OUTPUT)
+            status = getattr(err, "exit_status", EXIT_USAGE)
+            kind = "output folder error" if status == EXIT_OUTPUT else "error"
+            print(f"ketephys: {kind}: {err}", file=sys.stderr)
+            return status
+        except KeyboardInterrupt as err:
+            what = "terminated" if isinstance(err, _Terminated) else "interrupted"
+            print(f"ketephys: {what}; finished recordings are cached, rerun to resume",
                   file=sys.stderr)
-            return 130
+            return EXIT_TERMINATED if isinstance(err, _Terminated) else EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,7 +19,7 @@ from .errors import AnalysisError
 from .meta import META_COLUMNS
 
 __all__ = ["feature_table", "settings_hash", "FEATURE_COLUMNS", "check_unit", "OUTPUT_UNITS",
-           "SUFFIX_UNITS"]
+           "SUFFIX_UNITS", "flag_montage_changes"]
 
 #: Leading columns of every feature table, in order; analysers may add more after them.
 FEATURE_COLUMNS = (*META_COLUMNS, "recording", "modality", "measure", "channel", "value",
@@ -139,3 +139,29 @@ def feature_table(
         frame = pd.DataFrame(columns=list(FEATURE_COLUMNS))
     extra = [c for c in frame.columns if c not in FEATURE_COLUMNS]
     return frame[list(FEATURE_COLUMNS) + extra]
+
+
+def flag_montage_changes(table: pd.DataFrame) -> pd.DataFrame:
+    """Flag channel-mean rows averaged over another channel set than the same subject's
+    other visits (``montage_changed``).
+
+    A ``channel="mean"`` row names the channels it averaged in ``channels``; when the
+    recordings of one subject (same modality, measure and analyser) average different sets,
+    every one of those mean rows gets the flag, since the means are not comparable across
+    visits. Returns the table (a copy when anything is flagged).
+    """
+    if table.empty or "channels" not in table or "subject" not in table:
+        return table
+    keys = [k for k in ("subject", "modality", "measure", "analyser") if k in table]
+    means = table[(table["channel"] == "mean") & table["channels"].notna()]
+    if means.empty:
+        return table
+    n_sets = means.groupby(keys, dropna=False)["channels"].transform("nunique")
+    changed = n_sets.index[n_sets.to_numpy() > 1]
+    if not len(changed):
+        return table
+    out = table.copy()
+    out.loc[changed, "qc_flags"] = [
+        ";".join(sorted({*filter(None, str(f).split(";")), "montage_changed"}))
+        for f in out.loc[changed, "qc_flags"].fillna("")]
+    return out

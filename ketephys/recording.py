@@ -642,6 +642,33 @@ class Recording:
                 flags[name] = f
         return flags
 
+    def plot(self, picks: str | int | Sequence[str | int] | None = None, start: float = 0.0,
+             duration: float = 10.0, n_sweeps: int = 20, show: bool | None = None) -> Any:
+        """Continuous data as stacked traces (MNE's browser when a GUI backend is active),
+        episodic data as an overlay of sweeps with the stimuli marked.
+
+        Parameters
+        ----------
+        picks : str, int or list, optional
+            Channels (default: the first 20 continuous / 4 episodic non-stim channels).
+        start, duration : float
+            Seconds shown of continuous data.
+        n_sweeps : int
+            Most sweeps overlaid.
+        show : bool or None
+            Show the figure (default: only when matplotlib is interactive).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            A static figure, or MNE's browser figure.
+        """
+        from .viz.recording import gui_backend, plot_recording
+
+        if not self.is_episodic and gui_backend() and show is not False:
+            return self.to_mne().plot(start=start, duration=duration, show=show is not False)
+        return plot_recording(self, picks, start, duration, n_sweeps, show)
+
     def __repr__(self) -> str:
         shape = (f"{self.n_sweeps} sweeps x " if self.is_episodic else "") + (
             f"{self.n_channels} ch x {self.n_times} samples")

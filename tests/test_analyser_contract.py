@@ -278,3 +278,24 @@ def test_cross_spectrum_shares_the_ffts_of_the_two_readme_calls(monkeypatch):
     np.testing.assert_allclose(g1.value, g2.value, rtol=1e-10)
     np.testing.assert_allclose(t1.value, t2.value, rtol=1e-12)
     assert g1.subject.equals(g2.subject) and g1.recording.equals(g2.recording)
+
+
+def test_mean_over_another_montage_than_other_visits_is_flagged():
+    from ketephys.features import flag_montage_changes
+
+    visits = []
+    for i, drop in enumerate([None, None, "EEG003"]):
+        rec, _ = simulate_eeg(4, 20, 250.0, seed=10 + i, meta={"subject": "01"})
+        if drop:
+            rec = rec.pick([c for c in rec.ch_names if c != drop])
+        t = spectral.analyse(rec, aperiodic=None, coherence_band=None, kinds=["absolute"])
+        t["analyser"] = "spectral"
+        visits.append(t)
+    other, _ = simulate_eeg(4, 20, 250.0, seed=20, meta={"subject": "02"})
+    t = spectral.analyse(other, aperiodic=None, coherence_band=None, kinds=["absolute"])
+    t["analyser"] = "spectral"
+    table = flag_montage_changes(pd.concat([*visits, t], ignore_index=True))
+    means = table[table.channel == "mean"]
+    flagged = means.qc_flags.str.contains("montage_changed")
+    assert flagged.tolist() == [True, True, True, False]
+    assert not table[table.channel != "mean"].qc_flags.str.contains("montage").any()

@@ -31,7 +31,7 @@ def test_glob_with_pattern_in_subfolders(tmp_path):
     specs = discover(cfg)
     assert len(specs) == 4
     assert specs[0].meta == {"condition": "ketamine", "subject": "r1", "region": "HPC",
-                             "hours_since_dose": "0"}
+                             "hours_since_dose": 0.0}
     assert all(s.modality == "fepsp" for s in specs)
     assert [s.meta["subject"] for s in discover(cfg, subjects=["r2"])] == ["r2", "r2"]
 
@@ -91,3 +91,20 @@ def test_missing_inputs_are_clear(tmp_path):
                            base_dir=tmp_path)
     with pytest.raises(ConfigError, match="no recordings found"):
         discover(cfg)
+
+
+def test_bids_values_are_checked_and_ids_stay_text(tmp_path):
+    root = tmp_path / "bids"
+    for sub in ("sub-02", "sub-2"):
+        eeg = root / sub / "eeg"
+        eeg.mkdir(parents=True)
+        (eeg / f"{sub}_task-rest_eeg.edf").write_text("x")
+    (root / "participants.tsv").write_text(
+        "participant_id\tdose_mg_per_kg\tsex\nsub-02\t0.5\tF\nsub-2\t0,5\tM\n")
+    cfg = config_from_dict({"inputs": {"bids": "bids"}}, base_dir=tmp_path)
+    problems = []
+    specs = discover(cfg, problems=problems)
+    assert [s.meta["subject"] for s in specs] == ["02"]
+    assert specs[0].meta["dose_mg_per_kg"] == 0.5 and specs[0].meta["sex"] == "F"
+    assert len(problems) == 1 and "'dose_mg_per_kg' from BIDS tables" in problems[0]
+    assert "sub-2_task-rest_eeg.edf" in problems[0] and "'0,5'" in problems[0]

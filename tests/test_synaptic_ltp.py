@@ -20,7 +20,7 @@ def test_magnitude_ptp_and_induction_found(noise, seed):
     assert res.induction_time == pytest.approx(truth.induction_time)
     # stated tolerance: 2 percentage points
     assert res.magnitude() == pytest.approx(truth.ltp_magnitude_pct, abs=2.0)
-    row = res.summary.iloc[0]
+    row = res.summary().iloc[0]
     assert row["ltp_ci_low"] < truth.ltp_magnitude_pct < row["ltp_ci_high"]
     # PTP is the mean of 4 sweeps: with fixed cursors (the default) its error over 12
     # seeds has SD 0.8 pp at 10 uV and 2.7 pp at 30 uV noise; tolerance ~2.2 SD
@@ -51,7 +51,7 @@ def test_no_ltp_control_is_100_percent():
     res = ltp(rec, induction=20 * 60.0)
     assert res.induction_source == "given"
     assert res.magnitude() == pytest.approx(100.0, abs=2.0)
-    assert res.summary.iloc[0]["ptp_pct"] == pytest.approx(100.0, abs=5.0)
+    assert res.summary().iloc[0]["ptp_pct"] == pytest.approx(100.0, abs=5.0)
     with pytest.raises(AnalysisError, match="no induction found"):
         ltp(rec)
 
@@ -59,7 +59,7 @@ def test_no_ltp_control_is_100_percent():
 def test_two_alternating_pathways_test_and_control():
     rec, truth = simulate_fepsp_experiment(pathways=2, seed=3, noise_sd=15e-6)
     res = ltp(rec)
-    s = res.summary.set_index("pathway")
+    s = res.summary().set_index("pathway")
     assert res.settings["pathway_method"] == "alternate"
     assert s.loc["1", "role"] == "test" and s.loc["2", "role"] == "control"
     assert s.loc["1", "ltp_magnitude_pct"] == pytest.approx(truth.ltp_magnitude_pct, abs=2.0)
@@ -72,7 +72,7 @@ def test_drift_and_volley_change_flags():
     rec, _ = simulate_fepsp_experiment(seed=4, response_drift_pct_per_min=1.5,
                                        noise_sd=5e-6)
     res = ltp(rec)
-    row = res.summary.iloc[0]
+    row = res.summary().iloc[0]
     assert "baseline_drift" in row["flags"]
     assert row["baseline_drift_pct_per_min"] > 1.0
     # stimulation changed: the volley grows with the response after induction
@@ -83,7 +83,7 @@ def test_drift_and_volley_change_flags():
     extra = _volley(rec2.times, 0.01 + truth.volley_latency, truth.fibre_volley)
     data[rec2.sweep_starts > t_ind, 0, :] += 0.5 * extra
     res2 = ltp(rec2.copy(data=data))
-    row2 = res2.summary.iloc[0]
+    row2 = res2.summary().iloc[0]
     assert "volley_changed" in row2["flags"]
     assert row2["volley_change_pct"] == pytest.approx(50, abs=10)
 
@@ -92,7 +92,7 @@ def test_decay_of_potentiation():
     rec, truth = simulate_fepsp_experiment(seed=8, ltp_magnitude=1.8, ltp_decay_tau_min=30,
                                            ptp=0.0, noise_sd=10e-6)
     res = ltp(rec)
-    row = res.summary.iloc[0]
+    row = res.summary().iloc[0]
     assert row["decay_slope_pct_per_h"] < 0
     assert row["decay_tau_min"] == pytest.approx(30, rel=0.2)
 
@@ -110,7 +110,7 @@ def test_files_joined_on_their_clocks():
     res = ltp([a, b])
     assert res.induction_time == pytest.approx(truth.induction_time)
     assert res.magnitude() == pytest.approx(truth.ltp_magnitude_pct, abs=2.0)
-    assert "file_clock_assumed" not in res.summary.iloc[0]["flags"]
+    assert "file_clock_assumed" not in res.summary().iloc[0]["flags"]
     # fixed cursors (the default) were placed on the baseline sweeps, all in file a
     assert res.cursors["n_sweeps"].tolist() == [40]
     # the same from tables measured at those cursors, with the file clocks given
@@ -152,7 +152,7 @@ def test_files_without_clocks_are_placed_in_order_and_flagged():
     res = ltp([a, b])
     # consecutive 15 s sweeps: placing b one interval after a's last sweep is exact here
     assert res.induction_time == pytest.approx(truth.induction_time + truth.stim_times[0])
-    assert "file_clock_assumed" in res.summary.iloc[0]["flags"]
+    assert "file_clock_assumed" in res.summary().iloc[0]["flags"]
     assert res.magnitude() == pytest.approx(truth.ltp_magnitude_pct, abs=2.0)
     # a given induction time still leaves the train sweep out
     res2 = ltp(rec, induction=truth.induction_time)
@@ -170,7 +170,7 @@ def test_two_channels_both_responding_are_two_pathways():
                      sweep_starts=rec.sweep_starts)
     res = ltp(rec2)
     assert res.settings["pathway_method"] == "channels"
-    s = res.summary.set_index("pathway")
+    s = res.summary().set_index("pathway")
     assert set(s.index) == {"s1", "s2"}
     for ch in ("s1", "s2"):
         assert s.loc[ch, "ltp_magnitude_pct"] == pytest.approx(truth.ltp_magnitude_pct,
@@ -192,7 +192,7 @@ def test_volley_measured_when_responses_drift_up():
         assert np.nanmean(-v[sel]) == pytest.approx(truth.fibre_volley, rel=0.05)
         assert np.nanmean(tab["volley_latency"].to_numpy(float)[sel]) == pytest.approx(
             truth.volley_latency, abs=1e-4)
-    row = ltp(rec).summary.iloc[0]
+    row = ltp(rec).summary().iloc[0]
     assert "volley_not_measured" not in row["flags"]
     assert "baseline_drift" in row["flags"]
     assert abs(row["volley_change_pct"]) < 5.0
@@ -202,7 +202,7 @@ def test_recording_shorter_than_the_ltp_window_gives_nan_not_a_crash():
     # 30 min after induction: the default 50-60 min window was never recorded
     rec, _ = simulate_fepsp_experiment(pathways=2, n_post_min=30.0, seed=3, noise_sd=15e-6)
     res = ltp(rec)
-    s = res.summary.set_index("pathway")
+    s = res.summary().set_index("pathway")
     assert s["ltp_magnitude_pct"].isna().all()
     assert all("ltp_window_empty" in f for f in s["flags"])
     assert set(s["role"]) == {"unknown"}

@@ -94,7 +94,8 @@ def test_analyse_psc_and_errors():
 
 def test_io_curve_boltzmann():
     rec, truth = simulate_fepsp_io(seed=1)
-    curve, fit = io_curve(rec)
+    result = io_curve(rec)
+    curve, fit = result.curve, result.fit
     assert list(curve["intensity"]) == sorted(set(truth["intensity"]))
     assert fit["i50"] == pytest.approx(truth["i50"], abs=2 * fit["i50_se"] + 1.0)
     assert fit["k"] == pytest.approx(truth["k"], rel=0.1)

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.tutorial
 TUTORIALS = Path(__file__).resolve().parents[1] / "tutorials"
 SCRIPTS = sorted(p.name for p in TUTORIALS.glob("[0-9][0-9]_*.py"))
 #: Tutorials with a real-data branch (they also run without ../shared/data).
-USES_SHARED_DATA = {"10_loading.py", "20_gamma_theta.py", "50_patch_clamp.py"}
+USES_SHARED_DATA = {"10_loading.py", "15_results_and_plots.py", "20_gamma_theta.py",
+                    "50_patch_clamp.py"}
 #: Seconds a tutorial may take before the test gives up (the target is < 60 s).
 TIMEOUT = 240
 

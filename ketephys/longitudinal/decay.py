@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import AnalysisError, ConfigError
+from ..errors import AnalysisError, ConfigError, KetephysError
 from ..settings import check_keywords
 from .bootstrap import bootstrap_fit, bootstrap_indices
-from .design import GroupData, prepare_groups
+from .design import GroupData, group_keys, prepare_groups, select_value
 from .fit import (
     _BOUNDS,
     ParamMap,
@@ -29,7 +29,7 @@ from .models import KERNELS, VARIANTS, DecayModel
 from .profile import profile_intervals
 from .result import DecayFit, GroupFit
 
-__all__ = ["fit_decay"]
+__all__ = ["fit_decay", "fit_decay_by_group", "MAX_HOURS"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,8 @@ MAX_TAU_FACTOR = 3.0
 #: question the fit is for. Well-determined fits are far below it (N = 20, default
 #: scenario: 2-3-fold).
 MAX_CI_RATIO = 100.0
+#: Post-dose times all above this many hours (11 years) are not hours (ms or s?).
+MAX_HOURS = 1e5
 
 
 @check_keywords()
@@ -164,6 +166,102 @@ def fit_decay(
                     random_effects=random_effects, ci=ci, n_boot=n_boot, variant=variant,
                     estimate_gamma=estimate_gamma, level=level)
     return DecayFit(groups=fits, key_names=keys, covariates=covs, settings=settings, level=level)
+
+
+def _group_problem(part: pd.DataFrame, value: str, time: str, label: str) -> str | None:
+    """Why the rows of one group cannot be fitted at all, before any fitting."""
+    t = pd.to_numeric(part[time], errors="coerce") if time in part.columns else None
+    if t is None or value not in part.columns:
+        return None  # fit_decay names the missing column
+    v = pd.to_numeric(part[value], errors="coerce")
+    post = t[(t > 0) & np.isfinite(v) & np.isfinite(t)]
+    if post.empty:
+        return (f"group {label}: no post-dose data (no row with {time!r} > 0 and a numeric "
+                f"{value!r}); the pre-dose rows alone cannot show a decay")
+    if (post > MAX_HOURS).all():
+        return (f"group {label}: every post-dose {time!r} is above {MAX_HOURS:g} h "
+                f"(smallest {post.min():.6g}): the time axis is not in hours (milliseconds "
+                "or seconds?); convert it to hours since dose")
+    return None
+
+
+def fit_decay_by_group(table: pd.DataFrame, value: str = "value",
+                       time: str = "hours_since_dose",
+                       group: str | Sequence[str] | None = "region",
+                       measure: str | Sequence[str] | None = None,
+                       path: str | None = None, **options: Any
+                       ) -> tuple[pd.DataFrame, DecayFit | None]:
+    """:func:`fit_decay` in which a group that cannot be fitted does not cost the others.
+
+    Every group is fitted on its own terms: one with too few subjects, no post-dose data
+    or a time axis that is not in hours gets a summary row with the reason in ``error``,
+    and the other groups keep their results.
+
+    Parameters
+    ----------
+    table, value, time, group, measure, path
+        As :func:`fit_decay`.
+    **options
+        Further keywords of :func:`fit_decay` (``model``, ``ci``, ``seed``...).
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        :meth:`DecayFit.summary` rows of the fitted groups and one row with ``error`` per
+        group that could not be fitted, in group order.
+    fit : DecayFit or None
+        The fitted groups (None when none could be fitted).
+
+    Raises
+    ------
+    KetephysError
+        For problems of the whole table (no such column, bad settings).
+    """
+    narrowed, value_col, long = select_value(table, value, measure, path)
+    keys = group_keys(narrowed, group, long, path)
+    parts = [((), narrowed)] if not keys else [
+        (k if isinstance(k, tuple) else (k,), part)
+        for k, part in narrowed.groupby(keys, dropna=True, sort=True)]
+    sub_value = value_col if value_col in narrowed.columns else value
+    errors: dict[tuple, str] = {}
+    usable = []
+    for key, part in parts:
+        problem = _group_problem(part, value_col, time, key if keys else "all")
+        if problem:
+            errors[key] = f"AnalysisError: {problem}"
+        else:
+            usable.append(part)
+
+    def fit(rows: pd.DataFrame) -> DecayFit:
+        return fit_decay(rows, value=sub_value, time=time, group=keys or None,
+                         path=path, **options)
+
+    fits: list[DecayFit] = []
+    if usable:
+        try:  # all usable groups at once (the usual case: shared bootstrap draws)
+            fits.append(fit(pd.concat(usable)))
+        except (KetephysError, np.linalg.LinAlgError, ValueError, FloatingPointError):
+            for part in usable:  # one by one, so one group's failure costs only itself
+                key = tuple(part[keys].iloc[0]) if keys else ()
+                try:
+                    fits.append(fit(part))
+                except (KetephysError, np.linalg.LinAlgError, ValueError,
+                        FloatingPointError) as err:
+                    text = str(err) if isinstance(err, KetephysError) else (
+                        f"group {key}: the fit failed numerically ({type(err).__name__}: "
+                        f"{err}); check the time axis and values")
+                    errors[key] = f"{type(err).__name__}: {text}"
+    merged = None if not fits else DecayFit(
+        groups=[g for f in fits for g in f.groups], key_names=fits[0].key_names,
+        covariates=fits[0].covariates, settings=fits[0].settings, level=fits[0].level)
+    frames = [merged.summary()] if merged is not None else []
+    names = keys or ["group"]
+    frames += [pd.DataFrame([{**dict(zip(names, key or ("all",))), "error": msg}])
+               for key, msg in errors.items()]
+    summary = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if len(summary) and all(n in summary.columns for n in names):
+        summary = summary.sort_values(names, kind="stable").reset_index(drop=True)
+    return summary, merged
 
 
 def _omega_floor(pm: ParamMap, gd: GroupData) -> np.ndarray:

@@ -191,6 +191,25 @@ def _dose_history(sub: pd.DataFrame, schedule: Any, subject_id: Any, dose_col: s
     return times[order], amts[order]
 
 
+def group_keys(table: pd.DataFrame, group: str | Sequence[str] | None, long: bool,
+               path: str | None = None) -> list[str]:
+    """The columns one decay is fitted per: ``group`` (checked), with ``measure`` first
+    for a long table holding several measures.
+
+    Raises
+    ------
+    AnalysisError
+        When a group column is not in the table.
+    """
+    keys = [] if group is None else ([group] if isinstance(group, str) else list(group))
+    for col in keys:
+        if col not in table.columns:
+            raise AnalysisError(f"group column {col!r} is not in the table", path)
+    if long and "measure" not in keys and table["measure"].nunique() > 1:
+        keys = ["measure", *keys]
+    return keys
+
+
 def prepare_groups(
     table: pd.DataFrame,
     value: str = "value",
@@ -225,12 +244,7 @@ def prepare_groups(
         if col not in table.columns:
             raise AnalysisError(f"the table has no column {col!r} (columns: {list(table.columns)})",
                                 path)
-    keys = [] if group is None else ([group] if isinstance(group, str) else list(group))
-    for col in keys:
-        if col not in table.columns:
-            raise AnalysisError(f"group column {col!r} is not in the table", path)
-    if long and "measure" not in keys and table["measure"].nunique() > 1:
-        keys = ["measure", *keys]
+    keys = group_keys(table, group, long, path)
     table = table.copy()
     table[value] = pd.to_numeric(table[value], errors="coerce")
     table[time] = pd.to_numeric(table[time], errors="coerce")

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._result import fill_doc
 from ..errors import AnalysisError
 from .design import Covariate, GroupData
 from .fit import ParamMap, State
@@ -167,6 +168,9 @@ class DecayFit:
 
             - group key columns (e.g. ``region``; ``measure`` first for a long table
               with several measures; ``group`` = ``"all"`` with ``group=None``);
+            - ``identifiable`` and ``identifiability_reason`` (empty when identifiable;
+              see :func:`ketephys.longitudinal.decay._flag_identifiability`): first, so
+              a tau is never read without them;
             - ``model``: ``"exponential"`` or ``"bateman"``, ``+tolerance``/``+slowing``
               for the repeated-dose variants;
             - ``tau_h``: decay time constant (h);
@@ -189,14 +193,14 @@ class DecayFit:
               between-subject SDs (log scale for A and tau; NaN without random effects);
             - ``residual_sd``;
             - ``n_subjects``, ``n_obs``, ``loglik``, ``aic``, ``bic``, ``random_effects``;
-            - ``identifiable`` and ``identifiability_reason`` (empty when identifiable;
-              see :func:`ketephys.longitudinal.decay._flag_identifiability`);
             - ``n_boot_ok`` *: converged bootstrap replicates.
         """
         rows = []
         for g in self.groups:
             d = g.derived()
             row: dict[str, Any] = self._key_dict(g)
+            row["identifiable"] = g.identifiable
+            row["identifiability_reason"] = g.reason
             row["model"] = g.pm.model.kernel + ("" if g.pm.model.variant == "none"
                                                 else f"+{g.pm.model.variant}")
             row["tau_h"] = d["tau_h"]
@@ -245,8 +249,6 @@ class DecayFit:
             row["aic"] = g.aic
             row["bic"] = g.bic
             row["random_effects"] = g.random_effects
-            row["identifiable"] = g.identifiable
-            row["identifiability_reason"] = g.reason
             if g.boot is not None:
                 row["n_boot_ok"] = int(g.boot.converged.sum())
             rows.append(row)
@@ -395,42 +397,98 @@ class DecayFit:
             out.append(frame)
         return pd.concat(out, ignore_index=True)
 
-    # ------------------------------------------------------------------ plotting
-    def plot(self, n_points: int = 200, show_subjects: bool = True):
-        """Data, fitted typical curve and its confidence band, one panel per group.
+    # ------------------------------------------------------------------ result surface
+    def get_data(self) -> np.ndarray:
+        """The observations fitted, group after group.
 
         Returns
         -------
-        matplotlib.figure.Figure
+        ndarray, shape (n_obs, 2)
+            Hours since dose and value (the change from the pre-dose baseline with
+            ``baseline="pre-dose"``), in the order of :meth:`to_data_frame`.
         """
-        import matplotlib.pyplot as plt
+        parts = [np.column_stack([g.data.t[g.data.mask], g.data.y[g.data.mask]])
+                 for g in self.groups]
+        return np.concatenate(parts) if parts else np.empty((0, 2))
 
-        n = len(self.groups)
-        ncol = min(n, 3)
-        nrow = int(np.ceil(n / ncol))
-        fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
-        for ax, g in zip(axes.ravel(), self.groups):
-            d = g.data
-            tmax = float(d.t[d.mask].max()) if d.mask.any() else 1.0
-            times = np.linspace(0.0, tmax * 1.05, n_points)
-            pred = self.predict(times, groups=[g.key])
-            for i in range(d.n_subjects):
-                m = d.mask[i]
-                ax.plot(d.t[i, m], d.y[i, m], "o-" if show_subjects else "o", color="0.6",
-                        alpha=0.4, ms=3, lw=0.6)
-            ax.fill_between(pred["hours"], pred["ci_low"], pred["ci_high"], color="C0",
-                            alpha=0.3, label=f"{int(self.level * 100)}% CI")
-            ax.plot(pred["hours"], pred["fit"], color="C0", lw=2, label="typical fit")
-            tau = g.derived()["tau_h"]
-            ax.set_title(f"{' / '.join(map(str, g.key))}: tau = {tau:.3g} h"
-                         + ("" if g.identifiable else " (not identifiable)"), fontsize=9)
-            ax.set_xlabel("hours since dose")
-            ax.set_ylabel("change from baseline" if g.pm.fixed_e0 else "value")
-        for ax in axes.ravel()[n:]:
-            ax.set_visible(False)
-        axes.ravel()[0].legend(fontsize=8)
-        fig.tight_layout()
-        return fig
+    def to_data_frame(self) -> pd.DataFrame:
+        """The observations fitted as a long table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Group key columns, ``subject``, ``hours_since_dose``, ``value`` and
+            ``identifiable`` (of the group's tau).
+        """
+        frames = []
+        for g in self.groups:
+            rows, cols = np.nonzero(g.data.mask)
+            frame = pd.DataFrame({"subject": g.data.subjects[rows],
+                                  "hours_since_dose": g.data.t[rows, cols],
+                                  "value": g.data.y[rows, cols],
+                                  "identifiable": g.identifiable})
+            for k, (name, val) in enumerate(self._key_dict(g).items()):
+                frame.insert(k, name, val)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def __repr__(self) -> str:
+        keys = ", ".join(" / ".join(map(str, g.key)) or "all" for g in self.groups[:6])
+        more = f" +{len(self.groups) - 6}" if len(self.groups) > 6 else ""
+        n_bad = sum(not g.identifiable for g in self.groups)
+        model = self.groups[0].pm.model.kernel if self.groups else "?"
+        text = (f"<DecayFit | {len(self.groups)} groups ({keys}{more}) | model {model} | "
+                f"tau in h, CI {self.settings.get('ci', 'profile')} "
+                f"{int(self.level * 100)} % | {n_bad} not identifiable>")
+        return text if len(text) < 480 else text[:476] + "...>"
+
+    def copy(self) -> DecayFit:
+        """An independent (deep) copy.
+
+        Returns
+        -------
+        DecayFit
+        """
+        import copy
+
+        return copy.deepcopy(self)
+
+    # ------------------------------------------------------------------ plotting
+    @fill_doc
+    def plot(self, n_points: int = 200, show_subjects: bool = True,
+             show: bool | None = None):
+        """Data, fitted typical curve and its confidence band, one panel per group.
+
+        A group whose tau is not identifiable is drawn only over its data's time range,
+        with the y-axis set by the data, and labelled "not identifiable".
+
+        Parameters
+        ----------
+        n_points : int
+            Points of the fitted curve.
+        show_subjects : bool
+            Join each subject's visits with a line.
+        %(show)s
+
+        %(returns_figure)s
+        """
+        from ..viz.longitudinal import plot_decay
+
+        return plot_decay(self, n_points, show_subjects, show)
+
+    @fill_doc
+    def plot_taus(self, show: bool | None = None):
+        """Forest plot of tau with its CI per group; not-identifiable fits hollow.
+
+        Parameters
+        ----------
+        %(show)s
+
+        %(returns_figure)s
+        """
+        from ..viz.longitudinal import plot_taus
+
+        return plot_taus(self, show)
 
 
 def compare_models(fit_a: DecayFit, fit_b: DecayFit) -> pd.DataFrame:

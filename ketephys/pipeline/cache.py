@@ -1,51 +1,180 @@
 """Per-recording result cache: resume a run without recomputing what is done.
 
-A recording's key is made of the content hash of its file(s) and of the analysis settings
-(reader options, analysers and their settings, the metadata given to the reader, the
-ketephys version); execution settings (workers, scheduler) never enter it. Each entry is
-written atomically (temporary file + rename), so an interrupted run leaves only whole
-entries behind.
+A recording's key is made of the content hash of every file its reader opens (the main
+file, its companions and its sidecar, from :func:`input_files`) and of the analysis
+settings (reader options, analysers and their settings, the metadata given to the
+reader, the ketephys version); execution settings (workers, scheduler) never enter it.
+
+A hash is only trusted for the bytes that were analysed: each file is hashed with its
+:func:`file_signature` (size, mtime, ctime, inode, device) taken before and after, and
+the worker checks after analysing that every file still has that signature
+(:func:`changed_inputs`). A file changed in between makes the recording fail ("changed
+while it was analysed"): its result is never stored under the old hash. The quick index
+of a rerun skips hashing only when the whole signature is unchanged; ``ctime`` cannot be
+set back by a copy, an edit or ``os.utime``.
+
+Only regular files are ever opened: FIFOs, devices, sockets, folders, symlink loops and
+dangling links are refused by :func:`regular_file` (no hang on a FIFO or ``/dev/zero``).
+Each entry is written atomically (temporary file + rename), so an interrupted run leaves
+only whole entries behind; stale temporary files are removed by the next run.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ResultCache", "file_sha256", "companion_files", "atomic_write"]
+from ..errors import KetephysError
+
+__all__ = ["ResultCache", "file_sha256", "hash_file", "file_signature", "regular_file",
+           "input_files", "changed_inputs", "atomic_write",
+           "remove_stale_tmp", "InputFileError"]
 
 log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISSOCK, "a socket"))
+
+
+class InputFileError(KetephysError):
+    """An input is not a regular readable file (FIFO, device, folder, symlink loop...), or
+    changed while it was hashed or analysed."""
+
+
+def file_signature(st: os.stat_result) -> list[int]:
+    """``[size, mtime_ns, ctime_ns, inode, device]``: what an ordinary copy or edit cannot
+    keep the same (``ctime`` changes on every write and on ``os.utime``)."""
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+def regular_file(path: str | os.PathLike) -> os.stat_result:
+    """``os.stat`` of ``path`` (links followed), or :class:`InputFileError` saying what it
+    is when it is not a regular file. Never opens the file.
+
+    Raises
+    ------
+    InputFileError
+        For a folder, FIFO, device, socket, symlink loop or dangling link.
+    """
+    try:
+        st = os.stat(path)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise InputFileError("symbolic link loop: cannot reach a file", path) from None
+        if err.errno == errno.ENOENT and os.path.islink(path):
+            raise InputFileError(f"dangling symbolic link to {os.readlink(path)!r}",
+                                 path) from None
+        if err.errno == errno.ENOENT:
+            raise InputFileError("no such file", path) from None
+        raise InputFileError(f"cannot read the file: {err}", path) from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+        raise InputFileError(f"not a regular file: {kind}", path)
+    return st
+
+
+def hash_file(path: str | os.PathLike) -> tuple[str, list[int]]:
+    """SHA-256 of a regular file and its :func:`file_signature`, read in 1 MiB chunks.
+
+    Raises
+    ------
+    InputFileError
+        When it is not a regular file, cannot be read, or changed while being hashed.
+    """
+    regular_file(path)
+    try:  # O_NONBLOCK: a file swapped for a FIFO after the check cannot block the open
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as err:
+        raise InputFileError(f"cannot read the file: {err}", path) from None
+    digest = hashlib.sha256()
+    with os.fdopen(fd, "rb") as fh:  # read-only: inputs are never modified
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            raise InputFileError("not a regular file", path)
+        for block in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(block)
+        after = os.fstat(fd)
+    if file_signature(before) != file_signature(after):
+        raise InputFileError("the file changed while it was being hashed; rerun", path)
+    return digest.hexdigest(), file_signature(after)
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """SHA-256 of a file's content, read in 1 MiB chunks (memory does not grow with size)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:  # read-only: inputs are never modified
-        for block in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    """SHA-256 of a regular file's content (see :func:`hash_file`)."""
+    return hash_file(path)[0]
 
 
-def companion_files(path: str | os.PathLike) -> list[Path]:
-    """The main file and every file beside it with the same stem (``.vmrk``/``.eeg`` of a
-    ``.vhdr``, ``.fdt`` of a ``.set``, the ``.json`` sidecar of an array...): together they
-    are the recording's content."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        return [path]
-    siblings = [p for p in path.parent.iterdir()
-                if p.is_file() and p != path and p.stem == path.stem
-                and not p.name.startswith(".")]
-    return [path, *sorted(siblings)]
+def input_files(path: str | os.PathLike) -> list[Path]:
+    """Every file the reader will open for the recording ``path``, main file first:
+    ``ketephys.io.files_of`` (from headers only: a BrainVision ``DataFile``/``MarkerFile``
+    of any name, the EEGLAB ``.fdt``, every Axona ``.eeg*``, the JSON sidecar...).
+
+    Raises
+    ------
+    InputFileError
+        When the main file is not a regular file.
+    KetephysError
+        From ``files_of`` (e.g. a missing companion).
+    """
+    from ..io import files_of
+
+    regular_file(path)
+    out: dict[str, Path] = {}
+    for f in [Path(path), *files_of(path)]:
+        out.setdefault(os.path.abspath(f), Path(os.path.abspath(f)))
+    return list(out.values())
+
+
+def changed_inputs(signatures: dict[str, list[int]], opened: list[str] | tuple[str, ...] = ()
+                   ) -> str | None:
+    """Why a finished task's inputs cannot be trusted, or None.
+
+    The device number is left out of the comparison: a Dask worker on another host sees
+    the same shared file under another device number.
+
+    Parameters
+    ----------
+    signatures : dict
+        Path -> :func:`file_signature` at hashing time.
+    opened : sequence of str
+        The files the reader reports it opened (``rec.source.files``).
+
+    Returns
+    -------
+    str or None
+        A message when a hashed file changed since it was hashed, or the reader opened a
+        file that was not hashed.
+    """
+    known = set()
+    for path, sig in signatures.items():
+        try:
+            now = file_signature(os.stat(path))
+        except OSError:
+            return f"{path} disappeared while the recording was analysed"
+        if now[:4] != list(sig)[:4]:
+            return (f"{path} changed while the recording was analysed; its result is not "
+                    "stored (rerun to analyse the new content)")
+        known.add((now[3], now[0]))
+    for path in opened:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        if (st.st_ino, st.st_size) not in known:
+            return (f"the reader opened {path}, which is not among the hashed inputs "
+                    f"{sorted(signatures)}; the cache key would not cover it")
+    return None
 
 
 def _umask() -> int:
@@ -54,16 +183,41 @@ def _umask() -> int:
     return mask
 
 
+def remove_stale_tmp(folder: str | os.PathLike) -> int:
+    """Remove temporary files (``.<name>.*.tmp``) that an interrupted
+    :func:`atomic_write` left in ``folder``; call only while holding the folder's lock.
+    Returns how many were removed."""
+    n = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        if entry.name.startswith(".") and entry.name.endswith(".tmp") and entry.is_file(
+                follow_symlinks=False):
+            try:
+                os.unlink(entry.path)
+                n += 1
+            except OSError:
+                pass
+    if n:
+        log.info("removed %d stale temporary file(s) from %s", n, folder)
+    return n
+
+
 @contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "w") -> Iterator[Any]:
     """Open a temporary file beside ``path``; rename it over ``path`` when the block ends
-    without error (a reader never sees a half-written file)."""
+    without error (a reader never sees a half-written file). The file gets the usual
+    mode (0666 minus the umask)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, mode) as fh:
             yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(tmp, path)
     finally:
@@ -74,13 +228,15 @@ def atomic_write(path: str | os.PathLike, mode: str = "w") -> Iterator[Any]:
 class ResultCache:
     """Feature rows of finished recordings, one Parquet file per key, in ``folder``.
 
-    A small index of ``(size, mtime)`` -> hash avoids re-reading unchanged inputs on a
-    rerun; a changed size or modification time makes the file be hashed again.
+    A small index of path -> (:func:`file_signature`, hash) avoids re-reading unchanged
+    inputs on a rerun; any change of size, mtime, ctime, inode or device makes the file
+    be hashed again.
     """
 
     def __init__(self, folder: str | os.PathLike):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_tmp(self.folder)
         self._index_path = self.folder / "file_hashes.json"
         try:
             self._index: dict[str, Any] = json.loads(self._index_path.read_text())
@@ -89,18 +245,24 @@ class ResultCache:
         self._dirty = False
 
     # ----------------------------------------------------------------- content hashes
-    def content_hash(self, path: str | os.PathLike) -> str:
-        """SHA-256 of one file, from the index when its size and mtime are unchanged."""
-        path = Path(path)
-        st = path.stat()
-        entry = self._index.get(str(path))
-        if entry and entry["size"] == st.st_size and entry["mtime_ns"] == st.st_mtime_ns:
-            return entry["sha256"]
-        digest = file_sha256(path)
-        self._index[str(path)] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns,
-                                  "sha256": digest}
+    def content_hash(self, path: str | os.PathLike) -> tuple[str, list[int]]:
+        """SHA-256 and signature of one regular file, from the index when the signature
+        is unchanged.
+
+        Raises
+        ------
+        InputFileError
+            When it is not a regular readable file.
+        """
+        key = os.path.abspath(path)
+        sig = file_signature(regular_file(path))
+        entry = self._index.get(key)
+        if isinstance(entry, dict) and entry.get("signature") == sig:
+            return entry["sha256"], sig
+        digest, sig = hash_file(path)
+        self._index[key] = {"signature": sig, "sha256": digest}
         self._dirty = True
-        return digest
+        return digest, sig
 
     def save_index(self) -> None:
         """Write the hash index (atomically) if it changed."""

@@ -118,6 +118,11 @@ class InputsConfig(_Strict):
     metadata: dict[str, Any] = Field(default_factory=dict,
                                      description="Metadata added to every recording "
                                                  "(lowest priority).")
+    extra_columns: list[str] = Field(
+        default_factory=list, description="Metadata beyond the study fields (e.g. [sex, "
+        "age]) allowed in manifest columns, sidecar 'meta' keys, inputs.metadata and "
+        "pattern fields; carried into the feature tables as columns (usable as fit "
+        "covariates). Any other unknown name is an error.")
     subjects: list[str] | None = Field(None, description="Only these subjects.")
     sessions: list[str] | None = Field(None, description="Only these sessions (visits).")
     read_options: dict[str, dict[str, Any]] = Field(
@@ -135,6 +140,12 @@ class InputsConfig(_Strict):
             raise ValueError("inputs.pattern applies to inputs.glob only")
         if self.modality is not None and self.modality not in MODALITIES:
             raise ValueError(_choice_message("inputs.modality", self.modality, MODALITIES))
+        from ..meta import META_COLUMNS
+
+        clash = sorted(set(self.extra_columns) & {*META_COLUMNS, "path", "modality"})
+        if clash:
+            raise ValueError(f"inputs.extra_columns: {clash} are not extras (they are "
+                             "built-in columns)")
         return self
 
 

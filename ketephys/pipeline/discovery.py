@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, MetadataError
+from ..errors import ConfigError, KetephysError, MetadataError
+from ..meta import META_COLUMNS, StudyMeta, check_keys, check_value
 from .config import MODALITIES, PipelineConfig
 
 __all__ = ["RecordingSpec", "discover", "from_manifest", "from_glob", "from_bids",
@@ -40,52 +41,119 @@ class RecordingSpec:
         config ``inputs.metadata``), passed to the reader.
     origin : str
         ``"manifest"``, ``"bids"`` or ``"glob"``.
+    extras : tuple of str
+        Declared extra metadata names (``inputs.extra_columns``): allowed in the sidecar
+        and carried into the feature rows as columns.
     """
 
     path: str
     modality: str
     meta: dict[str, Any] = field(default_factory=dict)
     origin: str = "glob"
+    extras: tuple[str, ...] = ()
+
+    def study_meta(self) -> StudyMeta:
+        """The metadata to give the reader: checked values and the declared extras (the
+        reader then refuses sidecar ``meta`` keys that are neither)."""
+        names = [*self.extras, *(k for k in self.meta if k not in META_COLUMNS)]
+        return StudyMeta.from_sources([(self.origin, self.meta)], extras=names)
 
 
 def discover(cfg: PipelineConfig, subjects: list[str] | None = None,
-             sessions: list[str] | None = None) -> list[RecordingSpec]:
+             sessions: list[str] | None = None, exclude: list[Path] | tuple = (),
+             problems: list[str] | None = None) -> list[RecordingSpec]:
     """The recordings a configuration names, filtered by subject and session.
+
+    Every metadata value (manifest cells, pattern fields, ``inputs.metadata``) is checked
+    here, before anything is read, and named by its source (manifest file and row).
 
     Parameters
     ----------
     cfg : PipelineConfig
     subjects, sessions : list of str, optional
         Keep only these (command-line filters; they add to ``inputs.subjects/sessions``).
+    exclude : list of Path, optional
+        Output folders: the files a run writes there (its top level and ``cache/``) are
+        never inputs. Sub-folders stay visible (the demo keeps its study in ``data/``).
+    problems : list, optional
+        When given, every metadata problem is appended to it (one line each) and the
+        recording is left out; otherwise the first one is raised.
 
     Raises
     ------
     ConfigError
         When the input folder/file does not exist or nothing is found.
+    MetadataError
+        A bad or unknown metadata value (when ``problems`` is not given).
     """
     inp = cfg.inputs
+    extras = tuple(inp.extra_columns)
+    sink: list[str] = [] if problems is None else problems
+    base_meta = _checked_values(inp.metadata, extras, "config inputs.metadata",
+                                cfg.base_dir, sink)
     if inp.manifest:
-        specs = from_manifest(cfg.resolve(inp.manifest), default_modality=inp.modality)
+        specs = from_manifest(cfg.resolve(inp.manifest), default_modality=inp.modality,
+                              extras=extras, problems=sink)
     elif inp.bids:
-        specs = from_bids(cfg.resolve(inp.bids), inp.bids_modalities)
+        specs = []
+        for s in from_bids(cfg.resolve(inp.bids), inp.bids_modalities):
+            n_before = len(sink)  # BIDS tables may carry any column; their values are checked
+            values = {k: v for k, v in s.meta.items() if k not in META_COLUMNS}
+            values.update(_checked_values({k: v for k, v in s.meta.items()
+                                           if k in META_COLUMNS}, (), "BIDS tables",
+                                          s.path, sink))
+            if len(sink) == n_before:
+                specs.append(RecordingSpec(s.path, s.modality, values, s.origin))
     else:
         specs = from_glob(inp.glob, base=Path(cfg.base_dir), pattern=inp.pattern,
-                          modality=inp.modality)
-    if inp.metadata:
-        specs = [RecordingSpec(s.path, s.modality, {**inp.metadata, **s.meta}, s.origin)
-                 for s in specs]
+                          modality=inp.modality, extras=extras, problems=sink)
+    if problems is None and sink:
+        raise MetadataError(sink[0])
+    specs = [RecordingSpec(s.path, s.modality, {**base_meta, **s.meta}, s.origin, extras)
+             for s in specs]
+    for folder in exclude:
+        inside = [s for s in specs if _within(s.path, folder)]
+        if inside:
+            log.info("%d files written by ketephys into the output folder %s are not "
+                     "inputs", len(inside), folder)
+            specs = [s for s in specs if not _within(s.path, folder)]
     keep_sub = _as_set(subjects) | _as_set(inp.subjects)
     keep_ses = _as_set(sessions) | _as_set(inp.sessions)
     if keep_sub:
         specs = [s for s in specs if _label(s.meta.get("subject")) in keep_sub]
     if keep_ses:
         specs = [s for s in specs if _label(s.meta.get("session")) in keep_ses]
-    if not specs:
+    if not specs and not sink:
         raise ConfigError("no recordings found (after the subject/session filters)"
                           if (keep_sub or keep_ses) else "no recordings found",
                           inp.manifest or inp.bids or inp.glob)
     log.info("found %d recordings", len(specs))
     return sorted(specs, key=lambda s: s.path)
+
+
+def _within(path: str, folder: Path) -> bool:
+    """Whether ``path`` is one of the files a run writes into the output ``folder``."""
+    try:
+        rel = Path(os.path.abspath(path)).relative_to(os.path.abspath(folder))
+    except ValueError:
+        return False
+    return len(rel.parts) == 1 or rel.parts[0] == "cache"
+
+
+def _checked_values(values: dict[str, Any], extras: tuple[str, ...], source: str,
+                    path: Any, problems: list[str]) -> dict[str, Any]:
+    """``values`` with every key and value checked (problems appended, bad ones left out)."""
+    out = {}
+    for key, raw in values.items():
+        try:
+            check_keys([key], extras, source, path)
+            value = check_value(key, raw, source, path)
+        except KetephysError as err:
+            problems.append(str(err))
+            continue
+        if value is not None:
+            out[key] = value
+    return out
 
 
 def _as_set(values: list[str] | None) -> set[str]:
@@ -106,30 +174,85 @@ def _check_modality(modality: Any, where: str, path: Any) -> str:
     return str(modality)
 
 
-def from_manifest(path: Path, default_modality: str | None = None) -> list[RecordingSpec]:
+def from_manifest(path: Path, default_modality: str | None = None,
+                  extras: tuple[str, ...] = (), problems: list[str] | None = None
+                  ) -> list[RecordingSpec]:
     """Recordings listed in a manifest CSV.
 
     The CSV has a ``path`` column (relative to the CSV's folder, or absolute), an optional
-    ``modality`` column and any metadata columns (``subject``, ``region``,
-    ``hours_since_dose``...). Empty cells are missing values.
+    ``modality`` column and metadata columns (:data:`~ketephys.meta.META_COLUMNS` and the
+    declared ``extras``). Every cell is read as text (subject ``"02"`` stays ``"02"``) and
+    checked with its row number; empty cells are missing values. Paths are not resolved:
+    a symbolic link is reported under the name the manifest gives.
+
+    Raises
+    ------
+    ConfigError
+        When the CSV is missing or unreadable, or has no ``path`` column.
+    MetadataError
+        The first bad column or value (when ``problems`` is None; otherwise every one is
+        appended to ``problems`` and its row left out).
     """
     import pandas as pd
 
-    from ..io import read_manifest
-
     if not path.is_file():
         raise ConfigError("manifest CSV not found", path)
-    table = read_manifest(path)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise ConfigError(f"cannot read the manifest: {exc}", path) from None
+    if "path" not in table.columns:
+        raise ConfigError(f"the manifest has no 'path' column; columns are {list(table)}",
+                          path)
+    sink: list[str] = [] if problems is None else problems
+    columns = [c for c in table.columns if c not in ("path", "modality")]
+    bad_columns = set()
+    for col in columns:
+        try:
+            check_keys([col], extras, "manifest", path)
+        except MetadataError as err:
+            sink.append(str(err))
+            bad_columns.add(col)
+    base = path.resolve().parent
     specs = []
-    for i, row in table.iterrows():
-        values = {k: v for k, v in row.items() if not (pd.isna(v) or v == "")}
-        file = values.pop("path")
-        modality = values.pop("modality", default_modality)
+    seen: dict[str, int] = {}
+    for i, row in enumerate(table.to_dict("records")):
+        line = i + 2
+        where = f"manifest row {line}"
+        n_before = len(sink)
+        file = row["path"].strip()
+        if not file:
+            sink.append(str(MetadataError(f"{where}: empty path", path)))
+            continue
+        full = os.path.abspath(os.path.join(base, os.path.expanduser(file)))
+        if full in seen:
+            sink.append(str(MetadataError(f"{where}: path {file!r} is already listed on "
+                                          f"row {seen[full]}", path)))
+        seen.setdefault(full, line)
+        modality = row.get("modality", "").strip() or default_modality
         if modality is None:
-            raise ConfigError(f"row {i + 2}: no modality (add a 'modality' column or "
-                              "inputs.modality)", path)
-        _check_modality(modality, f"row {i + 2}", path)
-        specs.append(RecordingSpec(str(file), modality, values, "manifest"))
+            sink.append(str(ConfigError(f"{where}: no modality (add a 'modality' column or "
+                                        "inputs.modality)", path)))
+        else:
+            try:
+                _check_modality(modality, where, path)
+            except MetadataError as err:
+                sink.append(str(err))
+        values = {}
+        for col in columns:
+            if col in bad_columns:
+                continue
+            try:
+                value = check_value(col, row[col], where, path)
+            except MetadataError as err:
+                sink.append(str(err))
+                continue
+            if value is not None:
+                values[col] = value
+        if len(sink) == n_before:
+            specs.append(RecordingSpec(full, modality, values, "manifest"))
+    if problems is None and sink:
+        raise MetadataError(sink[0])
     return specs
 
 
@@ -154,12 +277,16 @@ def pattern_regex(pattern: str) -> re.Pattern[str]:
 
 
 def from_glob(glob: str, base: Path, pattern: str | None = None,
-              modality: str | None = None) -> list[RecordingSpec]:
+              modality: str | None = None, extras: tuple[str, ...] = (),
+              problems: list[str] | None = None) -> list[RecordingSpec]:
     """Files matching ``glob`` (relative to ``base``), with metadata from ``pattern``.
 
     The pattern is matched against the file name, or against the path relative to the
     glob's fixed folder when it contains ``/``. Files that do not match are skipped with
-    a warning.
+    a warning. Matches that are not regular files (FIFOs, devices, sockets, dangling links,
+    symlink loops, folders with a file-like suffix) are kept: the run reports each one in
+    failures.csv instead of skipping it silently. Pattern fields must be metadata fields
+    or declared ``extras``; their values are checked.
     """
     pat = Path(os.path.expanduser(glob))
     root = pat if pat.is_absolute() else base / pat
@@ -174,8 +301,17 @@ def from_glob(glob: str, base: Path, pattern: str | None = None,
     rest = "/".join(parts[i:])
     if not fixed.exists() or (rest and not fixed.is_dir()):
         raise ConfigError(f"input folder does not exist: {fixed}", glob)
-    files = [fixed] if not rest else sorted(p for p in fixed.glob(rest) if p.is_file())
+    files = [fixed] if not rest else sorted(p for p in fixed.glob(rest) if _candidate(p))
     regex = pattern_regex(pattern) if pattern else None
+    sink: list[str] = [] if problems is None else problems
+    if regex is not None:
+        try:
+            check_keys([f for f in regex.groupindex if f != "modality"], extras,
+                       "inputs.pattern", glob)
+        except MetadataError as err:
+            sink.append(str(err))
+            regex = None
+            files = []
     specs = []
     for file in files:
         meta: dict[str, Any] = {}
@@ -187,12 +323,31 @@ def from_glob(glob: str, base: Path, pattern: str | None = None,
                 continue
             meta = dict(m.groupdict())
         mod = meta.pop("modality", None) or modality
+        try:
+            meta = {k: check_value(k, v, f"inputs.pattern field {k!r}", file)
+                    for k, v in meta.items()}
+        except MetadataError as err:
+            sink.append(str(err))
+            continue
         if mod is None:
             raise ConfigError("inputs.modality is needed with inputs.glob (or put "
                               "{modality} in inputs.pattern)", glob)
-        specs.append(RecordingSpec(str(file.resolve()), _check_modality(mod, "glob", file),
+        specs.append(RecordingSpec(os.path.abspath(file), _check_modality(mod, "glob", file),
                                    meta, "glob"))
+    if problems is None and sink:
+        raise MetadataError(sink[0])
     return specs
+
+
+def _candidate(path: Path) -> bool:
+    """A glob match that is an input: anything but a plain folder (a folder named like a
+    file, ``x.edf/``, is kept so that it is reported)."""
+    try:
+        if path.is_dir():
+            return bool(path.suffix)
+    except OSError:
+        return True
+    return True
 
 
 def from_bids(root: Path, datatypes: dict[str, str]) -> list[RecordingSpec]:

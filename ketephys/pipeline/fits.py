@@ -58,17 +58,19 @@ def _fit_name(fit: FitConfig) -> str:
 
 def fit_one(data, fit: FitConfig) -> tuple[Any, Any]:
     """One decay fit, with one BLAS thread (so a worker and the driver give the same
-    numbers). Returns ``(summary DataFrame, DecayFit)``; raises on failure."""
+    numbers), each group on its own: a group that cannot be fitted gets a row with
+    ``error`` and the others keep their results. Returns ``(summary DataFrame, DecayFit
+    or None)``; raises only for problems of the whole table."""
     from .._parallel import single_blas_thread
-    from ..longitudinal import fit_decay
+    from ..longitudinal.decay import fit_decay_by_group
 
     with single_blas_thread(), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # numerical trial steps
-        result = fit_decay(data, value="value", group=fit.group, model=fit.model,
-                           baseline=fit.baseline, covariates=list(fit.covariates),
-                           random_effects=fit.random_effects, ci=fit.ci,
-                           n_boot=fit.n_boot, seed=fit.seed, level=fit.level, **fit.options)
-        return result.summary().copy(), result
+        summary, result = fit_decay_by_group(
+            data, value="value", group=fit.group, model=fit.model, baseline=fit.baseline,
+            covariates=list(fit.covariates), random_effects=fit.random_effects, ci=fit.ci,
+            n_boot=fit.n_boot, seed=fit.seed, level=fit.level, **fit.options)
+        return summary.copy(), result
 
 
 def _serial_submit(func: Callable[..., Any], *args: Any) -> Any:
@@ -105,7 +107,7 @@ def run_fits(features, fits: list[FitConfig], submit: Callable[..., Any] | None 
         decay_fits.csv: :data:`FIT_ID_COLUMNS` then each fit's ``summary()`` columns; a fit
         that could not be made has one row with ``error`` set.
     results : list of (FitConfig, data table, DecayFit or None)
-        For the report.
+        For the report (the DecayFit holds the groups that could be fitted).
     """
     import pandas as pd
 
@@ -136,6 +138,9 @@ def run_fits(features, fits: list[FitConfig], submit: Callable[..., Any] | None 
             if col in summary.columns:
                 summary = summary.drop(columns=col)
             summary.insert(0, col, ident[col])
+        for _, row in summary.iterrows():
+            if isinstance(row.get("error"), str):
+                log.error("decay fit %s: %s", ident["fit"], row["error"])
         frames.append(summary)
         results.append((fit, data, result))
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(

@@ -10,15 +10,24 @@ file                   content
 ``provenance.json``    resolved config, package versions, every input with its hash
 ``report.html``        self-contained report (figures embedded)
 ``dataset_description.json``  BIDS derivatives description
+``run.json``           written last: the run id and the sha256 of every file above
 =====================  ==========================================================
+
+The set is committed as a unit: ``run.json`` is removed before the first table is
+replaced and written after the last one, and every table's provenance carries the same
+``run_id``. A folder without ``run.json``, or whose files do not have the hashes it lists,
+is a mixed or interrupted set: :func:`check_outputs` says so, ``ketephys run`` reports it
+and the run rewrites the whole set.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
 import sys
+import uuid
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -26,7 +35,14 @@ from typing import Any
 from .cache import atomic_write
 
 __all__ = ["arrow_safe", "write_table", "write_json", "package_versions",
-           "FAILURE_COLUMNS", "write_outputs"]
+           "FAILURE_COLUMNS", "write_outputs", "commit_outputs", "check_outputs",
+           "OUTPUT_FILES", "RUN_FILE", "new_run_id"]
+
+#: The tables and files of one output set (report.html is added when written).
+OUTPUT_FILES = ("features.parquet", "features.csv", "failures.csv", "decay_fits.csv",
+                "provenance.json", "dataset_description.json")
+#: Written last; lists the run id and the hash of every file of the set.
+RUN_FILE = "run.json"
 
 #: Columns of failures.csv.
 FAILURE_COLUMNS = ("file", "modality", "subject", "session", "error_type", "message")
@@ -86,11 +102,67 @@ def package_versions() -> dict[str, str | None]:
     return out
 
 
-def write_outputs(out_dir: Path, features, failures, fits, provenance: dict) -> dict[str, Path]:
-    """Write the tables and provenance of a run; returns the paths written."""
+def new_run_id() -> str:
+    """A fresh run id (UTC time and a random part)."""
+    import datetime as _dt
+
+    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"{now}-{uuid.uuid4().hex[:8]}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_outputs(out_dir: str | os.PathLike) -> list[str]:
+    """Problems of the output set in ``out_dir`` (empty when it is complete or absent).
+
+    Returns
+    -------
+    list of str
+        E.g. ``"run.json is missing: an interrupted or mixed output set"`` or
+        ``"features.csv is not the file run 2026...-ab12 wrote"``.
+    """
+    out_dir = Path(out_dir)
+    present = [n for n in (*OUTPUT_FILES, "report.html") if (out_dir / n).is_file()]
+    run_path = out_dir / RUN_FILE
+    if not run_path.is_file():
+        return ([f"{RUN_FILE} is missing while {', '.join(present)} exist: an interrupted "
+                 "or mixed output set"] if present else [])
+    try:
+        stamp = json.loads(run_path.read_text())
+        files = dict(stamp["files"])
+        run_id = stamp["run_id"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        return [f"{RUN_FILE} is unreadable ({err}): an interrupted output set"]
+    problems = []
+    for name, digest in files.items():
+        path = out_dir / name
+        if not path.is_file():
+            problems.append(f"{name} of run {run_id} is missing")
+        elif _sha256(path) != digest:
+            problems.append(f"{name} is not the file run {run_id} wrote")
+    problems += [f"{name} is not part of run {run_id}" for name in present
+                 if name not in files]
+    return problems
+
+
+def write_outputs(out_dir: Path, features, failures, fits, provenance: dict,
+                  run_id: str | None = None) -> dict[str, Path]:
+    """Write the tables and provenance of a run; returns the paths written.
+
+    ``run.json`` is removed first, so until :func:`commit_outputs` the folder reads as
+    incomplete; ``provenance["run_id"]`` is set to ``run_id``.
+    """
     import pandas as pd
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / RUN_FILE).unlink(missing_ok=True)
+    provenance = {**provenance, "run_id": run_id or new_run_id()}
     paths = {
         "features_parquet": write_table(features, out_dir / "features.parquet"),
         "features_csv": write_table(features, out_dir / "features.csv"),
@@ -99,9 +171,21 @@ def write_outputs(out_dir: Path, features, failures, fits, provenance: dict) -> 
         "decay_fits": write_table(fits, out_dir / "decay_fits.csv"),
         "provenance": write_json(provenance, out_dir / "provenance.json"),
     }
-    write_json({"Name": "ketephys features", "BIDSVersion": "1.9.0",
-                "DatasetType": "derivative",
-                "GeneratedBy": [{"Name": "ketephys",
-                                 "Version": package_versions()["ketephys"]}]},
-               out_dir / "dataset_description.json")
+    paths["dataset_description"] = write_json(
+        {"Name": "ketephys features", "BIDSVersion": "1.9.0", "DatasetType": "derivative",
+         "GeneratedBy": [{"Name": "ketephys", "Version": package_versions()["ketephys"]}]},
+        out_dir / "dataset_description.json")
     return paths
+
+
+def commit_outputs(out_dir: Path, run_id: str, paths: dict[str, Path]) -> Path:
+    """Write ``run.json`` (last): the run id and the sha256 of every file in ``paths``.
+
+    A stale ``report.html`` of an earlier run (this run wrote none) is removed first, so
+    the folder holds one run's files only.
+    """
+    if "report" not in paths:
+        (out_dir / "report.html").unlink(missing_ok=True)
+    files = {Path(p).name: _sha256(Path(p)) for p in paths.values()}
+    return write_json({"run_id": run_id, "complete": True, "files": files},
+                      out_dir / RUN_FILE)

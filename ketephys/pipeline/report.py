@@ -20,7 +20,8 @@ from typing import Any
 
 from .cache import atomic_write
 
-__all__ = ["write_report", "figure_html"]
+__all__ = ["write_report", "figure_html", "psd_figure", "coherence_figure", "ltp_figure",
+           "ViewUnavailable"]
 
 log = logging.getLogger(__name__)
 
@@ -51,83 +52,184 @@ def figure_html(fig: Any, caption: str = "") -> str:
            f"{cap}</figure>"
 
 
-def _table_html(frame, max_rows: int = 200, floatfmt: str = "{:.4g}") -> str:
+def _table_html(frame, max_rows: int = 200, floatfmt: str = "{:.4g}",
+                wrap: tuple[str, ...] = ()) -> str:
+    """A table; long-text columns in ``wrap`` are cut to one line with the full text on
+    hover, so rows stay one line high and the first columns stay in view."""
     if frame is None or len(frame) == 0:
         return "<p>(none)</p>"
-    shown = frame.head(max_rows)
+    shown = frame.head(max_rows).copy()
+    for col in wrap:
+        if col in shown.columns:
+            shown[col] = [_cut(v) for v in shown[col]]
     out = '<div style="overflow-x:auto">' + shown.to_html(
-        index=False, na_rep="", border=0, escape=True,
-        float_format=lambda v: floatfmt.format(v)) + "</div>"
+        index=False, na_rep="", border=0, escape=False,
+        float_format=lambda v: floatfmt.format(v),
+        formatters={c: _escape for c in shown.columns if c not in wrap
+                    and shown[c].dtype == object}) + "</div>"
     if len(frame) > max_rows:
         out += f"<p>({len(frame) - max_rows} more rows in the CSV)</p>"
     return out
+
+
+def _escape(value: Any) -> str:
+    return "" if value is None or value != value else html.escape(str(value))
+
+
+def _cut(value: Any, width: int = 60) -> str:
+    """A long text shown as its first ``width`` characters, all of it on hover."""
+    text = _escape(value)
+    if len(text) <= width:
+        return text
+    return f'<span title="{text}">{text[:width]}&hellip;</span>'
 
 
 def _note(text: str) -> str:
     return f'<p class="note">{html.escape(text)}</p>'
 
 
+class ViewUnavailable(Exception):
+    """A view cannot be drawn; the message says why in the reader's terms."""
+
+
 def _safe(title: str, build: Callable[[], str]) -> str:
+    """``build()``, or a note saying why the view is missing -- never Python error text.
+
+    A :class:`ViewUnavailable` or ketephys error carries a message written for the
+    reader; anything else is an internal error: the note says so and the log has the
+    traceback.
+    """
+    from ..errors import KetephysError
+
     try:
         return build()
-    except Exception as err:  # one view failing must not stop the report
-        log.warning("report: %s not drawn: %s: %s", title, type(err).__name__, err)
-        return _note(f"{title}: not drawn ({type(err).__name__}: {err})")
+    except (ViewUnavailable, KetephysError) as err:
+        log.warning("report: %s not drawn: %s", title, err)
+        return _note(f"{title}: not drawn: {err}")
+    except Exception:  # one view failing must not stop the report
+        log.exception("report: %s not drawn", title)
+        return _note(f"{title}: not drawn because of an internal error (the log of this "
+                     "run has the details; please report it)")
+
+
+def _hours(value: Any) -> str:
+    """``"2 h"`` for a visit, ``"no hours_since_dose"`` when it is missing."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "no hours_since_dose"
+    return "no hours_since_dose" if v != v else f"{v:g} h"
+
+
+def _units_by_measure(features: Any) -> dict[tuple[Any, Any], str]:
+    """(modality, measure) -> unit, from the feature table's ``unit`` column."""
+    if features is None or features.empty or "unit" not in features.columns:
+        return {}
+    f = features.dropna(subset=["measure"])
+    first = f.groupby(["modality", "measure"], dropna=False)["unit"].agg(
+        lambda u: ";".join(sorted({str(x) for x in u.dropna()})))
+    return {k: v or "unitless" for k, v in first.items()}
 
 
 # ------------------------------------------------------------------------ decay fits
+def _decay_table(result: Any):
+    """decay_fits.csv for the reader: trust markers first after the names, the unit,
+    no effect sizes of fits that are not identifiable."""
+    fits = result.fits.copy()
+    units = {}
+    for fit_cfg, data, _ in result.fit_results:
+        if len(data) and "unit" in data.columns and data["unit"].notna().any():
+            units[fit_cfg.measure] = ";".join(sorted(set(data["unit"].dropna().astype(str))))
+    if "measure" in fits.columns:
+        fits["unit"] = fits["measure"].map(units).fillna("")
+    if "identifiable" in fits.columns and "peak_effect" in fits.columns:
+        bad = fits["identifiable"].eq(False)
+        fits["peak_effect"] = ["not identifiable" if b else f"{v:.4g}"
+                               for b, v in zip(bad, fits["peak_effect"])]
+    keep = [c for c in ("fit", "region", "group", "identifiable", "identifiability_reason",
+                        "model", "tau_h", "tau_ci_low_h", "tau_ci_high_h", "half_life_h",
+                        "half_life_ci_low_h", "half_life_ci_high_h", "peak_effect", "unit",
+                        "n_subjects", "n_obs", "error")
+            if c in fits.columns]
+    return fits[keep]
+
+
 def _decay_section(result: Any) -> str:
     parts = []
     if result.fits is not None and len(result.fits):
-        keep = [c for c in ("fit", "region", "group", "model", "tau_h", "tau_ci_low_h",
-                            "tau_ci_high_h", "half_life_h", "half_life_ci_low_h",
-                            "half_life_ci_high_h", "peak_effect", "n_subjects", "n_obs",
-                            "identifiable", "identifiability_reason", "error")
-                if c in result.fits.columns]
         parts.append("<p>Time constants in hours with their 95 % confidence intervals; "
-                     "every column is in <code>decay_fits.csv</code>.</p>")
-        parts.append(_table_html(result.fits[keep]))
+                     "<code>peak_effect</code> in the measure's unit; every column is in "
+                     "<code>decay_fits.csv</code>. A tau marked not identifiable is not a "
+                     "result: the reason says why.</p>")
+        parts.append(_table_html(_decay_table(result), wrap=("identifiability_reason",
+                                                              "error")))
     else:
         parts.append("<p>No decay fits configured.</p>")
-    for fit_cfg, data, fitted in result.fit_results:
+    if result.fits is not None and "tau_h" in result.fits and result.fits["tau_h"].notna().any():
+        parts.append(_safe("tau comparison", lambda: _taus_figure(result.fits)))
+    for fit_cfg, data, fit in result.fit_results:
         title = fit_cfg.measure + (f" ({fit_cfg.modality})" if fit_cfg.modality else "")
         parts.append(f"<h3>{html.escape(title)}</h3>")
         parts.append(_safe(f"decay figure {title}",
-                           lambda f=fit_cfg, d=data, r=fitted: _decay_figures(f, d, r)))
+                           lambda f=fit_cfg, d=data, r=fit: _decay_figures(
+                               f, d, r, result.features)))
     return "".join(parts)
 
 
-def _decay_figures(fit_cfg: Any, data: Any, fitted: Any) -> str:
+def _taus_figure(fits: Any) -> str:
+    """One forest plot of every fit's tau with its CI (rows: fit x region)."""
+    from ..viz.longitudinal import plot_tau_table
+
+    fig = plot_tau_table(fits, ["fit", "region", "group"], show=False)
+    return figure_html(fig, "tau with its 95 % CI per measure and region (log scale); "
+                            "hollow: not identifiable")
+
+
+def _available(features: Any, modality: str | None) -> str:
+    if features is None or features.empty:
+        return "the feature table is empty"
+    f = features if not modality else features[features["modality"] == modality]
+    names = sorted(f["measure"].dropna().astype(str).unique())
+    shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+    return f"available{f' for {modality}' if modality else ''}: {shown or 'none'}"
+
+
+def _decay_figures(fit_cfg: Any, data: Any, fitted: Any, features: Any = None) -> str:
     """The fit's own figure (data per subject, typical curve, CI band, one panel per
-    group); without a fit, the data alone."""
+    group); without a fit, the data alone; without data, why."""
+    if data is None or len(data) == 0:
+        raise ViewUnavailable(f"no rows for measure {fit_cfg.measure!r}; "
+                              + _available(features, fit_cfg.modality))
+    if "hours_since_dose" not in data or data["hours_since_dose"].isna().all():
+        raise ViewUnavailable(f"the rows of {fit_cfg.measure!r} have no hours_since_dose "
+                              "(a manifest column or file-name field)")
     caption = (f"{fit_cfg.measure}: data per subject (grey), fitted typical decay and its "
                f"95 % confidence band, per {fit_cfg.group}")
     if fitted is not None:
-        fig = fitted.plot()
-        unit = data["unit"].dropna().iloc[0] if data["unit"].notna().any() else ""
-        for ax in fig.axes:
-            if unit and ax.get_ylabel():
-                ax.set_ylabel(f"{ax.get_ylabel()} ({unit})")
-        return f'<div class="figs">{figure_html(fig, caption)}</div>'
+        return f'<div class="figs">{figure_html(fitted.plot(show=False), caption)}</div>'
     import matplotlib.pyplot as plt
 
     groups = sorted(data[fit_cfg.group].dropna().unique()) if fit_cfg.group in data else [None]
+    groups = groups or [None]
+    unit = ";".join(sorted(set(data["unit"].dropna().astype(str)))) if "unit" in data else ""
     fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups), 3.2), squeeze=False)
     for ax, level in zip(axes[0], groups):
         sub = data if level is None else data[data[fit_cfg.group] == level]
         for _, subj in sub.groupby("subject", dropna=False):
             subj = subj.sort_values("hours_since_dose")
             ax.plot(subj["hours_since_dose"], subj["value"], "o-", color="0.5", ms=3, lw=0.6)
-        ax.set_title(str(level), fontsize=9)
+        ax.set_title(str(level if level is not None else "all"), fontsize=9)
         ax.set_xlabel("hours since dose")
-    axes[0][0].set_ylabel(fit_cfg.measure)
+    axes[0][0].set_ylabel(f"{fit_cfg.measure} ({unit})" if unit else fit_cfg.measure)
     fig.tight_layout()
-    return f'<div class="figs">{figure_html(fig, fit_cfg.measure + ": data (no fit)")}</div>'
+    caption = f"{fit_cfg.measure}: data (the fit failed; see the table)"
+    return f'<div class="figs">{figure_html(fig, caption)}</div>'
 
 
 # ---------------------------------------------------------------- modality views
 def _one_per_visit(features, modality: str, max_visits: int = 8):
-    """(hours, session, path) of one recording per visit (first subject/region)."""
+    """Rows (hours, session, path, subject, region) of one recording per visit of the
+    first subject/region."""
     rows = features[features["modality"] == modality]
     if rows.empty:
         return []
@@ -138,9 +240,22 @@ def _one_per_visit(features, modality: str, max_visits: int = 8):
         first = first[first["region"] == region]
     if subject is not None:
         first = first[first["subject"] == subject]
-    first = first.sort_values("hours_since_dose").drop_duplicates("hours_since_dose")
-    return list(zip(first["hours_since_dose"], first["session"], first["recording"]))[
-        :max_visits]
+    timed = first[first["hours_since_dose"].notna()]
+    first = (timed.sort_values("hours_since_dose").drop_duplicates("hours_since_dose")
+             if len(timed) else first.head(1))
+    return list(zip(first["hours_since_dose"], first["session"], first["recording"],
+                    first["subject"], first["region"]))[:max_visits]
+
+
+def _visit_label(hours: Any, session: Any) -> str:
+    return " ".join(p for p in (str(session) if session is not None and session == session
+                                else "", f"({_hours(hours)})") if p)
+
+
+def _who(subject: Any, region: Any) -> str:
+    parts = [f"subject {subject}" if subject is not None and subject == subject else "",
+             str(region) if region is not None and region == region else ""]
+    return ", ".join(p for p in parts if p)
 
 
 def _read(cfg: Any, path: str, modality: str):
@@ -151,37 +266,89 @@ def _read(cfg: Any, path: str, modality: str):
     return reader(path, modality=modality, meta=None, **options)
 
 
-def _psd_view(result: Any, cfg: Any, modality: str) -> str:
+def psd_figure(spectra: list[tuple[str, Any]], band: tuple[float, float] = (30.0, 80.0)):
+    """PSD per visit, mean over channels: ``spectra`` is ``[(label, Spectrum), ...]``."""
     import matplotlib.pyplot as plt
     import numpy as np
 
+    from ..viz._util import log_frequency_axis
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    cmap = plt.get_cmap("viridis")
+    units = set()
+    for i, (label, spec) in enumerate(spectra):
+        pos = spec.freqs > 0  # log axis
+        ax.loglog(spec.freqs[pos], np.mean(spec.get_data(), axis=0)[pos],
+                  color=cmap(i / max(1, len(spectra) - 1)), label=label)
+        units.update(spec.units or ["V^2/Hz"])
+    ax.axvspan(*band, color="#f0a500", alpha=0.15, label=f"gamma {band[0]:g}-{band[1]:g} Hz")
+    top = max(float(spec.freqs.max()) for _, spec in spectra) if spectra else band[1]
+    log_frequency_axis(ax, 1.0, top)
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel(f"PSD ({', '.join(sorted(units)).replace('^2', '²')}), channel mean")
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    return fig
+
+
+def _psd_view(result: Any, cfg: Any, modality: str) -> str:
     from ..spectral import psd
 
     visits = _one_per_visit(result.features, modality)
     if not visits:
         return ""
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    cmap = plt.get_cmap("viridis")
-    who = ""
-    for i, (hours, session, path) in enumerate(visits):
+    spectra, who = [], ""
+    for hours, session, path, subject, region in visits:
         rec = _read(cfg, path, modality)
-        spec = psd(rec, fmin=1.0, fmax=min(150.0, rec.sfreq / 2))
-        ax.loglog(spec.freqs, np.mean(spec.psd, axis=0), color=cmap(i / max(1, len(visits) - 1)),
-                  label=f"{session or ''} ({hours:g} h)")
-        who = f"{rec.meta.subject or ''} {rec.meta.region or ''}"
-    ax.axvspan(30, 80, color="#f0a500", alpha=0.15, label="gamma 30-80 Hz")
-    ax.set_xlabel("frequency (Hz)")
-    ax.set_ylabel("PSD (V²/Hz), mean over channels")
-    ax.legend(fontsize=7, ncol=2)
-    ax.grid(alpha=0.3, which="both")
-    fig.tight_layout()
-    return figure_html(fig, f"{modality.upper()} PSD per visit ({who.strip()}; Welch, 2 s Hann)")
+        picks = [i for i, t in enumerate(rec.ch_types) if t in ("eeg", "lfp")]
+        if not picks:
+            raise ViewUnavailable(f"{path} has no EEG or LFP channel")
+        spec = psd(rec, fmin=1.0, fmax=min(150.0, rec.sfreq / 2), picks=picks)
+        spectra.append((_visit_label(hours, session), spec))
+        who = _who(subject, region)
+    fig = psd_figure(spectra)
+    return figure_html(fig, f"{modality.upper()} PSD per visit"
+                            + (f", {who}" if who else "")
+                            + " (EEG/LFP channels; Welch, 2 s Hann)")
 
 
-def _coherence_view(result: Any, modality: str) -> str:
+def coherence_figure(panels: list[tuple[str, Any]], measure: str):
+    """Channel x channel matrices: ``panels`` is ``[(title, Series pair -> value), ...]``
+    with pairs named ``"A-B"``; more than 32 channels get every k-th label."""
     import matplotlib.pyplot as plt
     import numpy as np
 
+    from ..viz._util import MAX_LABELS, label_channels
+
+    n_ch = 0
+    for _, pairs in panels:
+        n_ch = max(n_ch, len({p.split("-")[0] for p in pairs.index}
+                             | {p.split("-")[1] for p in pairs.index}))
+    side = float(np.clip(3.2 + 0.05 * n_ch, 3.6, 7.5))
+    fig, axes = plt.subplots(1, len(panels), figsize=(side * len(panels), side),
+                             squeeze=False)
+    thinned = False
+    for ax, (title, pairs) in zip(axes[0], panels):
+        names = sorted({p.split("-")[0] for p in pairs.index}
+                       | {p.split("-")[1] for p in pairs.index})
+        mat = np.full((len(names), len(names)), np.nan)
+        for pair, val in pairs.items():
+            a, b = pair.split("-")[:2]
+            i, j = names.index(a), names.index(b)
+            mat[i, j] = mat[j, i] = val
+        im = ax.imshow(mat, vmin=0, vmax=1, cmap="magma")
+        thinned |= label_channels(ax, names)
+        ax.set_title(title, fontsize=9)
+        fig.colorbar(im, ax=ax, fraction=0.046, label=f"{measure} (unitless)")
+    if thinned:
+        fig.suptitle(f"{n_ch} channels: 1 label in {int(np.ceil(n_ch / MAX_LABELS))}",
+                     fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _coherence_view(result: Any, modality: str) -> str:
     f = result.features
     rows = f[(f["modality"] == modality) & f["measure"].astype(str).str.endswith("_msc")
              & f["channel"].astype(str).str.contains("-")]
@@ -191,110 +358,114 @@ def _coherence_view(result: Any, modality: str) -> str:
     measure = sorted(rows["measure"].unique())[0]
     rows = rows[rows["measure"] == measure]
     visits = sorted(rows["hours_since_dose"].dropna().unique())
-    show = [v for v in (visits[0], visits[1] if len(visits) > 1 else None) if v is not None]
-    fig, axes = plt.subplots(1, len(show), figsize=(3.6 * len(show), 3.2), squeeze=False)
-    for ax, hours in zip(axes[0], show):
-        sub = rows[rows["hours_since_dose"] == hours]
-        pairs = sub.groupby("channel")["value"].mean()
-        names = sorted({p.split("-")[0] for p in pairs.index} | {p.split("-")[1]
-                                                                for p in pairs.index})
-        mat = np.full((len(names), len(names)), np.nan)
-        for pair, val in pairs.items():
-            a, b = pair.split("-")[:2]
-            i, j = names.index(a), names.index(b)
-            mat[i, j] = mat[j, i] = val
-        im = ax.imshow(mat, vmin=0, vmax=1, cmap="magma")
-        ax.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
-        ax.set_yticks(range(len(names)), names, fontsize=7)
-        ax.set_title(f"{hours:g} h", fontsize=9)
-        fig.colorbar(im, ax=ax, fraction=0.046)
-    fig.tight_layout()
-    return figure_html(fig, f"{modality.upper()} {measure} (magnitude-squared coherence) "
-                            "per channel pair, mean over recordings, baseline and first "
-                            "post-dose visit")
+    if visits:
+        panels = [(_hours(h), rows[rows["hours_since_dose"] == h].groupby("channel")[
+            "value"].mean()) for h in visits[:2]]
+        what = "baseline and first post-dose visit"
+    else:
+        panels = [("all recordings", rows.groupby("channel")["value"].mean())]
+        what = "all recordings (no hours_since_dose)"
+    fig = coherence_figure(panels, measure)
+    return figure_html(fig, f"{modality.upper()} {measure} (magnitude-squared coherence, "
+                            f"unitless) per channel pair, mean over recordings, {what}")
 
 
 def _tms_view(result: Any, cfg: Any) -> str:
-    import matplotlib.pyplot as plt
-    import numpy as np
-
     from .. import tms
 
     visits = _one_per_visit(result.features, "tms-eeg")
     if not visits:
         return ""
     figs = []
-    for hours, session, path in visits[:2]:
+    for hours, session, path, subject, _ in visits[:2]:
         rec = _read(cfg, path, "tms-eeg")
         res = tms.tep(tms.clean(rec), tmin=-0.1, tmax=0.35, baseline=(-0.1, -0.01),
                       n_permutations=0)
-        times_ms = np.asarray(res.times) * 1e3
-        fig, (a1, a2) = plt.subplots(2, 1, figsize=(5.5, 4.6), sharex=True)
-        a1.plot(times_ms, res.average.T * 1e6, lw=0.6)
-        a1.set_ylabel("TEP (µV)")
-        a2.plot(times_ms, res.gmfp * 1e6, color="k", lw=1)
-        peaks = res.peaks[(res.peaks["channel"] == "GMFP") & res.peaks["found"].astype(bool)]
-        a2.plot(peaks["latency_ms"], peaks["amplitude"] * 1e6, "v", color="#b3261e")
-        for _, p in peaks.iterrows():
-            a2.annotate(str(p["component"]), (p["latency_ms"], p["amplitude"] * 1e6),
-                        textcoords="offset points", xytext=(0, 4), ha="center", fontsize=7)
-        a2.set_ylabel("GMFP (µV)")
-        a2.set_xlabel("time after pulse (ms)")
-        for ax in (a1, a2):
-            ax.axvline(0, color="0.5", lw=0.8)
-            ax.grid(alpha=0.3)
-        fig.tight_layout()
-        figs.append(figure_html(fig, f"TEP butterfly (all channels) and GMFP with its "
-                                     f"peaks, {rec.meta.subject or ''} {session} "
-                                     f"({hours:g} h), {res.n_trials} pulses"))
+        who = _who(subject, None)
+        figs.append(figure_html(res.plot(show=False),
+                                f"TEP butterfly (all channels) and GMFP with its peaks, "
+                                f"{who + ' ' if who else ''}{_visit_label(hours, session)}, "
+                                f"{res.n_trials} pulses"))
     return "".join(figs)
 
 
-def _ltp_view(result: Any, cfg: Any) -> str:
+def ltp_figure(courses: list[tuple[str, Any]], measure: str = "slope"):
+    """LTP time course per visit: ``courses`` is ``[(label, LTPResult), ...]``."""
     import matplotlib.pyplot as plt
 
-    from ..synaptic import ltp
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    cmap = plt.get_cmap("viridis")
+    for i, (label, res) in enumerate(courses):
+        course = res.time_course
+        ax.plot(course["bin_centre_min"], course["mean_pct"], "o-", ms=2.5,
+                color=cmap(i / max(1, len(courses) - 1)), label=label)
+    ax.axhline(100, color="0.5", lw=0.8)
+    ax.axvspan(50, 60, color="#f0a500", alpha=0.15, label="LTP window 50-60 min")
+    ax.set_xlabel("minutes from induction")
+    ax.set_ylabel(f"fEPSP {measure} (% of baseline)")
+    ax.legend(fontsize=7, ncol=2)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def _ltp_view(result: Any, cfg: Any) -> str:
+    from ..errors import KetephysError
+    from ..synaptic import fepsp, ltp
+    from ..viz.synaptic import plot_fepsp_sweep
 
     visits = _one_per_visit(result.features, "fepsp", max_visits=4)
     if not visits:
         return ""
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    cmap = plt.get_cmap("viridis")
-    for i, (hours, session, path) in enumerate(visits):
+    courses, why = [], ""
+    for hours, session, path, _, _ in visits:
         rec = _read(cfg, path, "fepsp")
-        course = ltp(rec).time_course
-        ax.plot(course["bin_centre_min"], course["mean_pct"], "o-", ms=2.5,
-                color=cmap(i / max(1, len(visits) - 1)), label=f"{session} ({hours:g} h)")
-    ax.axhline(100, color="0.5", lw=0.8)
-    ax.axvspan(50, 60, color="#f0a500", alpha=0.15, label="LTP window 50-60 min")
-    ax.set_xlabel("minutes from induction")
-    ax.set_ylabel("fEPSP slope (% of baseline)")
-    ax.legend(fontsize=7, ncol=2)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return figure_html(fig, "LTP time course per visit (one slice per visit)")
+        try:
+            courses.append((_visit_label(hours, session), ltp(rec)))
+        except KetephysError as err:
+            why = str(err)
+    parts = []
+    if courses:
+        parts.append(figure_html(ltp_figure(courses), "LTP time course per visit (one "
+                                                      "slice per visit)"))
+    else:
+        parts.append(_note(f"LTP time course: not drawn: {why}"))
+    hours, session, path, subject, _ = visits[0]
+    rec = _read(cfg, path, "fepsp")
+    who = _who(subject, None)
+    parts.append(figure_html(plot_fepsp_sweep(rec, fepsp(rec), 0, show=False),
+                             f"first fEPSP sweep with its measurements, "
+                             f"{who + ' ' if who else ''}{_visit_label(hours, session)}"))
+    return "".join(parts)
 
 
 def _views_section(result: Any, cfg: Any) -> str:
     mods = sorted(result.features["modality"].dropna().unique()) if len(result.features) \
         else []
+    views = {"eeg": ("PSD per visit", "coherence"), "lfp": ("PSD per visit", "coherence"),
+             "tms-eeg": ("TEP butterfly",), "fepsp": ("LTP time course",)}
     parts = []
     for mod in mods:
-        parts.append(f"<h3>{html.escape(mod)}</h3><div class='figs'>")
+        if mod not in views:
+            continue  # no figure for this modality: its numbers are in the summary table
+        built = []
         if mod in ("eeg", "lfp"):
-            parts.append(_safe(f"{mod} PSD per visit", lambda m=mod: _psd_view(result, cfg, m)))
-            parts.append(_safe(f"{mod} coherence", lambda m=mod: _coherence_view(result, m)))
+            built.append(_safe(f"{mod} PSD per visit", lambda m=mod: _psd_view(result, cfg, m)))
+            built.append(_safe(f"{mod} coherence", lambda m=mod: _coherence_view(result, m)))
         elif mod == "tms-eeg":
-            parts.append(_safe("TEP butterfly", lambda: _tms_view(result, cfg)))
+            built.append(_safe("TEP butterfly", lambda: _tms_view(result, cfg)))
         elif mod == "fepsp":
-            parts.append(_safe("LTP time course", lambda: _ltp_view(result, cfg)))
-        parts.append("</div>")
+            built.append(_safe("LTP time course", lambda: _ltp_view(result, cfg)))
+        built = [b for b in built if b]
+        if built:
+            parts.append(f"<h3>{html.escape(mod)}</h3><div class='figs'>" + "".join(built)
+                         + "</div>")
     return "".join(parts)
 
 
 def _summary_table(features):
     """Mean value per modality, measure, region and visit (channel 'mean' rows when
-    present)."""
+    present), with the measure's unit."""
     import pandas as pd
 
     if features is None or features.empty:
@@ -304,9 +475,13 @@ def _summary_table(features):
     has_mean = f.groupby(["modality", "measure"])["channel"].transform(
         lambda c: (c.astype(str) == "mean").any())
     f = f[~has_mean | (f["channel"].astype(str) == "mean")]
+    f["hours_since_dose"] = pd.to_numeric(f["hours_since_dose"], errors="coerce")
     table = (f.groupby(["modality", "measure", "region", "hours_since_dose"], dropna=False)
              ["value"].mean().unstack("hours_since_dose").reset_index())
-    table.columns = [c if isinstance(c, str) else f"{c:g} h" for c in table.columns]
+    table.columns = [c if isinstance(c, str) else _hours(c) for c in table.columns]
+    units = _units_by_measure(features)
+    table.insert(2, "unit", [units.get((m, x), "") for m, x in
+                             zip(table["modality"], table["measure"])])
     return table
 
 
@@ -332,10 +507,10 @@ def write_report(result: Any, cfg: Any, path: str | Path | None = None) -> Path:
         "<h2>Decay per region and measure</h2>",
         _safe("decay fits", lambda: _decay_section(result)),
     ]
-    if cfg.report.views:
-        body += ["<h2>Per-modality views</h2>", _safe("views",
-                                                      lambda: _views_section(result, cfg))]
-    body += ["<h2>Summary of measures (mean per visit)</h2>",
+    views = _safe("views", lambda: _views_section(result, cfg)) if cfg.report.views else ""
+    if views:  # no heading over nothing
+        body += ["<h2>Per-modality views</h2>", views]
+    body += ["<h2>Summary of measures (mean per visit, in the unit shown)</h2>",
              _safe("summary table", lambda: _table_html(_summary_table(result.features)))]
     if result.failures:
         import pandas as pd

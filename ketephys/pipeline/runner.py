@@ -17,15 +17,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
-from ..features import FEATURE_COLUMNS
-from .cache import ResultCache, companion_files
+from ..errors import ConfigError, KetephysError, MetadataError
+from ..features import FEATURE_COLUMNS, flag_montage_changes
+from .cache import ResultCache, changed_inputs, input_files, remove_stale_tmp
 from .config import ANALYSERS, PipelineConfig, resolve_analyser_settings
 from .discovery import discover
-from .outputs import package_versions, write_outputs
+from .lock import OutputFolderError, output_error, output_lock
+from .outputs import (
+    check_outputs,
+    commit_outputs,
+    new_run_id,
+    package_versions,
+    write_outputs,
+)
 from .tasks import RecordingTask, TaskResult, build_task, resolve_callable, run_task
 
-__all__ = ["run", "RunResult", "make_slurm_cluster", "execute"]
+__all__ = ["run", "RunResult", "make_slurm_cluster", "execute", "run_checked", "fit_problems",
+           "OutputFolderError"]
 
 log = logging.getLogger(__name__)
 
@@ -60,21 +68,70 @@ class RunResult:
     aborted: bool = False
     paths: dict[str, Path] = field(default_factory=dict)
     fit_results: list[Any] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
+        """No recording failed and the run was not aborted."""
         return self.n_failed == 0 and not self.aborted
+
+    @property
+    def fit_problems(self) -> list[str]:
+        """One line per decay-fit row that failed or is not identifiable."""
+        return fit_problems(self.fits)
+
+
+def fit_problems(fits) -> list[str]:
+    """Rows of a decay-fit table that failed (``error`` set) or are not identifiable.
+
+    Parameters
+    ----------
+    fits : pandas.DataFrame or None
+        decay_fits.csv.
+
+    Returns
+    -------
+    list of str
+        ``"<fit> <group>: <reason>"`` per row.
+    """
+    if fits is None or len(fits) == 0:
+        return []
+    out = []
+    for _, row in fits.iterrows():
+        name = " ".join(str(row[c]) for c in ("fit", "group", "region")
+                        if c in row and isinstance(row[c], str))
+        error = row.get("error")
+        if isinstance(error, str) and error:
+            out.append(f"{name}: {error}")
+        elif row.get("identifiable") is False or str(row.get("identifiable")) == "False":
+            out.append(f"{name}: not identifiable {row.get('identifiability_reason') or ''}"
+                       .strip())
+    return out
 
 
 # --------------------------------------------------------------------------- executors
-def _init_worker() -> None:
-    """Worker process start-up: one BLAS thread for the process's lifetime."""
-    from .._parallel import pin_blas_env
+def _init_worker(parent: int | None = None) -> None:
+    """Worker process start-up: one BLAS thread for the process's lifetime, and a
+    watchdog that ends the worker when the main process ``parent`` dies."""
+    from .._parallel import exit_with_parent, pin_blas_env
 
+    exit_with_parent(parent)
     os.environ.update(pin_blas_env({}))
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)
+
+
+def run_checked(task: RecordingTask, signatures: dict[str, list[int]]) -> TaskResult:
+    """:func:`~ketephys.pipeline.tasks.run_task`, then check that the result belongs to
+    the hashed bytes: no hashed file changed since it was hashed, and the reader opened
+    only hashed files. Otherwise the result becomes a failure (it is never cached)."""
+    res = run_task(task)
+    if res.ok:
+        problem = changed_inputs(signatures, res.files)
+        if problem:
+            res.rows, res.error_type, res.message = None, "InputFileError", problem
+    return res
 
 
 def _warm_up(targets: tuple[str, ...]) -> None:
@@ -101,9 +158,9 @@ def _start_local_pool(cfg: PipelineConfig):
     return pool
 
 
-def _serial(tasks: list[RecordingTask]) -> Iterator[TaskResult]:
+def _serial(tasks: list[RecordingTask], sigs: dict[str, dict]) -> Iterator[TaskResult]:
     for task in tasks:
-        yield run_task(task)
+        yield run_checked(task, sigs.get(task.key, {}))
 
 
 def make_pool(n_jobs: int):
@@ -113,13 +170,14 @@ def make_pool(n_jobs: int):
 
     # spawn: no inherited threads or BLAS pools; workers start with one BLAS thread
     return ProcessPoolExecutor(max_workers=n_jobs, mp_context=mp.get_context("spawn"),
-                               initializer=_init_worker)
+                               initializer=_init_worker, initargs=(os.getpid(),))
 
 
-def _processes(tasks: list[RecordingTask], pool) -> Iterator[TaskResult]:
+def _processes(tasks: list[RecordingTask], pool, sigs: dict[str, dict]
+               ) -> Iterator[TaskResult]:
     from concurrent.futures import as_completed
 
-    futures = [pool.submit(run_task, t) for t in tasks]
+    futures = [pool.submit(run_checked, t, sigs.get(t.key, {})) for t in tasks]
     try:
         for fut in as_completed(futures):
             yield fut.result()
@@ -159,10 +217,11 @@ def make_slurm_cluster(cfg: PipelineConfig):
     return SLURMCluster(**kwargs)
 
 
-def _dask(tasks: list[RecordingTask], client) -> Iterator[TaskResult]:
+def _dask(tasks: list[RecordingTask], client, sigs: dict[str, dict]) -> Iterator[TaskResult]:
     from distributed import as_completed
 
-    futures = [client.submit(run_task, t, key=f"ketephys-{t.key}-{i}", pure=False)
+    futures = [client.submit(run_checked, t, sigs.get(t.key, {}),
+                             key=f"ketephys-{t.key}-{i}", pure=False)
                for i, t in enumerate(tasks)]
     try:
         for fut in as_completed(futures):
@@ -173,22 +232,27 @@ def _dask(tasks: list[RecordingTask], client) -> Iterator[TaskResult]:
 
 
 def execute(tasks: list[RecordingTask], n_jobs: int = 1, client=None,
-            pool=None) -> Iterator[TaskResult]:
+            pool=None, signatures: dict[str, dict] | None = None) -> Iterator[TaskResult]:
     """Results of ``tasks`` in completion order: on a Dask ``client``, in a process
-    ``pool`` (or a new one of ``n_jobs`` workers), or serially."""
+    ``pool`` (or a new one of ``n_jobs`` workers), or serially.
+
+    ``signatures`` maps a task key to its inputs' file signatures at hashing time
+    (:func:`run_checked` fails a task whose inputs changed since)."""
+    sigs = signatures or {}
     if client is not None:
-        return _dask(tasks, client)
+        return _dask(tasks, client, sigs)
     if pool is not None:
-        return _processes(tasks, pool)
+        return _processes(tasks, pool, sigs)
     if n_jobs > 1 and len(tasks) > 1:
-        return _own_pool(tasks, n_jobs)
-    return _serial(tasks)
+        return _own_pool(tasks, n_jobs, sigs)
+    return _serial(tasks, sigs)
 
 
-def _own_pool(tasks: list[RecordingTask], n_jobs: int) -> Iterator[TaskResult]:
+def _own_pool(tasks: list[RecordingTask], n_jobs: int, sigs: dict[str, dict]
+              ) -> Iterator[TaskResult]:
     pool = make_pool(min(n_jobs, len(tasks)))
     try:
-        yield from _processes(tasks, pool)
+        yield from _processes(tasks, pool, sigs)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -246,6 +310,11 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
         on_result: Callable[[TaskResult], None] | None = None) -> RunResult:
     """Run a configuration: discover, analyse every recording, fit, write the outputs.
 
+    The output folder is locked for the whole run (a second run into it stops with
+    :class:`~ketephys.pipeline.lock.OutputFolderError`); an incomplete output set left by
+    an interrupted run is reported and replaced; the new set is committed as a unit
+    (``run.json`` written last).
+
     Parameters
     ----------
     cfg : PipelineConfig
@@ -267,45 +336,81 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
     Returns
     -------
     RunResult
-    """
-    import pandas as pd
 
+    Raises
+    ------
+    OutputFolderError
+        The output folder is not usable (not a folder, read-only, full, locked).
+    """
     updates = {k: v for k, v in dict(n_jobs=n_jobs, scheduler=scheduler,
                                      scheduler_file=scheduler_file, cluster=cluster,
                                      on_error=on_error).items() if v is not None}
     if updates:
         cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update=updates)})
-    run_cfg = cfg.run
-    out_dir = Path(out) if out is not None else cfg.resolve(run_cfg.out)
+    out_dir = Path(out) if out is not None else cfg.resolve(cfg.run.out)
     out_dir = out_dir.resolve()
-    started = _dt.datetime.now(_dt.timezone.utc)
+    with output_lock(out_dir):
+        repaired = check_outputs(out_dir)
+        if repaired:
+            log.warning("%s holds an incomplete output set (%s); this run replaces it",
+                        out_dir, "; ".join(repaired))
+        remove_stale_tmp(out_dir)
+        result = _run_locked(cfg, out_dir, subjects=subjects, sessions=sessions,
+                             force=force, progress=progress, report=report,
+                             on_result=on_result)
+        result.repaired = repaired
+        return result
 
+
+def _hash_inputs(specs, cache: ResultCache, cfg: PipelineConfig):
+    """Tasks (with their files' signatures) and failures of the discovered recordings."""
+    tasks: list[RecordingTask] = []
+    sigs: dict[str, dict[str, list[int]]] = {}
+    failures: list[dict[str, Any]] = []
+    for spec in specs:
+        try:
+            hashed = [(str(f), *cache.content_hash(f)) for f in input_files(spec.path)]
+        except (KetephysError, OSError) as err:
+            message = getattr(err, "detail", None) if getattr(err, "path", None) == spec.path \
+                else None
+            failures.append(_failure(spec.path, spec.modality, spec.meta,
+                                     type(err).__name__, message or str(err)))
+            continue
+        task = build_task(cfg, spec, [(p, h) for p, h, _ in hashed])
+        sigs[task.key] = {p: sig for p, _, sig in hashed}
+        tasks.append(task)
+    return tasks, sigs, failures
+
+
+def _run_locked(cfg: PipelineConfig, out_dir: Path, *, subjects, sessions, force, progress,
+                report, on_result) -> RunResult:
+    import pandas as pd
+
+    run_cfg = cfg.run
+    started = _dt.datetime.now(_dt.timezone.utc)
+    try:
+        cache = ResultCache(out_dir / "cache")
+    except OSError as err:
+        raise output_error(err, out_dir / "cache", "create the cache") from None
     pool = _start_local_pool(cfg)
     try:
-        specs = discover(cfg, subjects=subjects, sessions=sessions)
+        problems: list[str] = []
+        specs = discover(cfg, subjects=subjects, sessions=sessions, exclude=[out_dir],
+                         problems=problems)
+        if problems:  # bad metadata: nothing runs, every problem is listed
+            raise MetadataError(f"{len(problems)} metadata problem(s); nothing was "
+                                "analysed:\n  " + "\n  ".join(problems))
+        unconfigured = sorted({s.modality for s in specs} - set(cfg.modalities))
+        if unconfigured:
+            log.warning("no analysers configured for modality %s: those recordings are "
+                        "only read", ", ".join(unconfigured))
+        tasks, sigs, failures = _hash_inputs(specs, cache, cfg)
+        try:
+            cache.save_index()
+        except OSError as err:
+            raise output_error(err, out_dir / "cache", "write the hash index") from None
     except BaseException:
-        _close(None, None, pool)
-        raise
-    unconfigured = sorted({s.modality for s in specs} - set(cfg.modalities))
-    if unconfigured:
-        log.warning("no analysers configured for modality %s: those recordings are only "
-                    "read", ", ".join(unconfigured))
-    cache = ResultCache(out_dir / "cache")
-    tasks: list[RecordingTask] = []
-    failures: list[dict[str, Any]] = []
-    try:
-        for spec in specs:
-            files = companion_files(spec.path)
-            try:
-                hashes = [(str(f), cache.content_hash(f)) for f in files]
-            except OSError as err:
-                failures.append(_failure(spec.path, spec.modality, spec.meta,
-                                         type(err).__name__, f"cannot read the file: {err}"))
-                continue
-            tasks.append(build_task(cfg, spec, hashes))
-        cache.save_index()
-    except BaseException:
-        _close(None, None, pool)
+        _close(None, None, pool, abort=True)
         raise
 
     fresh = force or not run_cfg.cache
@@ -319,7 +424,7 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
     try:
         client, dask_cluster = _connect(cfg) if todo else (None, None)
     except BaseException:
-        _close(None, None, pool)
+        _close(None, None, pool, abort=True)
         raise
     if pool is not None and max(len(todo), n_fits) <= 1:
         _close(None, None, pool)  # nothing to share out: serial is quicker
@@ -334,11 +439,16 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
         with bar:
             job = bar.add_task("recordings", total=len(tasks), completed=n_cached,
                                failed=len(failures))
-            results = execute(todo, n_jobs=run_cfg.n_jobs, client=client, pool=pool)
+            results = execute(todo, n_jobs=run_cfg.n_jobs, client=client, pool=pool,
+                              signatures=sigs)
             try:
                 for res in results:
                     if res.ok:
-                        cache.put(res.key, res.rows)
+                        try:
+                            cache.put(res.key, res.rows)
+                        except OSError as err:  # disk full: stop; the cache stays valid
+                            raise output_error(err, out_dir / "cache",
+                                               f"cache the result of {res.path}") from None
                         done_keys.add(res.key)
                         n_computed += 1
                         log.info("done %s (%.1f s)", res.path, res.seconds)
@@ -360,7 +470,7 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
                 if close is not None:
                     close()
     except BaseException:
-        _close(client, dask_cluster, pool)
+        _close(client, dask_cluster, pool, abort=True)
         raise
 
     log.info("recordings: %.1f s", time.perf_counter() - t_run)
@@ -368,6 +478,7 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
     frames = [f for f in frames if not f.empty]
     features = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=list(FEATURE_COLUMNS))
+    features = flag_montage_changes(features)
 
     from .fits import run_fits
 
@@ -380,8 +491,10 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
         _close(client, dask_cluster, pool)
     log.info("decay fits: %.1f s", time.perf_counter() - t_fit)
     failed_paths = {f["file"] for f in failures}
+    run_id = new_run_id()
     provenance = {
         "ketephys_command": " ".join(sys.argv),
+        "run_id": run_id,
         "started": started.isoformat(),
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(),
         "config": cfg.model_dump(mode="json"),
@@ -403,7 +516,10 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
         "counts": {"recordings": len(specs), "computed": n_computed, "cached": n_cached,
                    "failed": len(failures), "aborted": aborted},
     }
-    paths = write_outputs(out_dir, features, failures, fits, provenance)
+    try:
+        paths = write_outputs(out_dir, features, failures, fits, provenance, run_id=run_id)
+    except OSError as err:
+        raise output_error(err, out_dir, "write the output tables") from None
     result = RunResult(out_dir=out_dir, features=features, failures=failures, fits=fits,
                        n_computed=n_computed, n_cached=n_cached, n_failed=len(failures),
                        aborted=aborted, paths=paths, fit_results=fit_results)
@@ -414,13 +530,24 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
             t_rep = time.perf_counter()
             paths["report"] = write_report(result, cfg)
             log.info("report: %.1f s", time.perf_counter() - t_rep)
+        except OSError as err:
+            raise output_error(err, out_dir, "write report.html") from None
         except Exception as err:  # the tables are written; a report problem must not hide them
             log.error("report.html could not be written: %s: %s", type(err).__name__, err)
+    try:
+        paths["run"] = commit_outputs(out_dir, run_id, paths)
+    except OSError as err:
+        raise output_error(err, out_dir, "write run.json") from None
     return result
 
 
-def _close(client, cluster, pool) -> None:
+def _close(client, cluster, pool, abort: bool = False) -> None:
+    """Shut the executors down; ``abort`` (an interrupt or an error) also ends the local
+    workers' running tasks, whose results would be dropped anyway."""
     if pool is not None:
+        if abort:
+            for proc in list(getattr(pool, "_processes", {}).values()):
+                proc.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
     if client is not None:
         client.close()

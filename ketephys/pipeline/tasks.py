@@ -78,6 +78,8 @@ class TaskResult:
     cpu_seconds: float = 0.0
     meta: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: every file the reader reports it opened (``rec.source.files``)
+    files: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -105,6 +107,7 @@ def build_task(cfg: PipelineConfig, spec: RecordingSpec,
         "content": [[Path(p).name, h] for p, h in hashes],
         "modality": spec.modality,
         "meta": spec.meta,
+        "extras": list(spec.extras),
         "analysers": [[n, t, s] for n, t, s in analysers],
         "reader": cfg.inputs.reader,
         "read_options": read_options,
@@ -140,7 +143,7 @@ def run_task(task: RecordingTask) -> TaskResult:
         with single_blas_thread(), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             reader = resolve_callable(task.reader)
-            rec = reader(spec.path, modality=spec.modality, meta=dict(spec.meta),
+            rec = reader(spec.path, modality=spec.modality, meta=spec.study_meta(),
                          **task.read_options)
             frames = []
             for name, target, settings in task.analysers:
@@ -160,7 +163,11 @@ def run_task(task: RecordingTask) -> TaskResult:
             rows = pd.concat(frames, ignore_index=True)
         else:
             rows = pd.DataFrame(columns=[*FEATURE_COLUMNS, "analyser"])
+        for name in spec.extras:  # declared extra metadata columns (inputs.extra_columns)
+            rows[name] = rec.meta.extras.get(name)
         result.rows = rows
+        source = getattr(rec, "source", None)
+        result.files = tuple(str(f) for f in getattr(source, "files", ()) or ())
     except Exception as err:  # isolate every failure: recorded, never raised
         result.error_type = type(err).__name__
         # failures.csv has the file in its own column: keep the message without it

@@ -88,11 +88,16 @@ def _write_one(modality: str, marker: float, meta: dict[str, Any], seed: int, pa
                overwrite: bool) -> str:
     """Render one recording and write it (runs in a worker process when n_jobs > 1)."""
     from .._parallel import single_blas_thread
-    from ..io import write
+    from ..io import files_of, write
 
     with single_blas_thread():
         rec, _ = _render(modality, marker, meta, np.random.default_rng(seed))
         write(rec, path, overwrite=overwrite)
+    # the writers' temporary files are 0600; a lab folder needs the user's usual mode
+    mask = os.umask(0)
+    os.umask(mask)
+    for file in files_of(path):
+        os.chmod(file, 0o666 & ~mask)
     return path
 
 

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._result import ResultMixin, channel_indices, fill_doc
 from ..errors import AnalysisError
 from ..features import feature_table
 from ..recording import Recording
@@ -46,9 +47,13 @@ MEASURES = {"msc": "1", "coh": "1", "imcoh": "1", "wpli": "1", "plv": "1"}
 _PER_SEGMENT = {"wpli", "plv"}
 
 
-@dataclass
-class CrossSpectrum:
+@fill_doc
+@dataclass(repr=False)
+class CrossSpectrum(ResultMixin):
     """Cross-spectral matrix over a few band bins (mean over segments and tapers).
+
+    Shares the result surface: :meth:`get_data`, :meth:`to_data_frame`, :meth:`plot`,
+    :meth:`copy` and a short repr.
 
     Attributes
     ----------
@@ -105,6 +110,80 @@ class CrossSpectrum:
         if measure == "coh":
             return np.abs(c)
         return c.imag
+
+    def get_data(self, measure: str | None = None, picks: Any = None) -> np.ndarray:
+        """The cross-spectra, or a coherence measure, per band bin.
+
+        Parameters
+        ----------
+        measure : str, optional
+            None: the complex CSD (V^2/Hz); else one of :data:`MEASURES` (unitless).
+        picks : str, int or list, optional
+            Channels (default all); rows and columns of the matrix.
+
+        Returns
+        -------
+        ndarray, shape (n_freqs, n_picks, n_picks)
+        """
+        idx = channel_indices(self.ch_names, picks)
+        values = self.csd if measure is None else self.measure(measure)
+        return values[:, idx][:, :, idx]
+
+    def to_data_frame(self, measure: str | None = None) -> pd.DataFrame:
+        """One row per band bin and ordered channel pair.
+
+        Parameters
+        ----------
+        measure : str, optional
+            None: columns ``csd_real``, ``csd_imag`` (V^2/Hz); else ``value`` of that
+            measure (see :data:`MEASURES`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``freq`` (Hz), ``ch_a``, ``ch_b``, the values and ``unit``.
+        """
+        vals = self.get_data(measure)
+        n_f, n = vals.shape[:2]
+        out = pd.DataFrame({"freq": np.repeat(self.freqs, n * n),
+                            "ch_a": np.tile(np.repeat(self.ch_names, n), n_f),
+                            "ch_b": np.tile(self.ch_names, n * n_f)})
+        if measure is None:
+            out["csd_real"], out["csd_imag"] = vals.real.ravel(), vals.imag.ravel()
+            out["unit"] = "V^2/Hz"
+        else:
+            out["value"], out["unit"] = vals.ravel(), MEASURES[measure.lower()]
+        return out
+
+    def plot(self, measure: str = "msc", kind: str = "matrix",
+             pairs: Sequence[tuple[str, str]] | None = None, show: bool | None = None
+             ) -> Any:
+        """Coherence matrix (mean over the band bins) or per-pair spectra.
+
+        Parameters
+        ----------
+        measure : str
+            One of :data:`MEASURES`.
+        kind : {"matrix", "pairs"}
+        pairs : list of (str, str), optional
+            Pairs for ``kind="pairs"``.
+        %(show)s
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            With more than 32 channels only every k-th tick is labelled (said in the title).
+        """
+        from ..viz.spectral import plot_cross_spectrum
+
+        return plot_cross_spectrum(self, measure, kind, pairs, show)
+
+    def _repr_parts(self) -> list[str]:
+        f = self.freqs
+        span = f"{f.min():g}-{f.max():g} Hz" if f.size else "no bins"
+        return [f"{len(self.ch_names)} ch", f"{f.size} bins {span}", "CSD V^2/Hz",
+                f"K={self.k}", f"per-segment sums {'yes' if self.im_sum is not None else 'no'}",
+                f"method {self.settings.get('method', '?')}"]
 
 
 def cross_from_accumulated(acc: Accumulated) -> CrossSpectrum:

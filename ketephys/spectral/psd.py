@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._result import ResultMixin, channel_indices, compact_recording, fill_doc, short
 from ..recording import Recording
 from ..settings import check_keywords
 from .fft import Accumulated, SpectralSettings, accumulate
@@ -15,9 +16,13 @@ from .fft import Accumulated, SpectralSettings, accumulate
 __all__ = ["Spectrum", "psd", "spectrum_from_accumulated"]
 
 
-@dataclass
-class Spectrum:
+@fill_doc
+@dataclass(repr=False)
+class Spectrum(ResultMixin):
     """One-sided PSD per channel.
+
+    The result surface is MNE's: :meth:`get_data`, :meth:`to_data_frame`, :meth:`plot`,
+    :meth:`copy` and a short repr.
 
     Attributes
     ----------
@@ -36,8 +41,9 @@ class Spectrum:
         Estimation settings (method, seg_len, overlap, window, bandwidth, nperseg...).
     units : list of str
         Unit of each channel's PSD (``"V^2/Hz"``).
-    recording : Recording or None
-        The recording analysed (for its metadata).
+    recording : RecordingInfo or None
+        Metadata and source of the recording analysed (a
+        :class:`~ketephys._result.RecordingInfo`: no samples, so the result stays small).
     """
 
     freqs: np.ndarray
@@ -48,7 +54,10 @@ class Spectrum:
     n_rejected: int = 0
     settings: dict[str, Any] = field(default_factory=dict)
     units: list[str] = field(default_factory=list)
-    recording: Recording | None = None
+    recording: Any = None
+
+    def __post_init__(self) -> None:
+        self.recording = compact_recording(self.recording)
 
     @property
     def k(self) -> int:
@@ -60,9 +69,53 @@ class Spectrum:
         """Frequency resolution (Hz)."""
         return float(self.settings["sfreq"] / self.settings["nperseg"])
 
-    def to_frame(self) -> pd.DataFrame:
-        """Long table: channel, freq (Hz), psd, unit, with K and the method."""
+    def get_data(self, picks: Any = None, fmin: float | None = None,
+                 fmax: float | None = None, return_freqs: bool = False) -> Any:
+        """The PSD values (as MNE's ``Spectrum.get_data``).
+
+        Parameters
+        ----------
+        picks : str, int or list, optional
+            Channel names or indices (default all).
+        fmin, fmax : float, optional
+            Frequency range kept (Hz, inclusive).
+        return_freqs : bool
+            Also return the frequencies.
+
+        Returns
+        -------
+        data : ndarray, shape (n_picks, n_freqs)
+            In :attr:`units` (V^2/Hz for voltage channels).
+        freqs : ndarray
+            Only with ``return_freqs=True``.
+        """
+        keep = np.ones(self.freqs.size, bool)
+        if fmin is not None:
+            keep &= self.freqs >= fmin
+        if fmax is not None:
+            keep &= self.freqs <= fmax
+        data = self.psd[channel_indices(self.ch_names, picks)][:, keep]
+        return (data, self.freqs[keep]) if return_freqs else data
+
+    def to_data_frame(self, long_format: bool = True) -> pd.DataFrame:
+        """The PSD as a table.
+
+        Parameters
+        ----------
+        long_format : bool
+            True: one row per channel and frequency (``channel``, ``freq`` in Hz, ``psd``,
+            ``unit``, ``k``, ``method``); False: a ``freq`` column and one column per
+            channel.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         n_ch, n_f = self.psd.shape
+        if not long_format:
+            wide = pd.DataFrame(self.psd.T, columns=list(self.ch_names))
+            wide.insert(0, "freq", self.freqs)
+            return wide
         return pd.DataFrame({
             "channel": np.repeat(self.ch_names, n_f),
             "freq": np.tile(self.freqs, n_ch),
@@ -71,6 +124,42 @@ class Spectrum:
             "k": self.k,
             "method": self.settings.get("method"),
         })
+
+    def to_frame(self) -> pd.DataFrame:
+        """Same as :meth:`to_data_frame` (the older name, kept for scripts)."""
+        return self.to_data_frame()
+
+    def plot(self, picks: Any = None, average: bool = False,
+             bands: Any = ("theta", "gamma"), show: bool | None = None) -> Any:
+        """PSD per channel (or the channel mean), log axes, bands shaded.
+
+        Parameters
+        ----------
+        picks : str, int or list, optional
+            Channels (default all; more than 12 are drawn as their mean and spread).
+        average : bool
+            Draw the channel mean even for few channels.
+        bands : sequence of str or (lo, hi), or None
+            Bands to shade (presets of :data:`~ketephys.spectral.bands.BANDS`).
+        %(show)s
+
+        %(returns_figure)s
+        """
+        from ..viz.spectral import plot_spectrum
+        from .bands import resolve_band
+
+        shaded = {n: (lo, hi) for n, lo, hi in map(resolve_band, bands or ())}
+        names = [self.ch_names[i] for i in channel_indices(self.ch_names, picks)]
+        return plot_spectrum(self, names, average, shaded, show)
+
+    def _repr_parts(self) -> list[str]:
+        f = self.freqs
+        span = f"{f.min():g}-{f.max():g} Hz" if f.size else "no bins"
+        return [f"{self.settings.get('method', '?')} PSD",
+                f"{len(self.ch_names)} ch x {f.size} freqs ({span})",
+                f"unit {short(sorted(set(self.units)) or ['V^2/Hz'])}",
+                f"K={self.k} ({self.n_rejected} rejected)",
+                f"from {self.recording!r}" if self.recording is not None else "no source"]
 
 
 def _psd_units(rec: Recording, names: list[str]) -> list[str]:

@@ -22,10 +22,11 @@ from __future__ import annotations
 from .analyse import analyse
 from .artifacts import find_stimuli
 from .field import FEPSP_COLUMNS, fepsp
-from .io_curve import io_curve
+from .io_curve import IOCurve, io_curve
 from .potentiation import LTPResult, find_induction, ltp
 from .testpulse import measure_test_pulse
-from .wholecell import PSC_COLUMNS, psc
+from .wholecell import PSC_COLUMNS, PSCResult, psc
 
 __all__ = ["fepsp", "ltp", "LTPResult", "find_induction", "psc", "io_curve",
-           "find_stimuli", "measure_test_pulse", "analyse", "FEPSP_COLUMNS", "PSC_COLUMNS"]
+           "find_stimuli", "measure_test_pulse", "analyse", "FEPSP_COLUMNS", "PSC_COLUMNS",
+           "PSCResult", "IOCurve"]

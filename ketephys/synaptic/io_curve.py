@@ -8,18 +8,91 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._result import ResultMixin, fill_doc
 from ..errors import AnalysisError
 from ..recording import Recording
 from .field import fepsp
 
-__all__ = ["io_curve", "intensities_from_events"]
+__all__ = ["io_curve", "intensities_from_events", "IOCurve"]
 
 _INTENSITY = re.compile(r"intensity\s*[=:]\s*([-+0-9.eE]+)")
+_UNITS = {"slope": "V/s", "amplitude": "V", "volley_amplitude": "V"}
+
+
+@fill_doc
+@dataclass(repr=False)
+class IOCurve(ResultMixin):
+    """An input-output curve and its Boltzmann fit (:func:`io_curve`).
+
+    Attributes
+    ----------
+    curve : DataFrame
+        Per intensity: ``intensity``, ``n``, ``mean``, ``sem`` (and ``volley_mean``).
+    fit : dict
+        ``top``, ``i50``, ``k`` and ``top_se``, ``i50_se``, ``k_se`` (NaN if the fit
+        failed); ``top`` in :attr:`unit`, ``i50`` and ``k`` in :attr:`intensity_unit`.
+    points : DataFrame
+        Every sweep: ``intensity``, ``value``, ``volley``.
+    measure, unit : str
+        The fEPSP measure and its unit (V/s for the slope, V for amplitudes).
+    intensity_unit : str
+    """
+
+    curve: pd.DataFrame
+    fit: dict[str, float]
+    points: pd.DataFrame
+    measure: str
+    unit: str
+    intensity_unit: str = "a.u."
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def get_data(self) -> np.ndarray:
+        """Mean response per intensity.
+
+        Returns
+        -------
+        ndarray, shape (n_intensities, 3)
+            Intensity, mean and SEM (in :attr:`unit`).
+        """
+        return self.curve[["intensity", "mean", "sem"]].to_numpy(float)
+
+    def to_data_frame(self) -> pd.DataFrame:
+        """The curve (one row per intensity) with ``unit`` and the fit's parameters.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        out = self.curve.copy()
+        out["unit"] = self.unit
+        for key, value in self.fit.items():
+            out[f"fit_{key}"] = value
+        return out
+
+    def plot(self, show: bool | None = None) -> Any:
+        """Sweeps, mean ± SEM per intensity and the Boltzmann fit.
+
+        Parameters
+        ----------
+        %(show)s
+
+        %(returns_figure)s
+        """
+        from ..viz.synaptic import plot_io_curve
+
+        return plot_io_curve(self, show)
+
+    def _repr_parts(self) -> list[str]:
+        return [f"fEPSP {self.measure} ({self.unit})",
+                f"{len(self.curve)} intensities, {len(self.points)} sweeps",
+                f"I50 {self.fit.get('i50', float('nan')):.3g} {self.intensity_unit}",
+                f"top {self.fit.get('top', float('nan')):.3g} {self.unit}"]
 
 
 def intensities_from_events(rec: Recording) -> np.ndarray:
@@ -40,8 +113,9 @@ def io_curve(
     intensities: Sequence[float] | None = None,
     measure: str = "slope",
     stimulus: int = 1,
+    intensity_unit: str = "a.u.",
     **fepsp_settings: Any,
-) -> tuple[pd.DataFrame, dict[str, float]]:
+) -> IOCurve:
     """Input-output curve of an fEPSP measure.
 
     Parameters
@@ -53,13 +127,15 @@ def io_curve(
     measure : {"slope", "amplitude", "volley_amplitude"}
     stimulus : int
         Which stimulus of each sweep.
+    intensity_unit : str
+        Unit of ``intensities`` (for tables and axis labels), e.g. ``"uA"``.
 
     Returns
     -------
-    curve : DataFrame
-        Per intensity: ``intensity``, ``n``, ``mean``, ``sem`` (and ``volley_mean``).
-    fit : dict
-        ``top``, ``i50``, ``k`` and ``top_se``, ``i50_se``, ``k_se`` (NaN if the fit failed).
+    IOCurve
+        ``curve`` (per intensity: ``intensity``, ``n``, ``mean``, ``sem``,
+        ``volley_mean``) and ``fit`` (``top``, ``i50``, ``k`` and their standard errors;
+        NaN if the fit failed).
     """
     from scipy.optimize import curve_fit
 
@@ -96,4 +172,6 @@ def io_curve(
                    "i50_se": err[1], "k_se": err[2]}
         except (RuntimeError, ValueError):
             pass
-    return curve, {k: float(v) for k, v in fit.items()}
+    return IOCurve(curve, {k: float(v) for k, v in fit.items()}, frame, measure,
+                   _UNITS.get(measure, ""), intensity_unit,
+                   {"measure": measure, "stimulus": stimulus, **fepsp_settings})

@@ -24,6 +24,7 @@ largest magnitude is the ``test`` pathway and the others ``control``.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._result import ResultMixin, compact_recording, fill_doc
 from ..errors import AnalysisError
 from ..features import feature_table
 from ..recording import Recording
@@ -50,9 +52,14 @@ _NEEDED = ("sweep", "stimulus", "sweep_start", "time", "channel", "flags", "slop
            "amplitude", "noise_sd", "volley_amplitude")
 
 
-@dataclass
-class LTPResult:
+@fill_doc
+@dataclass(init=False, repr=False)
+class LTPResult(ResultMixin):
     """What :func:`ltp` found.
+
+    The result surface is shared with the other results: :meth:`summary`,
+    :meth:`magnitude`, :meth:`get_data`, :meth:`to_data_frame`, :meth:`plot`,
+    :meth:`plot_sweep`, :meth:`copy` and a short repr.
 
     Attributes
     ----------
@@ -63,8 +70,9 @@ class LTPResult:
     time_course : DataFrame
         Per pathway and ``bin_minutes`` bin: ``bin_start_min``, ``bin_centre_min``,
         ``mean_pct``, ``sem_pct``, ``n``; bins without sweeps (gaps) are absent.
-    summary : DataFrame
-        One row per pathway: ``role``, ``ltp_magnitude_pct``, ``ltp_ci_low``,
+    pathways : DataFrame
+        One row per pathway (what :meth:`summary` returns; the constructor takes it as
+        ``summary=``): ``role``, ``ltp_magnitude_pct``, ``ltp_ci_low``,
         ``ltp_ci_high``, ``ptp_pct``, ``baseline_mean`` (measure units),
         ``baseline_drift_pct_per_min`` (with ``_se``), ``volley_change_pct``,
         ``decay_slope_pct_per_h``, ``decay_tau_min`` (with ``_se``), ``n_baseline``,
@@ -75,8 +83,8 @@ class LTPResult:
         ``"given"``, ``"train_sweeps"``, ``"gap"`` or ``"none"``.
     measure, unit : str
     settings : dict
-    recordings : list
-        Recordings (for metadata) the table came from, if any.
+    recordings : list of RecordingInfo
+        Metadata and source of the recordings the table came from (no samples).
     cursors : DataFrame or None
         With fixed cursors, the measurement times of every pathway and stimulus
         (:data:`~ketephys.synaptic.cursors.CURSOR_COLUMNS`, s from the stimulus); also in
@@ -85,7 +93,7 @@ class LTPResult:
 
     sweeps: pd.DataFrame
     time_course: pd.DataFrame
-    summary: pd.DataFrame
+    pathways: pd.DataFrame
     induction_time: float | None
     induction_source: str
     measure: str
@@ -94,13 +102,119 @@ class LTPResult:
     recordings: list = field(default_factory=list)
     cursors: pd.DataFrame | None = None
 
+    def __init__(self, sweeps: pd.DataFrame, time_course: pd.DataFrame,
+                 summary: pd.DataFrame, induction_time: float | None,
+                 induction_source: str, measure: str, unit: str,
+                 settings: dict | None = None, recordings: list | None = None,
+                 cursors: pd.DataFrame | None = None) -> None:
+        self.sweeps, self.time_course, self.pathways = sweeps, time_course, summary
+        self.cursors = cursors
+        self.induction_time, self.induction_source = induction_time, induction_source
+        self.measure, self.unit = measure, unit
+        self.settings = dict(settings or {})
+        self.recordings = [compact_recording(r) for r in (recordings or [])]
+
+    def summary(self) -> pd.DataFrame:
+        """One row per pathway: LTP magnitude with CI, PTP, baseline, drift, volley, decay.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A copy of :attr:`pathways`.
+        """
+        return self.pathways.copy()
+
+    def get_data(self, pathway: str | None = None) -> np.ndarray:
+        """The binned time course.
+
+        Parameters
+        ----------
+        pathway : str, optional
+            Default every pathway, in the order of :meth:`to_data_frame`.
+
+        Returns
+        -------
+        ndarray, shape (n_bins, 3)
+            Bin centre (minutes from induction), mean and SEM (% of baseline).
+        """
+        tc = self.time_course
+        if pathway is not None:
+            tc = tc[tc["pathway"].astype(str) == str(pathway)]
+        return tc[["bin_centre_min", "mean_pct", "sem_pct"]].to_numpy(float)
+
+    def to_data_frame(self, kind: str = "time_course") -> pd.DataFrame:
+        """A table of the result.
+
+        Parameters
+        ----------
+        kind : {"time_course", "sweeps", "summary"}
+            The binned course (as :meth:`get_data`), one row per sweep, or one row per
+            pathway.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        tables = {"time_course": self.time_course, "sweeps": self.sweeps,
+                  "summary": self.pathways}
+        if kind not in tables:
+            raise AnalysisError(f"kind must be one of {sorted(tables)}, got {kind!r}")
+        return tables[kind].copy()
+
+    def plot(self, show_sweeps: bool = True, show: bool | None = None) -> Any:
+        """Time course per pathway with the baseline, PTP and LTP windows marked.
+
+        Parameters
+        ----------
+        show_sweeps : bool
+            Draw every sweep under the binned means.
+        %(show)s
+
+        %(returns_figure)s
+        """
+        from ..viz.synaptic import plot_ltp
+
+        return plot_ltp(self, show_sweeps, show)
+
+    def plot_sweep(self, rec: Recording, sweep: int = 0, show: bool | None = None) -> Any:
+        """One fEPSP sweep of ``rec`` with its measurement marks (slope segment and fit,
+        amplitude, fibre volley), measured on that sweep with this result's fEPSP
+        definitions.
+
+        Parameters
+        ----------
+        rec : Recording
+            One of the recordings this result came from.
+        sweep : int
+            Sweep index in ``rec``.
+        %(show)s
+
+        %(returns_figure)s
+        """
+        from ..viz.synaptic import plot_fepsp_sweep
+
+        # the sweep is measured on its own (no cursor table): the marks show where this
+        # sweep's own slope, amplitude and volley are
+        known = set(inspect.signature(fepsp).parameters) - {
+            "cursors", "cursor_groups", "cursor_sweeps", "channel"}
+        table = fepsp(rec, **{k: v for k, v in self.settings.items() if k in known})
+        return plot_fepsp_sweep(rec, table, sweep, show=show)
+
+    def _repr_parts(self) -> list[str]:
+        p = self.pathways
+        mags = ", ".join(f"{r.pathway}: {r.ltp_magnitude_pct:.0f} %" for r in
+                         p.head(4).itertuples())
+        return [f"fEPSP {self.measure} ({self.unit})", f"{len(p)} pathway(s) ({mags})",
+                f"{len(self.sweeps)} sweeps", f"induction {self.induction_source}",
+                f"window {self.settings.get('window_minutes')} min"]
+
     def magnitude(self, pathway: str | None = None) -> float:
         """LTP magnitude (% of baseline) of ``pathway`` (default the test/only pathway)."""
         row = self._row(pathway)
         return float(row["ltp_magnitude_pct"])
 
     def _row(self, pathway: str | None) -> pd.Series:
-        s = self.summary
+        s = self.pathways
         if pathway is None:
             test = s[s["role"] == "test"]
             return (test if len(test) else s).iloc[0]
@@ -118,7 +232,7 @@ class LTPResult:
                  "ptp_pct": "%", "baseline_drift_pct_per_min": "%/min",
                  "volley_change_pct": "%", "decay_slope_pct_per_h": "%/h",
                  "decay_tau_min": "min"}
-        for _, r in self.summary.iterrows():
+        for _, r in self.pathways.iterrows():
             for name, unit in units.items():
                 measure = name + "_pct" if unit == "%" and not name.endswith("_pct") else name
                 rows.append({"measure": measure, "value": float(r[name]), "unit": unit,
@@ -372,7 +486,7 @@ def _ltp_fixed(recs: list[Recording], clocks: Sequence[Any] | None, definitions:
     again = dict(kw, pathways=_PATHWAYS_AGAIN.get(how, kw["pathways"]))
     clock_list = list(clocks) if clocks is not None else [_clock_of(r) for r in recs]
     res = ltp(tables, clocks=clock_list, **again)
-    res.recordings = recs
+    res.recordings = [compact_recording(r) for r in recs]
     res.cursors = cursor_tab
     res.settings.update(cursors="fixed", definitions=definitions, pathways=str(kw["pathways"]),
                         cursor_times=cursor_tab.to_dict("records"))

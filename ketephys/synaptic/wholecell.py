@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._result import ResultMixin, compact_recording, fill_doc
 from ..errors import AnalysisError
 from ..recording import Recording
 from ..settings import check_keywords
@@ -50,7 +52,7 @@ from ._common import (
 )
 from .testpulse import measure_test_pulse as _test_pulse
 
-__all__ = ["psc", "PSC_COLUMNS"]
+__all__ = ["psc", "PSC_COLUMNS", "PSCResult"]
 
 #: Detail columns of :func:`psc` (after the study metadata, ``recording``, ``modality``).
 PSC_COLUMNS = (
@@ -59,6 +61,104 @@ PSC_COLUMNS = (
     "rise_time", "onset_latency", "decay_tau", "decay_tau_se", "ratio_to_first", "holding",
     "rs", "rm", "cm", "flags",
 )
+
+
+@fill_doc
+@dataclass(repr=False)
+class PSCResult(ResultMixin):
+    """Whole-cell responses of one recording: the :func:`psc` table and the traces.
+
+    Made by :meth:`PSCResult.from_recording` (``psc()`` itself returns the table, which
+    the batch stores); shares the result surface: :meth:`get_data`,
+    :meth:`to_data_frame`, :meth:`plot`, :meth:`copy` and a short repr.
+
+    Attributes
+    ----------
+    table : DataFrame
+        :func:`psc` rows (one per sweep and stimulus).
+    traces : ndarray, shape (n_sweeps, n_times)
+        The measured channel (A in voltage clamp, V in current clamp), float32.
+    sfreq : float
+        Hz.
+    channel, unit : str
+    recording : RecordingInfo
+        Metadata and source (no samples).
+    """
+
+    table: pd.DataFrame
+    traces: np.ndarray
+    sfreq: float
+    channel: str
+    unit: str
+    recording: Any = None
+
+    def __post_init__(self) -> None:
+        self.recording = compact_recording(self.recording)
+
+    @classmethod
+    def from_recording(cls, rec: Recording, **psc_settings: Any) -> PSCResult:
+        """Measure ``rec`` with :func:`psc` and keep the measured channel's sweeps.
+
+        Parameters
+        ----------
+        rec : Recording
+            Episodic whole-cell recording.
+        **psc_settings
+            Keywords of :func:`psc`.
+
+        Returns
+        -------
+        PSCResult
+        """
+        table = psc(rec, **psc_settings)
+        name = str(table["channel"].iloc[0])
+        ch = rec.ch_names.index(name)
+        return cls(table, np.asarray(sweeps_of(rec, ch), np.float32), float(rec.sfreq), name,
+                   rec.units[ch], rec)
+
+    def get_data(self) -> np.ndarray:
+        """Amplitude per sweep and stimulus.
+
+        Returns
+        -------
+        ndarray, shape (n_sweeps, n_stimuli)
+            Signed amplitudes in :attr:`unit` (NaN where a stimulus is missing).
+        """
+        return self.table.pivot(index="sweep", columns="stimulus",
+                                values="amplitude").to_numpy(float)
+
+    def to_data_frame(self) -> pd.DataFrame:
+        """The :func:`psc` table (a copy).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        return self.table.copy()
+
+    def plot(self, sweep: int | None = None, show: bool | None = None) -> Any:
+        """The train (sweep mean or one sweep) with each amplitude marked, and the
+        amplitudes per stimulus.
+
+        Parameters
+        ----------
+        sweep : int, optional
+            Default: the mean over sweeps.
+        %(show)s
+
+        %(returns_figure)s
+        """
+        from ..viz.synaptic import plot_psc
+
+        return plot_psc(self, sweep, show)
+
+    def _repr_parts(self) -> list[str]:
+        n_stim = int(self.table["stimulus"].max()) if len(self.table) else 0
+        amp = self.table.loc[self.table["stimulus"] == 1, "amplitude"].mean()
+        return [f"{self.channel} ({self.unit})", f"{self.traces.shape[0]} sweeps x "
+                f"{n_stim} stimuli @ {self.sfreq:g} Hz",
+                f"mean first amplitude {amp:.3g} {self.unit}",
+                f"{int(self.table['flags'].astype(bool).sum())} flagged rows"]
 
 
 def _crossing(t: np.ndarray, d: np.ndarray, k: int, level: float) -> float:

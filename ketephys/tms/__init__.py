@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..io.tms import find_tms_pulses, mark_tms_pulses
 from .analyse import analyse
 from .clean import CleanResult, clean
-from .compare import bootstrap_measures, compare
+from .compare import BootstrapMeasures, bootstrap_measures, compare
 from .excitability import excitability_rows
 from .gmfp import area, gmfp, lmfp, roi_average
 from .oscillations import DEFAULT_BANDS, OscillationResult, evoked_oscillations
@@ -18,5 +18,6 @@ __all__ = [
     "clean", "CleanResult", "tep", "TEPResult", "epoch_pulses", "find_peaks",
     "DEFAULT_WINDOWS", "gmfp", "lmfp", "roi_average", "area", "find_tms_pulses",
     "mark_tms_pulses", "analyse", "compare", "bootstrap_measures",
-    "excitability_rows", "evoked_oscillations", "OscillationResult", "DEFAULT_BANDS",
+    "excitability_rows", "BootstrapMeasures",
+    "evoked_oscillations", "OscillationResult", "DEFAULT_BANDS",
 ]

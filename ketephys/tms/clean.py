@@ -35,22 +35,28 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from .._result import ResultMixin, fill_doc
 from ..errors import AnalysisError
 from ..io.tms import PULSE_DESCRIPTION, find_tms_pulses
 from ..recording import Recording
 from ..settings import check_keywords
 from .artifact import interpolate_windows, pulse_windows
-from .decay import DecayFit, remove_decay_exponential, remove_decay_ica
+from .decay import ArtifactDecay, remove_decay_exponential, remove_decay_ica
 
 __all__ = ["clean", "CleanResult", "pulse_onsets"]
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class CleanResult:
+@fill_doc
+@dataclass(repr=False)
+class CleanResult(ResultMixin):
     """A cleaned TMS-EEG recording and what was done to it.
+
+    Shares the result surface: :meth:`get_data`, :meth:`to_data_frame`, :meth:`plot`,
+    :meth:`copy` and a short repr.
 
     Attributes
     ----------
@@ -62,7 +68,7 @@ class CleanResult:
         One entry per step: ``step`` and its settings/results.
     windows : dict
         ``"first"`` and ``"second"``: the removal windows (s relative to the pulse) used.
-    decay : DecayFit or None
+    decay : ArtifactDecay or None
         The decay removal record.
     """
 
@@ -70,12 +76,72 @@ class CleanResult:
     pulses: np.ndarray
     history: list[dict[str, Any]] = field(default_factory=list)
     windows: dict[str, tuple[float, float] | None] = field(default_factory=dict)
-    decay: DecayFit | None = None
+    decay: ArtifactDecay | None = None
 
     @property
     def settings(self) -> dict[str, Any]:
         """The settings of every step (for hashing and provenance)."""
         return {h["step"]: {k: v for k, v in h.items() if k != "step"} for h in self.history}
+
+    def get_data(self, picks: Any = None, start: int = 0, stop: int | None = None
+                 ) -> np.ndarray:
+        """Cleaned samples (as :meth:`ketephys.Recording.get_data`).
+
+        Parameters
+        ----------
+        picks : str, int or list, optional
+            Channels (default all).
+        start, stop : int
+            Samples.
+
+        Returns
+        -------
+        ndarray, shape (n_picks, n)
+            V.
+        """
+        return self.recording.get_data(picks, start, stop)
+
+    def to_data_frame(self, picks: Any = None, start: int = 0, stop: int | None = None
+                      ) -> pd.DataFrame:
+        """Cleaned samples as a table: ``time`` (s) and one column per channel (V).
+
+        Parameters
+        ----------
+        picks, start, stop
+            As :meth:`get_data`.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        rec = self.recording
+        data = self.get_data(picks, start, stop)
+        names = [rec.ch_names[i] for i in rec.pick_indices(picks)]
+        frame = pd.DataFrame(data.T, columns=names)
+        frame.insert(0, "time", (max(int(start), 0) + np.arange(data.shape[1])) / rec.sfreq)
+        return frame
+
+    def plot(self, tmin: float = -0.05, tmax: float = 0.15, show: bool | None = None) -> Any:
+        """The cleaned EEG averaged around the pulses, removal windows shaded.
+
+        Parameters
+        ----------
+        tmin, tmax : float
+            Window around the pulses (s).
+        %(show)s
+
+        %(returns_figure)s
+        """
+        from ..viz.tms import plot_clean
+
+        return plot_clean(self, tmin, tmax, show)
+
+    def _repr_parts(self) -> list[str]:
+        rec = self.recording
+        return [f"{rec.n_channels} ch x {rec.n_times} samples @ {rec.sfreq:g} Hz (V)",
+                f"{len(self.pulses)} pulses",
+                "steps " + ", ".join(h["step"] for h in self.history),
+                f"decay {self.decay.method if self.decay is not None else 'none'}"]
 
 
 def pulse_onsets(rec: Recording, **find_kw: Any) -> np.ndarray:
@@ -249,8 +315,6 @@ def clean(
                     events=ev[ev["onset"] < data.shape[1] / sfreq].copy(), meta=rec.meta,
                     source=rec.source)
     if not (ev["description"] == PULSE_DESCRIPTION).any():
-        import pandas as pd
-
         extra = pd.DataFrame({"onset": onsets, "duration": 0.0,
                               "description": PULSE_DESCRIPTION})
         out.events = Recording(np.zeros((1, 1)), 1.0, ["x"], events=pd.concat(

@@ -11,11 +11,13 @@ value, ``post - pre`` and ``post / pre``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._result import ResultMixin, fill_doc
 from ..errors import AnalysisError
 from ..recording import Recording
 from .clean import CleanResult, clean
@@ -25,7 +27,100 @@ from .peaks import DEFAULT_WINDOWS, find_peaks
 from .settings import clean_options_model, tep_options_model
 from .tep import TEPResult, tep
 
-__all__ = ["compare", "bootstrap_measures"]
+__all__ = ["compare", "bootstrap_measures", "BootstrapMeasures"]
+
+
+def _unit(measure: str) -> str:
+    return "V*s" if measure.startswith("gmfp_area") else "V"
+
+
+@fill_doc
+@dataclass(repr=False)
+class BootstrapMeasures(ResultMixin):
+    """Excitability measures of a TEP and their bootstrap draws over trials.
+
+    Attributes
+    ----------
+    point : dict
+        Measure -> value of the full average.
+    draws : DataFrame
+        ``(n_boot, n_measures)``: the measures of every bootstrap draw.
+    n_trials : int
+        Trials resampled.
+    units : dict
+        Measure -> unit (``V*s`` for GMFP areas, ``V`` for amplitudes).
+    """
+
+    point: dict[str, float]
+    draws: pd.DataFrame
+    n_trials: int
+    units: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def n_boot(self) -> int:
+        """Bootstrap draws."""
+        return len(self.draws)
+
+    def get_data(self) -> np.ndarray:
+        """The draws.
+
+        Returns
+        -------
+        ndarray, shape (n_boot, n_measures)
+            Columns in the order of :attr:`point`.
+        """
+        return self.draws[list(self.point)].to_numpy(float)
+
+    def to_data_frame(self) -> pd.DataFrame:
+        """The draws as a table (one row per draw, one column per measure).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        return self.draws[list(self.point)].copy()
+
+    def ci(self, level: float = 0.95) -> pd.DataFrame:
+        """Percentile interval of every measure.
+
+        Parameters
+        ----------
+        level : float
+            Confidence level.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``measure``, ``value`` (full average), ``ci_low``, ``ci_high``, ``unit``.
+        """
+        q = [100 * (1 - level) / 2, 100 * (1 + level) / 2]
+        rows = []
+        for m, v in self.point.items():
+            x = self.draws[m].to_numpy(float)
+            x = x[np.isfinite(x)]
+            lo, hi = np.percentile(x, q) if x.size else (np.nan, np.nan)
+            rows.append({"measure": m, "value": v, "ci_low": float(lo), "ci_high": float(hi),
+                         "unit": self.units.get(m, "")})
+        return pd.DataFrame(rows)
+
+    def plot(self, level: float = 0.95, show: bool | None = None) -> Any:
+        """Histogram of the draws of every measure with its value and CI.
+
+        Parameters
+        ----------
+        level : float
+            CI level.
+        %(show)s
+
+        %(returns_figure)s
+        """
+        from ..viz.tms import plot_bootstrap
+
+        return plot_bootstrap(self, level, show)
+
+    def _repr_parts(self) -> list[str]:
+        return [f"{len(self.point)} measures", f"{self.n_boot} draws over "
+                f"{self.n_trials} trials", "units V*s (GMFP areas), V (amplitudes)"]
 
 
 def _measures(avg: np.ndarray, times: np.ndarray, names: list[str],
@@ -47,13 +142,26 @@ def _measures(avg: np.ndarray, times: np.ndarray, names: list[str],
 
 def bootstrap_measures(result: TEPResult, signal_channels: Sequence[str] | None = None,
                        n_boot: int = 500, seed: int | np.random.Generator | None = 0,
-                       n_neighbours: int = 5) -> tuple[dict[str, float], pd.DataFrame]:
+                       n_neighbours: int = 5) -> BootstrapMeasures:
     """Measures of a TEP and their bootstrap draws over trials.
+
+    Parameters
+    ----------
+    result : TEPResult
+    signal_channels : list of str, optional
+        Channels whose signed average gives the peak-to-peak measures.
+    n_boot : int
+        Draws.
+    seed : int, Generator or None
+        Random seed.
+    n_neighbours : int
+        Peak must exceed this many samples on each side.
 
     Returns
     -------
-    (dict, DataFrame)
-        The measures of the full average and a ``(n_boot, n_measures)`` table of draws.
+    BootstrapMeasures
+        ``point`` (the measures of the full average) and ``draws`` (a
+        ``(n_boot, n_measures)`` table).
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     ep = result.epochs
@@ -67,7 +175,8 @@ def bootstrap_measures(result: TEPResult, signal_channels: Sequence[str] | None 
         idx = rng.integers(0, n, n)
         draws.append(_measures(ep[idx].mean(axis=0), result.times, result.ch_names,
                                signal_channels, n_neighbours))
-    return point, pd.DataFrame(draws)
+    return BootstrapMeasures(point, pd.DataFrame(draws, columns=list(point)), int(n),
+                             {m: _unit(m) for m in point})
 
 
 def compare(
@@ -119,12 +228,13 @@ def compare(
 
     a, b = as_tep(pre), as_tep(post)
     rng = np.random.default_rng(seed)
-    pa, da = bootstrap_measures(a, roi, n_boot, rng)
-    pb, db = bootstrap_measures(b, roi, n_boot, rng)
+    boot_a = bootstrap_measures(a, roi, n_boot, rng)
+    boot_b = bootstrap_measures(b, roi, n_boot, rng)
+    pa, da, pb, db = boot_a.point, boot_a.draws, boot_b.point, boot_b.draws
     lo_q, hi_q = 100 * (1 - ci) / 2, 100 * (1 + ci) / 2
     rows = []
     for m in pa:
-        unit = "V*s" if m.startswith("gmfp_area") else "V"
+        unit = _unit(m)
         diff = db[m].to_numpy() - da[m].to_numpy()
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = db[m].to_numpy() / da[m].to_numpy()

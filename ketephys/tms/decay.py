@@ -40,16 +40,18 @@ from typing import Any
 
 import numpy as np
 
+from .._result import ResultMixin, short
 from ..errors import AnalysisError
 
-__all__ = ["remove_decay_exponential", "remove_decay_ica", "DecayFit"]
+__all__ = ["remove_decay_exponential", "remove_decay_ica", "ArtifactDecay"]
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class DecayFit:
-    """What the decay removal did.
+@dataclass(repr=False)
+class ArtifactDecay(ResultMixin):
+    """What the TMS decay-artifact removal did (not to be confused with the longitudinal
+    :class:`ketephys.longitudinal.ArtifactDecay`).
 
     Attributes
     ----------
@@ -69,6 +71,12 @@ class DecayFit:
     tau: np.ndarray
     corrected: list[str]
     details: dict[str, Any] = field(default_factory=dict)
+
+    def _repr_parts(self) -> list[str]:
+        tau = self.tau[np.isfinite(self.tau)] if np.size(self.tau) else np.array([])
+        span = f"tau {tau.min() * 1e3:.3g}-{tau.max() * 1e3:.3g} ms" if tau.size else "no tau"
+        return [self.method, f"{len(self.corrected)} corrected ({short(self.corrected)})",
+                span]
 
 
 def _exp_model(t: np.ndarray, a: float, tau: float, c: float) -> np.ndarray:
@@ -112,7 +120,7 @@ def remove_decay_exponential(
     r2_min: float = 0.5,
     baseline: tuple[float, float] = (-0.3, -0.003),
     pulse_offset: np.ndarray | None = None,
-) -> DecayFit:
+) -> ArtifactDecay:
     """Subtract a per-channel exponential decay after every pulse (in place).
 
     Parameters
@@ -142,7 +150,7 @@ def remove_decay_exponential(
 
     Returns
     -------
-    DecayFit
+    ArtifactDecay
     """
     starts = np.asarray(starts, int)
     n_fit = int(round(fit_length * sfreq))
@@ -192,7 +200,7 @@ def remove_decay_exponential(
             data[c, s:stop] -= a_trial * e_sub[: stop - s]
         corrected.append(ch_names[c])
     logger.info("exponential decay removed on %d of %d channels", len(corrected), n_ch)
-    return DecayFit("exponential", amps, taus, corrected,
+    return ArtifactDecay("exponential", amps, taus, corrected,
                     {"fit_length": fit_length, "tau_bounds": tau_bounds, "min_snr": min_snr,
                      "r2_min": r2_min, "baseline": baseline, "n_trials_fitted": int(ok.sum())})
 
@@ -214,7 +222,7 @@ def remove_decay_ica(
     tau_bounds: tuple[float, float] = (0.001, 0.1),
     min_snr: float = 5.0,
     seed: int = 0,
-) -> DecayFit:
+) -> ArtifactDecay:
     """Remove ICA components that look like a decay artifact (in place).
 
     Parameters
@@ -237,7 +245,7 @@ def remove_decay_ica(
 
     Returns
     -------
-    DecayFit
+    ArtifactDecay
     """
     import mne
 
@@ -282,7 +290,7 @@ def remove_decay_ica(
         ica.apply(raw, verbose=False)
         data[:] = raw.get_data()
     logger.info("ICA decay removal: excluded %s", picked)
-    return DecayFit("ica", np.asarray(amps), np.asarray(taus),
+    return ArtifactDecay("ica", np.asarray(amps), np.asarray(taus),
                     [f"ICA{k:03d}" for k in picked],
                     {"n_components": int(ica.n_components_), "scores": scores,
                      "r2_min": r2_min, "min_snr": min_snr, "tau_bounds": tau_bounds})

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._result import ResultMixin, channel_indices, fill_doc
 from ..errors import AnalysisError
 from ..recording import Recording
 from ..settings import check_keywords
@@ -72,9 +73,13 @@ def epoch_pulses(
     return ep[keep], times, samples_in[keep] / sfreq, counts
 
 
-@dataclass
-class TEPResult:
+@fill_doc
+@dataclass(repr=False)
+class TEPResult(ResultMixin):
     """A TMS-evoked potential and its measures.
+
+    Shares the result surface of MNE's ``Evoked``: :meth:`get_data`,
+    :meth:`to_data_frame`, :meth:`plot`, :meth:`copy` and a short repr.
 
     Attributes
     ----------
@@ -121,6 +126,73 @@ class TEPResult:
     def average(self) -> np.ndarray:
         """The averaged response ``(n_channels, n_times)`` (V)."""
         return self.evoked.data
+
+    def get_data(self, picks: Any = None, tmin: float | None = None,
+                 tmax: float | None = None) -> np.ndarray:
+        """The averaged response (as ``mne.Evoked.get_data``).
+
+        Parameters
+        ----------
+        picks : str, int or list, optional
+            Channels (default all).
+        tmin, tmax : float, optional
+            Time range (s relative to the pulse, inclusive).
+
+        Returns
+        -------
+        ndarray, shape (n_picks, n_times)
+            V.
+        """
+        keep = np.ones(self.times.size, bool)
+        if tmin is not None:
+            keep &= self.times >= tmin - 1e-12
+        if tmax is not None:
+            keep &= self.times <= tmax + 1e-12
+        return self.average[channel_indices(self.ch_names, picks)][:, keep]
+
+    def to_data_frame(self, long_format: bool = True) -> pd.DataFrame:
+        """The averaged response as a table.
+
+        Parameters
+        ----------
+        long_format : bool
+            True: ``time`` (s), ``channel``, ``value`` (V), ``unit``; False: a ``time``
+            column and one column per channel (V).
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        avg = self.average
+        if not long_format:
+            wide = pd.DataFrame(avg.T, columns=list(self.ch_names))
+            wide.insert(0, "time", self.times)
+            return wide
+        return pd.DataFrame({"time": np.tile(self.times, len(self.ch_names)),
+                             "channel": np.repeat(self.ch_names, self.times.size),
+                             "value": avg.ravel(), "unit": "V"})
+
+    def plot(self, show: bool | None = None) -> Any:
+        """Butterfly of every channel, GMFP with its peaks marked, and the ROI signal
+        with its peaks when the TEP has an ROI.
+
+        Parameters
+        ----------
+        %(show)s
+
+        %(returns_figure)s
+        """
+        from ..viz.tms import plot_tep
+
+        return plot_tep(self, show)
+
+    def _repr_parts(self) -> list[str]:
+        t = self.times
+        return [f"{len(self.ch_names)} ch x {t.size} times ({t[0]:g}..{t[-1]:g} s)",
+                f"{self.n_trials} trials", f"{self.sfreq:g} Hz", "V",
+                f"ROI {len(self.roi)} ch" if self.roi else "no ROI",
+                f"{int(self.peaks['found'].astype(bool).sum())} peaks found",
+                f"baseline {self.settings.get('baseline')}"]
 
     def peak(self, component: str, channel: str = "GMFP") -> pd.Series:
         """The row of :attr:`peaks` for ``component`` at ``channel`` (or "ROI"/"GMFP")."""

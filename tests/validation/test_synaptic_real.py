@@ -42,8 +42,8 @@ def test_semi_real_ltp_scaled_fepsp_recovered(measure):
     res = ltp(rec.copy(data=scaled[:, None, :]), **settings)
     # both pathways found from the data (even/odd responses differ), test = scaled one
     assert res.settings["pathway_method"] == "alternate"
-    s = res.summary.set_index("pathway")
-    s0 = raw.summary.set_index("pathway")
+    s = res.summary().set_index("pathway")
+    s0 = raw.summary().set_index("pathway")
     assert s.loc["1", "role"] == "test"
     # the unscaled file is not exactly 100 % on these windows (real variability), so the
     # known truth is factor x its raw magnitude; stated tolerance 2 percentage points
@@ -70,7 +70,7 @@ def test_two_recording_electrodes_separate_pathways():
     assert set(sw[sw["pathway"] == "Ipatch2"]["sweep"] % 2) == {0}   # even sweeps on ch1
     assert (sw.groupby("pathway").size() == 120).all()
     # no induction in this file: both pathways stay near baseline
-    assert res.summary["ltp_magnitude_pct"].between(80, 110).all()
+    assert res.summary()["ltp_magnitude_pct"].between(80, 110).all()
     tab = fepsp(rec)
     on = tab[(tab["channel"] == "Ipatch") & (tab["sweep"] % 2 == 1)]
     off = tab[(tab["channel"] == "Ipatch") & (tab["sweep"] % 2 == 0)]
