@@ -154,19 +154,31 @@ def _tals(onsets):
 
 @pytest.mark.parametrize(("reserved", "bdf"), [("EDF+D", False), ("EDF+C", False),
                                                 ("BDF+D", True)])
-def test_edf_plus_gaps_become_bad_gap_events(tmp_path, reserved, bdf):
-    """R12-R14: a 5 s gap after record 5 was joined back to back without a word."""
+def test_edf_plus_gaps_are_kept(tmp_path, reserved, bdf):
+    """R12-R14: a 5 s gap after record 5 was joined back to back without a word, and an
+    annotation after the gap was misplaced or dropped."""
     ext = ".bdf" if bdf else ".edf"
-    path = write_edf(tmp_path / f"gap{ext}", reserved=reserved, bdf=bdf,
-                     annot=_tals([0, 1, 2, 3, 4, 10, 11, 12, 13, 14]))
+    tals = _tals([0, 1, 2, 3, 4, 10, 11, 12, 13, 14])
+    tals[7] = b"+12\x14\x14\x00+12.5\x14stim\x14\x00"
+    path = write_edf(tmp_path / f"gap{ext}", reserved=reserved, bdf=bdf, annot=tals)
     rec = read(path)
+    assert rec.n_times == 1500 and rec.duration == 15.0  # the real time base
     gaps = rec.events[rec.events["description"] == "BAD_gap"]
-    assert len(gaps) == 1 and gaps["onset"].iloc[0] == pytest.approx(5.0)
+    assert gaps[["onset", "duration"]].values.tolist() == [[5.0, 5.0]]
+    stim = rec.events[rec.events["description"] == "stim"]
+    assert stim["onset"].tolist() == [12.5]
+    data = rec.get_data()
+    assert np.isnan(data[:, 500:1000]).all() and np.isfinite(data[:, :500]).all()
+    assert np.isfinite(data[:, 1000:]).all()
+    # the samples after the gap are the file's records 5..9 (sine of the real time 10..15 s)
+    plain = write_edf(tmp_path / f"plain{ext}", bdf=bdf)
+    np.testing.assert_array_equal(data[:, 1000:], read(plain).get_data()[:, 500:])
     assert rec.reader_flags == {"S0": ["discontinuous"], "S1": ["discontinuous"]}
     # a continuous EDF+ stays unflagged
     ok = write_edf(tmp_path / f"ok{ext}", reserved=reserved, bdf=bdf, annot=_tals(range(10)))
     rec = read(ok)
     assert rec.reader_flags == {} and "BAD_gap" not in set(rec.events["description"])
+    assert rec.n_times == 1000
 
 
 def test_edf_plus_overlapping_records_are_an_error(tmp_path):
@@ -183,10 +195,10 @@ def test_spectral_segmenter_skips_bad_gap(tmp_path):
     path = write_edf(tmp_path / "gap.edf", reserved="EDF+D",
                      annot=_tals([0, 1, 2, 3, 4, 10, 11, 12, 13, 14]))
     rec = read(path)
-    assert bad_intervals(rec).tolist() == [[500, 501]]
+    assert bad_intervals(rec).tolist() == [[500, 1000]]
     settings = SpectralSettings(seg_len=1.0, overlap=0.5)
     with_gap = accumulate(rec, settings)
-    assert with_gap.n_rejected >= 1
+    assert with_gap.n_rejected >= 1 and np.isfinite(with_gap.psd_sum).all()
     kept = accumulate(rec, SpectralSettings(seg_len=1.0, overlap=0.5,
                                             reject_by_annotation=False))
     assert kept.n_rejected == 0 and kept.n_segments == with_gap.n_segments + with_gap.n_rejected
@@ -374,6 +386,15 @@ def test_array_without_units_is_flagged(tmp_path, caplog):
     assert part.reader_flags == {"ch1": ["unit_assumed"]} and part.units == ["V", "V"]
 
 
+def test_real_unitless_npy_is_flagged(caplog):
+    """new-user finding 11: int16 hc2 samples (-3870..2736) were taken as volts silently."""
+    with caplog.at_level(logging.WARNING):
+        rec = read(shared_file("lfp", "npy", "rat_hippocampus_hc2.npy"), sfreq=1000,
+                   modality="lfp")
+    assert rec.reader_flags == {"ch0": ["unit_assumed"]}
+    assert "ADC counts?" in caplog.text and "rat_hippocampus_hc2.npy" in caplog.text
+
+
 def test_units_for_a_channel_that_does_not_exist(tmp_path):
     path = tmp_path / "u.npy"
     np.save(path, np.ones((2, 100)))
@@ -425,6 +446,8 @@ def test_edf_without_samples(tmp_path):
     ("eeg/test_edf_overlapping_annotations.edf", "fepsp",
      ["124 s of continuous data with 64 eeg channels", "an EEG recording given as fepsp?"]),
     ("patch/f1.abf", "eeg", ["10 sweeps of 2.5 s", "a patch-clamp recording given as eeg?"]),
+    ("patch/f1.abf", "fepsp", ["2 im and 2 misc channels (CH1: im, CH2: im, IN 2: misc",
+                               "a patch-clamp recording given as fepsp?"]),
     ("lfp/axona_rat_mec_hpc/83812141.set", "fepsp",
      ["1201 s of continuous data", "an LFP recording given as fepsp?"]),
     ("eeg/testbva.vhdr", "patch", ["needs a channel of type vm or im"]),
@@ -496,3 +519,43 @@ def test_brainvision_channel_count_and_entries_disagree(tmp_path):
     with pytest.raises(CorruptFileError,
                        match=r"x\.vhdr: NumberOfChannels=32 but \[Channel Infos\] lists 31"):
         read(path)
+
+
+# ------------------------------------------------------------------ library warnings
+
+def test_fatal_mne_warning_becomes_an_error(tmp_path, monkeypatch):
+    """Any MNE warning meaning 'the scaling is a guess' fails the read, whatever format."""
+    import mne
+
+    original = mne.io.read_raw_brainvision
+
+    def warning_reader(*args, **kwargs):
+        from mne.utils import warn
+
+        raw = original(*args, **kwargs)
+        warn("Scaling factor will not be defined in the following channels:\nFp1")
+        return raw
+
+    monkeypatch.setattr(mne.io, "read_raw_brainvision", warning_reader)
+    with pytest.raises(CorruptFileError, match=r"x\.vhdr: MNE cannot read it faithfully: "
+                                               r"Scaling factor"):
+        read(_bv_copy(tmp_path, lambda t: t))
+
+
+def test_neo_warning_is_logged_and_flags_its_channel(monkeypatch, caplog):
+    """Neo's warnings were silenced; now they are logged and flag the channel they name."""
+    import warnings
+
+    import neo
+
+    original = neo.rawio.axonrawio.AxonRawIO._parse_header
+
+    def noisy(self):
+        original(self)
+        warnings.warn("channel 'Ipatch' has an odd gain", UserWarning, stacklevel=1)
+
+    monkeypatch.setattr(neo.rawio.axonrawio.AxonRawIO, "_parse_header", noisy)
+    with caplog.at_level(logging.WARNING):
+        rec = read(shared_file("fepsp", "2022_07_01_0012.abf"))
+    assert rec.reader_flags == {"Ipatch": ["reader_warning"]}
+    assert "Neo warns: channel 'Ipatch' has an odd gain" in caplog.text

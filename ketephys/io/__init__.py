@@ -40,7 +40,7 @@ _NAMES = {
     "detect_format": "dispatch",
     "MODALITIES": "dispatch",
     "bids_meta": "bids",
-    "read_bids": "bids",
+    "read_bids": "dispatch",
     "write": "writer",
     "WRITE_FORMATS": "writer",
     "read_manifest": "manifest",

@@ -6,12 +6,15 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..errors import CorruptFileError, KetephysError
 
-__all__ = ["atomic_path", "atomic_folder", "check_readable", "suffix_of"]
+__all__ = ["atomic_path", "atomic_folder", "check_readable", "suffix_of", "unique_paths",
+           "sniff_eeglab"]
+
+_HDF5 = b"\x89HDF\r\n\x1a\n"
 
 
 def suffix_of(path: str | os.PathLike) -> str:
@@ -72,3 +75,20 @@ def check_readable(path: str | os.PathLike) -> Path:
     if p.stat().st_size == 0:
         raise CorruptFileError("the file is empty (0 bytes)", p)
     return p
+
+
+def unique_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """``paths`` as Paths, in order, without repeats."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p not in out:
+            out.append(p)
+    return out
+
+
+def sniff_eeglab(path: Path) -> bool:
+    """True when ``path`` is a MATLAB or HDF5 file (an EEGLAB ``.set``)."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    return head.startswith(b"MATLAB") or head == _HDF5

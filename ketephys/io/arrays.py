@@ -278,10 +278,12 @@ def read_array(
                     sweep_starts=starts, events=side.get("events"), meta=None,
                     source=Source(str(path), fmt, f"ketephys.io.arrays ({fmt})",
                                   (str(path),)))
+    counts = " (integer samples: ADC counts?)" if raw.dtype.kind in "iu" else ""
     for name, unit in zip(names, given):
         if unit is None:
             add_reader_flag(rec, name, "unit_assumed", path,
-                            "no unit given (units= or sidecar 'units'); values taken as V")
+                            f"no unit given (units= or sidecar 'units'); values{counts} "
+                            "taken as V")
     return rec
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import CorruptFileError, MetadataError, MissingCompanionError
 from ..recording import Recording, Source
-from .companions import unique_paths
+from ._files import unique_paths
 
 __all__ = ["read_axona", "parse_axona_header", "AxonaChannel", "AxonaSamples", "is_axona",
            "axona_channel_files"]

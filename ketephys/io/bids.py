@@ -1,4 +1,5 @@
-"""BIDS datasets through mne-bids, with study metadata from the BIDS tables.
+"""Study metadata from the tables of a BIDS dataset (:func:`ketephys.io.read_bids`, in
+:mod:`ketephys.io.dispatch`, reads its recordings through mne-bids).
 
 ``participants.tsv`` gives per-subject fields (genotype, sex, condition...), and
 ``sub-<label>/sub-<label>_sessions.tsv`` per-session fields. The time since dose comes from a
@@ -16,15 +17,10 @@ from typing import Any
 import pandas as pd
 
 from ..errors import (
-    ConfigError,
-    CorruptFileError,
-    KetephysError,
     MetadataError,
-    MissingCompanionError,
 )
-from ..recording import Recording, Source
 
-__all__ = ["read_bids", "bids_meta", "bids_meta_for_file", "find_bids_root",
+__all__ = ["bids_meta", "bids_meta_for_file", "find_bids_root",
            "bids_table_paths", "bids_tables_for_file", "bids_file_companions"]
 
 logger = logging.getLogger(__name__)
@@ -159,90 +155,3 @@ def bids_file_companions(fpath: Path, suffix: str) -> list[Path]:
     scans_dir = fpath.parent.parent
     out.append(scans_dir / "_".join([sub, *([ses] if ses else []), "scans.tsv"]))
     return [p for p in out if p.is_file()]
-
-
-def read_bids(
-    root: str | os.PathLike,
-    subject: str,
-    session: str | None = None,
-    task: str | None = None,
-    run: str | int | None = None,
-    datatype: str | None = None,
-    acquisition: str | None = None,
-    modality: str | None = None,
-    meta: dict[str, Any] | None = None,
-    *,
-    ch_types: dict[str, str] | None = None,
-    channels: list[str] | None = None,
-    manifest: str | os.PathLike | pd.DataFrame | None = None,
-    quality: bool | str = "auto",
-    tms_options: dict[str, Any] | None = None,
-) -> Recording:
-    """Read one recording of a BIDS dataset with mne-bids.
-
-    Parameters
-    ----------
-    root : path-like
-        BIDS root folder.
-    subject, session, task, run, datatype, acquisition
-        BIDS entities (labels without the ``sub-``/``ses-`` prefixes); ``datatype``
-        defaults to what mne-bids finds (``eeg``, ``ieeg``...).
-    modality : str, optional
-        As in :func:`ketephys.io.read` (``"tms-eeg"`` also marks the TMS pulses).
-    meta : dict, optional
-        Metadata that takes priority over the BIDS tables.
-    ch_types, channels, manifest, quality, tms_options
-        As in :func:`ketephys.io.read`.
-
-    Returns
-    -------
-    Recording
-        Study metadata from participants.tsv and the sessions table (source ``"bids"``).
-    """
-    from mne_bids import BIDSPath, read_raw_bids
-
-    from .dispatch import MODALITIES, finish_recording
-    from .eeg import recording_from_mne
-
-    root = Path(root)
-    if modality is not None and modality not in MODALITIES:
-        raise ConfigError(f"unknown modality {modality!r}; use one of {sorted(MODALITIES)}",
-                          root)
-    if not root.is_dir():
-        raise KetephysError("BIDS root folder does not exist", root)
-    bp = BIDSPath(root=root, subject=subject, session=session, task=task, run=run,
-                  datatype=datatype, acquisition=acquisition)
-    matches = [m for m in bp.match(ignore_json=True, ignore_nosub=True)
-               if m.suffix in {"eeg", "ieeg", "meg", "emg"} and m.extension not in
-               {".json", ".tsv", ".fdt", ".eeg", ".vmrk"}]
-    if not matches:
-        raise MissingCompanionError(
-            f"no recording for sub-{subject}"
-            + (f" ses-{session}" if session else "") + (f" task-{task}" if task else "")
-            + " in the dataset", root)
-    if len(matches) > 1:
-        raise KetephysError(
-            f"{len(matches)} recordings match; narrow with task/run/datatype: "
-            f"{[m.basename for m in matches]}", root)
-    found = matches[0]
-    try:
-        raw = read_raw_bids(found, verbose="error")
-    except KetephysError:
-        raise
-    except FileNotFoundError as exc:
-        raise MissingCompanionError(f"a file it needs is missing: {exc}", found.fpath) from None
-    except Exception as exc:
-        raise CorruptFileError(f"mne-bids cannot read it: {type(exc).__name__}: {exc}",
-                               found.fpath) from None
-    from .companions import format_files, unique_paths
-
-    fpath = Path(found.fpath)
-    fmt = {".vhdr": "brainvision", ".set": "eeglab", ".fif": "fif"}.get(fpath.suffix.lower(),
-                                                                        "edf")
-    files = unique_paths([*format_files(fpath, fmt),
-                          *bids_file_companions(fpath, str(found.suffix))])
-    rec = recording_from_mne(raw, Source(str(fpath), "bids", "mne_bids.read_raw_bids",
-                                         tuple(str(f) for f in files)))
-    return finish_recording(rec, Path(found.fpath), modality=modality, meta=meta,
-                            manifest=manifest, ch_types=ch_types, channels=channels,
-                            quality=quality, tms_options=tms_options)

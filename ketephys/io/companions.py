@@ -13,25 +13,19 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
 from pathlib import Path
 
 from ..errors import CorruptFileError
+from ._files import check_readable, unique_paths
+from .axona import axona_channel_files
+from .bids import bids_tables_for_file
+from .formats import detect_format
+from .sidecar import sidecar_path
 
 __all__ = ["files_of", "format_files", "vhdr_entries", "vhdr_companions",
-           "eeglab_data_file", "fif_split_parts", "metadata_files", "unique_paths"]
+           "eeglab_data_file", "fif_split_parts", "metadata_files"]
 
 _SPLIT_BIDS = re.compile(r"_split-(\d+)_")
-
-
-def unique_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    """``paths`` as Paths, in order, without repeats."""
-    out: list[Path] = []
-    for p in paths:
-        p = Path(p)
-        if p not in out:
-            out.append(p)
-    return out
 
 
 def vhdr_entries(path: Path) -> dict[str, str]:
@@ -138,8 +132,6 @@ def format_files(path: Path, fmt: str) -> list[Path]:
     if fmt == "fif":
         return [path, *fif_split_parts(path)]
     if fmt == "axona":
-        from .axona import axona_channel_files
-
         setfile, channels = axona_channel_files(path)
         return unique_paths([path, setfile, *channels])
     return [path]
@@ -148,14 +140,10 @@ def format_files(path: Path, fmt: str) -> list[Path]:
 def metadata_files(path: Path, sidecar: bool = True, bids: bool = True) -> list[Path]:
     """Files read for the metadata of ``path``: its JSON sidecar and, inside a BIDS dataset,
     ``participants.tsv`` and the subject's sessions table (those that exist)."""
-    from .sidecar import sidecar_path
-
     out = []
     if sidecar and sidecar_path(path).is_file():
         out.append(sidecar_path(path))
     if bids:
-        from .bids import bids_tables_for_file
-
         out += [p for p in bids_tables_for_file(path) if p.is_file()]
     return out
 
@@ -187,9 +175,6 @@ def files_of(path: str | os.PathLike, format: str | None = None, *, sidecar: boo
     KetephysError
         When ``path`` does not exist, is empty, or its header cannot be parsed.
     """
-    from ._files import check_readable
-    from .dispatch import detect_format
-
     path = check_readable(path)
     fmt, target = detect_format(path, format)
     return unique_paths([*format_files(target, fmt), *metadata_files(path, sidecar, bids)])

@@ -1,4 +1,7 @@
-"""``read(path)``: choose the reader from the file, then attach study metadata.
+"""``read(path)`` and ``read_bids(root, ...)``: choose the reader, then attach study metadata.
+
+The reader family comes from :func:`~ketephys.io.formats.detect_format`; the modules below
+this one never import it, so the imports of :mod:`ketephys.io` form no cycle.
 
 Readers (one per family) turn a file into a :class:`~ketephys.recording.Recording`:
 :mod:`~ketephys.io.eeg` (MNE), :mod:`~ketephys.io.ephys` (Neo), :mod:`~ketephys.io.axona`,
@@ -15,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -26,100 +28,27 @@ from ..errors import (
     CorruptFileError,
     KetephysError,
     MetadataError,
+    MissingCompanionError,
     UnsupportedFormatError,
 )
 from ..meta import StudyMeta
-from ..recording import CH_TYPES, Recording
+from ..recording import CH_TYPES, Recording, Source
 from ..units import SI_UNITS
-from ._files import check_readable
+from ._files import check_readable, sniff_eeglab, unique_paths
+from .companions import format_files, metadata_files
+from .formats import READ_FORMATS, detect_format
 
-__all__ = ["read", "info", "detect_format", "finish_recording", "READ_FORMATS",
+__all__ = ["read", "read_bids", "info", "detect_format", "finish_recording", "READ_FORMATS",
            "sniff_eeglab", "MODALITIES"]
 
 logger = logging.getLogger(__name__)
 
-#: extension -> reader family (``.eeg`` is Axona or BrainVision data, by content)
-READ_FORMATS = {
-    ".edf": "edf", ".bdf": "bdf", ".vhdr": "brainvision", ".fif": "fif", ".set": "eeglab/axona",
-    ".eeg": "axona", ".egf": "axona", ".abf": "neo", ".wcp": "neo", ".smr": "neo",
-    ".smrx": "neo", ".axgd": "neo", ".axgx": "neo", ".nwb": "nwb", ".npy": "array",
-    ".npz": "array", ".mat": "array", ".csv": "array",
-}
 #: modality -> ketephys type for voltage channels that the file does not type
 MODALITIES = {"eeg": "eeg", "tms-eeg": "eeg", "lfp": "lfp", "fepsp": "field",
               "patch": "vm"}
 #: Recordings with at most this many samples are checked for NaN/flat channels at read
 #: time (larger ones when ``quality=True``; the check reads every sample).
 QUALITY_AUTO_SAMPLES = 5_000_000
-
-_AXONA_EXT = re.compile(r"^\.(eeg|egf)\d*$", re.I)
-_HDF5 = b"\x89HDF\r\n\x1a\n"
-
-
-def sniff_eeglab(path: Path) -> bool:
-    """True when ``path`` is a MATLAB or HDF5 file (an EEGLAB ``.set``)."""
-    with open(path, "rb") as fh:
-        head = fh.read(8)
-    return head.startswith(b"MATLAB") or head == _HDF5
-
-
-def detect_format(path: str | os.PathLike, format: str | None = None) -> tuple[str, Path]:
-    """The reader family for ``path`` and the file to give it (a BrainVision ``.eeg``
-    data file is read through its ``.vhdr``).
-
-    Families: ``edf``, ``bdf``, ``brainvision``, ``eeglab``, ``fif``, ``axona``, ``neo``,
-    ``nwb``, ``array``; ``format`` may force one, or name a Neo IO (``"NeuralynxIO"``).
-    """
-    path = Path(path)
-    if format is not None:
-        fmt = format.lower()
-        known = {"edf", "bdf", "brainvision", "eeglab", "fif", "axona", "neo", "nwb", "array"}
-        return (fmt if fmt in known else "neo"), path
-    name = path.name.lower()
-    ext = ".fif" if name.endswith(".fif.gz") else path.suffix.lower()
-    if ext in {".edf", ".bdf", ".fif", ".vhdr"}:
-        return {".vhdr": "brainvision"}.get(ext, ext[1:]), path
-    if ext == ".set":
-        if sniff_eeglab(path):
-            return "eeglab", path
-        from .axona import is_axona
-
-        if is_axona(path):
-            return "axona", path
-        raise CorruptFileError("a .set that is neither EEGLAB (MATLAB/HDF5) nor Axona "
-                               "(text starting 'trial_date')", path)
-    if _AXONA_EXT.match(ext):
-        from .axona import is_axona
-
-        if is_axona(path):
-            return "axona", path
-        if ext == ".eeg" and path.with_suffix(".vhdr").is_file():
-            return "brainvision", path.with_suffix(".vhdr")
-        raise CorruptFileError(f"a {ext} file that is neither Axona (header 'trial_date') "
-                               "nor the data of a BrainVision .vhdr beside it", path)
-    if ext == ".vmrk" and path.with_suffix(".vhdr").is_file():
-        return "brainvision", path.with_suffix(".vhdr")
-    if ext == ".fdt" and path.with_suffix(".set").is_file():
-        return "eeglab", path.with_suffix(".set")
-    if ext in {".npy", ".npz", ".mat", ".csv"}:
-        return "array", path
-    if ext == ".nwb":
-        return "nwb", path
-    from .ephys import NEO_IOS
-
-    if ext in NEO_IOS:
-        return "neo", path
-    try:  # any other format a Neo IO claims by extension (.ns5, .rhd, .continuous...)
-        import neo
-
-        if list(neo.io.list_candidate_ios(str(path))):
-            return "neo", path
-    except Exception:
-        pass
-    raise UnsupportedFormatError(
-        f"unknown file type {ext or '(no extension)'}; readable: "
-        f"{sorted(READ_FORMATS)} or format='<NeoIOName>' for another Neo format", path)
-
 
 def _read_family(fmt: str, path: Path, format: str | None, opts: dict[str, Any]
                  ) -> Recording:
@@ -345,8 +274,6 @@ def finish_recording(
 
 def _record_files(rec: Recording, path: Path, sidecar: bool, bids: bool) -> None:
     """Complete ``rec.source.files`` with the metadata files read for ``path``."""
-    from .companions import metadata_files, unique_paths
-
     main = rec.source.files or (rec.source.path or str(path),)
     files = unique_paths([*main, *metadata_files(path, sidecar, bids)])
     rec.source = dataclasses.replace(rec.source, files=tuple(str(f) for f in files))
@@ -444,3 +371,88 @@ def info(path: str | os.PathLike, **options: Any) -> dict[str, Any]:
         "reader_flags": {k: list(v) for k, v in getattr(rec, "reader_flags", {}).items()},
     }
     return out
+
+
+def read_bids(
+    root: str | os.PathLike,
+    subject: str,
+    session: str | None = None,
+    task: str | None = None,
+    run: str | int | None = None,
+    datatype: str | None = None,
+    acquisition: str | None = None,
+    modality: str | None = None,
+    meta: dict[str, Any] | None = None,
+    *,
+    ch_types: dict[str, str] | None = None,
+    channels: list[str] | None = None,
+    manifest: str | os.PathLike | pd.DataFrame | None = None,
+    quality: bool | str = "auto",
+    tms_options: dict[str, Any] | None = None,
+) -> Recording:
+    """Read one recording of a BIDS dataset with mne-bids.
+
+    Parameters
+    ----------
+    root : path-like
+        BIDS root folder.
+    subject, session, task, run, datatype, acquisition
+        BIDS entities (labels without the ``sub-``/``ses-`` prefixes); ``datatype``
+        defaults to what mne-bids finds (``eeg``, ``ieeg``...).
+    modality : str, optional
+        As in :func:`ketephys.io.read` (``"tms-eeg"`` also marks the TMS pulses).
+    meta : dict, optional
+        Metadata that takes priority over the BIDS tables.
+    ch_types, channels, manifest, quality, tms_options
+        As in :func:`ketephys.io.read`.
+
+    Returns
+    -------
+    Recording
+        Study metadata from participants.tsv and the sessions table (source ``"bids"``).
+    """
+    from mne_bids import BIDSPath, read_raw_bids
+
+    from .bids import bids_file_companions
+    from .eeg import recording_from_mne
+
+    root = Path(root)
+    if modality is not None and modality not in MODALITIES:
+        raise ConfigError(f"unknown modality {modality!r}; use one of {sorted(MODALITIES)}",
+                          root)
+    if not root.is_dir():
+        raise KetephysError("BIDS root folder does not exist", root)
+    bp = BIDSPath(root=root, subject=subject, session=session, task=task, run=run,
+                  datatype=datatype, acquisition=acquisition)
+    matches = [m for m in bp.match(ignore_json=True, ignore_nosub=True)
+               if m.suffix in {"eeg", "ieeg", "meg", "emg"} and m.extension not in
+               {".json", ".tsv", ".fdt", ".eeg", ".vmrk"}]
+    if not matches:
+        raise MissingCompanionError(
+            f"no recording for sub-{subject}"
+            + (f" ses-{session}" if session else "") + (f" task-{task}" if task else "")
+            + " in the dataset", root)
+    if len(matches) > 1:
+        raise KetephysError(
+            f"{len(matches)} recordings match; narrow with task/run/datatype: "
+            f"{[m.basename for m in matches]}", root)
+    found = matches[0]
+    try:
+        raw = read_raw_bids(found, verbose="error")
+    except KetephysError:
+        raise
+    except FileNotFoundError as exc:
+        raise MissingCompanionError(f"a file it needs is missing: {exc}", found.fpath) from None
+    except Exception as exc:
+        raise CorruptFileError(f"mne-bids cannot read it: {type(exc).__name__}: {exc}",
+                               found.fpath) from None
+    fpath = Path(found.fpath)
+    fmt = {".vhdr": "brainvision", ".set": "eeglab", ".fif": "fif"}.get(fpath.suffix.lower(),
+                                                                        "edf")
+    files = unique_paths([*format_files(fpath, fmt),
+                          *bids_file_companions(fpath, str(found.suffix))])
+    rec = recording_from_mne(raw, Source(str(fpath), "bids", "mne_bids.read_raw_bids",
+                                         tuple(str(f) for f in files)))
+    return finish_recording(rec, Path(found.fpath), modality=modality, meta=meta,
+                            manifest=manifest, ch_types=ch_types, channels=channels,
+                            quality=quality, tms_options=tms_options)

@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import CorruptFileError, KetephysError, MetadataError, MissingCompanionError
 from ..recording import Recording, Source
-from .companions import format_files, unique_paths, vhdr_entries
+from ._files import sniff_eeglab, unique_paths
+from .companions import format_files, vhdr_entries
 from .flags import add_reader_flag, captured_warnings, resolve_warnings
 
 __all__ = ["read_mne", "recording_from_mne", "clean_channel_names", "guess_channel_types", "check_edf_size",
@@ -98,6 +101,8 @@ _EDF_FIELDS = {"label": (0, 16), "pmin": (104, 8), "pmax": (112, 8), "dmin": (12
 _ANNOT_LABELS = {"EDF Annotations", "BDF Annotations"}
 _MIXED_RATE_WARNING = re.compile(r"mixed sampling frequencies and preload=False", re.I)
 _RECORD_COUNT_WARNING = re.compile(r"number of records from the header does not match", re.I)
+_OUTSIDE_ANNOTATION_WARNING = re.compile(r"annotation\(s\) that were outside data range",
+                                         re.I)
 _TAL_ONSET = re.compile(rb"^([+-]\d+(?:\.\d*)?)\x14")
 
 
@@ -110,6 +115,8 @@ class EdfLayout:
     gaps : list of (float, float)
         ``(position_s, gap_s)``: where, in the samples MNE returns back to back, the
         EDF+ time-keeping annotations show missing time, and how much.
+    start : float
+        Time-keeping onset of the first data record (s; EDF+ annotations count from it).
     mixed_rates : bool
         Data signals have different numbers of samples per record.
     n_records_unknown : bool
@@ -119,9 +126,73 @@ class EdfLayout:
     """
 
     gaps: list[tuple[float, float]] = field(default_factory=list)
+    start: float = 0.0
     empty_signals: list[str] = field(default_factory=list)
     mixed_rates: bool = False
     n_records_unknown: bool = False
+
+
+class GapPadded:
+    """Lazy ``(n_channels, n_times)`` view of a recording whose samples were joined over
+    time gaps: the gaps are put back as NaN samples; ``read(picks, start, stop)`` reads
+    only the joined samples that fall in the block."""
+
+    ndim = 2
+    dtype = np.dtype(np.float64)
+
+    def __init__(self, joined: Recording, gaps: list[tuple[int, int]]):
+        self._joined = joined
+        self.gaps = sorted(gaps)  # (position in joined samples, gap length in samples)
+        self.shape = (joined.n_channels, joined.n_times + sum(g for _, g in self.gaps))
+
+    def _pieces(self) -> list[tuple[int, int, int]]:
+        """``(out_start, joined_start, joined_stop)`` of each piece of real samples."""
+        out, shift, prev = [], 0, 0
+        for pos, gap in [*self.gaps, (self._joined.n_times, 0)]:
+            out.append((prev + shift, prev, pos))
+            shift += gap
+            prev = pos
+        return out
+
+    def read(self, picks: Any, start: int, stop: int) -> np.ndarray:
+        picks = np.asarray(picks, dtype=int)
+        block = np.full((picks.size, max(stop - start, 0)), np.nan)
+        for out0, j0, j1 in self._pieces():
+            a, b = max(start, out0), min(stop, out0 + (j1 - j0))
+            if a < b:
+                block[:, a - start:b - start] = self._joined.get_data(
+                    picks, j0 + (a - out0), j0 + (b - out0))
+        return block
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        out = self.read(np.arange(self.shape[0]), 0, self.shape[1])
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def _with_gaps(rec: Recording, layout: EdfLayout, path: Path) -> Recording:
+    """``rec`` (samples joined over EDF+ gaps) on its real time base: NaN samples in each
+    gap, a ``BAD_gap`` event over it, and the file's annotations at their real times."""
+    import mne
+    import pandas as pd
+
+    sf = rec.sfreq
+    gaps = [(int(round(pos * sf)), int(round(gap * sf))) for pos, gap in layout.gaps]
+    with captured_warnings():  # the same file MNE just read; its notes were resolved
+        annots = mne.read_annotations(path)
+    events = pd.DataFrame({"onset": annots.onset - layout.start,
+                           "duration": annots.duration,
+                           "description": [str(d) for d in annots.description]})
+    shift = 0
+    bad = []
+    for pos, gap in gaps:
+        bad.append({"onset": (pos + shift) / sf, "duration": gap / sf,
+                    "description": "BAD_gap"})
+        shift += gap
+    events = pd.concat([events, pd.DataFrame(bad)], ignore_index=True).sort_values(
+        "onset", kind="stable")
+    return Recording(GapPadded(rec, gaps), sf, list(rec.ch_names), ch_types=list(rec.ch_types),
+                     units=list(rec.units), events=events.reset_index(drop=True),
+                     meta=rec.meta, source=rec.source)
 
 
 def _edf_signal_fields(fh: Any, n_signals: int, path: Path) -> dict[str, list[str]]:
@@ -240,20 +311,19 @@ def check_edf_size(path: Path) -> EdfLayout:
                        extra)
     reserved = head[192:236].decode("latin-1")
     if reserved.startswith(("EDF+", "BDF+")) and duration and duration > 0:
-        layout.gaps = _edf_gaps(path, fields["label"], per_record, width, header_bytes,
-                                whole, duration)
+        layout.start, layout.gaps = _edf_gaps(path, fields["label"], per_record, width,
+                                              header_bytes, whole, duration)
     return layout
 
 
 def _edf_gaps(path: Path, labels: list[str], per_record: list[int], width: int,
               header_bytes: int, n_records: int, duration: float
-              ) -> list[tuple[float, float]]:
-    """Time gaps between EDF+ data records, from each record's time-keeping annotation."""
-    import numpy as np
-
+              ) -> tuple[float, list[tuple[float, float]]]:
+    """Onset of the first EDF+ data record and the time gaps between records, from each
+    record's time-keeping annotation."""
     tal = [i for i, lab in enumerate(labels) if lab in _ANNOT_LABELS]
-    if not tal or n_records < 2:
-        return []
+    if not tal or n_records < 1:
+        return 0.0, []
     start = sum(per_record[:tal[0]]) * width
     stop = start + per_record[tal[0]] * width
     rows = np.memmap(path, dtype=np.uint8, mode="r", offset=header_bytes,
@@ -276,7 +346,7 @@ def _edf_gaps(path: Path, labels: list[str], per_record: list[int], width: int,
                 f"record ends ({onsets[r - 1] + duration:g} s): records overlap", path)
         if step > duration + tol:
             gaps.append((r * duration, step - duration))
-    return gaps
+    return onsets[0], gaps
 
 
 def check_brainvision(path: Path) -> None:
@@ -382,8 +452,6 @@ def _last_marker_sample(vmrk: Path) -> int | None:
 def check_eeglab(path: Path) -> None:
     """Raise CorruptFileError when a ``.set`` is not a MATLAB/HDF5 file (EEGLAB).
     A missing ``.fdt`` is reported from MNE's FileNotFoundError."""
-    from .dispatch import sniff_eeglab
-
     if not sniff_eeglab(path):
         raise CorruptFileError("not an EEGLAB .set (neither a MATLAB nor an HDF5 file)", path)
 
@@ -426,9 +494,11 @@ def read_mne(path: str | Path, fmt: str, preload: bool = False,
     -------
     Recording
         With ``reader_flags`` (see :mod:`ketephys.io.flags`): ``discontinuous`` on every
-        channel of an EDF+/BDF+ file whose records have time gaps (each gap is also an
-        event ``BAD_gap`` at the join, so spectral segments never span it), and
-        ``reader_warning`` on channels an MNE warning names.
+        channel of an EDF+/BDF+ file whose records have time gaps (the recording keeps
+        the real time base: each gap is NaN samples covered by a ``BAD_gap`` event, so
+        spectral segments never span it, and annotations sit at their real times),
+        ``no_samples`` on EDF signals without samples, and ``reader_warning`` on channels
+        an MNE warning names.
 
     Raises
     ------
@@ -460,15 +530,17 @@ def read_mne(path: str | Path, fmt: str, preload: bool = False,
                 f"MNE cannot read it as {fmt}: {type(exc).__name__}: {exc}", path) from None
     ignore = [_MIXED_RATE_WARNING] + ([_RECORD_COUNT_WARNING] if layout.n_records_unknown
                                       else [])
+    if layout.gaps:  # annotations after a gap: re-read in true time below
+        ignore.append(_OUTSIDE_ANNOTATION_WARNING)
     flags = resolve_warnings(messages, path, "MNE", inst.ch_names, ignore)
     reader = "mne.read_epochs" if fmt == "fif" and not hasattr(inst, "n_times") else (
         "mne.io." + EEG_FORMATS[fmt][0])
     files = _opened_files(path, fmt, inst)
     names = list(inst.ch_names)
-    for onset, _gap in layout.gaps:
-        inst.annotations.append(onset, 0.0, "BAD_gap")
     rec = recording_from_mne(inst, Source(str(path), fmt, reader, files), rename, retype,
                              channels)
+    if layout.gaps:
+        rec = _with_gaps(rec, layout, path)
     renamed = clean_channel_names(names) if rename else {}
     for name, what in flags.items():
         if renamed.get(name, name) in rec.ch_names:
@@ -484,7 +556,7 @@ def read_mne(path: str | Path, fmt: str, preload: bool = False,
         for name in rec.ch_names:
             add_reader_flag(rec, name, "discontinuous", path,
                             f"{len(layout.gaps)} time gap(s) ({total:g} s in all) between "
-                            "EDF+ records; samples are joined there, marked by BAD_gap events")
+                            "EDF+ records, kept as NaN samples inside BAD_gap events")
     return rec
 
 

@@ -47,10 +47,14 @@ def _channels(rec: Any) -> str:
 
 
 def describe(rec: Any) -> str:
-    """What the recording looks like: ``"9 sweeps of 0.2 s with one field channel"``."""
+    """What the recording looks like: ``"9 sweeps of 0.2 s with one field channel"``
+    (naming the channels when there are at most 8)."""
+    names = ""
+    if 1 < rec.n_channels <= 8:
+        names = " (" + ", ".join(f"{n}: {t}" for n, t in zip(rec.ch_names, rec.ch_types)) + ")"
     if rec.is_episodic:
-        return f"{rec.n_sweeps} sweeps of {rec.duration:.3g} s with {_channels(rec)}"
-    return f"{rec.duration:.4g} s of continuous data with {_channels(rec)}"
+        return f"{rec.n_sweeps} sweeps of {rec.duration:.3g} s with {_channels(rec)}{names}"
+    return f"{rec.duration:.4g} s of continuous data with {_channels(rec)}{names}"
 
 
 def likely_modality(rec: Any) -> str | None:
