@@ -55,6 +55,17 @@ class AnalysisOutput:
     views: dict[str, Any] = field(default_factory=dict)
 
 
+def _reader_flags(row: Mapping[str, Any], flags: Mapping[str, list[str]]) -> set[str]:
+    """The reader's flags of the channels a row was computed from: its channel, the two
+    channels of a pair (``ch_a``/``ch_b``), or the channels a mean averaged."""
+    if not flags:
+        return set()
+    names = [row.get("channel"), row.get("ch_a"), row.get("ch_b")]
+    if row.get("channels"):
+        names += str(row["channels"]).split(";")
+    return {f for n in names if n is not None for f in flags.get(str(n), ())}
+
+
 def check_unit(measure: str, unit: Any) -> str | None:
     """Why ``(measure, unit)`` breaks the unit convention, or ``None`` when it follows it.
 
@@ -117,7 +128,9 @@ def feature_table(
         :func:`check_unit`: SI, or the unit its name's suffix says); usually ``channel`` (a
         channel name, a pair ``"A-B"``, an ROI or ``"GMFP"``) and ``flags`` (a list of
         strings or a ``;``-joined string), which becomes the ``qc_flags`` column (named so
-        as not to shadow pandas' ``DataFrame.flags``). Any other key becomes a column.
+        as not to shadow pandas' ``DataFrame.flags``) together with the reader's flags of
+        the row's channels (:attr:`Recording.reader_flags`). Any other key becomes a
+        column.
     recording : Recording, optional
         Its metadata columns and file name are added to every row.
     modality : str, optional
@@ -140,6 +153,7 @@ def feature_table(
     if recording is not None and recording.source.path:
         rec_name = str(recording.source.path)
     digest = settings_hash(settings)
+    reader_flags = getattr(recording, "reader_flags", None) or {}
     out = []
     for row in rows:
         r = dict(meta)
@@ -147,9 +161,10 @@ def feature_table(
                   "qc_flags": "", "settings_hash": digest})
         r.update(row)
         flags = r.pop("flags", r.get("qc_flags"))  # analysers' rows say "flags"
-        if isinstance(flags, (list, tuple, set)):
-            flags = ";".join(sorted({str(f) for f in flags if f}))
-        r["qc_flags"] = "" if flags is None else flags
+        if isinstance(flags, str):
+            flags = flags.split(";")
+        flags = {str(f) for f in flags or () if f} | _reader_flags(r, reader_flags)
+        r["qc_flags"] = ";".join(sorted(flags))
         problem = check_unit(r.get("measure"), r.get("unit"))
         if problem:
             raise AnalysisError(f"feature row breaks the unit convention: {problem}",

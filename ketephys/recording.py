@@ -280,6 +280,10 @@ class Recording:
         else:
             self.meta = StudyMeta.from_sources([("keyword", meta)], path=path)
         self.modality = modality
+        #: Channel -> quality flags the reader attached (``unit_assumed``,
+        #: ``discontinuous``, ``aux_dc``... see :mod:`ketephys.io.flags`); every feature
+        #: row of a flagged channel carries them in ``qc_flags``.
+        self.reader_flags: dict[str, list[str]] = {}
 
     # ------------------------------------------------------------------ validated labels
     @property
@@ -590,6 +594,7 @@ class Recording:
             sweep_starts=None if self.sweep_starts is None else self.sweep_starts.copy(),
             events=self.events.copy(), meta=self._meta_copy(), source=self.source,
             modality=self.modality)
+        new.reader_flags = {k: list(v) for k, v in self.reader_flags.items()}
         return new
 
     def _meta_copy(self) -> StudyMeta:
@@ -601,11 +606,14 @@ class Recording:
     def pick(self, picks: str | int | Sequence[str | int]) -> Recording:
         """A new recording with only the channels ``picks`` (metadata copied)."""
         idx = self.pick_indices(picks)
-        return Recording(
+        new = Recording(
             self.get_data(idx.tolist()), self.sfreq, [self.ch_names[i] for i in idx],
             ch_types=[self.ch_types[i] for i in idx], units=[self.units[i] for i in idx],
             sweep_starts=self.sweep_starts, events=self.events.copy(),
             meta=self._meta_copy(), source=self.source, modality=self.modality)
+        new.reader_flags = {k: list(v) for k, v in self.reader_flags.items()
+                            if k in new.ch_names}
+        return new
 
     def pick_sweeps(self, sweeps: Sequence[int]) -> Recording:
         """A new episodic recording with only the sweeps ``sweeps`` (indices), with their
@@ -632,10 +640,12 @@ class Recording:
         keep = ev["sweep"].isin(idx.tolist())
         events = ev[keep].copy()
         events["sweep"] = events["sweep"].map({int(s): i for i, s in enumerate(idx)})
-        return Recording(data, self.sfreq, list(self.ch_names), ch_types=list(self.ch_types),
-                         units=list(self.units), sweep_starts=self.sweep_starts[idx],
-                         events=events, meta=self._meta_copy(), source=self.source,
-                         modality=self.modality)
+        new = Recording(data, self.sfreq, list(self.ch_names), ch_types=list(self.ch_types),
+                        units=list(self.units), sweep_starts=self.sweep_starts[idx],
+                        events=events, meta=self._meta_copy(), source=self.source,
+                        modality=self.modality)
+        new.reader_flags = {k: list(v) for k, v in self.reader_flags.items()}
+        return new
 
     def quality_flags(self, chunk_seconds: float = 600.0) -> dict[str, list[str]]:
         """Per-channel flags: ``all_nan``, ``has_nan``, ``flat`` (peak-to-peak 0).

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,7 @@ def read(
     rename: bool = True,
     quality: bool | str = "auto",
     tms_options: dict[str, Any] | None = None,
+    extras: Sequence[str] | None = (),
 ) -> Recording:
     """Read any supported recording into a :class:`~ketephys.recording.Recording`.
 
@@ -154,6 +156,11 @@ def read(
         or of at most :data:`QUALITY_AUTO_SAMPLES` samples.
     tms_options : dict, optional
         Keywords for :func:`ketephys.io.tms.mark_tms_pulses` (``modality="tms-eeg"``).
+    extras : sequence of str or None
+        Metadata names besides the study fields that ``meta``, the sidecar and the
+        manifest may give (e.g. ``["sex", "age"]``); any other name is a
+        :class:`~ketephys.errors.MetadataError` with a suggestion (``meta={"hours": 24}``
+        suggests ``hours_since_dose``). ``None`` accepts any name as an extra.
 
     Returns
     -------
@@ -196,7 +203,7 @@ def read(
         rec, path, modality=modality, meta=meta, manifest=manifest, sidecar=sidecar,
         bids=bids, ch_types=ch_types if fmt not in {"array", "neo"} else None,
         channels=channels if fmt in {"axona", "array", "nwb"} else None, quality=quality,
-        tms_options=tms_options)
+        tms_options=tms_options, extras=extras)
 
 
 def finish_recording(
@@ -211,6 +218,7 @@ def finish_recording(
     channels: list[str] | None = None,
     quality: bool | str = "auto",
     tms_options: dict[str, Any] | None = None,
+    extras: Sequence[str] | None = None,
 ) -> Recording:
     """Apply sidecar labels and user overrides, merge the metadata sources, check channel
     quality and mark TMS pulses: the steps every reader shares.
@@ -255,7 +263,7 @@ def finish_recording(
 
         sources.append(("bids", bids_meta_for_file(path)))
     sources.append(("file", rec.meta.to_dict(extras=True)))
-    rec.meta = StudyMeta.from_sources(sources, path=str(path))
+    rec.meta = StudyMeta.from_sources(sources, path=str(path), extras=extras)
     if modality is not None:
         rec.modality = modality
     for note in rec.meta.conflicts:

@@ -307,6 +307,8 @@ def _pair_means(rows: list[dict[str, Any]], flat: np.ndarray, ch_names: Sequence
     out = []
     for key, rs in groups.items():
         v = np.array([r["value"] for r in rs], float)
+        used = sorted({c for r, x in zip(rs, v) if np.isfinite(x)
+                       for c in (r["ch_a"], r["ch_b"])})
         v = v[np.isfinite(v)]
         flags = sorted({f for r in rs for f in r["flags"] if f != "flat_channel"})
         if len(v) < len(rs):
@@ -314,7 +316,7 @@ def _pair_means(rows: list[dict[str, Any]], flat: np.ndarray, ch_names: Sequence
         out.append({"measure": rs[0]["measure"], "channel": key,
                     "value": float(v.mean()) if v.size else float("nan"), "unit": unit,
                     "flags": flags or list(common), **edges, "n_pairs": int(v.size),
-                    "excluded": ";".join(excluded)})
+                    "channels": ";".join(used), "excluded": ";".join(excluded)})
     return out
 
 
