@@ -446,7 +446,8 @@ def _variance(Z: np.ndarray, omega: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def region_fim(design: StudyDesign, region: RegionModel | str,
-               block_diagonal: bool = True) -> RegionInformation:
+               block_diagonal: bool = True, arm_sizes: Sequence[float] | None = None
+               ) -> RegionInformation:
     """Population Fisher information (FO) of one region's fit under ``design``.
 
     Parameters
@@ -457,6 +458,9 @@ def region_fim(design: StudyDesign, region: RegionModel | str,
     block_diagonal : bool
         Block-diagonal FO matrix (default, see the module docstring) or the full FO
         matrix (with the ``beta`` x variance block; ``dV/dbeta`` by central differences).
+    arm_sizes : sequence of float, optional
+        Subjects per arm instead of the arms' ``n_subjects`` (continuous values allowed:
+        the allocation optimiser uses them).
 
     Returns
     -------
@@ -472,35 +476,31 @@ def region_fim(design: StudyDesign, region: RegionModel | str,
     var_names = [f"omega2_{n}" for n in pm.random] + ["sigma2"]
     n_b, n_v = int(free.sum()), q + 1
     total = np.zeros((n_b + n_v, n_b + n_v))
-    for arm in design.arms:
+    sizes = [a.n_subjects for a in design.arms] if arm_sizes is None else list(arm_sizes)
+    for arm, size in zip(design.arms, sizes):
         data = _arm_data(design, arm)
         _, Jb, Z = _moments(pm, beta, data)
         Jb = Jb[:, free]
         V = _variance(Z, omega, sigma)
         Vi = np.linalg.inv(V)
-        dV = [np.outer(Z[:, k], Z[:, k]) for k in range(q)] + [np.eye(V.shape[0])]
-        W = [Vi @ d for d in dV]
+        # dV/d omega_k^2 = z_k z_k', dV/d sigma^2 = I; W_a = V^-1 dV_a
+        W = np.concatenate([np.einsum("ij,jk,lk->kil", Vi, Z, Z), Vi[None]])
         m = np.zeros_like(total)
         m[:n_b, :n_b] = Jb.T @ Vi @ Jb
-        for a in range(n_v):
-            for b in range(a, n_v):
-                m[n_b + a, n_b + b] = m[n_b + b, n_b + a] = 0.5 * np.sum(W[a] * W[b].T)
+        m[n_b:, n_b:] = 0.5 * np.einsum("aij,bji->ab", W, W)
         if not block_diagonal and q:
-            dVb = _dV_dbeta(pm, beta, data, omega, sigma, np.flatnonzero(free))
-            Wb = [Vi @ d for d in dVb]
-            for a in range(n_b):
-                for b in range(n_b):
-                    m[a, b] += 0.5 * np.sum(Wb[a] * Wb[b].T)
-                for b in range(n_v):
-                    m[a, n_b + b] = m[n_b + b, a] = 0.5 * np.sum(Wb[a] * W[b].T)
-        total += arm.n_subjects * m
+            Wb = Vi @ _dV_dbeta(pm, beta, data, omega, sigma, np.flatnonzero(free))
+            m[:n_b, :n_b] += 0.5 * np.einsum("aij,bji->ab", Wb, Wb)
+            m[:n_b, n_b:] = 0.5 * np.einsum("aij,bji->ab", Wb, W)
+            m[n_b:, :n_b] = m[:n_b, n_b:].T
+        total += size * m
     values = np.concatenate([beta[free], omega**2, [sigma**2]])
     names = [n for n, f in zip(pm.beta_names, free) if f] + var_names
     return RegionInformation(region.name, names, values, total, n_beta=n_b)
 
 
 def _dV_dbeta(pm: ParamMap, beta: np.ndarray, data: dict, omega: np.ndarray, sigma: float,
-              idx: np.ndarray, h: float = 1e-5) -> list[np.ndarray]:
+              idx: np.ndarray, h: float = 1e-5) -> np.ndarray:
     out = []
     for k in idx:
         step = np.zeros_like(beta)
@@ -508,7 +508,7 @@ def _dV_dbeta(pm: ParamMap, beta: np.ndarray, data: dict, omega: np.ndarray, sig
         vp = _variance(_moments(pm, beta + step, data)[2], omega, sigma)
         vm = _variance(_moments(pm, beta - step, data)[2], omega, sigma)
         out.append((vp - vm) / (2 * h))
-    return out
+    return np.asarray(out)
 
 
 def _find_region(design: StudyDesign, name: str) -> RegionModel:
