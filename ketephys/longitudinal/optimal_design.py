@@ -5,9 +5,11 @@ criterion of the expected precision (:mod:`ketephys.longitudinal.planning`), und
 constraints: number of visits, earliest and latest visit, minimum spacing and optional
 allowed windows (working hours, given days). The times are parametrised so that every
 trial point is feasible: the allowed windows are laid end to end on an "allowed-time"
-axis ``u`` (gaps cut out), ``n`` visits are placed on it with spacing ``d`` plus a share
-of the slack given by a softmax of unconstrained numbers, and ``u`` is mapped back to
-clock hours; the map only jumps forward, so spacing and order are kept. Multi-start
+axis ``u`` (gaps cut out) and each visit is placed at least ``d`` clock hours after the
+previous one plus a share (a sigmoid of an unconstrained number) of the allowed time left
+and no later than the latest position from which the remaining visits still fit
+(:meth:`ScheduleConstraints.to_times`): every trial point meets the constraints, and
+every schedule that meets them (such as the current one, a start) can be reached. Multi-start
 L-BFGS-B (on a smooth p-norm stand-in for the max criterion), seeded, plus a start at the
 current schedule when it is feasible.
 
@@ -78,12 +80,11 @@ class ScheduleConstraints:
             if any(not b > a for a, b in win):
                 raise AnalysisError(f"each window needs end > start, got {win}")
             object.__setattr__(self, "windows", win)
-        if self.slack < 0:
+        if self.segments.size == 0 or self.latest_positions is None:
             raise AnalysisError(
-                f"infeasible constraints: {self.n_visits} visits spaced >= "
-                f"{self.min_spacing_h:g} h need {(self.n_visits - 1) * self.min_spacing_h:g} h "
-                f"of allowed time between {self.earliest_h:g} and {self.latest_h:g} h; "
-                f"the allowed windows give {self.allowed_length:g} h")
+                f"infeasible constraints: {self.n_visits} visits at least "
+                f"{self.min_spacing_h:g} h apart do not fit between {self.earliest_h:g} and "
+                f"{self.latest_h:g} h" + (" inside the allowed windows" if self.windows else ""))
 
     # the allowed set, as sorted disjoint segments [a_k, b_k]
     @property
@@ -105,30 +106,54 @@ class ScheduleConstraints:
         return float(np.sum(seg[:, 1] - seg[:, 0]))
 
     @property
-    def slack(self) -> float:
-        return self.allowed_length - (self.n_visits - 1) * self.min_spacing_h
+    def latest_positions(self) -> np.ndarray | None:
+        """Latest feasible hour of each visit (None when the visits do not fit)."""
+        seg = self.segments
+        out = np.empty(self.n_visits)
+        x = self.latest_h
+        for k in reversed(range(self.n_visits)):
+            before = np.flatnonzero(seg[:, 0] <= x + 1e-12)
+            if before.size == 0:
+                return None
+            x = min(x, seg[before[-1], 1])
+            out[k] = x
+            x -= self.min_spacing_h
+        return out
 
     # the map between unconstrained z (n,) and visit hours (n,)
     def to_times(self, z: np.ndarray) -> np.ndarray:
+        """Visit hours from unconstrained ``z``: always ordered, spaced and allowed.
+
+        Visit ``k`` goes to the allowed-time coordinate between ``U(t_(k-1) + d)`` and
+        ``U(L_k)`` at the fraction ``sigmoid(z_k)`` (``U`` = allowed time before a clock
+        hour, ``L_k`` = the latest hour visit ``k`` can have with the later visits still
+        fitting, :attr:`latest_positions`); gaps between windows count towards the
+        spacing. Every feasible schedule has such a ``z`` (:meth:`to_z`).
+        """
         z = np.clip(np.asarray(z, float), -50, 50)
-        e = np.exp(np.append(z, 0.0) - max(z.max(initial=0.0), 0.0))
-        w = e / e.sum()
-        u = np.cumsum(self.slack * w[:-1] + self.min_spacing_h * (np.arange(self.n_visits) > 0))
-        return self._warp(u)
+        u_max = [self._unwarp(x) for x in self.latest_positions]
+        out = np.empty(self.n_visits)
+        u_min = 0.0
+        for k in range(self.n_visits):
+            u = u_min + max(u_max[k] - u_min, 0.0) / (1.0 + np.exp(-z[k]))
+            out[k] = self._warp(u)
+            u_min = self._unwarp(out[k] + self.min_spacing_h)
+        return out
 
     def to_z(self, times: Sequence[float]) -> np.ndarray | None:
         """Inverse of :meth:`to_times` (None when ``times`` break the constraints)."""
         t = np.sort(np.asarray(times, float))
         if t.size != self.n_visits or not self.feasible(t):
             return None
-        seg = self.segments
-        k = np.searchsorted(seg[:, 0], t, side="right") - 1
-        u = np.concatenate([[0.0], np.cumsum(seg[:, 1] - seg[:, 0])])[k] + t - seg[k, 0]
-        gaps = np.diff(np.concatenate([[0.0], u])) - self.min_spacing_h * (
-            np.arange(self.n_visits) > 0)
-        w = np.append(gaps, self.slack - gaps.sum())
-        w = np.maximum(w, 1e-6 * max(self.slack, 1e-12))
-        return np.log(w[:-1] / w[-1])
+        u_max = [self._unwarp(x) for x in self.latest_positions]
+        z = np.empty(self.n_visits)
+        u_min = 0.0
+        for k in range(self.n_visits):
+            room = u_max[k] - u_min
+            frac = np.clip((self._unwarp(t[k]) - u_min) / room, 1e-9, 1 - 1e-9) if room > 0 else 0.5
+            z[k] = np.log(frac / (1 - frac))
+            u_min = self._unwarp(t[k] + self.min_spacing_h)
+        return z
 
     def feasible(self, times: Sequence[float]) -> bool:
         t = np.sort(np.asarray(times, float))
@@ -137,11 +162,17 @@ class ScheduleConstraints:
                   ).any(1)
         return bool(inside.all() and np.all(np.diff(t) >= self.min_spacing_h - 1e-9))
 
-    def _warp(self, u: np.ndarray) -> np.ndarray:
+    def _warp(self, u: float) -> float:
+        """Clock hour of allowed-time coordinate ``u``."""
         seg = self.segments
         starts = np.concatenate([[0.0], np.cumsum(seg[:, 1] - seg[:, 0])])
-        k = np.clip(np.searchsorted(starts, u, side="right") - 1, 0, len(seg) - 1)
-        return np.minimum(seg[k, 0] + (u - starts[k]), seg[k, 1])
+        k = int(np.clip(np.searchsorted(starts, u, side="right") - 1, 0, len(seg) - 1))
+        return float(min(seg[k, 0] + (u - starts[k]), seg[k, 1]))
+
+    def _unwarp(self, t: float) -> float:
+        """Allowed time between ``earliest_h`` and clock hour ``t``."""
+        seg = self.segments
+        return float(np.sum(np.clip(t - seg[:, 0], 0.0, seg[:, 1] - seg[:, 0])))
 
 
 def working_hours(latest_h: float, dose_clock_h: float = 9.0, start_clock_h: float = 9.0,
