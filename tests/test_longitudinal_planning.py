@@ -339,8 +339,8 @@ def test_cli_prints_plan_and_writes_figure(tmp_path, capsys):
     assert code == 0
     assert fig.stat().st_size > 10_000
     pred = expected_precision(StudyDesign(regions_from_scenario())).set_index("region")
-    # the current schedule's predicted CI of PFC tau is printed (1 decimal)
-    assert f"{pred.loc['PFC', 'ci_low_h']:.1f}" in out
+    # the current schedule's predicted CI of PFC tau is printed
+    assert f"{pred.loc['PFC', 'ci_low_h']:.3f}" in out
     assert "recommended" in out.lower()
 
 
