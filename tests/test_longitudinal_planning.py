@@ -332,15 +332,19 @@ def test_cli_prints_plan_and_writes_figure(tmp_path, capsys):
     from ketephys.cli import main
 
     fig = tmp_path / "plan.png"
-    code = main(["plan", "--scenario", "default", "--visits", "2,24,72,168,336", "--n", "20",
-                 "--min-spacing", "24", "--n-starts", "2", "--compare", "STR>PFC",
+    code = main(["plan", "--regions", "PFC:108:0.4,STR:204:0.3", "--visits", "2,24,72,168",
+                 "--n", "20", "--min-spacing", "24", "--n-starts", "1", "--compare", "STR>PFC",
                  "--figure", str(fig)])
     out = capsys.readouterr().out
     assert code == 0
     assert fig.stat().st_size > 10_000
-    pred = expected_precision(StudyDesign(regions_from_scenario())).set_index("region")
-    # the current schedule's predicted CI of PFC tau is printed
+    regions = (RegionModel("PFC", 108.0, 0.4), RegionModel("STR", 204.0, 0.3))
+    design = StudyDesign(regions, times=(2.0, 24.0, 72.0, 168.0))
+    pred = expected_precision(design).set_index("region")
+    # the current schedule's predicted CI of PFC tau and the power are printed
     assert f"{pred.loc['PFC', 'ci_low_h']:.3f}" in out
+    power = expected_power(design, [Comparison("regions", "STR", "PFC", alternative="greater")])
+    assert f"{power['power'].iloc[0]:.3f}" in out
     assert "recommended" in out.lower()
 
 
