@@ -32,7 +32,7 @@ from .planning import (
     StudyDesign,
     _comparison_terms,
     expected_precision,
-    region_fim,
+    region_fims,
     wald_power,
 )
 
@@ -210,7 +210,7 @@ def design_criterion(design: StudyDesign, criterion: str = "mean_rse_tau",
     """
     if criterion not in CRITERIA:
         raise AnalysisError(f"criterion must be one of {CRITERIA}, got {criterion!r}")
-    infos = [region_fim(design, r, arm_sizes=arm_sizes) for r in design.regions]
+    infos = list(region_fims(design, arm_sizes=arm_sizes).values())
     if criterion == "D":
         n_par = sum(len(i.names) for i in infos)
         return -sum(i.log_det() for i in infos) / n_par
@@ -222,8 +222,7 @@ def _smooth_max_criterion(design: StudyDesign, arm_sizes: np.ndarray | None) -> 
     """A smooth stand-in for the max SE that the gradient optimiser can follow: the
     ``p``-norm mean ``mean(se^p)^(1/p)`` with ``p = 32`` (within 3.5 % of the max for
     three regions, equal to it when one region dominates)."""
-    se = np.array([region_fim(design, r, arm_sizes=arm_sizes).se("log_tau")
-                   for r in design.regions])
+    se = np.array([i.se("log_tau") for i in region_fims(design, arm_sizes=arm_sizes).values()])
     return float(np.mean(se**32) ** (1 / 32))
 
 

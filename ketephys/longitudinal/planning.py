@@ -48,7 +48,7 @@ from .fit import ParamMap, _beta_jacobian
 from .models import KERNELS, DecayModel
 
 __all__ = ["RegionModel", "Arm", "StudyDesign", "Comparison", "RegionInformation",
-           "region_fim", "expected_precision", "expected_power", "wald_power",
+           "region_fim", "region_fims", "expected_precision", "expected_power", "wald_power",
            "regions_from_scenario", "regions_from_fit", "fit_dose_reference", "split_schedule"]
 
 #: Fit covariate arguments of fit_decay -> the names of the columns they create.
@@ -415,46 +415,119 @@ def _omega(design: StudyDesign, region: RegionModel) -> np.ndarray:
     return np.maximum([base, region.sd_log_amplitude, region.sd_log_tau], 1e-3)
 
 
-def _arm_data(design: StudyDesign, arm: Arm) -> dict[str, np.ndarray]:
-    """One arm as the batched arrays the estimator uses (B = 1, N = 1 subject)."""
-    times = np.asarray(design.arm_times(arm))
-    if design.baseline == "estimate":
-        times = np.concatenate([design.baseline_times(), times])
-    x = []
-    for c in design.covariates:
-        x.append(np.log(arm.dose_mg_per_kg / design.fit_dose_ref) if c == "dose"
-                 else float(arm.met_carrier))
-    inf = np.asarray(arm.infusions)
-    return {"t": times[None, None], "X": np.asarray(x, float).reshape(1, 1, -1),
-            "mask": np.ones((1, 1, times.size), bool),
-            "dose_t": inf[None, None, :, 0], "dose_amt": arm.dose_mg_per_kg * inf[None, None, :, 1],
-            "dose_mask": np.ones((1, 1, len(inf)), bool)}
+def _arm_arrays(design: StudyDesign, arm_sizes: Sequence[float] | None) -> dict[str, np.ndarray]:
+    """The arms as padded arrays (A, V) / (A, J) with masks, and their sizes (A,)."""
+    times = []
+    for arm in design.arms:
+        t = np.asarray(design.arm_times(arm))
+        if design.baseline == "estimate":
+            t = np.concatenate([design.baseline_times(), t])
+        times.append(t)
+    n_arm, n_v = len(times), max(t.size for t in times)
+    n_j = max(len(a.infusions) for a in design.arms)
+    out = {"t": np.ones((n_arm, n_v)), "mask": np.zeros((n_arm, n_v), bool),
+           "dose_t": np.zeros((n_arm, n_j)), "dose_amt": np.ones((n_arm, n_j)),
+           "dose_mask": np.zeros((n_arm, n_j), bool),
+           "X": np.zeros((n_arm, len(design.covariates)))}
+    for i, (arm, t) in enumerate(zip(design.arms, times)):
+        out["t"][i, :t.size], out["mask"][i, :t.size] = t, True
+        inf = np.asarray(arm.infusions)
+        out["dose_t"][i, :len(inf)] = inf[:, 0]
+        out["dose_amt"][i, :len(inf)] = arm.dose_mg_per_kg * inf[:, 1]
+        out["dose_mask"][i, :len(inf)] = True
+        for c, name in enumerate(design.covariates):
+            out["X"][i, c] = (np.log(arm.dose_mg_per_kg / design.fit_dose_ref) if name == "dose"
+                              else float(arm.met_carrier))
+    out["sizes"] = np.asarray([a.n_subjects for a in design.arms] if arm_sizes is None
+                              else arm_sizes, float)
+    return out
 
 
-def _moments(pm: ParamMap, beta: np.ndarray, data: dict) -> tuple[np.ndarray, np.ndarray,
-                                                                   np.ndarray]:
-    """Mean, d mean / d beta (V, p) and d f / d eta (V, q) of one arm's subject at eta = 0."""
-    G = pm.design(data["X"])[0, 0]
-    f, JP = pm.model.evaluate(data["t"][0, 0], G @ beta, data["dose_t"][0, 0],
-                              data["dose_amt"][0, 0], data["dose_mask"][0, 0])
-    Jb = _beta_jacobian(pm, JP[None, None], data["X"])[0, 0]
-    return f, Jb, JP[:, pm.re_index]
+def _jacobians(pm: ParamMap, B: np.ndarray, arr: dict[str, np.ndarray]
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """d mean / d beta (R, A, V, p) and d f / d eta (R, A, V, q) at eta = 0, for R
+    parameter vectors ``B`` (R, p) and the A arms; padded visits give zero rows."""
+    R, A = B.shape[0], arr["t"].shape[0]
+    P = np.einsum("amp,rp->ram", pm.design(arr["X"]), B)
+    shape = (R, A)
+    _, JP = pm.model.evaluate(np.broadcast_to(arr["t"], (*shape, arr["t"].shape[1])), P,
+                              *(np.broadcast_to(arr[k], (*shape, arr[k].shape[1]))
+                                for k in ("dose_t", "dose_amt", "dose_mask")))
+    JP = JP * arr["mask"][None, :, :, None]
+    X = np.broadcast_to(arr["X"], (R, *arr["X"].shape))
+    return _beta_jacobian(pm, JP, X), JP[..., pm.re_index]
 
 
-def _variance(Z: np.ndarray, omega: np.ndarray, sigma: float) -> np.ndarray:
-    return (Z * omega**2) @ Z.T + sigma**2 * np.eye(Z.shape[0])
+def _variance(Z: np.ndarray, omega: np.ndarray, sigma: np.ndarray, mask: np.ndarray
+              ) -> np.ndarray:
+    """``Z Omega Z' + sigma^2 I`` (R, A, V, V); padded visits get an inert unit variance."""
+    V = np.einsum("ravq,rq,rawq->ravw", Z, omega**2, Z)
+    diag = np.where(mask, sigma[:, None, None] ** 2, 1.0)
+    return V + diag[..., None] * np.eye(mask.shape[-1])
 
 
-def region_fim(design: StudyDesign, region: RegionModel | str,
-               block_diagonal: bool = True, arm_sizes: Sequence[float] | None = None
-               ) -> RegionInformation:
-    """Population Fisher information (FO) of one region's fit under ``design``.
+def _trace_products(Wa: np.ndarray, Wb: np.ndarray) -> np.ndarray:
+    """``1/2 tr(W_k W_l)`` for stacks (R, A, K, V, V) x (R, A, L, V, V) -> (R, A, K, L)."""
+    return 0.5 * np.einsum("rakij,ralji->rakl", Wa, Wb)
+
+
+def _fim_group(design: StudyDesign, regions: Sequence[RegionModel],
+               arr: dict[str, np.ndarray], block_diagonal: bool) -> list[RegionInformation]:
+    """Population FIMs of regions sharing a kernel (one batched model evaluation).
+
+    The information does not depend on the sign of the effect (it enters the Jacobians
+    as a common factor), so the regions share one parameter map.
+    """
+    pm = _param_map(design, regions[0])
+    B = np.stack([_beta(design, r, pm) for r in regions])
+    free = np.array([not (n == "E0" and pm.fixed_e0) for n in pm.beta_names])
+    omega = np.stack([_omega(design, r) for r in regions])
+    sigma = np.array([r.residual_sd for r in regions])
+    mask = np.broadcast_to(arr["mask"], (len(regions), *arr["mask"].shape))
+    Jb, Z = _jacobians(pm, B, arr)
+    Jb = Jb[..., free]
+    Vi = np.linalg.inv(_variance(Z, omega, sigma, mask))
+    # dV/d omega_k^2 = z_k z_k', dV/d sigma^2 = diag(mask); W = V^-1 dV
+    VZ = Vi @ Z
+    W = np.concatenate([np.einsum("ravk,rawk->rakvw", VZ, Z),
+                        (Vi * mask[..., None, :])[:, :, None]], axis=2)
+    n_b, n_v = int(free.sum()), W.shape[2]
+    M = np.zeros((*Z.shape[:2], n_b + n_v, n_b + n_v))
+    M[..., :n_b, :n_b] = np.einsum("ravi,ravw,rawj->raij", Jb, Vi, Jb)
+    M[..., n_b:, n_b:] = _trace_products(W, W)
+    if not block_diagonal and pm.n_re:
+        Wb = Vi[:, :, None] @ _dV_dbeta(pm, B, arr, omega, sigma, mask, np.flatnonzero(free))
+        M[..., :n_b, :n_b] += _trace_products(Wb, Wb)
+        M[..., :n_b, n_b:] = _trace_products(Wb, W)
+        M[..., n_b:, :n_b] = np.swapaxes(M[..., :n_b, n_b:], -1, -2)
+    total = np.einsum("a,raij->rij", arr["sizes"], M)
+    names = [n for n, f in zip(pm.beta_names, free) if f] + [
+        f"omega2_{n}" for n in pm.random] + ["sigma2"]
+    return [RegionInformation(r.name, names, np.concatenate([B[k, free], omega[k]**2,
+                                                             [sigma[k]**2]]),
+                              total[k], n_beta=n_b) for k, r in enumerate(regions)]
+
+
+def _dV_dbeta(pm: ParamMap, B: np.ndarray, arr: dict, omega: np.ndarray, sigma: np.ndarray,
+              mask: np.ndarray, idx: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """dV / d beta_k (R, A, K, V, V) by central differences of the analytic Jacobian."""
+    out = []
+    for k in idx:
+        step = np.zeros(B.shape[1])
+        step[k] = h
+        vp = _variance(_jacobians(pm, B + step, arr)[1], omega, sigma, mask)
+        vm = _variance(_jacobians(pm, B - step, arr)[1], omega, sigma, mask)
+        out.append((vp - vm) / (2 * h))
+    return np.stack(out, axis=2)
+
+
+def region_fims(design: StudyDesign, block_diagonal: bool = True,
+                arm_sizes: Sequence[float] | None = None) -> dict[str, RegionInformation]:
+    """Population Fisher information (FO) of every region's fit under ``design``.
 
     Parameters
     ----------
     design : StudyDesign
-    region : RegionModel or str
-        The region (or its name in ``design``).
     block_diagonal : bool
         Block-diagonal FO matrix (default, see the module docstring) or the full FO
         matrix (with the ``beta`` x variance block; ``dV/dbeta`` by central differences).
@@ -464,51 +537,26 @@ def region_fim(design: StudyDesign, region: RegionModel | str,
 
     Returns
     -------
-    RegionInformation
+    dict
+        Region name -> :class:`RegionInformation`.
     """
+    arr = _arm_arrays(design, arm_sizes)
+    out: dict[str, RegionInformation] = {}
+    for kernel in KERNELS:
+        group = [r for r in design.regions if r.kernel == kernel]
+        if group:
+            out.update((i.region, i) for i in _fim_group(design, group, arr, block_diagonal))
+    return {r.name: out[r.name] for r in design.regions}
+
+
+def region_fim(design: StudyDesign, region: RegionModel | str,
+               block_diagonal: bool = True, arm_sizes: Sequence[float] | None = None
+               ) -> RegionInformation:
+    """Population Fisher information (FO) of one region's fit; see :func:`region_fims`."""
     if isinstance(region, str):
         region = _find_region(design, region)
-    pm = _param_map(design, region)
-    beta = _beta(design, region, pm)
-    free = np.array([not (n == "E0" and pm.fixed_e0) for n in pm.beta_names])
-    omega, sigma = _omega(design, region), region.residual_sd
-    q = omega.size
-    var_names = [f"omega2_{n}" for n in pm.random] + ["sigma2"]
-    n_b, n_v = int(free.sum()), q + 1
-    total = np.zeros((n_b + n_v, n_b + n_v))
-    sizes = [a.n_subjects for a in design.arms] if arm_sizes is None else list(arm_sizes)
-    for arm, size in zip(design.arms, sizes):
-        data = _arm_data(design, arm)
-        _, Jb, Z = _moments(pm, beta, data)
-        Jb = Jb[:, free]
-        V = _variance(Z, omega, sigma)
-        Vi = np.linalg.inv(V)
-        # dV/d omega_k^2 = z_k z_k', dV/d sigma^2 = I; W_a = V^-1 dV_a
-        W = np.concatenate([np.einsum("ij,jk,lk->kil", Vi, Z, Z), Vi[None]])
-        m = np.zeros_like(total)
-        m[:n_b, :n_b] = Jb.T @ Vi @ Jb
-        m[n_b:, n_b:] = 0.5 * np.einsum("aij,bji->ab", W, W)
-        if not block_diagonal and q:
-            Wb = Vi @ _dV_dbeta(pm, beta, data, omega, sigma, np.flatnonzero(free))
-            m[:n_b, :n_b] += 0.5 * np.einsum("aij,bji->ab", Wb, Wb)
-            m[:n_b, n_b:] = 0.5 * np.einsum("aij,bji->ab", Wb, W)
-            m[n_b:, :n_b] = m[:n_b, n_b:].T
-        total += size * m
-    values = np.concatenate([beta[free], omega**2, [sigma**2]])
-    names = [n for n, f in zip(pm.beta_names, free) if f] + var_names
-    return RegionInformation(region.name, names, values, total, n_beta=n_b)
-
-
-def _dV_dbeta(pm: ParamMap, beta: np.ndarray, data: dict, omega: np.ndarray, sigma: float,
-              idx: np.ndarray, h: float = 1e-5) -> np.ndarray:
-    out = []
-    for k in idx:
-        step = np.zeros_like(beta)
-        step[k] = h
-        vp = _variance(_moments(pm, beta + step, data)[2], omega, sigma)
-        vm = _variance(_moments(pm, beta - step, data)[2], omega, sigma)
-        out.append((vp - vm) / (2 * h))
-    return np.asarray(out)
+    arr = _arm_arrays(design, arm_sizes)
+    return _fim_group(design, [region], arr, block_diagonal)[0]
 
 
 def _find_region(design: StudyDesign, name: str) -> RegionModel:
@@ -536,8 +584,9 @@ def expected_precision(design: StudyDesign, level: float = 0.95) -> pd.DataFrame
 
     z = stats.norm.ppf(0.5 + level / 2)
     rows = []
+    infos = region_fims(design)
     for region in design.regions:
-        info = region_fim(design, region)
+        info = infos[region.name]
         cov = info.covariance
         k = info.names.index("log_tau")
         se = float(np.sqrt(cov[k, k]))
