@@ -169,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         register(sub)
+    try:
+        from .longitudinal.plan_cli import register as register_plan
+    except ImportError:
+        pass
+    else:
+        register_plan(sub)
     return parser
 
 
