@@ -163,6 +163,13 @@ def _decay_table(result: Any):
             units[fit_cfg.measure] = ";".join(sorted(set(data["unit"].dropna().astype(str))))
     if "measure" in fits.columns:
         fits["unit"] = fits["measure"].map(units).fillna("")
+    if "error" in fits.columns and "identifiable" in fits.columns:
+        failed = fits["error"].notna() & fits["error"].astype(str).ne("")
+        fits["identifiable"] = fits["identifiable"].astype(object)
+        fits.loc[failed, "identifiable"] = "no fit"
+        if "identifiability_reason" in fits.columns:
+            fits["identifiability_reason"] = fits["identifiability_reason"].astype(object)
+            fits.loc[failed, "identifiability_reason"] = fits.loc[failed, "error"]
     if "identifiable" in fits.columns and "peak_effect" in fits.columns:
         bad = fits["identifiable"].eq(False)
         fits["peak_effect"] = ["not identifiable" if b else f"{v:.4g}"
