@@ -355,8 +355,9 @@ def cross_spectrum(
     band : str or (lo, hi)
         Cross-spectrum band (resolved for the recording's modality).
     fmin, fmax : float, optional
-        PSD range (default 1 Hz to Nyquist, as :func:`~ketephys.spectral.psd`; widened to
-        cover the band's neighbourhood).
+        PSD range (default 1 Hz to ``min(150, 0.8 Nyquist) + 10`` Hz: the aperiodic fit
+        range with room for its line-noise interpolation; widened to cover the band's
+        neighbourhood).
     method, seg_len, overlap, window, bandwidth, reject, reject_by_annotation, precision
         See :class:`~ketephys.spectral.fft.SpectralSettings`.
     picks : channels, optional
@@ -374,7 +375,10 @@ def cross_spectrum(
     nyq = rec.sfreq / 2
     lo_n, hi_n = lo - (hi - lo) / 2, hi + (hi - lo) / 2
     f0 = min(1.0 if fmin is None else fmin, max(lo_n, 0.0))
-    f1 = min(max(nyq if fmax is None else fmax, hi_n), nyq)
+    # default top: the aperiodic fit's (min(150, 0.8 Nyquist)) plus room for the line-noise
+    # interpolation at its edge, so band powers equal those of psd(rec) over all bins
+    top = min(150.0, 0.8 * nyq) + 10.0 if fmax is None else fmax
+    f1 = min(max(top, hi_n), nyq)
     settings = SpectralSettings(method=method, seg_len=seg_len, overlap=overlap,
                                 window=window, bandwidth=bandwidth, precision=precision,
                                 reject=reject, reject_by_annotation=reject_by_annotation)
