@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_attributes
 
 if TYPE_CHECKING:
-    from .decay import fit_decay
+    from .decay import fit_decay, fit_decay_by_group
     from .models import DecayModel, bateman_kernel, exponential_kernel
     from .optimal_design import ScheduleConstraints, optimise_schedule, sample_size
     from .plan import StudyPlan, plan_study
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .recovery import RecoveryResult, recovery_study
     from .result import DecayFit, GroupFit, compare_models
 
-_WHERE = {"fit_decay": "decay", "DecayModel": "models", "bateman_kernel": "models",
+_WHERE = {"fit_decay": "decay", "fit_decay_by_group": "decay", "DecayModel": "models", "bateman_kernel": "models",
           "exponential_kernel": "models", "RecoveryResult": "recovery",
           "recovery_study": "recovery", "DecayFit": "result", "GroupFit": "result",
           "compare_models": "result", "plan_study": "plan", "StudyPlan": "plan",
@@ -43,7 +43,7 @@ _WHERE = {"fit_decay": "decay", "DecayModel": "models", "bateman_kernel": "model
           "ScheduleConstraints": "optimal_design", "optimise_schedule": "optimal_design",
           "sample_size": "optimal_design", "simulate_design": "plan_check"}
 
-__all__ = ["fit_decay", "DecayFit", "GroupFit", "compare_models", "DecayModel",
+__all__ = ["fit_decay", "fit_decay_by_group", "DecayFit", "GroupFit", "compare_models", "DecayModel",
            "exponential_kernel", "bateman_kernel", "recovery_study", "RecoveryResult",
            "plan_study", "StudyPlan", "StudyDesign", "RegionModel", "Arm", "Comparison",
            "expected_precision", "expected_power", "region_fim", "ScheduleConstraints",

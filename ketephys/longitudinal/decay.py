@@ -285,7 +285,9 @@ def _fit_group(gd: GroupData, kernel: str, variant: str, estimate_gamma: bool,
     """
     if random_effects and gd.n_subjects < 3:
         raise AnalysisError(f"group {gd.key}: a population fit needs at least 3 subjects "
-                            f"(has {gd.n_subjects}); use random_effects=False")
+                            f"(has {gd.n_subjects}); fit the groups one by one with "
+                            "fit_decay_by_group (the others keep their fits), or use "
+                            "random_effects=False")
     if gd.post_times.size < 2:
         raise AnalysisError(f"group {gd.key}: needs at least two post-dose visit times "
                             f"(has {gd.post_times.tolist()})")

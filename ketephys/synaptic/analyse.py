@@ -93,7 +93,13 @@ def _fepsp_rows(rec: Recording, settings: Any
     try:
         res = ltp(rec, **lkw, **passed)
     except AnalysisError as err:
-        logger.info("%s: no LTP summary (%s)", rec.source.path, err.detail)
+        # LTP was asked for (induction given or "auto") but cannot be measured: visible in
+        # every row of the recording, never a silent absence
+        logger.warning("%s: no LTP summary (%s); rows flagged 'ltp_not_measured'",
+                       rec.source.path, err.detail)
+        for r in rows:
+            r["flags"] = ";".join(filter(None, [r.get("flags", ""), "ltp_not_measured"]))
+            r["ltp_not_measured"] = err.detail
         return rows, None, tab
     return rows, res, tab
 
