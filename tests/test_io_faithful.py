@@ -333,7 +333,9 @@ def test_sidecar_events_as_records_and_meta_pass_through(tmp_path):
     path = _npy_with_sidecar(tmp_path, '{"sfreq": 100, "units": "mV", "ch_names": ["a", "b"],'
                                        ' "events": [{"onset": 1.5, "description": "stim"}],'
                                        ' "subject": "rat01", "meta": {"sex": "F"}}')
-    rec = read(path)
+    with pytest.raises(MetadataError, match="unknown metadata key 'sex' from sidecar"):
+        read(path)  # undeclared extra metadata
+    rec = read(path, extras=["sex"])
     assert rec.events["onset"].tolist() == [1.5] and rec.meta.subject == "rat01"
     assert rec.meta.extras["sex"] == "F" and rec.units == ["V", "V"]
     assert rec.reader_flags == {}

@@ -74,7 +74,7 @@ def test_npy_memory_mapped_with_sidecar(tmp_path):
     (tmp_path / "lfp.json").write_text(json.dumps({
         "sfreq": 1000, "ch_names": ["a", "b", "c"], "units": "mV", "ch_types": ["lfp"] * 3,
         "subject": "rat02", "meta": {"dose_mg_per_kg": "10 mg/kg", "sex": "M"}}))
-    rec = read(tmp_path / "lfp.npy")
+    rec = read(tmp_path / "lfp.npy", extras=["sex"])
     assert rec.is_lazy and rec.sfreq == 1000 and rec.units == ["V"] * 3
     np.testing.assert_allclose(rec.get_data(["b"], 10, 20)[0], data[1, 10:20] * 1e-3)
     np.testing.assert_allclose(rec.data, data * 1e-3)

@@ -65,9 +65,13 @@ def test_summary_table_has_units_and_readable_visits():
     assert "-1 h" in table.columns and "2 h" in table.columns
 
 
-def test_empty_modalities_get_no_heading():
+def test_a_view_that_cannot_be_drawn_says_why_under_its_heading():
+    # no stored results (e.g. a cache entry of an older ketephys): a note, not an empty
+    # heading and not an exception
     result = SimpleNamespace(features=_features().assign(modality="patch"))
-    assert report._views_section(result, cfg=None) == ""
+    text = report._views_section(result, cfg=None)
+    assert text.startswith("<h3>patch</h3>") and "rerun with --force" in text
+    assert "Error" not in text
 
 
 def _fits() -> pd.DataFrame:

@@ -246,7 +246,7 @@ np.save(TMP / "lfp.npy", arr)
     "sfreq": 1000, "units": "mV", "ch_names": ["PFC", "HPC"], "ch_types": ["lfp", "lfp"],
     "subject": "rat07", "session": "d1", "dose_mg_per_kg": 10,
     "meta": {"hours_since_dose": 24, "sex": "F"}}))
-array_rec = read(TMP / "lfp.npy")
+array_rec = read(TMP / "lfp.npy", extras=["sex"])  # "sex" is not a study field: declare it
 np.testing.assert_allclose(array_rec.data, arr * 1e-3)  # mV -> V
 print(array_rec, array_rec.meta, sep="\n")
 
@@ -260,7 +260,8 @@ print(array_rec, array_rec.meta, sep="\n")
 
 (TMP / "manifest.csv").write_text(
     "path,subject,hours_since_dose,genotype\nlfp.npy,rat99,48,Val/Val\n")
-merged = read(TMP / "lfp.npy", meta={"region": "PFC"}, manifest=TMP / "manifest.csv")
+merged = read(TMP / "lfp.npy", meta={"region": "PFC"}, manifest=TMP / "manifest.csv",
+              extras=["sex"])
 print(pd.Series(merged.meta.sources, name="source").to_string())
 for note in merged.meta.conflicts:
     print("conflict:", note)
