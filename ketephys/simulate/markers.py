@@ -154,7 +154,7 @@ def simulate_marker_study(
         ``infusions``, ``dose_ref_mg_per_kg``, ``kernel``, and ``subjects`` (a DataFrame
         of the per-subject, per-region individual A and tau actually drawn).
     """
-    from ..longitudinal.models import DecayModel
+    from ..decay_models import DecayModel
 
     sc = _resolve_scenario(scenario)
     if genotype_fraction_met is not None:
