@@ -38,6 +38,7 @@ from ..units import SI_UNITS
 from ._files import check_readable, sniff_eeglab, unique_paths
 from .companions import format_files, metadata_files
 from .formats import READ_FORMATS, detect_format
+from .hooks import post_read_hook
 
 __all__ = ["read", "read_bids", "info", "detect_format", "finish_recording", "READ_FORMATS",
            "sniff_eeglab", "MODALITIES"]
@@ -120,7 +121,8 @@ def read(
     modality : str, optional
         ``"eeg"``, ``"tms-eeg"``, ``"lfp"``, ``"fepsp"``, ``"patch"``. Sets the type of
         voltage channels the file leaves untyped; ``"tms-eeg"`` also marks the TMS pulses
-        (:func:`ketephys.io.tms.mark_tms_pulses` with ``tms_options``).
+        (:func:`ketephys.tms.mark_tms_pulses` with ``tms_options``: the post-read hook
+        registered in :mod:`ketephys.io.hooks`).
     meta : dict or StudyMeta, optional
         Study metadata; wins over every other source.
     format : str, optional
@@ -155,7 +157,8 @@ def read(
         :meth:`Recording.quality_flags`). ``"auto"``: only for recordings already in memory
         or of at most :data:`QUALITY_AUTO_SAMPLES` samples.
     tms_options : dict, optional
-        Keywords for :func:`ketephys.io.tms.mark_tms_pulses` (``modality="tms-eeg"``).
+        Keywords for :func:`ketephys.tms.mark_tms_pulses`, the
+        post-read hook of :mod:`ketephys.io.hooks` (``modality="tms-eeg"``).
     extras : sequence of str or None
         Metadata names besides the study fields that ``meta``, the sidecar and the
         manifest may give (e.g. ``["sex", "age"]``); any other name is a
@@ -270,12 +273,13 @@ def finish_recording(
         logger.warning("%s: metadata sources disagree: %s", path, note)
     _record_files(rec, path, sidecar, bids is True)
     _check_quality(rec, path, quality)
-    if modality == "tms-eeg":
-        try:
-            from .tms import mark_tms_pulses
-        except ImportError as exc:
-            raise KetephysError(f"TMS pulse marking is not available: {exc}", path) from None
-        rec = mark_tms_pulses(rec, **(tms_options or {}))
+    try:  # the documented post-read registry (io/hooks.py): TMS pulse marking for tms-eeg
+        hook = post_read_hook(modality)
+    except ImportError as exc:
+        raise KetephysError(f"post-read step of modality {modality!r} (TMS pulse marking) "
+                            f"is not available: {exc}", path) from exc
+    if hook is not None:
+        rec = hook(rec, **(tms_options or {}))
     rec.reader_flags = {ch: flags[ch] for ch in rec.ch_names if ch in flags}
     return rec
 
