@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CorruptFileError, KetephysError, MetadataError, MissingCompanionError
+from .._neo import select_channels
+from ..errors import CorruptFileError, KetephysError, MissingCompanionError
 from ..recording import Recording, Source
 from ._files import sniff_eeglab, unique_paths
 from .companions import format_files, vhdr_entries
@@ -599,10 +600,7 @@ def recording_from_mne(inst: Any, source: Source, rename: bool = True,
         if types:
             inst.set_channel_types(types, on_unit_change="ignore", verbose="error")
     if channels:
-        missing = [c for c in channels if c not in inst.ch_names]
-        if missing:
-            raise MetadataError(f"channels {missing} not in the file; it has {inst.ch_names}",
-                                source.path)
+        select_channels(inst.ch_names, channels, source.path)
         inst.pick(list(channels), verbose="error")  # lazy: the others are never read
     header: dict[str, Any] = {}
     subj = inst.info.get("subject_info") or {}
