@@ -107,6 +107,34 @@ def _segment_events(seg: Any, s: int, t0: float, offset: float, is_ep: bool) -> 
     return events
 
 
+def _units_and_types(channels: list[tuple[str, Any, int]], units: dict[str, str],
+                     ch_types: dict[str, str] | None, path: str | None
+                     ) -> tuple[list[str], list[float], list[str]]:
+    """SI units, scale factors and channel types of ``(name, signal, column)`` channels."""
+    si_units, factors, types = [], [], []
+    for name, sig, _ in channels:
+        if name in units:
+            base, factor = si_scale(units[name], path)
+        else:
+            base, factor = neo_unit_to_si(sig.units, path)
+        si_units.append(base)
+        factors.append(factor)
+        t = (ch_types or {}).get(name) or (sig.annotations.get("ch_type") if hasattr(
+            sig, "annotations") else None)
+        types.append(t if t is not None else default_ch_type(base))
+    return si_units, factors, types
+
+
+def _segment_samples(channels: list[tuple[str, Any, int]], factors: list[float], s: int,
+                     path: str | None) -> np.ndarray:
+    """``(n_channels, n_times)`` SI samples of one segment's channels."""
+    cols = [np.asarray(sig.magnitude[:, k], dtype=float) * factor
+            for (_, sig, k), factor in zip(channels, factors)]
+    if len({c.size for c in cols}) != 1:
+        raise KetephysError(f"segment {s}: channels differ in length", path)
+    return np.vstack(cols)
+
+
 def block_parts(block: Any, units: dict[str, str] | None = None,
                 channels: Sequence[str] | None = None,
                 ch_types: dict[str, str] | None = None, episodic: bool | None = None,
@@ -126,18 +154,8 @@ def block_parts(block: Any, units: dict[str, str] | None = None,
     keep = [names.index(c) for c in select_channels(names, channels, path)]
     sfreq = one_rate({float(first[i][1].sampling_rate.rescale("Hz").magnitude)
                       for i in keep}, path)
-    si_units, factors, types = [], [], []
-    for i in keep:
-        name, sig, _ = first[i]
-        if name in units:
-            base, factor = si_scale(units[name], path)
-        else:
-            base, factor = neo_unit_to_si(sig.units, path)
-        si_units.append(base)
-        factors.append(factor)
-        t = (ch_types or {}).get(name) or (sig.annotations.get("ch_type") if hasattr(
-            sig, "annotations") else None)
-        types.append(t if t is not None else default_ch_type(base))
+    si_units, factors, types = _units_and_types([first[i] for i in keep], units, ch_types,
+                                                path)
     is_ep = is_episodic(len(segments), episodic, path)
     sweeps, starts, events = [], [], []
     n_t = None
@@ -146,21 +164,15 @@ def block_parts(block: Any, units: dict[str, str] | None = None,
         if len(chans) != len(first):
             raise KetephysError(
                 f"segment {s} has {len(chans)} channels, segment 0 has {len(first)}", path)
-        cols = []
-        for j, i in enumerate(keep):
-            _, sig, k = chans[i]
-            cols.append(np.asarray(sig.magnitude[:, k], dtype=float) * factors[j])
-        lengths = {c.size for c in cols}
-        if len(lengths) != 1:
-            raise KetephysError(f"segment {s}: channels differ in length", path)
-        length = lengths.pop()
+        samples = _segment_samples([chans[i] for i in keep], factors, s, path)
+        length = samples.shape[1]
         if n_t is None:
             n_t = length
         elif length != n_t:
             if not is_ep:
                 raise KetephysError("segments differ in length", path)
             n_t = min(n_t, length)
-        sweeps.append(np.vstack(cols))
+        sweeps.append(samples)
         t0 = float(chans[keep[0]][1].t_start.rescale("s").magnitude)
         starts.append(t0)
         events += _segment_events(seg, s, t0, t0 if is_ep else starts[0], is_ep)
