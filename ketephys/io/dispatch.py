@@ -193,11 +193,11 @@ def read(
         rec = _read_family(fmt, target, format, opts)
     except KetephysError:
         raise
-    except MemoryError:
+    except MemoryError as exc:
         raise CorruptFileError("its header asks for more memory than there is (corrupt "
-                               "header?)", path) from None
+                               "header?)", path) from exc
     except Exception as exc:  # a library failed in a way the readers did not foresee
-        raise CorruptFileError(f"cannot read it: {type(exc).__name__}: {exc}", path) from None
+        raise CorruptFileError(f"cannot read it: {type(exc).__name__}: {exc}", path) from exc
     if fmt not in {"array", "neo"}:
         if units is not None:
             raise ConfigError("units= overrides apply to Neo and array files; this file's "
@@ -333,7 +333,7 @@ def _check_quality(rec: Recording, path: Path, quality: bool | str) -> None:
         raise
     except Exception as exc:
         raise CorruptFileError(f"its samples cannot be read: {type(exc).__name__}: {exc}",
-                               path) from None
+                               path) from exc
     for name, what in flags.items():
         logger.warning("%s: channel %s is %s", path, name, " and ".join(what))
 
@@ -454,10 +454,10 @@ def read_bids(
     except KetephysError:
         raise
     except FileNotFoundError as exc:
-        raise MissingCompanionError(f"a file it needs is missing: {exc}", found.fpath) from None
+        raise MissingCompanionError(f"a file it needs is missing: {exc}", found.fpath) from exc
     except Exception as exc:
         raise CorruptFileError(f"mne-bids cannot read it: {type(exc).__name__}: {exc}",
-                               found.fpath) from None
+                               found.fpath) from exc
     fpath = Path(found.fpath)
     fmt = {".vhdr": "brainvision", ".set": "eeglab", ".fif": "fif"}.get(fpath.suffix.lower(),
                                                                         "edf")

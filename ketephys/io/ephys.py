@@ -361,13 +361,13 @@ def _read_neo_quiet(path: Path, io_cls: Any, units: Any, ch_types: dict[str, str
     except KetephysError:
         raise
     except FileNotFoundError as exc:
-        raise KetephysError(f"a file it needs is missing: {exc}", path) from None
+        raise KetephysError(f"a file it needs is missing: {exc}", path) from exc
     except Exception as exc:
         text = f"{type(exc).__name__}: {exc}"
         hint = "truncated or corrupt" if any(h in str(exc) for h in _TRUNCATION_HINTS) else (
             "corrupt or not this format")
         raise CorruptFileError(f"Neo {io_cls.__name__} cannot read it ({hint}): {text}",
-                               path) from None
+                               path) from exc
     return _from_block(block, reader, path, io_cls, units, ch_types, channels, episodic)
 
 
