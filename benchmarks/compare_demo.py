@@ -6,7 +6,8 @@ Usage::
 
 Reads ``features.parquet`` and ``decay_fits.csv`` of both folders, sorts the rows by
 (recording, analyser, measure, channel, pathway, role) (the key columns a table has; the
-other text columns break ties), and compares every column: numeric columns must agree to
+other text columns break ties; recording paths relative to their common folder), and
+compares every column: numeric columns must agree to
 ``tol`` (``|old - new| <= tol * max(1, |old|)``, NaN equal to NaN), text columns exactly.
 Prints the largest difference of each table and exits 1 when anything differs (or a
 table, a column or a row is missing), else 0.
@@ -15,6 +16,7 @@ table, a column or a row is missing), else 0.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -26,7 +28,15 @@ TABLES = ("features.parquet", "decay_fits.csv")
 
 
 def _read(path: Path) -> pd.DataFrame:
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    """The table, with the ``recording`` paths made relative to their common folder (the
+    two runs wrote their data under different output folders)."""
+    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    if "recording" in frame.columns and frame["recording"].notna().all() and len(frame):
+        paths = frame["recording"].astype(str)
+        common = os.path.commonpath(list(paths)) if paths.str.startswith("/").all() else ""
+        if common:
+            frame["recording"] = [os.path.relpath(p, common) for p in paths]
+    return frame
 
 
 def _text(column: pd.Series) -> np.ndarray:

@@ -7,7 +7,8 @@ Readers (one per family) turn a file into a :class:`~ketephys.recording.Recordin
 :mod:`~ketephys.io.eeg` (MNE), :mod:`~ketephys.io.ephys` (Neo), :mod:`~ketephys.io.axona`,
 :mod:`~ketephys.io.arrays`, :mod:`~ketephys.io.nwb`. :func:`finish_recording` then applies
 the user's channel types, merges metadata from keywords > sidecar > manifest > BIDS tables >
-file header, flags NaN/flat channels and, for TMS-EEG, marks the pulses.
+file header, flags NaN/flat channels and, for TMS-EEG, marks the pulses (through the post-read
+hook registry of :mod:`ketephys.io.hooks`).
 
 Any failure inside a library becomes a :class:`~ketephys.errors.KetephysError` naming the
 file; input files are only ever opened read-only.
