@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # imported on first use: they pull in pandas
     from .features import feature_table, settings_hash
     from .recording import Recording, Source
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "AnalysisError", "ConfigError", "CorruptFileError", "KetephysError", "MetadataError",

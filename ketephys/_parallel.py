@@ -1,4 +1,8 @@
-"""Execution helpers shared by every parallel code path."""
+"""Execution helpers shared by every parallel code path.
+
+A leaf module: it imports nothing from ketephys, so the pipeline, the simulator and the
+benchmarks can all use the same process pool and BLAS pinning.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["single_blas_thread", "pin_blas_env", "exit_with_parent"]
+__all__ = ["single_blas_thread", "pin_blas_env", "exit_with_parent", "make_pool"]
 
 _BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
               "BLIS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
@@ -69,3 +73,23 @@ def exit_with_parent(parent: int | None = None, interval: float = 0.5) -> thread
     thread = threading.Thread(target=watch, name="ketephys-parent-watchdog", daemon=True)
     thread.start()
     return thread
+
+
+def _init_worker(parent: int | None = None) -> None:
+    """Worker process start-up: one BLAS thread for the process's lifetime, and a
+    watchdog that ends the worker when the main process ``parent`` dies."""
+    exit_with_parent(parent)
+    os.environ.update(pin_blas_env({}))
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+
+
+def make_pool(n_jobs: int):
+    """A local process pool of ``n_jobs`` spawned workers, one BLAS thread each."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn: no inherited threads or BLAS pools; workers start with one BLAS thread
+    return ProcessPoolExecutor(max_workers=n_jobs, mp_context=mp.get_context("spawn"),
+                               initializer=_init_worker, initargs=(os.getpid(),))

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import AnalysisError, KetephysError, MetadataError, UnitError
+from .errors import AnalysisError, KetephysError, MetadataError
 from .meta import StudyMeta
 from .units import SI_UNITS, si_scale
 
@@ -899,128 +899,25 @@ class Recording:
             As in :class:`Recording` (default: the one stored by :meth:`to_neo`, else
             inferred from the channel types).
         """
+        from ._neo import block_parts
+
         path = None if source is None else source.path
-        units = dict(units or {})
-        segments = list(block.segments)
-        if not segments:
-            raise KetephysError("the file holds no recording segment", path)
+        parts = block_parts(block, units=units, channels=channels, ch_types=ch_types,
+                            episodic=episodic, path=path)
         stored: dict[str, Any] = {}
         note = block.annotations.get("ketephys") if hasattr(block, "annotations") else None
         if isinstance(note, str) and note.startswith(_MNE_MARKER):
             stored = json.loads(note[len(_MNE_MARKER):])
-
-        def seg_channels(seg: Any) -> list[tuple[str, Any, int]]:
-            out = []
-            for sig in seg.analogsignals:
-                n = sig.shape[1]
-                names = None
-                ann = getattr(sig, "array_annotations", {}) or {}
-                if "channel_names" in ann and len(ann["channel_names"]) == n:
-                    names = [str(x) for x in ann["channel_names"]]
-                if names is None:
-                    base = sig.name or f"ch{len(out)}"
-                    names = [str(base)] if n == 1 else [f"{base}_{k}" for k in range(n)]
-                for k in range(n):
-                    out.append((names[k], sig, k))
-            return out
-
-        first = seg_channels(segments[0])
-        if not first:
-            raise KetephysError("the file holds no analog signal", path)
-        # make duplicate names unique deterministically
-        seen: dict[str, int] = {}
-        names = []
-        for name, _, _ in first:
-            if name in seen:
-                seen[name] += 1
-                name = f"{name}_{seen[name]}"
-            else:
-                seen[name] = 0
-            names.append(name)
-        keep = list(range(len(first)))
-        if channels is not None:
-            missing = [c for c in channels if c not in names]
-            if missing:
-                raise KetephysError(f"channels {missing} not in the file; it has {names}", path)
-            keep = [names.index(c) for c in channels]
-        rates = {float(first[i][1].sampling_rate.rescale("Hz").magnitude) for i in keep}
-        if len(rates) > 1:
-            raise KetephysError(
-                f"channels are sampled at different rates {sorted(rates)} Hz; "
-                "choose channels of one rate with channels=[...]", path)
-        sfreq = rates.pop()
-        # units
-        si_units, factors, types = [], [], []
-        for i in keep:
-            name, sig, _ = first[i]
-            if name in units:
-                base, factor = si_scale(units[name], path)
-            else:
-                base, factor = _neo_unit_to_si(sig.units, path)
-            si_units.append(base)
-            factors.append(factor)
-            t = (ch_types or {}).get(name) or (sig.annotations.get("ch_type") if hasattr(
-                sig, "annotations") else None)
-            if t is None:
-                t = "im" if base == "A" else ("field" if base == "V" else "misc")
-            types.append(t)
-        n_seg = len(segments)
-        is_ep = (n_seg > 1) if episodic is None else bool(episodic)
-        if not is_ep and n_seg > 1:
-            raise KetephysError(f"episodic=False but the file has {n_seg} segments", path)
-        sweeps, starts, events = [], [], []
-        n_t = None
-        for s, seg in enumerate(segments):
-            chans = seg_channels(seg)
-            if len(chans) != len(first):
-                raise KetephysError(
-                    f"segment {s} has {len(chans)} channels, segment 0 has {len(first)}", path)
-            cols = []
-            for j, i in enumerate(keep):
-                _, sig, k = chans[i]
-                cols.append(np.asarray(sig.magnitude[:, k], dtype=float) * factors[j])
-            lengths = {c.size for c in cols}
-            if len(lengths) != 1:
-                raise KetephysError(f"segment {s}: channels differ in length", path)
-            length = lengths.pop()
-            if n_t is None:
-                n_t = length
-            elif length != n_t:
-                if not is_ep:
-                    raise KetephysError("segments differ in length", path)
-                n_t = min(n_t, length)
-            sweeps.append(np.vstack(cols))
-            t0 = float(chans[keep[0]][1].t_start.rescale("s").magnitude)
-            starts.append(t0)
-            for container in (seg.events, seg.epochs):
-                for obj in container:
-                    times = obj.times.rescale("s").magnitude
-                    durs = (obj.durations.rescale("s").magnitude if hasattr(obj, "durations")
-                            else np.zeros(len(times)))
-                    labels = obj.labels if len(obj.labels) == len(times) else [
-                        obj.name or "event"] * len(times)
-                    for t, d, lab in zip(times, durs, labels):
-                        events.append({"onset": float(t) - (t0 if is_ep else starts[0]),
-                                       "duration": float(d), "description": str(lab),
-                                       "sweep": s if is_ep else pd.NA})
-        if is_ep:
-            data = np.stack([sw[:, :n_t] for sw in sweeps])
-            sweep_starts: np.ndarray | None = np.asarray(starts)
-        else:
-            data = sweeps[0]
-            sweep_starts = None
         if source is None:
             source = Source(*stored["source"]) if "source" in stored else Source(
                 None, "neo", "ketephys.Recording.from_neo")
         merged = StudyMeta.from_sources([("keyword", meta), ("stored", stored.get("meta"))],
                                         path=source.path)
-        ch_names = [names[i] for i in keep]
-        if "ch_types" in stored and len(stored["ch_types"]) == len(ch_names) and not ch_types:
-            types = stored["ch_types"]
-        return cls(data, sfreq, ch_names, types, si_units, sweep_starts=sweep_starts,
-                   events=pd.DataFrame(events) if events else None, meta=merged, source=source,
+        if ("ch_types" in stored and len(stored["ch_types"]) == len(parts["ch_names"])
+                and not ch_types):
+            parts["ch_types"] = stored["ch_types"]
+        return cls(**parts, meta=merged, source=source,
                    modality=modality or stored.get("modality"))
-
 
 def release_mapped_pages(array: Any) -> None:
     """Let the kernel drop the pages of a memory-mapped file that were read so far.
@@ -1039,22 +936,3 @@ def release_mapped_pages(array: Any) -> None:
         mapped.madvise(mmap.MADV_DONTNEED)
     except (OSError, ValueError):  # closed map or a platform that refuses: harmless
         pass
-
-
-def _neo_unit_to_si(quantity: Any, path: str | None) -> tuple[str, float]:
-    """SI base unit and scale factor of a ``quantities`` unit (dimensionless -> "")."""
-    import quantities as pq
-
-    text = quantity.dimensionality.string
-    if text == "dimensionless":
-        return "", float(quantity.simplified.magnitude)
-    try:
-        return si_scale(text, path)
-    except KetephysError:
-        pass
-    for base, unit in (("V", pq.V), ("A", pq.A), ("Ohm", pq.ohm)):
-        try:
-            return base, float(quantity.rescale(unit).magnitude)
-        except ValueError:
-            continue
-    raise UnitError(f"unit {text!r} cannot be converted to V, A or Ohm", path)

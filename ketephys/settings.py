@@ -18,7 +18,6 @@ Models for options that are passed through to a function (for example the keywor
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import inspect
@@ -28,18 +27,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
+from ._check import suggest
 from .errors import SettingsError
 
 __all__ = ["AnalyserSettings", "model_from_signature", "check_keywords", "suggest",
            "settings_problems"]
 
 S = TypeVar("S", bound="AnalyserSettings")
-
-
-def suggest(key: str, allowed: list[str] | tuple[str, ...]) -> str:
-    """``"; did you mean 'x'?"`` for the closest allowed name, or ``""``."""
-    close = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _jsonable(value: Any) -> Any:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
-import types
 
 import numpy as np
 import pandas as pd
@@ -255,9 +253,9 @@ def test_tms_eeg_calls_the_pulse_marker(tmp_path, monkeypatch):
         calls["kw"] = kw
         return rec.copy()
 
-    fake = types.ModuleType("ketephys.io.tms")
-    fake.mark_tms_pulses = mark_tms_pulses
-    monkeypatch.setitem(sys.modules, "ketephys.io.tms", fake)
+    from ketephys.io import hooks
+
+    monkeypatch.setitem(hooks.POST_READ_HOOKS, "tms-eeg", mark_tms_pulses)
     rec = Recording(np.zeros((1, 100)), 100.0, ["Cz"], ch_types=["eeg"])
     path = write(rec, tmp_path / "t.fif")
     read(path, modality="tms-eeg", tms_options={"trigger_channel": "Cz"})
@@ -337,12 +335,14 @@ def test_channels_option_stays_lazy_for_mne_files(tmp_path):
         read(path, channels=["Xx"])
 
 
-def test_tms_names_reexported():
-    import ketephys.io
-    import ketephys.io.tms as tms
+def test_tms_pulse_marking_is_the_registered_post_read_hook():
+    import ketephys.tms
+    import ketephys.tms.pulses as pulses
+    from ketephys.io.hooks import post_read_hook
 
-    assert ketephys.io.find_tms_pulses is tms.find_tms_pulses
-    assert ketephys.io.mark_tms_pulses is tms.mark_tms_pulses
+    assert ketephys.tms.find_tms_pulses is pulses.find_tms_pulses
+    assert post_read_hook("tms-eeg") is pulses.mark_tms_pulses is ketephys.tms.mark_tms_pulses
+    assert post_read_hook("eeg") is None
 
 
 def test_continuous_neo_file_is_read_lazily(tmp_path):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ketephys.errors import AnalysisError, ConfigError
+from ketephys.errors import AnalysisError, SettingsError
 from ketephys.longitudinal import compare_models, fit_decay
 from ketephys.longitudinal.bootstrap import bootstrap_fit
 from ketephys.longitudinal.fit import State, lm_fit
@@ -197,7 +197,7 @@ def test_bad_input_raises_ketephys_errors(study):
     table, _ = study
     with pytest.raises(AnalysisError, match="no column 'nope'"):
         fit_decay(table, value="nope")
-    with pytest.raises(ConfigError, match="model must be"):
+    with pytest.raises(SettingsError, match="model must be"):
         fit_decay(table, model="gompertz")
     with pytest.raises(AnalysisError, match="pre-dose"):
         fit_decay(table[table.hours_since_dose > 0], baseline="pre-dose")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ketephys import Recording
-from ketephys.errors import AnalysisError
+from ketephys.errors import AnalysisError, SettingsError
 from ketephys.simulate.tms import simulate_tms_eeg
 from ketephys.tms import clean
 from ketephys.tms.artifact import interpolate_windows, pulse_windows
@@ -49,7 +49,7 @@ def test_interpolation_reproduces_polynomials():
     inside = noisy[:, 98:111]
     assert np.all(inside.max(axis=1) <= noisy[:, anchors].max(axis=1) + 1e-18)
     assert np.all(inside.min(axis=1) >= noisy[:, anchors].min(axis=1) - 1e-18)
-    with pytest.raises(AnalysisError, match="interp"):
+    with pytest.raises(SettingsError, match="interp"):
         interpolate_windows(data, win, sfreq, "spline")
     # a window too close to the edge is reported, not touched
     edge = data.copy()

@@ -8,8 +8,8 @@ import pytest
 
 from ketephys import Recording
 from ketephys.errors import AnalysisError
-from ketephys.io.tms import find_tms_pulses, mark_tms_pulses
 from ketephys.simulate.tms import simulate_tms_eeg
+from ketephys.tms.pulses import find_tms_pulses, mark_tms_pulses
 
 
 @pytest.fixture(scope="module")

@@ -146,7 +146,7 @@ assert bids_rec.meta.sources["hours_since_dose"] == "bids"
 # No public TMS-EEG recording with its pulses could be found, so this part is always
 # simulated (:func:`ketephys.simulate.simulate_tms_eeg`, 20 pulses with a trigger
 # channel). ``modality="tms-eeg"`` makes :func:`~ketephys.read` call
-# :func:`ketephys.io.mark_tms_pulses`, which adds one ``tms_pulse`` event per pulse,
+# :func:`ketephys.tms.mark_tms_pulses` (registered in :mod:`ketephys.io.hooks`), which adds one ``tms_pulse`` event per pulse,
 # here from the trigger channel. Without a trigger the pulses are found from the huge
 # artifact itself (``tms_options={}``).
 
@@ -158,7 +158,7 @@ pulses = tms_rec.events[tms_rec.events["description"] == "tms_pulse"]
 print(f"{len(pulses)} pulses found; first at {pulses['onset'].iloc[0]:.4f} s")
 np.testing.assert_allclose(pulses["onset"], tms_truth.pulse_times, atol=1 / tms.sfreq)
 
-from_artifact = ketephys.io.find_tms_pulses(tms.pick([c for c in tms.ch_names if c != "TRIG"]))
+from_artifact = ketephys.tms.find_tms_pulses(tms.pick([c for c in tms.ch_names if c != "TRIG"]))
 np.testing.assert_allclose(from_artifact["onset"], tms_truth.pulse_times, atol=1 / tms.sfreq)
 print("the same pulses are found from the artifact alone")
 

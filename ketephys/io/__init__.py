@@ -29,8 +29,8 @@ from .._lazy import lazy_attributes
 __all__ = [
     "read", "read_bids", "write", "info", "read_manifest", "manifest_meta",
     "read_axona", "read_neo", "read_array", "read_mne", "read_sidecar", "sidecar_path",
-    "find_tms_pulses", "mark_tms_pulses", "READ_FORMATS", "WRITE_FORMATS",
-    "detect_format", "bids_meta", "MODALITIES", "files_of",
+    "READ_FORMATS", "WRITE_FORMATS",
+    "detect_format", "bids_meta", "MODALITIES", "files_of", "register_post_read",
 ]
 
 _NAMES = {
@@ -52,8 +52,7 @@ _NAMES = {
     "read_sidecar": "sidecar",
     "sidecar_path": "sidecar",
     "files_of": "companions",
-    "find_tms_pulses": "tms",
-    "mark_tms_pulses": "tms",
+    "register_post_read": "hooks",
 }
 
 

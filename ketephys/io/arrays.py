@@ -63,7 +63,7 @@ def _load(path: Path, ext: str, side: dict[str, Any]) -> tuple[Any, list[str] | 
         except ValueError as exc:
             if "pickle" in str(exc).lower():
                 raise CorruptFileError("the .npy holds Python objects, not numbers; "
-                                       "ketephys never unpickles files", path) from None
+                                       "ketephys never unpickles files", path) from exc
             raise
     if ext == ".npz":
         with np.load(path, allow_pickle=False) as z:
@@ -235,7 +235,7 @@ def read_array(
         raise
     except Exception as exc:
         raise CorruptFileError(f"cannot read it as {ext}: {type(exc).__name__}: {exc}",
-                               path) from None
+                               path) from exc
     if raw.dtype.kind not in "iuf":
         raise CorruptFileError(f"array dtype {raw.dtype} is not numeric", path)
     if raw.ndim == 1:

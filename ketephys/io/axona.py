@@ -70,9 +70,9 @@ def _number(header: dict[str, str], key: str, path: Path, kind: type = float) ->
     text = header[key].split()[0] if header[key] else ""
     try:
         return kind(float(text)) if kind is int else kind(text)
-    except ValueError:
+    except ValueError as exc:
         raise CorruptFileError(f"header field {key!r} is not a number: {header[key]!r}",
-                               path) from None
+                               path) from exc
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ def read_axona(path: str | Path, ch_type: str = "lfp") -> Recording:
     try:
         settings = _parse_lines(setfile.read_bytes().decode("latin-1"))
     except OSError as exc:
-        raise CorruptFileError(f"cannot read the .set file: {exc}", setfile) from None
+        raise CorruptFileError(f"cannot read the .set file: {exc}", setfile) from exc
     if "ADC_fullscale_mv" not in settings:
         raise CorruptFileError("not an Axona .set file (no ADC_fullscale_mv)", setfile)
     channels = [_channel(f, settings, setfile) for f in files]

@@ -46,7 +46,7 @@ def _read_tsv(path: Path) -> pd.DataFrame | None:
     try:
         return pd.read_csv(path, sep="\t", na_values=_NA, keep_default_na=False, dtype=str)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise MetadataError(f"cannot read the BIDS table: {exc}", path) from None
+        raise MetadataError(f"cannot read the BIDS table: {exc}", path) from exc
 
 
 def _row(table: pd.DataFrame | None, column: str, label: str) -> dict[str, Any]:

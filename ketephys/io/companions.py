@@ -39,7 +39,7 @@ def vhdr_entries(path: Path) -> dict[str, str]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise CorruptFileError(f"cannot read the header: {exc}", path) from None
+        raise CorruptFileError(f"cannot read the header: {exc}", path) from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -79,7 +79,7 @@ def eeglab_data_file(path: Path) -> Path | None:
             name = eeg.get("data")
     except Exception as exc:
         raise CorruptFileError(f"cannot read the EEGLAB .set header: {type(exc).__name__}: "
-                               f"{exc}", path) from None
+                               f"{exc}", path) from exc
     if not isinstance(name, str) or not name.strip():
         return None
     named = path.parent / name.strip()

@@ -7,7 +7,8 @@ Readers (one per family) turn a file into a :class:`~ketephys.recording.Recordin
 :mod:`~ketephys.io.eeg` (MNE), :mod:`~ketephys.io.ephys` (Neo), :mod:`~ketephys.io.axona`,
 :mod:`~ketephys.io.arrays`, :mod:`~ketephys.io.nwb`. :func:`finish_recording` then applies
 the user's channel types, merges metadata from keywords > sidecar > manifest > BIDS tables >
-file header, flags NaN/flat channels and, for TMS-EEG, marks the pulses.
+file header, flags NaN/flat channels and, for TMS-EEG, marks the pulses (through the post-read
+hook registry of :mod:`ketephys.io.hooks`).
 
 Any failure inside a library becomes a :class:`~ketephys.errors.KetephysError` naming the
 file; input files are only ever opened read-only.
@@ -38,6 +39,7 @@ from ..units import SI_UNITS
 from ._files import check_readable, sniff_eeglab, unique_paths
 from .companions import format_files, metadata_files
 from .formats import READ_FORMATS, detect_format
+from .hooks import post_read_hook
 
 __all__ = ["read", "read_bids", "info", "detect_format", "finish_recording", "READ_FORMATS",
            "sniff_eeglab", "MODALITIES"]
@@ -120,7 +122,8 @@ def read(
     modality : str, optional
         ``"eeg"``, ``"tms-eeg"``, ``"lfp"``, ``"fepsp"``, ``"patch"``. Sets the type of
         voltage channels the file leaves untyped; ``"tms-eeg"`` also marks the TMS pulses
-        (:func:`ketephys.io.tms.mark_tms_pulses` with ``tms_options``).
+        (:func:`ketephys.tms.mark_tms_pulses` with ``tms_options``: the post-read hook
+        registered in :mod:`ketephys.io.hooks`).
     meta : dict or StudyMeta, optional
         Study metadata; wins over every other source.
     format : str, optional
@@ -155,7 +158,8 @@ def read(
         :meth:`Recording.quality_flags`). ``"auto"``: only for recordings already in memory
         or of at most :data:`QUALITY_AUTO_SAMPLES` samples.
     tms_options : dict, optional
-        Keywords for :func:`ketephys.io.tms.mark_tms_pulses` (``modality="tms-eeg"``).
+        Keywords for :func:`ketephys.tms.mark_tms_pulses`, the
+        post-read hook of :mod:`ketephys.io.hooks` (``modality="tms-eeg"``).
     extras : sequence of str or None
         Metadata names besides the study fields that ``meta``, the sidecar and the
         manifest may give (e.g. ``["sex", "age"]``); any other name is a
@@ -190,11 +194,11 @@ def read(
         rec = _read_family(fmt, target, format, opts)
     except KetephysError:
         raise
-    except MemoryError:
+    except MemoryError as exc:
         raise CorruptFileError("its header asks for more memory than there is (corrupt "
-                               "header?)", path) from None
+                               "header?)", path) from exc
     except Exception as exc:  # a library failed in a way the readers did not foresee
-        raise CorruptFileError(f"cannot read it: {type(exc).__name__}: {exc}", path) from None
+        raise CorruptFileError(f"cannot read it: {type(exc).__name__}: {exc}", path) from exc
     if fmt not in {"array", "neo"}:
         if units is not None:
             raise ConfigError("units= overrides apply to Neo and array files; this file's "
@@ -270,12 +274,13 @@ def finish_recording(
         logger.warning("%s: metadata sources disagree: %s", path, note)
     _record_files(rec, path, sidecar, bids is True)
     _check_quality(rec, path, quality)
-    if modality == "tms-eeg":
-        try:
-            from .tms import mark_tms_pulses
-        except ImportError as exc:
-            raise KetephysError(f"TMS pulse marking is not available: {exc}", path) from None
-        rec = mark_tms_pulses(rec, **(tms_options or {}))
+    try:  # the documented post-read registry (io/hooks.py): TMS pulse marking for tms-eeg
+        hook = post_read_hook(modality)
+    except ImportError as exc:
+        raise KetephysError(f"post-read step of modality {modality!r} (TMS pulse marking) "
+                            f"is not available: {exc}", path) from exc
+    if hook is not None:
+        rec = hook(rec, **(tms_options or {}))
     rec.reader_flags = {ch: flags[ch] for ch in rec.ch_names if ch in flags}
     return rec
 
@@ -329,7 +334,7 @@ def _check_quality(rec: Recording, path: Path, quality: bool | str) -> None:
         raise
     except Exception as exc:
         raise CorruptFileError(f"its samples cannot be read: {type(exc).__name__}: {exc}",
-                               path) from None
+                               path) from exc
     for name, what in flags.items():
         logger.warning("%s: channel %s is %s", path, name, " and ".join(what))
 
@@ -450,10 +455,10 @@ def read_bids(
     except KetephysError:
         raise
     except FileNotFoundError as exc:
-        raise MissingCompanionError(f"a file it needs is missing: {exc}", found.fpath) from None
+        raise MissingCompanionError(f"a file it needs is missing: {exc}", found.fpath) from exc
     except Exception as exc:
         raise CorruptFileError(f"mne-bids cannot read it: {type(exc).__name__}: {exc}",
-                               found.fpath) from None
+                               found.fpath) from exc
     fpath = Path(found.fpath)
     fmt = {".vhdr": "brainvision", ".set": "eeglab", ".fif": "fif"}.get(fpath.suffix.lower(),
                                                                         "edf")

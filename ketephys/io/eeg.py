@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CorruptFileError, KetephysError, MetadataError, MissingCompanionError
+from .._neo import select_channels
+from ..errors import CorruptFileError, KetephysError, MissingCompanionError
 from ..recording import Recording, Source
 from ._files import sniff_eeglab, unique_paths
 from .companions import format_files, vhdr_entries
@@ -259,9 +260,9 @@ def check_edf_size(path: Path) -> EdfLayout:
             header_bytes = int(head[184:192].decode("ascii").strip())
             n_records = int(head[236:244].decode("ascii").strip())
             n_signals = int(head[252:256].decode("ascii").strip())
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError) as exc:
             raise CorruptFileError("EDF header fields (header size, record count, signal "
-                                   "count) are not numbers", path) from None
+                                   "count) are not numbers", path) from exc
         if n_signals <= 0 or header_bytes != 256 * (n_signals + 1):
             raise CorruptFileError(
                 f"EDF header says {n_signals} signals and {header_bytes} header bytes; "
@@ -269,8 +270,8 @@ def check_edf_size(path: Path) -> EdfLayout:
         fields = _edf_signal_fields(fh, n_signals, path)
     try:
         per_record = [int(v) for v in fields["n_samples"]]
-    except ValueError:
-        raise CorruptFileError("EDF 'samples per record' fields are not numbers", path) from None
+    except ValueError as exc:
+        raise CorruptFileError("EDF 'samples per record' fields are not numbers", path) from exc
     if min(per_record) < 0:
         raise CorruptFileError("EDF header gives a negative number of samples per record",
                                path)
@@ -373,8 +374,8 @@ def check_brainvision(path: Path) -> None:
         entries.get("BinaryFormat", "INT_16").upper())
     try:
         n_ch = int(entries.get("NumberOfChannels", "0"))
-    except ValueError:
-        raise CorruptFileError("NumberOfChannels is not a number", path) from None
+    except ValueError as exc:
+        raise CorruptFileError("NumberOfChannels is not a number", path) from exc
     if width is None or n_ch <= 0:
         return  # MNE will name the problem
     listed = _channel_info_count(path)
@@ -524,10 +525,10 @@ def read_mne(path: str | Path, fmt: str, preload: bool = False,
         except KetephysError:
             raise
         except FileNotFoundError as exc:
-            raise MissingCompanionError(f"a file it needs is missing: {exc}", path) from None
+            raise MissingCompanionError(f"a file it needs is missing: {exc}", path) from exc
         except Exception as exc:
             raise CorruptFileError(
-                f"MNE cannot read it as {fmt}: {type(exc).__name__}: {exc}", path) from None
+                f"MNE cannot read it as {fmt}: {type(exc).__name__}: {exc}", path) from exc
     ignore = [_MIXED_RATE_WARNING] + ([_RECORD_COUNT_WARNING] if layout.n_records_unknown
                                       else [])
     if layout.gaps:  # annotations after a gap: re-read in true time below
@@ -583,7 +584,7 @@ def _probe_ends(raw: Any, path: Path) -> None:
     except Exception as exc:
         raise CorruptFileError(
             f"truncated or corrupt: its samples cannot be read ({type(exc).__name__}: {exc})",
-            path) from None
+            path) from exc
 
 
 def recording_from_mne(inst: Any, source: Source, rename: bool = True,
@@ -599,10 +600,7 @@ def recording_from_mne(inst: Any, source: Source, rename: bool = True,
         if types:
             inst.set_channel_types(types, on_unit_change="ignore", verbose="error")
     if channels:
-        missing = [c for c in channels if c not in inst.ch_names]
-        if missing:
-            raise MetadataError(f"channels {missing} not in the file; it has {inst.ch_names}",
-                                source.path)
+        select_channels(inst.ch_names, channels, source.path)
         inst.pick(list(channels), verbose="error")  # lazy: the others are never read
     header: dict[str, Any] = {}
     subj = inst.info.get("subject_info") or {}

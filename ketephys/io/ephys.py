@@ -10,7 +10,8 @@ Formats with a Neo *rawio* layer (ABF, WinWCP, Spike2, AxoGraph...) are read thr
 directly: samples come as raw chunks scaled to SI (a one-segment file stays lazy and is read
 chunk by chunk), without building a Neo object per sweep and channel, which is 10-25x
 faster for a 240-sweep ABF. Other IOs (NWBIO...) go through ``read_block`` and
-:meth:`Recording.from_neo`.
+:meth:`Recording.from_neo`. Both use the one Neo conversion of :mod:`ketephys._neo` (channel
+selection, rates, segments, units and types, with the same messages).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._neo import default_ch_type, is_episodic, one_rate, select_channels
 from ..errors import CorruptFileError, KetephysError, UnsupportedFormatError
 from ..recording import Recording, Source
 from ..units import si_scale
@@ -208,14 +210,8 @@ def _read_rawio(reader: Any, path: Path, io_cls: Any, units: dict[str, str],
                                "corrupt or not this format)", path)
     if len(set(names)) != len(names):
         return None
-    wanted = names if channels is None else list(channels)
-    missing = [c for c in wanted if c not in names]
-    if missing:
-        raise KetephysError(f"channels {missing} not in the file; it has {names}", path)
-    rates = {float(chans["sampling_rate"][names.index(c)]) for c in wanted}
-    if len(rates) > 1:
-        raise KetephysError(f"channels are sampled at different rates {sorted(rates)} Hz; "
-                            "choose channels of one rate with channels=[...]", path)
+    wanted = select_channels(names, channels, path)
+    one_rate({float(chans["sampling_rate"][names.index(c)]) for c in wanted}, path)
     stream_ids = {str(chans["stream_id"][names.index(c)]) for c in wanted}
     if len(stream_ids) != 1:
         return None
@@ -224,14 +220,11 @@ def _read_rawio(reader: Any, path: Path, io_cls: Any, units: dict[str, str],
     in_stream = [i for i, sid in enumerate(chans["stream_id"]) if str(sid) == stream_id]
     local = [in_stream.index(names.index(c)) for c in wanted]
     conv = [_unit_of(c, str(chans["units"][names.index(c)]), units, path) for c in wanted]
-    types = [(ch_types or {}).get(c) or ("im" if b == "A" else "field" if b == "V" else "misc")
-             for c, (b, _) in zip(wanted, conv)]
+    types = [(ch_types or {}).get(c) or default_ch_type(b) for c, (b, _) in zip(wanted, conv)]
     samples = NeoRawSamples(reader, stream_index, local, [f for _, f in conv])
     sfreq = float(reader.get_signal_sampling_rate(stream_index=stream_index))
     n_seg = reader.segment_count(0)
-    is_ep = (n_seg > 1) if episodic is None else bool(episodic)
-    if not is_ep and n_seg > 1:
-        raise KetephysError(f"episodic=False but the file has {n_seg} segments", path)
+    is_ep = is_episodic(n_seg, episodic, path)
     source = _neo_source(path, io_cls)
     si_units = [b for b, _ in conv]
     file_meta = _file_clock(reader)
@@ -368,13 +361,13 @@ def _read_neo_quiet(path: Path, io_cls: Any, units: Any, ch_types: dict[str, str
     except KetephysError:
         raise
     except FileNotFoundError as exc:
-        raise KetephysError(f"a file it needs is missing: {exc}", path) from None
+        raise KetephysError(f"a file it needs is missing: {exc}", path) from exc
     except Exception as exc:
         text = f"{type(exc).__name__}: {exc}"
         hint = "truncated or corrupt" if any(h in str(exc) for h in _TRUNCATION_HINTS) else (
             "corrupt or not this format")
         raise CorruptFileError(f"Neo {io_cls.__name__} cannot read it ({hint}): {text}",
-                               path) from None
+                               path) from exc
     return _from_block(block, reader, path, io_cls, units, ch_types, channels, episodic)
 
 

@@ -44,7 +44,7 @@ def read_manifest(csv: str | os.PathLike) -> pd.DataFrame:
     try:
         table = pd.read_csv(csv, dtype={"subject": str, "session": str, "genotype": str})
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise MetadataError(f"cannot read the manifest: {exc}", csv) from None
+        raise MetadataError(f"cannot read the manifest: {exc}", csv) from exc
     if "path" not in table.columns:
         raise MetadataError(f"the manifest has no 'path' column; columns are {list(table)}", csv)
     if table["path"].isna().any():

@@ -29,7 +29,7 @@ def nwb_notes(path: Path) -> dict[str, Any] | None:
                 return None
             text = notes[()]
     except OSError as exc:
-        raise CorruptFileError(f"not a readable NWB/HDF5 file: {exc}", path) from None
+        raise CorruptFileError(f"not a readable NWB/HDF5 file: {exc}", path) from exc
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     if not isinstance(text, str) or not text.startswith(NWB_MARKER):
@@ -38,7 +38,7 @@ def nwb_notes(path: Path) -> dict[str, Any] | None:
         return json.loads(text[len(NWB_MARKER):])
     except json.JSONDecodeError as exc:
         raise CorruptFileError(f"ketephys description in the NWB notes is broken: {exc}",
-                               path) from None
+                               path) from exc
 
 
 def read_ketephys_nwb(path: Path, notes: dict[str, Any]) -> Recording:

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_option, check_random_state
 from ..errors import AnalysisError, ConfigError, KetephysError
 from ..settings import check_keywords
 from .bootstrap import bootstrap_fit, bootstrap_indices
@@ -124,18 +125,15 @@ def fit_decay(
     -------
     DecayFit
     """
-    if model not in (*KERNELS, "auto"):
-        raise ConfigError(f"model must be one of {(*KERNELS, 'auto')}, got {model!r}", path)
-    if variant not in VARIANTS:
-        raise ConfigError(f"variant must be one of {VARIANTS}, got {variant!r}", path)
-    if ci not in ("profile", "bootstrap", "both", "none"):
-        raise ConfigError(f"ci must be 'profile', 'bootstrap', 'both' or 'none', got {ci!r}", path)
+    check_option("model", model, (*KERNELS, "auto"), path)
+    check_option("variant", variant, VARIANTS, path)
+    check_option("ci", ci, ("profile", "bootstrap", "both", "none"), path)
     if not 0 < level < 1:
         raise ConfigError(f"level must be in (0, 1), got {level}", path)
     groups, covs, keys = prepare_groups(table, value=value, time=time, subject=subject,
                                         group=group, measure=measure, baseline=baseline,
                                         covariates=covariates, schedule=schedule, path=path)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = check_random_state(seed)
     kernels = list(KERNELS) if model == "auto" else [model]
     shared_idx = None
     if ci in ("bootstrap", "both") and all(

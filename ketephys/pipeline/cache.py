@@ -289,8 +289,6 @@ class ResultCache:
         pickled first, so rows never stand without the views they came with)."""
         import pickle
 
-        from .outputs import arrow_safe
-
         self._views(key).unlink(missing_ok=True)
         if views:
             with atomic_write(self._views(key), "wb") as fh:
@@ -315,3 +313,20 @@ class ResultCache:
     def drop(self, key: str) -> None:
         self._entry(key).unlink(missing_ok=True)
         self._views(key).unlink(missing_ok=True)
+
+
+def arrow_safe(frame):
+    """A copy whose object columns hold one Python type each (mixed ones become text),
+    so Parquet can store it."""
+    import pandas as pd
+
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype != object:
+            continue
+        values = out[col].dropna()
+        kinds = {type(v) for v in values}
+        if len(kinds) > 1 or (kinds and not kinds <= {str, bool, int, float}):
+            out[col] = out[col].map(lambda v: v if v is None or (isinstance(v, float)
+                                                                 and pd.isna(v)) else str(v))
+    return out

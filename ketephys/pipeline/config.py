@@ -12,6 +12,8 @@ import difflib
 import os
 import types
 import typing
+from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 from typing import Any, Literal
 
@@ -375,13 +377,24 @@ def config_from_dict(data: dict[str, Any], base_dir: str | os.PathLike = ".",
     return cfg
 
 
+def resolve_callable(target: str) -> Callable[..., Any]:
+    """Import ``'package.module:function'`` (the plug-in analyser/reader registry: a
+    config names any importable callable, so this never imports ketephys modules above it)."""
+    module, _, name = target.partition(":")
+    if not name:
+        raise ValueError(f"{target!r} is not of the form 'package.module:function'")
+    obj: Any = import_module(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
 def _plugin_problems(name: str, settings: dict[str, Any] | None, where: str) -> list[str]:
     """Unknown keywords of a plug-in analyser ``'package.module:function'`` (when it is
     importable and takes no ``**kwargs``)."""
     import inspect
 
     from ..settings import suggest
-    from .tasks import resolve_callable
 
     try:
         params = inspect.signature(resolve_callable(name)).parameters

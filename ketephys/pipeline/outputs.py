@@ -32,7 +32,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .cache import atomic_write
+from .cache import arrow_safe, atomic_write  # noqa: F401  (arrow_safe re-exported)
 
 __all__ = ["arrow_safe", "write_table", "write_json", "package_versions",
            "FAILURE_COLUMNS", "write_outputs", "commit_outputs", "check_outputs",
@@ -50,23 +50,6 @@ FAILURE_COLUMNS = ("file", "modality", "subject", "session", "error_type", "mess
 _PACKAGES = ("ketephys", "numpy", "scipy", "pandas", "mne", "neo", "elephant", "specparam",
              "mne-connectivity", "pyarrow", "pydantic", "pyyaml", "dask", "distributed",
              "dask-jobqueue", "matplotlib", "pynwb", "edfio", "pybv")
-
-
-def arrow_safe(frame):
-    """A copy whose object columns hold one Python type each (mixed ones become text),
-    so Parquet can store it."""
-    import pandas as pd
-
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype != object:
-            continue
-        values = out[col].dropna()
-        kinds = {type(v) for v in values}
-        if len(kinds) > 1 or (kinds and not kinds <= {str, bool, int, float}):
-            out[col] = out[col].map(lambda v: v if v is None or (isinstance(v, float)
-                                                                 and pd.isna(v)) else str(v))
-    return out
 
 
 def write_table(frame, path: str | os.PathLike) -> Path:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._parallel import make_pool
 from ..errors import ConfigError, KetephysError, MetadataError
 from ..features import FEATURE_COLUMNS, flag_montage_changes
 from .cache import ResultCache, changed_inputs, input_files, remove_stale_tmp
@@ -120,18 +121,6 @@ def fit_problems(fits) -> list[str]:
 
 
 # --------------------------------------------------------------------------- executors
-def _init_worker(parent: int | None = None) -> None:
-    """Worker process start-up: one BLAS thread for the process's lifetime, and a
-    watchdog that ends the worker when the main process ``parent`` dies."""
-    from .._parallel import exit_with_parent, pin_blas_env
-
-    exit_with_parent(parent)
-    os.environ.update(pin_blas_env({}))
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(limits=1)
-
-
 def run_checked(task: RecordingTask, signatures: dict[str, list[int]]) -> TaskResult:
     """:func:`~ketephys.pipeline.tasks.run_task`, then check that the result belongs to
     the hashed bytes: no hashed file changed since it was hashed, and the reader opened
@@ -171,16 +160,6 @@ def _start_local_pool(cfg: PipelineConfig):
 def _serial(tasks: list[RecordingTask], sigs: dict[str, dict]) -> Iterator[TaskResult]:
     for task in tasks:
         yield run_checked(task, sigs.get(task.key, {}))
-
-
-def make_pool(n_jobs: int):
-    """A local process pool of ``n_jobs`` spawned workers, one BLAS thread each."""
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
-    # spawn: no inherited threads or BLAS pools; workers start with one BLAS thread
-    return ProcessPoolExecutor(max_workers=n_jobs, mp_context=mp.get_context("spawn"),
-                               initializer=_init_worker, initargs=(os.getpid(),))
 
 
 def _processes(tasks: list[RecordingTask], pool, sigs: dict[str, dict]

@@ -12,29 +12,16 @@ import logging
 import time
 import traceback
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any
 
 from ..features import FEATURE_COLUMNS, AnalysisOutput, settings_hash
-from .config import ANALYSERS, PipelineConfig, resolve_analyser_settings
+from .config import ANALYSERS, PipelineConfig, resolve_analyser_settings, resolve_callable
 from .discovery import RecordingSpec
 
 __all__ = ["RecordingTask", "TaskResult", "run_task", "build_task", "resolve_callable"]
 
 log = logging.getLogger(__name__)
-
-
-def resolve_callable(target: str) -> Callable[..., Any]:
-    """Import ``'package.module:function'``."""
-    module, _, name = target.partition(":")
-    if not name:
-        raise ValueError(f"{target!r} is not of the form 'package.module:function'")
-    obj: Any = import_module(module)
-    for part in name.split("."):
-        obj = getattr(obj, part)
-    return obj
 
 
 @dataclass(frozen=True)
@@ -96,7 +83,7 @@ def build_task(cfg: PipelineConfig, spec: RecordingSpec,
     """
     from pathlib import Path
 
-    import ketephys
+    from .._version import __version__
 
     analysers = tuple(
         (name, ANALYSERS.get(name, name),
@@ -113,7 +100,7 @@ def build_task(cfg: PipelineConfig, spec: RecordingSpec,
         "analysers": [[n, t, s] for n, t, s in analysers],
         "reader": cfg.inputs.reader,
         "read_options": read_options,
-        "ketephys": ketephys.__version__,
+        "ketephys": __version__,
     }
     return RecordingTask(spec=spec, analysers=analysers, reader=cfg.inputs.reader,
                          read_options=read_options, inputs=tuple(hashes),

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_random_state
 from ..errors import KetephysError
 from ..meta import StudyMeta
 from ..recording import Recording, Source
@@ -271,7 +272,7 @@ def _setup(n_channels, duration, sfreq, aperiodic_offset, aperiodic_exponent, kn
            gamma_power, gamma_freq, gamma_width, theta_power, theta_freq, theta_width,
            theta_channels, theta_coherence, coherence_band, line_freq, line_amplitude,
            hfo, hfo_freq, hfo_width, ch_names, artifacts, seed, filter_seconds):
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = check_random_state(seed)
     truth = _make_truth(n_channels, duration, sfreq, aperiodic_offset, aperiodic_exponent,
                         knee, highpass, gamma_power, gamma_freq, gamma_width, theta_power,
                         theta_freq, theta_width, theta_channels, theta_coherence,

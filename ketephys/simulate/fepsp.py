@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_random_state
 from ..errors import KetephysError
 from ..recording import Recording, Source
 
@@ -164,7 +165,7 @@ class FepspTruth:
 
 
 def _rng(seed: Any) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    return check_random_state(seed)
 
 
 def _sweep(times: np.ndarray, stims: Sequence[float], scales: Sequence[float], *, sfreq: float,

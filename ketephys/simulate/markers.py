@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_random_state
 from ..errors import ConfigError
 
 __all__ = ["simulate_marker_study", "DEFAULT_SCENARIO", "DEFAULT_SCHEDULE", "SCENARIOS"]
@@ -154,7 +155,7 @@ def simulate_marker_study(
         ``infusions``, ``dose_ref_mg_per_kg``, ``kernel``, and ``subjects`` (a DataFrame
         of the per-subject, per-region individual A and tau actually drawn).
     """
-    from ..longitudinal.models import DecayModel
+    from ..decay_models import DecayModel
 
     sc = _resolve_scenario(scenario)
     if genotype_fraction_met is not None:
@@ -163,7 +164,7 @@ def simulate_marker_study(
         sc["bsv_sd_amplitude"], sc["bsv_sd_tau"] = (float(v) for v in bsv_sd)
     if noise_sd is not None:
         sc["noise_sd"] = float(noise_sd)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = check_random_state(seed)
     if n_subjects < 1:
         raise ConfigError("n_subjects must be >= 1")
     region_names = list(sc["regions"]) if regions is None else list(regions)

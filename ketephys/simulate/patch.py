@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_random_state
 from ..errors import KetephysError
 from ..recording import Recording, Source
 
@@ -148,7 +149,7 @@ def simulate_patch(
         Test-pulse times are also written to ``events`` (``description="test_pulse"``, with
         an ``amplitude`` column) so the analyser finds them.
     """
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = check_random_state(seed)
     vc = mode == "voltage_clamp"
     if mode not in ("voltage_clamp", "current_clamp"):
         raise KetephysError(f"mode must be 'voltage_clamp' or 'current_clamp', got {mode!r}")

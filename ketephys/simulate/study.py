@@ -217,7 +217,7 @@ def simulate_study(
                                 "dose_mg_per_kg": rec_row.dose_mg_per_kg,
                                 "marker": rec_row.value, "expected": rec_row.expected})
     if n_jobs > 1 and len(jobs) > 1:
-        from ..pipeline.runner import make_pool
+        from .._parallel import make_pool
 
         with make_pool(min(n_jobs, len(jobs))) as pool:
             for fut in [pool.submit(_write_one, *job) for job in jobs]:

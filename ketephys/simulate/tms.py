@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_random_state
 from ..errors import KetephysError
 from ..recording import Recording, Source
 
@@ -252,7 +253,7 @@ def simulate_tms_eeg(
     -------
     (Recording, TMSTruth)
     """
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = check_random_state(seed)
     if not 1 <= n_channels <= len(TMS_CHANNELS):
         raise KetephysError(f"n_channels must be 1..{len(TMS_CHANNELS)}, got {n_channels}")
     if n_trials < 1:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._check import check_option
 from ..errors import AnalysisError
 
 __all__ = ["pulse_windows", "interpolate_windows", "INTERP_METHODS"]
@@ -59,8 +60,7 @@ def interpolate_windows(data: np.ndarray, windows: np.ndarray, sfreq: float,
         Indices of windows that could not be interpolated (too close to an edge of the
         recording); they are left unchanged.
     """
-    if interp not in INTERP_METHODS:
-        raise AnalysisError(f"interp must be one of {INTERP_METHODS}, got {interp!r}")
+    check_option("interp", interp, INTERP_METHODS)
     n_fit = max(MIN_FIT_SAMPLES, int(round(fit_window * sfreq)))
     n_times = data.shape[1]
     skipped = []

@@ -2,7 +2,7 @@
 
 Order of operations (each step optional, each recorded in :attr:`CleanResult.history`):
 
-1. pulses: the ``tms_pulse`` events, or :func:`ketephys.io.tms.find_tms_pulses`;
+1. pulses: the ``tms_pulse`` events, or :func:`ketephys.tms.find_tms_pulses`;
 2. first removal window (``remove``, default -2..10 ms) at the original rate;
 3. ``decay="exponential"``: the decay is fitted and subtracted *before* interpolating, so
    the interpolation is anchored on decay-free samples. By default the fit uses only the
@@ -39,11 +39,11 @@ import pandas as pd
 
 from .._result import ResultMixin, fill_doc
 from ..errors import AnalysisError
-from ..io.tms import PULSE_DESCRIPTION, find_tms_pulses
 from ..recording import Recording
 from ..settings import check_keywords
 from .artifact import interpolate_windows, pulse_windows
 from .decay import ArtifactDecay, remove_decay_exponential, remove_decay_ica
+from .pulses import PULSE_DESCRIPTION, find_tms_pulses
 
 __all__ = ["clean", "CleanResult", "pulse_onsets"]
 

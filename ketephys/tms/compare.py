@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_random_state
 from .._result import ResultMixin, fill_doc
 from ..errors import AnalysisError
 from ..recording import Recording
@@ -163,7 +164,7 @@ def bootstrap_measures(result: TEPResult, signal_channels: Sequence[str] | None 
         ``point`` (the measures of the full average) and ``draws`` (a
         ``(n_boot, n_measures)`` table).
     """
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = check_random_state(seed)
     ep = result.epochs
     n = len(ep)
     if n < 2:

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._check import check_random_state
 from ..errors import AnalysisError
 
 __all__ = ["DEFAULT_WINDOWS", "find_peaks", "polarity", "peak_null", "PEAK_COLUMNS"]
@@ -145,7 +146,7 @@ def peak_null(
         window extreme, and ``(label, "*")`` -> their maximum over components (the
         family-wise null used for significance).
     """
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = check_random_state(seed)
     n_tr = epochs.shape[0]
     lo = min(w[0] for w in windows.values())
     hi = max(w[1] for w in windows.values())

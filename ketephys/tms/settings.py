@@ -38,7 +38,7 @@ def tep_options_model() -> type[AnalyserSettings]:
 @cache
 def find_options_model() -> type[AnalyserSettings]:
     """Settings model of :func:`ketephys.tms.find_tms_pulses`."""
-    from ..io.tms import find_tms_pulses
+    from .pulses import find_tms_pulses
 
     return model_from_signature("FindOptions", find_tms_pulses)
 

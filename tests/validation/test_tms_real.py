@@ -14,8 +14,8 @@ from conftest import shared_file
 
 from ketephys import Recording
 from ketephys.errors import AnalysisError
-from ketephys.io.tms import find_tms_pulses
 from ketephys.tms import analyse, clean, tep
+from ketephys.tms.pulses import find_tms_pulses
 
 pytestmark = pytest.mark.realdata
 
