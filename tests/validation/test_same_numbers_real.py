@@ -87,3 +87,27 @@ def test_run_rows_equal_script_rows(batch, relpath, modality):
         if "channels" in table:
             used = {c for s in table["channels"].dropna() for c in str(s).split(";")}
             assert not used & aux
+
+
+@pytest.mark.parametrize("relpath, options, modality", [
+    ("eeg/eeglab_data.set", {}, "eeg"),
+    ("eeg/multiple_annotation_chans.bdf", {}, "eeg"),
+    ("eeg/testbva.vhdr", {}, "eeg"),
+    ("eeg/test_edf_overlapping_annotations.edf", {}, "eeg"),
+    ("lfp/axona_rat_mec_hpc/83812141.set", {}, "lfp"),
+    ("fepsp/2022_07_01_0012.abf", {}, "fepsp"),
+    ("fepsp/2022_01_24_0000.abf", {}, "fepsp"),
+    ("fepsp/example2_001.wcp", {}, "fepsp"),
+    ("fepsp/example2_002.wcp", {}, "fepsp"),
+    ("patch/f1.abf", {}, "patch"),
+    # untyped arrays: unknown until the reader is told
+    ("lfp/npy/rat_hippocampus_hc2.npy", {"sfreq": 1000}, None),
+    ("lfp/npy/rat_hippocampus_hc2.npy", {"sfreq": 1000, "modality": "lfp"}, "lfp"),
+])
+def test_modality_of_every_real_file(relpath, options, modality):
+    path = SHARED_DATA / relpath
+    if not path.exists():
+        pytest.skip(f"real recording {path} is absent")
+    rec = ketephys.read(path, **options)
+    assert rec.modality == modality
+    assert rec.pick(rec.ch_names[:1]).modality == modality
