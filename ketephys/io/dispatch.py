@@ -164,7 +164,9 @@ def read(
         Metadata names besides the study fields that ``meta``, the sidecar and the
         manifest may give (e.g. ``["sex", "age"]``); any other name is a
         :class:`~ketephys.errors.MetadataError` with a suggestion (``meta={"hours": 24}``
-        suggests ``hours_since_dose``). ``None`` accepts any name as an extra.
+        suggests ``hours_since_dose``). ``None`` accepts any name as an extra. A sidecar
+        may declare the extras it carries itself (``"extras": ["sex"]``, as
+        :func:`ketephys.io.write` does).
 
     Returns
     -------
@@ -267,6 +269,10 @@ def finish_recording(
 
         sources.append(("bids", bids_meta_for_file(path)))
     sources.append(("file", rec.meta.to_dict(extras=True)))
+    declared = content.get("extras") if content else None
+    if extras is not None and isinstance(declared, list):
+        # a sidecar written by ketephys declares the extra metadata it carries
+        extras = [*extras, *(str(d) for d in declared)]
     rec.meta = StudyMeta.from_sources(sources, path=str(path), extras=extras)
     if modality is not None:
         rec.modality = modality

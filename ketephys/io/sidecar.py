@@ -117,6 +117,9 @@ def recording_sidecar(rec: Any, with_events: bool = True) -> dict[str, Any]:
         }
     content["meta"] = _jsonable({k: v for k, v in rec.meta.to_dict(extras=True).items()
                                  if v is not None})
+    names = [k for k, v in rec.meta.extras.items() if v is not None]
+    if names:  # declared, so that reading the file back accepts them
+        content["extras"] = names
     return content
 
 

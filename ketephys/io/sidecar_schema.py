@@ -99,6 +99,7 @@ class SidecarModel(BaseModel):
     sweep_starts: list[Number] | None = None
     events: SidecarEvents | None = None
     meta: dict[str, Any] | None = None
+    extras: list[StrictStr] | None = None
     data_key: StrictStr | None = None
     variable: StrictStr | None = None
     dose_mg_per_kg: Number | StrictStr | None = None
