@@ -441,11 +441,11 @@ def test_disk_full_mid_batch_stops_with_status_4_and_a_valid_cache_p15(tmp_path,
     real = ResultCache.put
     stored = []
 
-    def fills_up(self, key, rows):
+    def fills_up(self, key, rows, views=None):
         if len(stored) == 2:
             raise OSError(errno.ENOSPC, "No space left on device")
         stored.append(key)
-        return real(self, key, rows)
+        return real(self, key, rows, views)
 
     monkeypatch.setattr(ResultCache, "put", fills_up)
     assert main(["run", str(cfg), "--out", str(tmp_path / "o"), "-q"]) == 4
