@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -298,7 +298,6 @@ def measure_response(
     else:
         dev, dev_s, dev_p = traces
     out: dict[str, Any] = {"baseline": base, "noise_sd": noise, "polarity": polarity}
-    nan = float("nan")
     if i_stop - i_art < 3:
         raise AnalysisError(f"response window of {i_stop - i_art} samples after the artifact")
     ip = i_art + int(np.argmax(dev_p[i_art:i_stop]))
@@ -311,84 +310,16 @@ def measure_response(
     # the 10 % point bounds the volley search and the default window
     s10, _, _ = fraction_span(dev_s, i_art, ip, amp_pos, 0.1, 0.9)
     # fibre volley: peak-trough-peak between the artifact end and the rise
-    vol_amp = vol_lat = float("nan")
-    v_second_peak = v_first_peak = v_trough = None
-    if volley_reference == "baseline":
-        # brainwash: the right-most M-shape 0.5-5.5 ms after the stimulus, depth from the
-        # baseline at the trough sample
-        lo_v = max(i_art, i_stim + int(round(5e-4 * sfreq)))
-        m_shape = _m_shape(dev[lo_v:min(lo_v + int(round(5e-3 * sfreq)), i_stop)])
-        if m_shape is not None:
-            p1, iv, p2 = (lo_v + k for k in m_shape)
-            vol_amp = polarity * float(dev[iv])
-            vol_lat = (iv - i_stim) / sfreq
-            v_second_peak, v_first_peak, v_trough = p2, p1, iv
-        else:  # brainwash's fallback: the sample 0.7 ms after the stimulus (flagged)
-            iv = min(i_stim + int(round(7e-4 * sfreq)), y.size - 1)
-            flags.append("volley_missing")
-            out["volley_amplitude"], out["volley_latency"] = polarity * float(dev[iv]), nan
-            v_trough = iv
-    elif s10 - i_art >= 3:
-        thr = 3 * noise / np.sqrt(odd_width(smooth, sfreq)) if np.isfinite(noise) else 0
-        found = _volley(dev_s[i_art:s10], dev[i_art:s10], sfreq, thr)
-        if found is not None:
-            depth, iv, p2, p1 = found
-            vol_amp = polarity * depth
-            vol_lat = (i_art + iv - i_stim) / sfreq
-            v_second_peak, v_first_peak, v_trough = i_art + p2, i_art + p1, i_art + iv
-    if "volley_amplitude" not in out:
-        if not np.isfinite(vol_amp):
-            flags.append("volley_missing")
-        out["volley_amplitude"] = vol_amp
-        out["volley_latency"] = vol_lat
-    # slope
-    if slope in SLOPE_FRACTIONS:
-        lo, hi = SLOPE_FRACTIONS[slope]
-        a, b, at_art = fraction_span(dev_s, i_art, ip, amp_pos, lo, hi)
-        if at_art:
-            flags.append("slope_at_artifact")
-    elif slope == "window":
-        if window is None:
-            a = _rise_foot(dev_p, v_second_peak if v_second_peak is not None else i_art,
-                           fraction_span(dev_p, i_art, ip, amp_pos, 0.5, 0.9)[0])
-            if a is None:
-                a = v_second_peak if v_second_peak is not None else s10
-            b = a + int(round(1e-3 * sfreq)) - 1
-        else:
-            a = i_stim + int(round(window[0] * sfreq))
-            b = i_stim + int(round(window[1] * sfreq)) - 1
-        b = min(b, y.size - 1)
-    elif slope == "max":
-        # locate on a trace smoothed over the window width: the selection then hardly
-        # follows the noise (raw-sample fits of the steepest noisy window are biased up)
-        dev_m = (moving_average(dev[lo_i:hi_i], odd_width(max_window, sfreq)) if max_smooth
-                 else dev[lo_i:hi_i])
-        first, last = i_art, ip
-        if max_search is not None:  # a fixed search range after the stimulus (WinLTP)
-            first = max(i_art, i_stim + int(round(max_search[0] * sfreq)))
-            last = max(first, min(hi_i - 1, i_stim + int(round(max_search[1] * sfreq))))
-        a, b = max_slope_span(dev_m, first - lo_i, last - lo_i,
-                              max(2, int(round(max_window * sfreq)) + 1))
-        a, b = a + lo_i, b + lo_i
-    elif slope == "best-fit":
-        from scipy.signal import savgol_filter
-
-        # brainwash: R² of n-sample lines on the rise from the volley's second peak,
-        # smoothed by a first-order Savitzky-Golay filter over n samples (odd)
-        n_sel = max(3, int(round(fit_width * sfreq)))
-        if v_second_peak is None:  # brainwash's fallback: 2 ms after the stimulus
-            a = i_stim + int(round(2e-3 * sfreq))
-            b = min(a + n_sel, y.size - 1)
-        else:
-            start = v_second_peak
-            part = dev[start:min(ip + n_sel, hi_i)]
-            n_sg = min(n_sel if n_sel % 2 else n_sel - 1, part.size - (1 - part.size % 2))
-            dev_f = savgol_filter(part, n_sg, 1) if n_sg > 1 else part
-            a, b = best_fit_span(dev_f, 0, ip - start, n_sel + 1, n_sel, fit_search)
-            a, b = a + start, min(b + start, y.size - 1)
-    else:
-        raise AnalysisError(f"slope must be one of {list(SLOPE_FRACTIONS)}, 'window', 'max' "
-                            f"or 'best-fit', got {slope!r}")
+    vol = _find_volley(y, dev, dev_s, sfreq, i_stim, i_art, i_stop, s10, polarity, noise,
+                       smooth, volley_reference)
+    if vol.missing:
+        flags.append("volley_missing")
+    out["volley_amplitude"] = vol.amplitude
+    out["volley_latency"] = vol.latency
+    trace = _Rise(y=y, dev=dev, dev_s=dev_s, dev_p=dev_p, sfreq=sfreq, i_stim=i_stim,
+                  i_art=i_art, i_stop=i_stop, ip=ip, amp_pos=amp_pos, s10=s10)
+    a, b = _slope_span(trace, vol, slope, window, max_window, max_smooth, max_search,
+                       fit_width, fit_search, flags)
     n = b - a + 1
     if n < 3:
         flags.append("slope_few_samples")
@@ -407,13 +338,147 @@ def measure_response(
     b0, b1 = _base_bounds(base_span, i_stim)
     out["_cursors"] = dict(
         baseline_start=b0 - i_stim, baseline_stop=b1 - 1 - i_stim,
-        volley_peak1=nan if v_first_peak is None else v_first_peak - i_stim,
-        volley_trough=nan if v_trough is None else v_trough - i_stim,
-        volley_peak2=nan if v_second_peak is None else v_second_peak - i_stim,
+        volley_peak1=_offset(vol.first_peak, i_stim), volley_trough=_offset(vol.trough, i_stim),
+        volley_peak2=_offset(vol.second_peak, i_stim),
         slope_start=a - i_stim, slope_stop=b - i_stim, amplitude_time=ip - i_stim,
         amplitude_start=max(ip - w_pk // 2, lo_i) - i_stim,
         amplitude_stop=min(ip + w_pk // 2, hi_i - 1) - i_stim)
     return out
+
+
+def _offset(i: int | None, i_stim: int) -> float | int:
+    """Sample offset of ``i`` from the stimulus; NaN when there is no such point."""
+    return float("nan") if i is None else i - i_stim
+
+
+class _Volley(NamedTuple):
+    """The fibre volley of one response: amplitude (signed) and latency (s), samples of
+    its first peak, trough and second peak (None when not found), and whether it is
+    missing (flagged)."""
+
+    amplitude: float
+    latency: float
+    first_peak: int | None
+    trough: int | None
+    second_peak: int | None
+    missing: bool
+
+
+class _Rise(NamedTuple):
+    """One response's sweep, response-direction traces and landmarks (samples)."""
+
+    y: np.ndarray
+    dev: np.ndarray
+    dev_s: np.ndarray
+    dev_p: np.ndarray
+    sfreq: float
+    i_stim: int
+    i_art: int
+    i_stop: int
+    ip: int
+    amp_pos: float
+    s10: int
+
+
+def _find_volley(y: np.ndarray, dev: np.ndarray, dev_s: np.ndarray, sfreq: float,
+                 i_stim: int, i_art: int, i_stop: int, s10: int, polarity: int,
+                 noise: float, smooth: float, volley_reference: str) -> _Volley:
+    """The fibre volley: peak-trough-peak between the artifact end and the rise."""
+    nan = float("nan")
+    if volley_reference == "baseline":
+        # brainwash: the right-most M-shape 0.5-5.5 ms after the stimulus, depth from the
+        # baseline at the trough sample
+        lo_v = max(i_art, i_stim + int(round(5e-4 * sfreq)))
+        m_shape = _m_shape(dev[lo_v:min(lo_v + int(round(5e-3 * sfreq)), i_stop)])
+        if m_shape is None:  # brainwash's fallback: the sample 0.7 ms after the stimulus
+            iv = min(i_stim + int(round(7e-4 * sfreq)), y.size - 1)
+            return _Volley(polarity * float(dev[iv]), nan, None, iv, None, True)
+        p1, iv, p2 = (lo_v + k for k in m_shape)
+        vol_amp = polarity * float(dev[iv])
+        return _Volley(vol_amp, (iv - i_stim) / sfreq, p1, iv, p2, not np.isfinite(vol_amp))
+    if s10 - i_art >= 3:
+        thr = 3 * noise / np.sqrt(odd_width(smooth, sfreq)) if np.isfinite(noise) else 0
+        found = _volley(dev_s[i_art:s10], dev[i_art:s10], sfreq, thr)
+        if found is not None:
+            depth, iv, p2, p1 = found
+            vol_amp = polarity * depth
+            return _Volley(vol_amp, (i_art + iv - i_stim) / sfreq, i_art + p1, i_art + iv,
+                           i_art + p2, not np.isfinite(vol_amp))
+    return _Volley(nan, nan, None, None, None, True)
+
+
+def _slope_span(r: _Rise, vol: _Volley, slope: str, window: tuple[float, float] | None,
+                max_window: float, max_smooth: bool, max_search: tuple[float, float] | None,
+                fit_width: float, fit_search: float, flags: list[str]) -> tuple[int, int]:
+    """First and last samples of the slope fit for the definition ``slope``."""
+    if slope in SLOPE_FRACTIONS:
+        lo, hi = SLOPE_FRACTIONS[slope]
+        a, b, at_art = fraction_span(r.dev_s, r.i_art, r.ip, r.amp_pos, lo, hi)
+        if at_art:
+            flags.append("slope_at_artifact")
+        return a, b
+    if slope == "window":
+        return _window_span(r, vol, window)
+    if slope == "max":
+        return _max_span(r, max_window, max_smooth, max_search)
+    if slope == "best-fit":
+        return _best_fit_span(r, vol, fit_width, fit_search)
+    raise AnalysisError(f"slope must be one of {list(SLOPE_FRACTIONS)}, 'window', 'max' "
+                        f"or 'best-fit', got {slope!r}")
+
+
+def _window_span(r: _Rise, vol: _Volley, window: tuple[float, float] | None
+                 ) -> tuple[int, int]:
+    """``slope="window"``: the given window after the stimulus, else 1 ms from the rise's
+    foot (from the volley's second peak, else the 10 % point)."""
+    sfreq = r.sfreq
+    if window is None:
+        second = vol.second_peak
+        a = _rise_foot(r.dev_p, second if second is not None else r.i_art,
+                       fraction_span(r.dev_p, r.i_art, r.ip, r.amp_pos, 0.5, 0.9)[0])
+        if a is None:
+            a = second if second is not None else r.s10
+        b = a + int(round(1e-3 * sfreq)) - 1
+    else:
+        a = r.i_stim + int(round(window[0] * sfreq))
+        b = r.i_stim + int(round(window[1] * sfreq)) - 1
+    return a, min(b, r.y.size - 1)
+
+
+def _max_span(r: _Rise, max_window: float, max_smooth: bool,
+              max_search: tuple[float, float] | None) -> tuple[int, int]:
+    """``slope="max"``: the steepest window of ``max_window`` s."""
+    sfreq, lo_i, hi_i = r.sfreq, r.i_art, r.i_stop
+    # locate on a trace smoothed over the window width: the selection then hardly
+    # follows the noise (raw-sample fits of the steepest noisy window are biased up)
+    dev_m = (moving_average(r.dev[lo_i:hi_i], odd_width(max_window, sfreq)) if max_smooth
+             else r.dev[lo_i:hi_i])
+    first, last = r.i_art, r.ip
+    if max_search is not None:  # a fixed search range after the stimulus (WinLTP)
+        first = max(r.i_art, r.i_stim + int(round(max_search[0] * sfreq)))
+        last = max(first, min(hi_i - 1, r.i_stim + int(round(max_search[1] * sfreq))))
+    a, b = max_slope_span(dev_m, first - lo_i, last - lo_i,
+                          max(2, int(round(max_window * sfreq)) + 1))
+    return a + lo_i, b + lo_i
+
+
+def _best_fit_span(r: _Rise, vol: _Volley, fit_width: float, fit_search: float
+                   ) -> tuple[int, int]:
+    """``slope="best-fit"`` (brainwash): R² of n-sample lines on the rise from the
+    volley's second peak, smoothed by a first-order Savitzky-Golay filter over n samples
+    (odd)."""
+    from scipy.signal import savgol_filter
+
+    n_sel = max(3, int(round(fit_width * r.sfreq)))
+    if vol.second_peak is None:  # brainwash's fallback: 2 ms after the stimulus
+        a = r.i_stim + int(round(2e-3 * r.sfreq))
+        return a, min(a + n_sel, r.y.size - 1)
+    start = vol.second_peak
+    part = r.dev[start:min(r.ip + n_sel, r.i_stop)]
+    n_sg = min(n_sel if n_sel % 2 else n_sel - 1, part.size - (1 - part.size % 2))
+    dev_f = savgol_filter(part, n_sg, 1) if n_sg > 1 else part
+    a, b = best_fit_span(dev_f, 0, r.ip - start, n_sel + 1, n_sel, fit_search)
+    return a + start, min(b + start, r.y.size - 1)
 
 
 @check_keywords()
