@@ -47,6 +47,7 @@ For each stimulus (from ``stim_times``, ``stimulus`` events, or detected artifac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -588,138 +589,222 @@ def fepsp(
         (:data:`~ketephys.synaptic.cursors.CURSOR_COLUMNS`) and ``cursor_group`` is
         added after ``flags``.
     """
-    preset = get_preset(definitions)
-    given = dict(slope=slope, baseline_window=baseline_window, baseline_gap=baseline_gap,
-                 smooth=smooth, peak_smooth=peak_smooth, max_window=max_window,
-                 max_smooth=max_smooth, max_search=max_search, fit_width=fit_width,
-                 fit_search=fit_search, volley_reference=volley_reference,
-                 amplitude_plateau=amplitude_plateau)
-    opt = {k: (preset.settings[k] if v is None else v) for k, v in given.items()}
-    if opt["volley_reference"] not in ("flanks", "baseline"):
-        raise AnalysisError(f"volley_reference must be 'flanks' or 'baseline', got "
-                            f"{opt['volley_reference']!r}")
+    opt = _fepsp_options(definitions, dict(
+        slope=slope, baseline_window=baseline_window, baseline_gap=baseline_gap,
+        smooth=smooth, peak_smooth=peak_smooth, max_window=max_window, max_smooth=max_smooth,
+        max_search=max_search, fit_width=fit_width, fit_search=fit_search,
+        volley_reference=volley_reference, amplitude_plateau=amplitude_plateau))
     table_given = isinstance(cursors, pd.DataFrame)
-    mode = "fixed" if table_given else (preset.cursors if cursors is None else cursors)
+    mode = "fixed" if table_given else (get_preset(definitions).cursors if cursors is None
+                                        else cursors)
     if mode not in CURSOR_MODES:
         raise AnalysisError(f"cursors must be one of {list(CURSOR_MODES)} or a cursor table, "
                             f"got {cursors!r}")
     slope = opt["slope"]
-    baseline_window, baseline_gap = opt["baseline_window"], opt["baseline_gap"]
-    smooth, peak_smooth = opt["smooth"], opt["peak_smooth"]
     settings = dict(slope=slope, window=window, polarity=polarity, stim_times=stim_times,
-                    baseline_window=baseline_window, baseline_gap=baseline_gap,
-                    response_window=response_window, smooth=smooth, peak_smooth=peak_smooth,
-                    max_window=opt["max_window"], k_response=k_response,
-                    definitions=definitions, cursors=mode if not table_given else "given",
+                    baseline_window=opt["baseline_window"], baseline_gap=opt["baseline_gap"],
+                    response_window=response_window, smooth=opt["smooth"],
+                    peak_smooth=opt["peak_smooth"], max_window=opt["max_window"],
+                    k_response=k_response, definitions=definitions,
+                    cursors=mode if not table_given else "given",
                     cursor_groups=cursor_groups if isinstance(cursor_groups, str) else "given",
                     cursor_sweeps=None if cursor_sweeps is None else sorted(
                         int(v) for v in cursor_sweeps),
                     **{k: opt[k] for k in ("max_smooth", "max_search", "fit_width",
                                            "fit_search", "volley_reference",
                                            "amplitude_plateau")})
-    extra = {k: opt[k] for k in ("max_smooth", "max_search", "fit_width", "fit_search",
-                                 "volley_reference")}
-    place_window = slope == "window" and window is None
-    use_cursors = mode == "fixed" or place_window
-    path = rec.source.path
-    chans = pick_channel(rec, channel, ("field", "lfp"), "field-potential")
-    starts = sweep_starts(rec)
-    sf = rec.sfreq
+    run = _FepspRun(
+        rec=rec, opt=opt, window=window, response_window=response_window,
+        k_response=k_response, mode=mode, cursors=cursors if table_given else None,
+        cursor_groups=cursor_groups, cursor_sweeps=cursor_sweeps, definitions=definitions,
+        use_cursors=mode == "fixed" or (slope == "window" and window is None),
+        starts=sweep_starts(rec))
     rows = []
     cursor_rows: list[dict[str, Any]] = []
-    for ch in chans:
-        y = sweeps_of(rec, ch)
-        stims = stimulus_table(rec, y, stim_times)
-        if stims.empty:
-            raise AnalysisError(f"no stimulus artifact found on channel {rec.ch_names[ch]!r}; "
-                                "pass stim_times=[...]", path)
-        if polarity == "auto":
-            pol = detect_polarity(y, stims, sf, baseline_window, response_window)
-        elif polarity in ("negative", -1):
-            pol = -1
-        elif polarity in ("positive", 1):
-            pol = 1
-        else:
-            raise AnalysisError(f"polarity must be 'auto', 'negative' or 'positive', "
-                                f"got {polarity!r}", path)
-        stims = stims.sort_values(["sweep", "stim_time"])
-        sw_all = stims["sweep"].to_numpy(int)
-        st_all = stims["stim_time"].to_numpy(float)
-        end_all = stims["artifact_end"].to_numpy(float)
-        clip_all = stims["clipped"].to_numpy(bool)
-        spans = []  # per stimulus: sweep, index in it, samples (stim, artifact end, stop, base)
-        for s in np.unique(sw_all):
-            sel = np.flatnonzero(sw_all == s)
-            st, ends = st_all[sel], end_all[sel]
-            for k in range(sel.size):
-                i_stim = int(round(st[k] * sf))
-                i_art = int(round(ends[k] * sf))
-                nxt = st[k + 1] - 2e-4 if k + 1 < len(st) else np.inf
-                i_stop = int(min(round(min(st[k] + response_window, nxt) * sf), y.shape[1]))
-                prev_end = ends[k - 1] if k else 0.0
-                i_b0 = int(round(max(st[k] - baseline_gap - baseline_window, prev_end) * sf))
-                i_b1 = max(i_b0 + 2, int(round((st[k] - baseline_gap) * sf)))
-                spans.append((int(s), k, sel[k], i_stim, i_art, i_stop,
-                              _base_bounds((i_b0, i_b1), i_stim)))
-        # baselines of all stimuli at once (rows sharing the same span)
-        base_of: dict[int, tuple[float, float]] = {}
-        by_span: dict[tuple[int, int], list[int]] = {}
-        for j, sp in enumerate(spans):
-            by_span.setdefault(sp[6], []).append(j)
-        for (b0, b1), js in by_span.items():
-            mean, sd = baseline_stats(y[[spans[j][0] for j in js], b0:b1])
-            base_of.update({j: (float(m), float(v)) for j, m, v in zip(js, mean, sd)})
-        # response traces of stimuli sharing a response window at once, in blocks of
-        # bounded size (each block measured before the next is made)
-        by_window: dict[tuple[int, int], list[int]] = {}
-        for j, sp in enumerate(spans):
-            by_window.setdefault((sp[4], sp[5]), []).append(j)
-        block = max(1, 2_000_000 // max(y.shape[1], 1))
-        w_s, w_p = odd_width(smooth, sf), odd_width(peak_smooth, sf)
-        results: dict[int, dict[str, Any]] = {}
-        kept: dict[int, np.ndarray] = {}
-        for (i_art, i_stop), js in by_window.items():
-            for at in range(0, len(js), block):
-                part = js[at:at + block]
-                dev, dev_s, dev_p = _response_traces(
-                    y[[spans[j][0] for j in part]], np.array([base_of[j][0] for j in part]),
-                    pol, i_art, i_stop, w_s, w_p)
-                for r, j in enumerate(part):
-                    s, k, row, i_stim, _, _, bspan = spans[j]
-                    try:
-                        res = measure_response(
-                            y[s], sf, i_stim, i_art, i_stop, bspan, pol, slope, window,
-                            smooth, peak_smooth, opt["max_window"], k_response,
-                            baseline=base_of[j], traces=(dev[r], dev_s[r], dev_p[r]),
-                            **extra)
-                    except AnalysisError as err:
-                        raise AnalysisError(f"channel {rec.ch_names[ch]!r}, sweep {s}, "
-                                            f"stimulus {k + 1}: {err.detail}", path) from None
-                    if clip_all[row]:
-                        res["flags"] = ";".join(filter(None, [res["flags"],
-                                                              "clipped_artifact"]))
-                    res.update(channel=rec.ch_names[ch], sweep=s, stimulus=k + 1,
-                               sweep_start=float(starts[s]), stim_time=float(st_all[row]),
-                               time=float(starts[s] + st_all[row]),
-                               artifact_end=float(end_all[row]), slope_definition=slope)
-                    results[j] = res
-                    if use_cursors:
-                        kept[j] = dev[r]
-        if use_cursors:
-            cursor_rows += _apply_cursors(
-                y, sf, spans, results, kept, rec.ch_names[ch], pol, cursor_groups,
-                cursor_sweeps, cursors if table_given else None,
-                "slope" if mode == "per-sweep" else "all",
-                dict(slope=slope, smooth=smooth, peak_smooth=peak_smooth,
-                     max_window=opt["max_window"], k_response=k_response,
-                     amplitude_plateau=opt["amplitude_plateau"], **extra),
-                definitions, k_response)
-        rows.extend(results[j] for j in range(len(spans)))
-    columns = FEPSP_COLUMNS + (("cursor_group",) if use_cursors else ())
+    for ch in pick_channel(rec, channel, ("field", "lfp"), "field-potential"):
+        ch_rows, ch_cursors = _fepsp_channel(run, ch, polarity, stim_times)
+        rows.extend(ch_rows)
+        cursor_rows += ch_cursors
+    columns = FEPSP_COLUMNS + (("cursor_group",) if run.use_cursors else ())
     table = assemble(rows, rec, "fepsp", settings, columns)
-    if use_cursors:
+    if run.use_cursors:
         table.attrs["cursors"] = cursor_table(cursor_rows)
     return table
+
+
+def _fepsp_options(definitions: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The measurement settings of :func:`fepsp`: those given, the others from the
+    ``definitions`` preset."""
+    preset = get_preset(definitions)
+    opt = {k: (preset.settings[k] if v is None else v) for k, v in given.items()}
+    if opt["volley_reference"] not in ("flanks", "baseline"):
+        raise AnalysisError(f"volley_reference must be 'flanks' or 'baseline', got "
+                            f"{opt['volley_reference']!r}")
+    return opt
+
+
+@dataclass
+class _FepspRun:
+    """The settings one :func:`fepsp` call measures every channel with."""
+
+    rec: Recording
+    opt: dict[str, Any]
+    window: tuple[float, float] | None
+    response_window: float
+    k_response: float
+    mode: str
+    cursors: pd.DataFrame | None
+    cursor_groups: Any
+    cursor_sweeps: Sequence[int] | None
+    definitions: str
+    use_cursors: bool
+    starts: np.ndarray
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return {k: self.opt[k] for k in ("max_smooth", "max_search", "fit_width",
+                                         "fit_search", "volley_reference")}
+
+
+class _StimColumns(NamedTuple):
+    """A channel's stimulus table columns, sorted by sweep and stimulus time."""
+
+    stim_time: np.ndarray
+    artifact_end: np.ndarray
+    clipped: np.ndarray
+
+
+def _channel_polarity(polarity: str | int, y: np.ndarray, stims: pd.DataFrame, sf: float,
+                      baseline_window: float, response_window: float, path) -> int:
+    """-1 or 1: given, or detected on the channel's sweeps (``"auto"``)."""
+    if polarity == "auto":
+        return detect_polarity(y, stims, sf, baseline_window, response_window)
+    if polarity in ("negative", -1):
+        return -1
+    if polarity in ("positive", 1):
+        return 1
+    raise AnalysisError(f"polarity must be 'auto', 'negative' or 'positive', "
+                        f"got {polarity!r}", path)
+
+
+def _stimulus_spans(st_all: np.ndarray, end_all: np.ndarray, sw_all: np.ndarray, sf: float,
+                    n_times: int, response_window: float, baseline_gap: float,
+                    baseline_window: float) -> list[tuple]:
+    """Per stimulus: sweep, index in it, row, and samples (stimulus, artifact end, stop
+    of the response window, baseline bounds)."""
+    spans = []
+    for s in np.unique(sw_all):
+        sel = np.flatnonzero(sw_all == s)
+        st, ends = st_all[sel], end_all[sel]
+        for k in range(sel.size):
+            i_stim = int(round(st[k] * sf))
+            i_art = int(round(ends[k] * sf))
+            nxt = st[k + 1] - 2e-4 if k + 1 < len(st) else np.inf
+            i_stop = int(min(round(min(st[k] + response_window, nxt) * sf), n_times))
+            prev_end = ends[k - 1] if k else 0.0
+            i_b0 = int(round(max(st[k] - baseline_gap - baseline_window, prev_end) * sf))
+            i_b1 = max(i_b0 + 2, int(round((st[k] - baseline_gap) * sf)))
+            spans.append((int(s), k, sel[k], i_stim, i_art, i_stop,
+                          _base_bounds((i_b0, i_b1), i_stim)))
+    return spans
+
+
+def _span_baselines(y: np.ndarray, spans: list[tuple]) -> dict[int, tuple[float, float]]:
+    """Baseline mean and noise SD of every stimulus, computed at once for the rows
+    sharing the same baseline span."""
+    base_of: dict[int, tuple[float, float]] = {}
+    by_span: dict[tuple[int, int], list[int]] = {}
+    for j, sp in enumerate(spans):
+        by_span.setdefault(sp[6], []).append(j)
+    for (b0, b1), js in by_span.items():
+        mean, sd = baseline_stats(y[[spans[j][0] for j in js], b0:b1])
+        base_of.update({j: (float(m), float(v)) for j, m, v in zip(js, mean, sd)})
+    return base_of
+
+
+def _fepsp_channel(run: _FepspRun, ch: int, polarity: str | int,
+                   stim_times: Sequence[float] | None) -> tuple[list[dict], list[dict]]:
+    """Rows of every sweep and stimulus of channel ``ch``, and its cursor rows."""
+    rec, opt, sf = run.rec, run.opt, run.rec.sfreq
+    path = rec.source.path
+    y = sweeps_of(rec, ch)
+    stims = stimulus_table(rec, y, stim_times)
+    if stims.empty:
+        raise AnalysisError(f"no stimulus artifact found on channel {rec.ch_names[ch]!r}; "
+                            "pass stim_times=[...]", path)
+    pol = _channel_polarity(polarity, y, stims, sf, opt["baseline_window"],
+                            run.response_window, path)
+    stims = stims.sort_values(["sweep", "stim_time"])
+    cols = _StimColumns(stim_time=stims["stim_time"].to_numpy(float),
+                        artifact_end=stims["artifact_end"].to_numpy(float),
+                        clipped=stims["clipped"].to_numpy(bool))
+    spans = _stimulus_spans(cols.stim_time, cols.artifact_end, stims["sweep"].to_numpy(int),
+                            sf, y.shape[1], run.response_window, opt["baseline_gap"],
+                            opt["baseline_window"])
+    results, kept = _measure_spans(run, ch, y, pol, spans, cols)
+    cursor_rows: list[dict[str, Any]] = []
+    if run.use_cursors:
+        cursor_rows = _apply_cursors(
+            y, sf, spans, results, kept, rec.ch_names[ch], pol, run.cursor_groups,
+            run.cursor_sweeps, run.cursors,
+            "slope" if run.mode == "per-sweep" else "all",
+            dict(slope=opt["slope"], smooth=opt["smooth"], peak_smooth=opt["peak_smooth"],
+                 max_window=opt["max_window"], k_response=run.k_response,
+                 amplitude_plateau=opt["amplitude_plateau"], **run.extra),
+            run.definitions, run.k_response)
+    return [results[j] for j in range(len(spans))], cursor_rows
+
+
+def _measure_spans(run: _FepspRun, ch: int, y: np.ndarray, pol: int, spans: list[tuple],
+                   cols: _StimColumns) -> tuple[dict[int, dict], dict[int, np.ndarray]]:
+    """:func:`measure_response` of every stimulus; the response traces of stimuli sharing
+    a response window are made at once, in blocks of bounded size (each block measured
+    before the next is made). Also the response-direction traces kept for the cursors."""
+    opt, sf = run.opt, run.rec.sfreq
+    base_of = _span_baselines(y, spans)
+    by_window: dict[tuple[int, int], list[int]] = {}
+    for j, sp in enumerate(spans):
+        by_window.setdefault((sp[4], sp[5]), []).append(j)
+    block = max(1, 2_000_000 // max(y.shape[1], 1))
+    w_s, w_p = odd_width(opt["smooth"], sf), odd_width(opt["peak_smooth"], sf)
+    results: dict[int, dict[str, Any]] = {}
+    kept: dict[int, np.ndarray] = {}
+    for (i_art, i_stop), js in by_window.items():
+        for at in range(0, len(js), block):
+            part = js[at:at + block]
+            dev, dev_s, dev_p = _response_traces(
+                y[[spans[j][0] for j in part]], np.array([base_of[j][0] for j in part]),
+                pol, i_art, i_stop, w_s, w_p)
+            for r, j in enumerate(part):
+                results[j] = _measure_span(run, ch, y, pol, spans[j], base_of[j],
+                                           (dev[r], dev_s[r], dev_p[r]), cols)
+                if run.use_cursors:
+                    kept[j] = dev[r]
+    return results, kept
+
+
+def _measure_span(run: _FepspRun, ch: int, y: np.ndarray, pol: int, span: tuple,
+                  baseline: tuple[float, float], traces: tuple, cols: _StimColumns
+                  ) -> dict[str, Any]:
+    """One stimulus's row: :func:`measure_response` and the identifying columns."""
+    rec, opt, sf = run.rec, run.opt, run.rec.sfreq
+    s, k, row, i_stim, i_art, i_stop, bspan = span
+    slope = opt["slope"]
+    try:
+        res = measure_response(
+            y[s], sf, i_stim, i_art, i_stop, bspan, pol, slope, run.window,
+            opt["smooth"], opt["peak_smooth"], opt["max_window"], run.k_response,
+            baseline=baseline, traces=traces, **run.extra)
+    except AnalysisError as err:
+        raise AnalysisError(f"channel {rec.ch_names[ch]!r}, sweep {s}, "
+                            f"stimulus {k + 1}: {err.detail}", rec.source.path) from None
+    if cols.clipped[row]:
+        res["flags"] = ";".join(filter(None, [res["flags"], "clipped_artifact"]))
+    res.update(channel=rec.ch_names[ch], sweep=s, stimulus=k + 1,
+               sweep_start=float(run.starts[s]), stim_time=float(cols.stim_time[row]),
+               time=float(run.starts[s] + cols.stim_time[row]),
+               artifact_end=float(cols.artifact_end[row]), slope_definition=slope)
+    return res
 
 
 def _apply_cursors(y: np.ndarray, sf: float, spans: list[tuple], results: dict[int, dict],
