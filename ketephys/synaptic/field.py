@@ -827,18 +827,11 @@ def _apply_cursors(y: np.ndarray, sf: float, spans: list[tuple], results: dict[i
     out = []
     for (label, k), js in members.items():
         if given is not None:
-            hit = given[(given["channel"] == channel) & (given["group"].astype(str) == label)
-                        & (given["stimulus"] == k + 1)]
-            if hit.empty:
-                for j in js:  # no cursors for this group: per-sweep values, flagged
-                    results[j]["flags"] = ";".join(filter(None, [results[j]["flags"],
-                                                                 "cursors_per_sweep"]))
-                    results[j]["cursor_group"] = label
+            row = _given_cursors(given, channel, label, k)
+            if row is None:
+                _per_sweep_fallback(results, js, label)
                 continue
-            row = hit.iloc[0].to_dict()
-            off = {key: (row[key] * sf if np.isfinite(row[key]) else np.nan)
-                   for key in CURSOR_OFFSETS}
-            off = {key: (float(round(v)) if np.isfinite(v) else v) for key, v in off.items()}
+            off = _given_offsets(row, sf)
             out.append(row)
         else:
             use = [j for j in js if chosen is None or spans[j][0] in chosen] or js
@@ -846,24 +839,57 @@ def _apply_cursors(y: np.ndarray, sf: float, spans: list[tuple], results: dict[i
             out.append(cursor_row(off, sf, channel=channel, group=label, stimulus=k + 1,
                                   n_sweeps=len(use), polarity=pol, definitions=definitions))
         for j in js:
-            s, _, _, i_stim, _, _, _ = spans[j]
-            res = results[j]
-            res.update(measure_at_cursors(y[s], kept[j], sf, i_stim, off, pol,
-                                          res["baseline"], measure_kw["volley_reference"],
-                                          what))
-            res["cursor_group"] = label
-            if what == "all":
-                fixed_volley = measure_kw["volley_reference"] == "baseline"
-                drop = ("no_response", "volley_missing") if fixed_volley else ("no_response",)
-                flags = [f for f in res["flags"].split(";") if f and f not in drop]
-                amp = pol * res["amplitude"]
-                noise = res["noise_sd"]
-                if not np.isfinite(noise) or amp < k_response * noise or amp <= 0:
-                    flags.append("no_response")
-                if fixed_volley and not np.isfinite(off["volley_peak2"]):
-                    flags.append("volley_missing")  # the mean had no volley: fallback time
-                res["flags"] = ";".join(flags)
+            _measure_at(y, kept[j], sf, spans[j], results[j], off, pol, label, measure_kw,
+                        what, k_response)
     return out
+
+
+def _given_cursors(given: pd.DataFrame, channel: str, label: str, k: int
+                   ) -> dict[str, Any] | None:
+    """The row of the cursor table ``given`` for this channel, group and stimulus
+    (index ``k``), or None."""
+    hit = given[(given["channel"] == channel) & (given["group"].astype(str) == label)
+                & (given["stimulus"] == k + 1)]
+    return None if hit.empty else hit.iloc[0].to_dict()
+
+
+def _given_offsets(row: dict[str, Any], sf: float) -> dict[str, float]:
+    """Cursor times (s from the stimulus) of a cursor-table row as whole-sample offsets
+    (NaN stays NaN)."""
+    off = {key: (row[key] * sf if np.isfinite(row[key]) else np.nan) for key in CURSOR_OFFSETS}
+    return {key: (float(round(v)) if np.isfinite(v) else v) for key, v in off.items()}
+
+
+def _per_sweep_fallback(results: dict[int, dict], js: list[int], label: str) -> None:
+    """No cursors for this group: keep the per-sweep values, flagged."""
+    for j in js:
+        results[j]["flags"] = ";".join(filter(None, [results[j]["flags"],
+                                                     "cursors_per_sweep"]))
+        results[j]["cursor_group"] = label
+
+
+def _measure_at(y: np.ndarray, dev: np.ndarray, sf: float, span: tuple, res: dict[str, Any],
+                off: dict[str, float], pol: int, label: str, measure_kw: dict[str, Any],
+                what: str, k_response: float) -> None:
+    """Re-measure one response at the cursors ``off`` (in place); with ``what="all"`` its
+    ``no_response`` (and, for a baseline-referenced volley, ``volley_missing``) flags are
+    decided again on the new values."""
+    s, _, _, i_stim, _, _, _ = span
+    res.update(measure_at_cursors(y[s], dev, sf, i_stim, off, pol, res["baseline"],
+                                  measure_kw["volley_reference"], what))
+    res["cursor_group"] = label
+    if what != "all":
+        return
+    fixed_volley = measure_kw["volley_reference"] == "baseline"
+    drop = ("no_response", "volley_missing") if fixed_volley else ("no_response",)
+    flags = [f for f in res["flags"].split(";") if f and f not in drop]
+    amp = pol * res["amplitude"]
+    noise = res["noise_sd"]
+    if not np.isfinite(noise) or amp < k_response * noise or amp <= 0:
+        flags.append("no_response")
+    if fixed_volley and not np.isfinite(off["volley_peak2"]):
+        flags.append("volley_missing")  # the mean had no volley: fallback time
+    res["flags"] = ";".join(flags)
 
 
 def _place(y: np.ndarray, sf: float, spans: list[tuple], pol: int,
