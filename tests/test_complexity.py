@@ -43,11 +43,6 @@ COMPLEXITY_ALLOWLIST: dict[str, int] = {
     "ketephys.io.eeg.read_mne": 24,
     "ketephys.io.ephys._read_rawio": 41,
     "ketephys.io.formats.detect_format": 22,
-    "ketephys.longitudinal.decay._flag_identifiability": 21,
-    "ketephys.longitudinal.decay.fit_decay_by_group": 25,
-    "ketephys.longitudinal.design.prepare_groups": 23,
-    "ketephys.longitudinal.profile.profile_intervals": 22,
-    "ketephys.longitudinal.result.DecayFit.summary": 21,
     "ketephys.meta.StudyMeta.from_sources": 26,
     "ketephys.pipeline.discovery.discover": 31,
     "ketephys.pipeline.discovery.from_glob": 27,
@@ -58,13 +53,6 @@ COMPLEXITY_ALLOWLIST: dict[str, int] = {
     "ketephys.simulate.markers.simulate_marker_study": 30,
     "ketephys.simulate.patch.simulate_patch": 31,
     "ketephys.simulate.tms.simulate_tms_eeg": 21,
-    "ketephys.spectral.analyse.spectral_rows": 26,
-    "ketephys.spectral.bandpower.band_power_rows": 27,
-    "ketephys.synaptic.field._apply_cursors": 33,
-    "ketephys.synaptic.wholecell.psc": 31,
-    "ketephys.tms.oscillations.evoked_oscillations": 25,
-    "ketephys.viz.recording.plot_recording": 22,
-    "ketephys.viz.synaptic.plot_fepsp_sweep": 21,
 }
 
 #: Modules below the maintainability limit: name -> index when listed (rounded down; may
