@@ -249,12 +249,13 @@ def accumulate(
     -----
     One pass: :func:`_accepted_batches` yields batches of accepted segments (read in
     blocks bounded by ``settings.batch_mb``), :class:`_Transform` tapers and transforms
-    each batch once, and the reducers (:class:`_PsdSum`, :class:`_CrossSum`) add it to
-    their sums.
+    each batch once, and the reducers (:class:`_PsdSum`, :class:`_CrossSum`,
+    :class:`_PerSegmentSum`) add it to their sums.
     """
     plan = _plan(rec, settings, picks, fmin, fmax, cross_band, per_segment, start, stop)
     psd = _PsdSum(plan)
-    cross = _CrossSum(plan, per_segment) if plan.n_cb else None
+    cross = _CrossSum(plan) if plan.n_cb else None
+    per_seg = _PerSegmentSum(plan) if plan.n_cb and per_segment else None
     transform = _Transform(plan, settings)
     count = _Count()
     for segs in _accepted_batches(rec, plan, settings, count):
@@ -267,6 +268,8 @@ def accumulate(
             del sub, y_cross
         if cross is not None:
             cross.add(ys)
+        if per_seg is not None:
+            per_seg.add(ys)
     if count.used == 0:
         raise AnalysisError(f"no segment left after rejection ({count.rejected} of "
                             f"{plan.starts.size} segments rejected)", rec.source.path)
@@ -279,9 +282,9 @@ def accumulate(
         freqs=plan.freqs_all[plan.psd_idx], psd_sum=psd.result(),
         cross_freqs=plan.freqs_all[plan.cb_idx],
         csd_sum=None if cross is None else cross.csd_sum,
-        im_sum=None if cross is None else cross.im_sum,
-        abs_im_sum=None if cross is None else cross.abs_im_sum,
-        phase_sum=None if cross is None else cross.phase_sum,
+        im_sum=None if per_seg is None else per_seg.im_sum,
+        abs_im_sum=None if per_seg is None else per_seg.abs_im_sum,
+        phase_sum=None if per_seg is None else per_seg.phase_sum,
         n_segments=count.used, n_rejected=count.rejected, n_tapers=plan.n_tap,
         nperseg=plan.nperseg, sfreq=plan.sfreq,
         ch_names=[rec.ch_names[c] for c in plan.idx], settings=sett)
@@ -515,18 +518,12 @@ class _PsdSum:
 
 
 class _CrossSum:
-    """Reducer: the cross-spectral matrix over the cross-spectrum bins (and, with
-    ``per_segment``, the per-segment sums wPLI and PLV need)."""
+    """Reducer: the cross-spectral matrix over the cross-spectrum bins, summed over tapers
+    and segments."""
 
-    def __init__(self, plan: _Plan, per_segment: bool) -> None:
-        shape = (plan.n_cb, plan.n_ch, plan.n_ch)
+    def __init__(self, plan: _Plan) -> None:
         self.plan = plan
-        self.csd_sum = np.zeros(shape, np.complex128)
-        self.im_sum = self.abs_im_sum = self.phase_sum = None
-        if per_segment:
-            self.im_sum = np.zeros(shape)
-            self.abs_im_sum = np.zeros(shape)
-            self.phase_sum = np.zeros(shape, np.complex128)
+        self.csd_sum = np.zeros((plan.n_cb, plan.n_ch, plan.n_ch), np.complex128)
 
     def add(self, ys: np.ndarray) -> None:
         """Add a batch's tapered spectra ``ys`` ``(K, n_ch, nb, n_cb)``."""
@@ -534,18 +531,31 @@ class _CrossSum:
         # (n_cb, n_ch, K * nb) -> conj(Z) @ Z^T : sum over tapers and segments
         z = np.ascontiguousarray(ys.transpose(3, 1, 0, 2)).reshape(n_cb, n_ch, n_tap * nb)
         self.csd_sum += np.matmul(z.conj(), z.transpose(0, 2, 1))
-        if self.phase_sum is not None:
-            # per segment: (n_cb, nb, n_ch, K) -> (n_cb, nb, n_ch, n_ch)
-            zs = ys.transpose(3, 2, 1, 0)
-            p = np.matmul(zs.conj(), zs.transpose(0, 1, 3, 2)).astype(np.complex128)
-            im = p.imag
-            self.im_sum += im.sum(axis=1)
-            self.abs_im_sum += np.abs(im).sum(axis=1)
-            mag = np.abs(p)
-            mag[mag == 0] = 1.0
-            self.phase_sum += (p / mag).sum(axis=1)
 
     def scale(self) -> None:
         """One-sided scaling of the summed cross-spectra (V^2/Hz)."""
         cfac = _one_sided_factor(self.plan.cb_idx, self.plan.nperseg) / self.plan.sfreq
         self.csd_sum *= cfac[:, None, None]
+
+
+class _PerSegmentSum:
+    """Reducer: the per-segment sums wPLI and PLV need (imaginary part, its absolute value
+    and the unit phase factor of each segment's cross-spectrum)."""
+
+    def __init__(self, plan: _Plan) -> None:
+        shape = (plan.n_cb, plan.n_ch, plan.n_ch)
+        self.im_sum = np.zeros(shape)
+        self.abs_im_sum = np.zeros(shape)
+        self.phase_sum = np.zeros(shape, np.complex128)
+
+    def add(self, ys: np.ndarray) -> None:
+        """Add a batch's tapered spectra ``ys`` ``(K, n_ch, nb, n_cb)``."""
+        # per segment: (n_cb, nb, n_ch, K) -> (n_cb, nb, n_ch, n_ch)
+        zs = ys.transpose(3, 2, 1, 0)
+        p = np.matmul(zs.conj(), zs.transpose(0, 1, 3, 2)).astype(np.complex128)
+        im = p.imag
+        self.im_sum += im.sum(axis=1)
+        self.abs_im_sum += np.abs(im).sum(axis=1)
+        mag = np.abs(p)
+        mag[mag == 0] = 1.0
+        self.phase_sum += (p / mag).sum(axis=1)
