@@ -61,6 +61,39 @@ def test_streaming_batches_equal_one_batch():
     assert small.n_segments == big.n_segments == 39
 
 
+@pytest.mark.parametrize("settings", [
+    dict(),                                              # Hann: frequency-domain taper
+    dict(window="hamming", overlap=0.3),                 # tapered in the time domain
+    dict(method="multitaper"),                           # several tapers per segment
+])
+def test_streamed_reducers_equal_one_batch_with_rejections(settings):
+    # the segment batches feed separate reducers (PSD, cross-spectra, per-segment sums):
+    # how the one pass is cut into batches, and which segments the rejections drop from
+    # which batch, must not change any sum or count
+    rec, _ = simulate_eeg(3, 60, 250.0, seed=3, artifacts=3, annotate_artifacts=True)
+    kw = dict(cross_band=(4, 8), per_segment=True, fmin=1.0, fmax=40.0)
+    big = ks.fft.accumulate(rec, ks.SpectralSettings(batch_mb=512, reject=250e-6,
+                                                     **settings), **kw)
+    small = ks.fft.accumulate(rec, ks.SpectralSettings(batch_mb=0.01, reject=250e-6,
+                                                       **settings), **kw)
+    assert small.n_rejected == big.n_rejected >= 3
+    assert small.n_segments == big.n_segments > 0
+    for name in ("psd_sum", "csd_sum", "phase_sum"):
+        np.testing.assert_allclose(getattr(small, name), getattr(big, name), rtol=1e-12)
+    for name in ("im_sum", "abs_im_sum"):
+        np.testing.assert_allclose(getattr(small, name), getattr(big, name), rtol=1e-9,
+                                   atol=1e-30)
+    # episodic: batches never span two sweeps, whatever their size
+    ep = rec.data[:, :7500].reshape(3, 5, 1500).transpose(1, 0, 2)
+    erec = Recording(ep, 250.0, rec.ch_names, ch_types=rec.ch_types)
+    e_big = ks.fft.accumulate(erec, ks.SpectralSettings(batch_mb=512, **settings), **kw)
+    e_small = ks.fft.accumulate(erec, ks.SpectralSettings(batch_mb=0.001, **settings), **kw)
+    per_sweep = len(ks.fft.segment_starts(1500, e_big.nperseg, e_big.settings["step"]))
+    assert e_small.n_segments == e_big.n_segments == 5 * per_sweep
+    np.testing.assert_allclose(e_small.psd_sum, e_big.psd_sum, rtol=1e-12)
+    np.testing.assert_allclose(e_small.csd_sum, e_big.csd_sum, rtol=1e-12)
+
+
 def test_float32_precision_close():
     rec, _ = simulate_eeg(2, 30, 250.0, seed=2)
     a = ks.psd(rec).psd

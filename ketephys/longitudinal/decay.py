@@ -234,24 +234,44 @@ def fit_decay_by_group(table: pd.DataFrame, value: str = "value",
         return fit_decay(rows, value=sub_value, time=time, group=keys or None,
                          path=path, **options)
 
-    fits: list[DecayFit] = []
-    if usable:
-        try:  # all usable groups at once (the usual case: shared bootstrap draws)
-            fits.append(fit(pd.concat(usable)))
-        except (KetephysError, np.linalg.LinAlgError, ValueError, FloatingPointError):
-            for part in usable:  # one by one, so one group's failure costs only itself
-                key = tuple(part[keys].iloc[0]) if keys else ()
-                try:
-                    fits.append(fit(part))
-                except (KetephysError, np.linalg.LinAlgError, ValueError,
-                        FloatingPointError) as err:
-                    text = str(err) if isinstance(err, KetephysError) else (
-                        f"group {key}: the fit failed numerically ({type(err).__name__}: "
-                        f"{err}); check the time axis and values")
-                    errors[key] = f"{type(err).__name__}: {text}"
+    fits = _fit_usable(usable, fit, keys, errors)
     merged = None if not fits else DecayFit(
         groups=[g for f in fits for g in f.groups], key_names=fits[0].key_names,
         covariates=fits[0].covariates, settings=fits[0].settings, level=fits[0].level)
+    return _summary_with_errors(merged, errors, keys), merged
+
+
+#: Failures of one group's fit that must not cost the other groups.
+_GROUP_FIT_ERRORS = (KetephysError, np.linalg.LinAlgError, ValueError, FloatingPointError)
+
+
+def _fit_usable(usable: list[pd.DataFrame], fit, keys: list[str],
+                errors: dict[tuple, str]) -> list[DecayFit]:
+    """All usable groups in one fit (the usual case: shared bootstrap draws); when that
+    fails, one by one, so a group's failure (recorded in ``errors``) costs only itself."""
+    if not usable:
+        return []
+    try:
+        return [fit(pd.concat(usable))]
+    except _GROUP_FIT_ERRORS:
+        pass
+    fits = []
+    for part in usable:
+        key = tuple(part[keys].iloc[0]) if keys else ()
+        try:
+            fits.append(fit(part))
+        except _GROUP_FIT_ERRORS as err:
+            text = str(err) if isinstance(err, KetephysError) else (
+                f"group {key}: the fit failed numerically ({type(err).__name__}: "
+                f"{err}); check the time axis and values")
+            errors[key] = f"{type(err).__name__}: {text}"
+    return fits
+
+
+def _summary_with_errors(merged: DecayFit | None, errors: dict[tuple, str],
+                         keys: list[str]) -> pd.DataFrame:
+    """The fitted groups' summary rows and one ``error`` row per group not fitted, in
+    group order."""
     frames = [merged.summary()] if merged is not None else []
     names = keys or ["group"]
     frames += [pd.DataFrame([{**dict(zip(names, key or ("all",))), "error": msg}])
@@ -259,7 +279,7 @@ def fit_decay_by_group(table: pd.DataFrame, value: str = "value",
     summary = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if len(summary) and all(n in summary.columns for n in names):
         summary = summary.sort_values(names, kind="stable").reset_index(drop=True)
-    return summary, merged
+    return summary
 
 
 def _omega_floor(pm: ParamMap, gd: GroupData) -> np.ndarray:
@@ -345,6 +365,36 @@ def _add_profile(g: GroupFit, level: float) -> None:
                                   level=level, random_effects=g.random_effects)
 
 
+def _profile_reasons(prof) -> list[str]:
+    """Why the profile of log tau bounds tau on neither or one side only (flat, or the
+    critical value reached only at the searched range's edge)."""
+    reasons = []
+    if prof.flat_lower:
+        reasons.append("profile flat below the estimate (no lower bound for tau)")
+    elif prof.edge_lower:
+        reasons.append("profile reaches the critical value only at the edge of the "
+                       "searched range below the estimate (no real lower bound for tau)")
+    if prof.flat_upper:
+        reasons.append("profile flat above the estimate (no upper bound for tau)")
+    elif prof.edge_upper:
+        reasons.append("profile reaches the critical value only at the edge of the "
+                       "searched range above the estimate (no real upper bound for tau)")
+    return reasons
+
+
+def _tau_interval(g: GroupFit, prof, level: float) -> tuple[float, float]:
+    """The tau CI (h): from the profile, else bootstrap percentiles (at least 10
+    replicates), else NaN."""
+    if prof is not None:
+        return np.exp(prof.lower), np.exp(prof.upper)
+    if g.boot is not None:
+        bd = g.boot_derived()
+        if bd is not None and bd["tau_h"].size >= 10:
+            lo, hi = np.percentile(bd["tau_h"], [100 * (1 - level) / 2, 100 * (1 + level) / 2])
+            return lo, hi
+    return np.nan, np.nan
+
+
 def _flag_identifiability(g: GroupFit, level: float = 0.95) -> None:
     """Set ``g.identifiable`` / ``g.reason``: tau is flagged when any rule applies.
 
@@ -364,23 +414,9 @@ def _flag_identifiability(g: GroupFit, level: float = 0.95) -> None:
     tau = g.derived()["tau_h"]
     post = g.data.post_times
     prof = g.profile.get("log_tau")
-    lo = hi = np.nan
     if prof is not None:
-        if prof.flat_lower:
-            reasons.append("profile flat below the estimate (no lower bound for tau)")
-        elif prof.edge_lower:
-            reasons.append("profile reaches the critical value only at the edge of the "
-                           "searched range below the estimate (no real lower bound for tau)")
-        if prof.flat_upper:
-            reasons.append("profile flat above the estimate (no upper bound for tau)")
-        elif prof.edge_upper:
-            reasons.append("profile reaches the critical value only at the edge of the "
-                           "searched range above the estimate (no real upper bound for tau)")
-        lo, hi = np.exp(prof.lower), np.exp(prof.upper)
-    elif g.boot is not None:
-        bd = g.boot_derived()
-        if bd is not None and bd["tau_h"].size >= 10:
-            lo, hi = np.percentile(bd["tau_h"], [100 * (1 - level) / 2, 100 * (1 + level) / 2])
+        reasons += _profile_reasons(prof)
+    lo, hi = _tau_interval(g, prof, level)
     if np.isfinite(lo) and np.isfinite(hi) and lo > 0 and hi / lo > MAX_CI_RATIO:
         reasons.append(f"tau CI {lo:.3g}-{hi:.3g} h spans more than {MAX_CI_RATIO:g}-fold")
     if post.size and tau < post.min():

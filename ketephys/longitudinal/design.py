@@ -245,6 +245,20 @@ def prepare_groups(
             raise AnalysisError(f"the table has no column {col!r} (columns: {list(table.columns)})",
                                 path)
     keys = group_keys(table, group, long, path)
+    table = _numeric_rows(table, value, time, path)
+    post = table[table[time] >= 0]
+    covs = _make_covariates(post if len(post) else table, covariates, path)
+    dose_col = "dose_mg_per_kg" if "dose_mg_per_kg" in table.columns else None
+    grouped = table.groupby(keys, sort=True) if keys else [((), table)]
+    groups = [_group_data(key if isinstance(key, tuple) else (key,), gtab, value, time,
+                          subject, baseline, covs, schedule, dose_col, path)
+              for key, gtab in grouped]
+    return groups, covs, keys
+
+
+def _numeric_rows(table: pd.DataFrame, value: str, time: str, path) -> pd.DataFrame:
+    """A copy of ``table`` with numeric ``value`` and ``time``, rows missing either
+    dropped (logged); an error when none is left or a value is infinite."""
     table = table.copy()
     table[value] = pd.to_numeric(table[value], errors="coerce")
     table[time] = pd.to_numeric(table[time], errors="coerce")
@@ -256,61 +270,75 @@ def prepare_groups(
         raise AnalysisError(f"no rows with a numeric {value!r} and {time!r}", path)
     if not np.all(np.isfinite(table[value])):
         raise AnalysisError(f"column {value!r} has infinite values", path)
-    post = table[table[time] >= 0]
-    covs = _make_covariates(post if len(post) else table, covariates, path)
-    dose_col = "dose_mg_per_kg" if "dose_mg_per_kg" in table.columns else None
+    return table
 
-    groups = []
-    grouped = table.groupby(keys, sort=True) if keys else [((), table)]
-    for key, gtab in grouped:
-        key = key if isinstance(key, tuple) else (key,)
-        agg = gtab.groupby([subject, time], sort=True)[value].mean()
-        by_subject = dict(tuple(gtab.groupby(subject, sort=True)))
-        subj_ids, t_rows, y_rows, base, x_rows, dts, das = [], [], [], [], [], [], []
-        for sid, sub_all in by_subject.items():
-            srows = agg.loc[sid]
-            t_s = srows.index.to_numpy(float)
-            y_s = srows.to_numpy(float)
-            pre = t_s < 0
-            b = float(y_s[pre].mean()) if pre.any() else np.nan
-            if baseline == "pre-dose":
-                if not pre.any():
-                    logger.warning("group %s: subject %s has no pre-dose visit; dropped", key, sid)
-                    continue
-                t_s, y_s = t_s[~pre], y_s[~pre] - b
-            if t_s.size == 0:
-                continue
-            xs = []
-            # covariates from the post-dose rows (an infusion count is 0 before the dose)
-            post_rows = sub_all[sub_all[time] >= 0]
-            cov_rows = post_rows if len(post_rows) else sub_all
-            for cov in covs:
-                enc = np.unique(cov.encode(cov_rows[cov.column].dropna()))
-                if enc.size != 1 or not np.isfinite(enc[0]):
-                    raise AnalysisError(f"covariate {cov.name!r} of subject {sid!r} in group "
-                                        f"{key} is missing or changes between visits", path)
-                xs.append(enc[0])
-            dt, da = _dose_history(sub_all, schedule, sid, dose_col)
-            subj_ids.append(sid)
-            t_rows.append(t_s)
-            y_rows.append(y_s)
-            base.append(b)
-            x_rows.append(xs)
-            dts.append(dt)
-            das.append(da)
-        if not subj_ids:
-            raise AnalysisError(f"group {key}: no subject with usable data (baseline={baseline!r}"
-                                " needs a pre-dose visit, time < 0)", path)
-        n, v, j = len(subj_ids), max(map(len, t_rows)), max(map(len, dts))
-        t_arr, y_arr, m_arr = np.zeros((n, v)), np.zeros((n, v)), np.zeros((n, v), bool)
-        dt_arr, da_arr, dm_arr = np.zeros((n, j)), np.ones((n, j)), np.zeros((n, j), bool)
-        for i in range(n):
-            k = len(t_rows[i])
-            t_arr[i, :k], y_arr[i, :k], m_arr[i, :k] = t_rows[i], y_rows[i], True
-            k = len(dts[i])
-            dt_arr[i, :k], da_arr[i, :k], dm_arr[i, :k] = dts[i], das[i], True
-        groups.append(GroupData(key=key, subjects=np.asarray(subj_ids), t=t_arr, y=y_arr,
-                                mask=m_arr, X=np.asarray(x_rows, float).reshape(n, len(covs)),
-                                dose_t=dt_arr, dose_amt=da_arr, dose_mask=dm_arr,
-                                baseline=np.asarray(base), raw=gtab))
-    return groups, covs, keys
+
+def _group_data(key: tuple, gtab: pd.DataFrame, value: str, time: str, subject: str,
+                baseline: str, covs: list, schedule, dose_col: str | None, path) -> GroupData:
+    """One group's subjects as padded arrays (visits, values, covariates, doses)."""
+    agg = gtab.groupby([subject, time], sort=True)[value].mean()
+    by_subject = dict(tuple(gtab.groupby(subject, sort=True)))
+    subj_ids, t_rows, y_rows, base, x_rows, dts, das = [], [], [], [], [], [], []
+    for sid, sub_all in by_subject.items():
+        series = _subject_series(agg.loc[sid], baseline, key, sid)
+        if series is None:
+            continue
+        t_s, y_s, b = series
+        xs = _subject_covariates(sub_all, time, covs, key, sid, path)
+        dt, da = _dose_history(sub_all, schedule, sid, dose_col)
+        subj_ids.append(sid)
+        t_rows.append(t_s)
+        y_rows.append(y_s)
+        base.append(b)
+        x_rows.append(xs)
+        dts.append(dt)
+        das.append(da)
+    if not subj_ids:
+        raise AnalysisError(f"group {key}: no subject with usable data (baseline={baseline!r}"
+                            " needs a pre-dose visit, time < 0)", path)
+    n, v, j = len(subj_ids), max(map(len, t_rows)), max(map(len, dts))
+    t_arr, y_arr, m_arr = np.zeros((n, v)), np.zeros((n, v)), np.zeros((n, v), bool)
+    dt_arr, da_arr, dm_arr = np.zeros((n, j)), np.ones((n, j)), np.zeros((n, j), bool)
+    for i in range(n):
+        k = len(t_rows[i])
+        t_arr[i, :k], y_arr[i, :k], m_arr[i, :k] = t_rows[i], y_rows[i], True
+        k = len(dts[i])
+        dt_arr[i, :k], da_arr[i, :k], dm_arr[i, :k] = dts[i], das[i], True
+    return GroupData(key=key, subjects=np.asarray(subj_ids), t=t_arr, y=y_arr,
+                     mask=m_arr, X=np.asarray(x_rows, float).reshape(n, len(covs)),
+                     dose_t=dt_arr, dose_amt=da_arr, dose_mask=dm_arr,
+                     baseline=np.asarray(base), raw=gtab)
+
+
+def _subject_series(srows: pd.Series, baseline: str, key: tuple, sid: Any
+                    ) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """A subject's visit times, values and pre-dose mean; with ``baseline="pre-dose"``
+    only the post-dose visits, as changes from that mean. None: nothing to fit."""
+    t_s = srows.index.to_numpy(float)
+    y_s = srows.to_numpy(float)
+    pre = t_s < 0
+    b = float(y_s[pre].mean()) if pre.any() else np.nan
+    if baseline == "pre-dose":
+        if not pre.any():
+            logger.warning("group %s: subject %s has no pre-dose visit; dropped", key, sid)
+            return None
+        t_s, y_s = t_s[~pre], y_s[~pre] - b
+    if t_s.size == 0:
+        return None
+    return t_s, y_s, b
+
+
+def _subject_covariates(sub_all: pd.DataFrame, time: str, covs: list, key: tuple, sid: Any,
+                        path) -> list[float]:
+    """A subject's encoded covariates, from its post-dose rows (an infusion count is 0
+    before the dose); an error when one is missing or changes between visits."""
+    xs = []
+    post_rows = sub_all[sub_all[time] >= 0]
+    cov_rows = post_rows if len(post_rows) else sub_all
+    for cov in covs:
+        enc = np.unique(cov.encode(cov_rows[cov.column].dropna()))
+        if enc.size != 1 or not np.isfinite(enc[0]):
+            raise AnalysisError(f"covariate {cov.name!r} of subject {sid!r} in group "
+                                f"{key} is missing or changes between visits", path)
+        xs.append(enc[0])
+    return xs

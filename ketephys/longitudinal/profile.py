@@ -92,9 +92,44 @@ def profile_intervals(pm: ParamMap, data: dict, st: State, names: list[str],
     crit, df = critical_value(level, random_effects, int(data["mask"].sum()),
                               data["mask"].shape[1], n_free)
     obj_min = float(st.objective[0])
-    p = st.beta.shape[1]
     idx = [pm.beta_names.index(n) for n in names]
     # ---- grid, all parameters and both sides in one batch
+    values, owners, sides, ranks, rows = _profile_grid(pm, st, se, idx)
+    n_b = len(values)
+    fixed_b = np.repeat(fixed[None], n_b, 0).copy()
+    fixed_b[np.arange(n_b), rows] = True
+    start = State(np.repeat(st.beta, n_b, 0), np.repeat(st.eta, n_b, 0),
+                  np.repeat(st.omega, n_b, 0), np.repeat(st.sigma, n_b, 0))
+    start.beta[np.arange(n_b), rows] = values
+    bdata = {key: np.repeat(val, n_b, 0) for key, val in data.items()}
+    res = lm_fit(pm, bdata, start, fixed=fixed_b, max_iter=200, tol=1e-11)
+    stat = _statistic(res.objective, obj_min, random_effects, df)
+    brackets, bounds, edges = _first_crossings(st, idx, values, owners, sides, ranks, stat,
+                                               crit)
+    if brackets:
+        refined = _refine(pm, data, st, res, brackets, fixed, crit, obj_min, random_effects, df,
+                          n_refine, tol)
+        for (i, side, *_), v in zip(brackets, refined):
+            bounds[i][side] = v
+    out: dict[str, ProfileInterval] = {}
+    for i, k in enumerate(idx):
+        sel = np.where(owners == i)[0]
+        order = np.argsort(values[sel])
+        lo, hi = bounds[i][-1], bounds[i][1]
+        out[names[i]] = ProfileInterval(
+            name=names[i], estimate=float(st.beta[0, k]),
+            lower=-np.inf if lo is None else float(lo), upper=np.inf if hi is None else float(hi),
+            flat_lower=lo is None, flat_upper=hi is None, critical=crit,
+            grid=values[sel][order], profile=stat[sel][order],
+            edge_lower=edges.get((i, -1), False), edge_upper=edges.get((i, 1), False))
+    return out
+
+
+def _profile_grid(pm, st, se, idx):
+    """The profile grid of every parameter ``idx`` on both sides of its estimate:
+    values, and per value its parameter's position in ``idx``, side, rank from the
+    estimate and column in beta."""
+    p = st.beta.shape[1]
     rows, values, owners, sides, ranks = [], [], [], [], []
     for i, k in enumerate(idx):
         scale = se[k] if np.isfinite(se[k]) and se[k] > 0 else 0.1
@@ -111,21 +146,17 @@ def profile_intervals(pm: ParamMap, data: dict, st: State, names: list[str],
                 sides.append(side)
                 ranks.append(r)
                 rows.append(k)
-    values = np.array(values)
     owners, sides, ranks, rows = map(np.array, (owners, sides, ranks, rows))
-    n_b = len(values)
-    fixed_b = np.repeat(fixed[None], n_b, 0).copy()
-    fixed_b[np.arange(n_b), rows] = True
-    start = State(np.repeat(st.beta, n_b, 0), np.repeat(st.eta, n_b, 0),
-                  np.repeat(st.omega, n_b, 0), np.repeat(st.sigma, n_b, 0))
-    start.beta[np.arange(n_b), rows] = values
-    bdata = {key: np.repeat(val, n_b, 0) for key, val in data.items()}
-    res = lm_fit(pm, bdata, start, fixed=fixed_b, max_iter=200, tol=1e-11)
-    stat = _statistic(res.objective, obj_min, random_effects, df)
+    return np.array(values), owners, sides, ranks, rows
 
-    out: dict[str, ProfileInterval] = {}
-    brackets = []  # (name index, side, inner value, outer value, g_in, g_out, state row)
-    bounds = {}
+
+def _first_crossings(st, idx, values, owners, sides, ranks, stat, crit):
+    """Per parameter and side, the first grid value whose statistic exceeds ``crit``
+    (None: flat), whether it is the outermost value searched (edge), and the brackets
+    ``(name index, side, inner value, outer value, g_in, g_out, state row, column)`` to
+    refine."""
+    brackets = []
+    bounds: dict[int, dict[int, float | None]] = {}
     edges: dict[tuple[int, int], bool] = {}
     for i, k in enumerate(idx):
         bounds[i] = {}
@@ -144,22 +175,7 @@ def profile_intervals(pm: ParamMap, data: dict, st: State, names: list[str],
             inner_row = -1 if j == 0 else sel[j - 1]
             brackets.append((i, side, inner_val, values[sel[j]], inner_g, g[j], inner_row, k))
             bounds[i][side] = values[sel[j]]
-    if brackets:
-        refined = _refine(pm, data, st, res, brackets, fixed, crit, obj_min, random_effects, df,
-                          n_refine, tol)
-        for (i, side, *_), v in zip(brackets, refined):
-            bounds[i][side] = v
-    for i, k in enumerate(idx):
-        sel = np.where(owners == i)[0]
-        order = np.argsort(values[sel])
-        lo, hi = bounds[i][-1], bounds[i][1]
-        out[names[i]] = ProfileInterval(
-            name=names[i], estimate=float(st.beta[0, k]),
-            lower=-np.inf if lo is None else float(lo), upper=np.inf if hi is None else float(hi),
-            flat_lower=lo is None, flat_upper=hi is None, critical=crit,
-            grid=values[sel][order], profile=stat[sel][order],
-            edge_lower=edges.get((i, -1), False), edge_upper=edges.get((i, 1), False))
-    return out
+    return brackets, bounds, edges
 
 
 def _refine(pm, data, st, res, brackets, fixed, crit, obj_min, random_effects, df, n_iter, tol):

@@ -195,64 +195,56 @@ class DecayFit:
             - ``n_subjects``, ``n_obs``, ``loglik``, ``aic``, ``bic``, ``random_effects``;
             - ``n_boot_ok`` *: converged bootstrap replicates.
         """
-        rows = []
-        for g in self.groups:
-            d = g.derived()
-            row: dict[str, Any] = self._key_dict(g)
-            row["identifiable"] = g.identifiable
-            row["identifiability_reason"] = g.reason
-            row["model"] = g.pm.model.kernel + ("" if g.pm.model.variant == "none"
-                                                else f"+{g.pm.model.variant}")
-            row["tau_h"] = d["tau_h"]
-            prof = g.profile.get("log_tau")
-            ci = self.settings.get("ci", "profile")
-            lo = hi = np.nan
-            if prof is not None:
-                lo, hi = np.exp(prof.lower), np.exp(prof.upper)
-                row["tau_ci_low_h"], row["tau_ci_high_h"] = lo, hi
-            bd = g.boot_derived()
-            if bd is not None:
-                blo, bhi = _pct(bd["tau_h"], self.level)
-                if prof is None:
-                    row["tau_ci_low_h"], row["tau_ci_high_h"] = blo, bhi
-                else:
-                    row["tau_boot_ci_low_h"], row["tau_boot_ci_high_h"] = blo, bhi
-            row["ci_method"] = ci
-            row["half_life_h"] = d["half_life_h"]
-            if prof is not None:
-                row["half_life_ci_low_h"], row["half_life_ci_high_h"] = lo * np.log(2), hi * np.log(2)
-            row["peak_effect"] = d["peak_effect"]
-            row["peak_time_h"] = d["peak_time_h"]
-            row["t10_h"] = d["t10_h"]
-            if prof is not None and g.pm.model.kernel == "exponential":
-                row["t10_ci_low_h"], row["t10_ci_high_h"] = lo * np.log(10), hi * np.log(10)
-            elif bd is not None:
-                row["t10_ci_low_h"], row["t10_ci_high_h"] = _pct(bd["t10_h"], self.level)
-            if "tau_rise_h" in d:
-                row["tau_rise_h"] = d["tau_rise_h"]
-            row["baseline"] = d["E0"] if not g.pm.fixed_e0 else float(np.nanmean(
-                g.data.baseline))
-            row["baseline_estimated"] = not g.pm.fixed_e0
-            names = g.pm.random
-            om = g.state.omega[0] if g.random_effects else np.full(3, np.nan)
-            row["bsv_sd_log_amplitude"] = float(om[names.index("log_A")]) if (
-                g.random_effects and "log_A" in names) else np.nan
-            row["bsv_sd_log_tau"] = float(om[names.index("log_tau")]) if (
-                g.random_effects and "log_tau" in names) else np.nan
-            row["bsv_sd_baseline"] = float(om[names.index("E0")]) if (
-                g.random_effects and "E0" in names) else np.nan
-            row["residual_sd"] = float(g.state.sigma[0]) if g.random_effects else float(
-                np.sqrt(g.state.objective[0] / max(g.data.n_obs - int((~g.fixed).sum()), 1)))
-            row["n_subjects"] = g.data.n_subjects
-            row["n_obs"] = g.data.n_obs
-            row["loglik"] = g.loglik
-            row["aic"] = g.aic
-            row["bic"] = g.bic
-            row["random_effects"] = g.random_effects
-            if g.boot is not None:
-                row["n_boot_ok"] = int(g.boot.converged.sum())
-            rows.append(row)
-        return pd.DataFrame(rows)
+        return pd.DataFrame([self._summary_row(g) for g in self.groups])
+
+    def _summary_row(self, g: GroupFit) -> dict[str, Any]:
+        """One group's :meth:`summary` row (its columns in their order)."""
+        d = g.derived()
+        row: dict[str, Any] = self._key_dict(g)
+        row["identifiable"] = g.identifiable
+        row["identifiability_reason"] = g.reason
+        row["model"] = g.pm.model.kernel + ("" if g.pm.model.variant == "none"
+                                            else f"+{g.pm.model.variant}")
+        row["tau_h"] = d["tau_h"]
+        prof = g.profile.get("log_tau")
+        ci = self.settings.get("ci", "profile")
+        lo = hi = np.nan
+        if prof is not None:
+            lo, hi = np.exp(prof.lower), np.exp(prof.upper)
+            row["tau_ci_low_h"], row["tau_ci_high_h"] = lo, hi
+        bd = g.boot_derived()
+        if bd is not None:
+            blo, bhi = _pct(bd["tau_h"], self.level)
+            if prof is None:
+                row["tau_ci_low_h"], row["tau_ci_high_h"] = blo, bhi
+            else:
+                row["tau_boot_ci_low_h"], row["tau_boot_ci_high_h"] = blo, bhi
+        row["ci_method"] = ci
+        row["half_life_h"] = d["half_life_h"]
+        if prof is not None:
+            row["half_life_ci_low_h"], row["half_life_ci_high_h"] = lo * np.log(2), hi * np.log(2)
+        row["peak_effect"] = d["peak_effect"]
+        row["peak_time_h"] = d["peak_time_h"]
+        row["t10_h"] = d["t10_h"]
+        if prof is not None and g.pm.model.kernel == "exponential":
+            row["t10_ci_low_h"], row["t10_ci_high_h"] = lo * np.log(10), hi * np.log(10)
+        elif bd is not None:
+            row["t10_ci_low_h"], row["t10_ci_high_h"] = _pct(bd["t10_h"], self.level)
+        if "tau_rise_h" in d:
+            row["tau_rise_h"] = d["tau_rise_h"]
+        row["baseline"] = d["E0"] if not g.pm.fixed_e0 else float(np.nanmean(
+            g.data.baseline))
+        row["baseline_estimated"] = not g.pm.fixed_e0
+        row.update(_variability_columns(g))
+        row["n_subjects"] = g.data.n_subjects
+        row["n_obs"] = g.data.n_obs
+        row["loglik"] = g.loglik
+        row["aic"] = g.aic
+        row["bic"] = g.bic
+        row["random_effects"] = g.random_effects
+        if g.boot is not None:
+            row["n_boot_ok"] = int(g.boot.converged.sum())
+        return row
 
     def effects(self) -> pd.DataFrame:
         """Every fixed effect (estimation scale) per group with its profile / bootstrap CI."""
@@ -517,3 +509,22 @@ def compare_models(fit_a: DecayFit, fit_b: DecayFit) -> pd.DataFrame:
                    preferred="b" if gb.aic < ga.aic else "a")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _variability_columns(g: GroupFit) -> dict[str, float]:
+    """Between-subject SDs (log scale for A and tau; NaN without random effects or for a
+    parameter without a random effect) and the residual SD of one group's fit."""
+    names = g.pm.random
+    om = g.state.omega[0] if g.random_effects else np.full(3, np.nan)
+
+    def bsv(name: str) -> float:
+        return float(om[names.index(name)]) if (g.random_effects and name in names) \
+            else np.nan
+
+    return {
+        "bsv_sd_log_amplitude": bsv("log_A"),
+        "bsv_sd_log_tau": bsv("log_tau"),
+        "bsv_sd_baseline": bsv("E0"),
+        "residual_sd": float(g.state.sigma[0]) if g.random_effects else float(
+            np.sqrt(g.state.objective[0] / max(g.data.n_obs - int((~g.fixed).sum()), 1))),
+    }

@@ -7,6 +7,7 @@ assembled in discovery order.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import logging
 import os
@@ -373,117 +374,227 @@ def _hash_inputs(specs, cache: ResultCache, cfg: PipelineConfig):
 
 def _run_locked(cfg: PipelineConfig, out_dir: Path, *, subjects, sessions, force, progress,
                 report, on_result) -> RunResult:
-    import pandas as pd
+    """The run inside the output lock, as phases: discover -> hash (build tasks) -> plan ->
+    execute -> collect -> fit -> write -> report -> commit.
 
-    run_cfg = cfg.run
+    One :class:`contextlib.ExitStack` owns the executors (local pool, Dask client and
+    cluster) from discovery to the end of the decay fits: an error or an interrupt in any
+    of those phases aborts them; after the fits they are shut down normally."""
     started = _dt.datetime.now(_dt.timezone.utc)
+    cache = _open_cache(out_dir)
+    with contextlib.ExitStack() as stack:
+        executors = stack.enter_context(_Executors(pool=_start_local_pool(cfg)))
+        specs = _discover_specs(cfg, out_dir, subjects, sessions)
+        tasks, sigs, failures = _hash_phase(specs, cache, cfg, out_dir)
+        todo = _plan(tasks, cache, cfg, force)
+        executors.prepare(cfg, todo)
+        tally = _Tally(failures=failures, n_cached=len(tasks) - len(todo),
+                       done_keys={t.key for t in tasks} - {t.key for t in todo})
+        _execute_phase(cfg, out_dir, cache, tasks, todo, sigs, executors, tally,
+                       progress=progress, on_result=on_result)
+        features = _collect_features(cache, tasks, tally.done_keys)
+        fits, fit_results = _fit_phase(features, cfg, executors)
+    provenance = _provenance(cfg, started, specs, tasks, tally)
+    run_id = provenance["run_id"]
     try:
-        cache = ResultCache(out_dir / "cache")
+        paths = write_outputs(out_dir, features, tally.failures, fits, provenance,
+                              run_id=run_id)
+    except OSError as err:
+        raise output_error(err, out_dir, "write the output tables") from None
+    result = RunResult(out_dir=out_dir, features=features, failures=tally.failures, fits=fits,
+                       n_computed=tally.n_computed, n_cached=tally.n_cached,
+                       n_failed=len(tally.failures), aborted=tally.aborted, paths=paths,
+                       fit_results=fit_results,
+                       keys={t.spec.path: t.key for t in tasks if t.key in tally.done_keys},
+                       cache_dir=out_dir / "cache")
+    if cfg.report.enabled if report is None else report:
+        _report_phase(result, cfg, paths, out_dir)
+    try:
+        paths["run"] = commit_outputs(out_dir, run_id, paths)
+    except OSError as err:
+        raise output_error(err, out_dir, "write run.json") from None
+    return result
+
+
+@dataclass
+class _Tally:
+    """What the execute phase has counted so far (the cached recordings count as done)."""
+
+    failures: list[dict[str, Any]]
+    n_cached: int
+    done_keys: set[str]
+    n_computed: int = 0
+    aborted: bool = False
+
+
+class _Executors:
+    """The run's local pool, Dask client and cluster, as one context: leaving it through an
+    exception (or an interrupt) aborts them, leaving it normally shuts them down."""
+
+    def __init__(self, pool=None) -> None:
+        self.pool = pool
+        self.client = None
+        self.cluster = None
+
+    def __enter__(self) -> _Executors:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(abort=exc_type is not None)
+
+    def prepare(self, cfg: PipelineConfig, todo: list[RecordingTask]) -> None:
+        """Connect to Dask when there is work for it; drop the local pool when there is
+        nothing to share out (serial is quicker). One pool serves the recordings and the
+        decay fits, so its workers start once."""
+        if todo:
+            self.client, self.cluster = _connect(cfg)
+        if self.pool is not None and max(len(todo), len(cfg.longitudinal.fits)) <= 1:
+            _close(None, None, self.pool)
+            self.pool = None
+
+    @property
+    def submit(self):
+        """The submit function the decay fits share out with, or None (serial)."""
+        if self.client is not None:
+            return self.client.submit
+        return self.pool.submit if self.pool else None
+
+    def close(self, abort: bool = False) -> None:
+        """Shut down whatever is still open (see :func:`_close`)."""
+        client, cluster, pool = self.client, self.cluster, self.pool
+        self.client = self.cluster = self.pool = None
+        _close(client, cluster, pool, abort=abort)
+
+
+def _open_cache(out_dir: Path) -> ResultCache:
+    try:
+        return ResultCache(out_dir / "cache")
     except OSError as err:
         raise output_error(err, out_dir / "cache", "create the cache") from None
-    pool = _start_local_pool(cfg)
-    try:
-        problems: list[str] = []
-        specs = discover(cfg, subjects=subjects, sessions=sessions, exclude=[out_dir],
-                         problems=problems)
-        if problems:  # bad metadata: nothing runs, every problem is listed
-            raise MetadataError(f"{len(problems)} metadata problem(s); nothing was "
-                                "analysed:\n  " + "\n  ".join(problems))
-        unconfigured = sorted({s.modality for s in specs} - set(cfg.modalities))
-        if unconfigured:
-            log.warning("no analysers configured for modality %s: those recordings are "
-                        "only read", ", ".join(unconfigured))
-        tasks, sigs, failures = _hash_inputs(specs, cache, cfg)
-        try:
-            cache.save_index()
-        except OSError as err:
-            raise output_error(err, out_dir / "cache", "write the hash index") from None
-    except BaseException:
-        _close(None, None, pool, abort=True)
-        raise
 
-    fresh = force or not run_cfg.cache
+
+def _discover_specs(cfg: PipelineConfig, out_dir: Path, subjects, sessions):
+    """Phase *discover*: the recordings to run; any metadata problem stops the run."""
+    problems: list[str] = []
+    specs = discover(cfg, subjects=subjects, sessions=sessions, exclude=[out_dir],
+                     problems=problems)
+    if problems:  # bad metadata: nothing runs, every problem is listed
+        raise MetadataError(f"{len(problems)} metadata problem(s); nothing was "
+                            "analysed:\n  " + "\n  ".join(problems))
+    unconfigured = sorted({s.modality for s in specs} - set(cfg.modalities))
+    if unconfigured:
+        log.warning("no analysers configured for modality %s: those recordings are "
+                    "only read", ", ".join(unconfigured))
+    return specs
+
+
+def _hash_phase(specs, cache: ResultCache, cfg: PipelineConfig, out_dir: Path):
+    """Phase *hash*: hash the inputs, build the tasks, save the hash index."""
+    tasks, sigs, failures = _hash_inputs(specs, cache, cfg)
+    try:
+        cache.save_index()
+    except OSError as err:
+        raise output_error(err, out_dir / "cache", "write the hash index") from None
+    return tasks, sigs, failures
+
+
+def _plan(tasks: list[RecordingTask], cache: ResultCache, cfg: PipelineConfig,
+          force: bool) -> list[RecordingTask]:
+    """Phase *plan*: the tasks to compute (the others come from the cache)."""
+    fresh = force or not cfg.run.cache
     todo = [t for t in tasks if fresh or not cache.has(t.key)]
-    n_cached = len(tasks) - len(todo)
     log.info("%d recordings: %d to compute, %d from the cache", len(tasks), len(todo),
-             n_cached)
+             len(tasks) - len(todo))
+    return todo
 
+
+def _execute_phase(cfg: PipelineConfig, out_dir: Path, cache: ResultCache,
+                   tasks: list[RecordingTask], todo: list[RecordingTask], sigs,
+                   executors: _Executors, tally: _Tally, *, progress: bool,
+                   on_result) -> None:
+    """Phase *execute*: run ``todo``, cache each result as it arrives, count it in
+    ``tally``; ``on_error: abort`` stops at the first failure."""
     t_run = time.perf_counter()
-    n_fits = len(cfg.longitudinal.fits)
-    try:
-        client, dask_cluster = _connect(cfg) if todo else (None, None)
-    except BaseException:
-        _close(None, None, pool, abort=True)
-        raise
-    if pool is not None and max(len(todo), n_fits) <= 1:
-        _close(None, None, pool)  # nothing to share out: serial is quicker
-        pool = None
-    # one pool for the recordings and the decay fits (workers start once)
-    todo_keys = {t.key for t in todo}
-    done_keys: set[str] = {t.key for t in tasks if t.key not in todo_keys}
-    n_computed = 0
-    aborted = False
     bar = _progress(len(tasks), progress)
-    try:
-        with bar:
-            job = bar.add_task("recordings", total=len(tasks), completed=n_cached,
-                               failed=len(failures))
-            results = execute(todo, n_jobs=run_cfg.n_jobs, client=client, pool=pool,
-                              signatures=sigs)
-            try:
-                for res in results:
-                    if res.ok:
-                        try:
-                            cache.put(res.key, res.rows, res.views)
-                        except OSError as err:  # disk full: stop; the cache stays valid
-                            raise output_error(err, out_dir / "cache",
-                                               f"cache the result of {res.path}") from None
-                        done_keys.add(res.key)
-                        n_computed += 1
-                        log.info("done %s (%.1f s)", res.path, res.seconds)
-                    else:
-                        failures.append(_failure(res.path, res.modality, res.meta,
-                                                 res.error_type, res.message))
-                        log.error("FAILED %s: %s: %s", res.path, res.error_type, res.message)
-                    for text in res.warnings:
-                        log.debug("%s: %s", res.path, text)
-                    if on_result is not None:
-                        on_result(res)
-                    bar.update(job, advance=1, failed=len(failures))
-                    if not res.ok and run_cfg.on_error == "abort":
-                        aborted = True
-                        log.error("on_error is 'abort': stopping the run")
-                        break
-            finally:
-                close = getattr(results, "close", None)
-                if close is not None:
-                    close()
-    except BaseException:
-        _close(client, dask_cluster, pool, abort=True)
-        raise
-
+    with bar:
+        job = bar.add_task("recordings", total=len(tasks), completed=tally.n_cached,
+                           failed=len(tally.failures))
+        results = execute(todo, n_jobs=cfg.run.n_jobs, client=executors.client,
+                          pool=executors.pool, signatures=sigs)
+        try:
+            for res in results:
+                _take_result(res, cache, out_dir, tally)
+                if on_result is not None:
+                    on_result(res)
+                bar.update(job, advance=1, failed=len(tally.failures))
+                if not res.ok and cfg.run.on_error == "abort":
+                    tally.aborted = True
+                    log.error("on_error is 'abort': stopping the run")
+                    break
+        finally:
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()
     log.info("recordings: %.1f s", time.perf_counter() - t_run)
+
+
+def _take_result(res: TaskResult, cache: ResultCache, out_dir: Path, tally: _Tally) -> None:
+    """Cache a successful result or record a failure, and log it."""
+    if res.ok:
+        try:
+            cache.put(res.key, res.rows, res.views)
+        except OSError as err:  # disk full: stop; the cache stays valid
+            raise output_error(err, out_dir / "cache",
+                               f"cache the result of {res.path}") from None
+        tally.done_keys.add(res.key)
+        tally.n_computed += 1
+        log.info("done %s (%.1f s)", res.path, res.seconds)
+    else:
+        tally.failures.append(_failure(res.path, res.modality, res.meta,
+                                       res.error_type, res.message))
+        log.error("FAILED %s: %s: %s", res.path, res.error_type, res.message)
+    for text in res.warnings:
+        log.debug("%s: %s", res.path, text)
+
+
+def _collect_features(cache: ResultCache, tasks: list[RecordingTask], done_keys: set[str]):
+    """Phase *collect*: the feature rows of every done recording, in discovery order."""
+    import pandas as pd
+
     frames = [cache.get(t.key) for t in tasks if t.key in done_keys]
     frames = [f for f in frames if not f.empty]
     features = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=list(FEATURE_COLUMNS))
-    features = flag_montage_changes(features)
+    return flag_montage_changes(features)
+
+
+def _fit_phase(features, cfg: PipelineConfig, executors: _Executors):
+    """Phase *fit*: the configured decay fits (on the run's executors), then shut the
+    executors down."""
+    import pandas as pd
 
     from .fits import run_fits
 
     t_fit = time.perf_counter()
-    submit = client.submit if client is not None else (pool.submit if pool else None)
     try:
-        fits, fit_results = run_fits(features, cfg.longitudinal.fits, submit=submit) if (
+        fits, fit_results = run_fits(features, cfg.longitudinal.fits,
+                                     submit=executors.submit) if (
             cfg.longitudinal.fits and not features.empty) else (pd.DataFrame(), [])
     finally:
-        _close(client, dask_cluster, pool)
+        executors.close()
     log.info("decay fits: %.1f s", time.perf_counter() - t_fit)
-    failed_paths = {f["file"] for f in failures}
-    run_id = new_run_id()
-    provenance = {
+    return fits, fit_results
+
+
+def _provenance(cfg: PipelineConfig, started, specs, tasks: list[RecordingTask],
+                tally: _Tally) -> dict[str, Any]:
+    """run.json's content (with a new run id)."""
+    run_cfg = cfg.run
+    failed_paths = {f["file"] for f in tally.failures}
+    task_paths = {t.spec.path for t in tasks}
+    return {
         "ketephys_command": " ".join(sys.argv),
-        "run_id": run_id,
+        "run_id": new_run_id(),
         "started": started.isoformat(),
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(),
         "config": cfg.model_dump(mode="json"),
@@ -498,38 +609,30 @@ def _run_locked(cfg: PipelineConfig, out_dir: Path, *, subjects, sessions, force
             {"path": t.spec.path, "modality": t.spec.modality, "cache_key": t.key,
              "files": [{"path": p, "sha256": h} for p, h in t.inputs],
              "status": ("failed" if t.spec.path in failed_paths else
-                        "done" if t.key in done_keys else "not run")}
+                        "done" if t.key in tally.done_keys else "not run")}
             for t in tasks
         ] + [{"path": f["file"], "modality": f["modality"], "status": "failed", "files": []}
-             for f in failures if f["file"] not in {t.spec.path for t in tasks}],
-        "counts": {"recordings": len(specs), "computed": n_computed, "cached": n_cached,
-                   "failed": len(failures), "aborted": aborted},
+             for f in tally.failures if f["file"] not in task_paths],
+        "counts": {"recordings": len(specs), "computed": tally.n_computed,
+                   "cached": tally.n_cached, "failed": len(tally.failures),
+                   "aborted": tally.aborted},
     }
-    try:
-        paths = write_outputs(out_dir, features, failures, fits, provenance, run_id=run_id)
-    except OSError as err:
-        raise output_error(err, out_dir, "write the output tables") from None
-    result = RunResult(out_dir=out_dir, features=features, failures=failures, fits=fits,
-                       n_computed=n_computed, n_cached=n_cached, n_failed=len(failures),
-                       aborted=aborted, paths=paths, fit_results=fit_results,
-                       keys={t.spec.path: t.key for t in tasks if t.key in done_keys},
-                       cache_dir=out_dir / "cache")
-    if cfg.report.enabled if report is None else report:
-        from .report import write_report
 
-        try:
-            t_rep = time.perf_counter()
-            paths["report"] = write_report(result, cfg)
-            log.info("report: %.1f s", time.perf_counter() - t_rep)
-        except OSError as err:
-            raise output_error(err, out_dir, "write report.html") from None
-        except Exception as err:  # the tables are written; a report problem must not hide them
-            log.error("report.html could not be written: %s: %s", type(err).__name__, err)
+
+def _report_phase(result: RunResult, cfg: PipelineConfig, paths: dict[str, Path],
+                  out_dir: Path) -> None:
+    """Phase *report*: report.html; a problem other than the disk is logged, not raised
+    (the tables are written and must not be hidden by it)."""
+    from .report import write_report
+
     try:
-        paths["run"] = commit_outputs(out_dir, run_id, paths)
+        t_rep = time.perf_counter()
+        paths["report"] = write_report(result, cfg)
+        log.info("report: %.1f s", time.perf_counter() - t_rep)
     except OSError as err:
-        raise output_error(err, out_dir, "write run.json") from None
-    return result
+        raise output_error(err, out_dir, "write report.html") from None
+    except Exception as err:  # the tables are written; a report problem must not hide them
+        log.error("report.html could not be written: %s: %s", type(err).__name__, err)
 
 
 def _close(client, cluster, pool, abort: bool = False) -> None:

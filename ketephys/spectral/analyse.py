@@ -70,14 +70,8 @@ def spectral_rows(
     picks = rec.default_picks() if picks is None else picks
     fmin, fmax = _frange(rec.sfreq, bands, total_band, aperiodic, fit_range,
                          relative="relative" in kinds, modality=rec.modality)
-    base_spec = None
-    if "db" in kinds:
-        if baseline is None:
-            raise AnalysisError("kind 'db' needs a baseline recording (baseline=...)",
-                                rec.source.path)
-        names = [rec.ch_names[i] for i in rec.pick_indices(picks)]
-        base_spec = spectrum_from_accumulated(
-            accumulate(baseline, settings, picks=names, fmin=fmin, fmax=fmax), baseline)
+    base_spec = _baseline_spectrum(rec, baseline, settings, picks, fmin, fmax) \
+        if "db" in kinds else None
     cb = None
     if coherence_band is not None:
         _, lo, hi = resolve_band(coherence_band, rec.modality)
@@ -91,27 +85,10 @@ def spectral_rows(
     spectrum = spectrum_from_accumulated(acc, rec)
     if views is not None:
         views["spectrum"] = spectrum
-    rows: list[dict[str, Any]] = []
-    fits = None
-    for band in bands:
-        for corrected in ((False, True) if aperiodic else (False,)):
-            for kind in kinds:
-                r, f = band_power_rows(spectrum, band, kind, aperiodic if corrected else None,
-                                       line_freq, base_spec, total_band, fit_range,
-                                       fits=fits if corrected else None)
-                if corrected:
-                    fits = f
-                rows.extend(r)
+    rows, fits = _band_rows(spectrum, bands, kinds, aperiodic, line_freq, base_spec,
+                            total_band, fit_range)
     if fits is not None:
-        for ch, fit in zip(spectrum.ch_names, fits):
-            base = {"channel": ch, "unit": "1", "flags": [], "k": spectrum.k,
-                    "aperiodic_mode": fit.mode}
-            rows.append({**base, "measure": "aperiodic_exponent", "value": fit.exponent})
-            rows.append({**base, "measure": "aperiodic_offset", "value": fit.offset,
-                         "unit": "log10(V^2/Hz)"})
-            if fit.knee is not None:
-                rows.append({**base, "measure": "aperiodic_knee", "value": fit.knee,
-                             "unit": "Hz^exponent"})
+        rows.extend(_aperiodic_rows(spectrum, fits))
     if add_mean:
         rows.extend(_channel_means(rows))
     if cb is not None and len(spectrum.ch_names) > 1:
@@ -130,6 +107,51 @@ def spectral_rows(
                 measures=list(measures), line_freq=line_freq, total_band=total_band,
                 fit_range=fit_range)
     return rows, sett
+
+
+def _baseline_spectrum(rec: Recording, baseline: Recording | None,
+                       settings: SpectralSettings, picks: Any, fmin: float, fmax: float):
+    """The spectrum of ``baseline`` for kind ``"db"`` (same settings, channels by name)."""
+    if baseline is None:
+        raise AnalysisError("kind 'db' needs a baseline recording (baseline=...)",
+                            rec.source.path)
+    names = [rec.ch_names[i] for i in rec.pick_indices(picks)]
+    return spectrum_from_accumulated(
+        accumulate(baseline, settings, picks=names, fmin=fmin, fmax=fmax), baseline)
+
+
+def _band_rows(spectrum, bands: Sequence[Any], kinds: Sequence[str], aperiodic: str | None,
+               line_freq: Any, base_spec, total_band, fit_range
+               ) -> tuple[list[dict[str, Any]], list | None]:
+    """Band-power rows of every band, correction and kind; the aperiodic fits (made once,
+    reused by every band) or None."""
+    rows: list[dict[str, Any]] = []
+    fits = None
+    for band in bands:
+        for corrected in ((False, True) if aperiodic else (False,)):
+            for kind in kinds:
+                r, f = band_power_rows(spectrum, band, kind, aperiodic if corrected else None,
+                                       line_freq, base_spec, total_band, fit_range,
+                                       fits=fits if corrected else None)
+                if corrected:
+                    fits = f
+                rows.extend(r)
+    return rows, fits
+
+
+def _aperiodic_rows(spectrum, fits: list) -> list[dict[str, Any]]:
+    """Rows of the aperiodic exponent, offset (and knee) of every channel."""
+    rows = []
+    for ch, fit in zip(spectrum.ch_names, fits):
+        base = {"channel": ch, "unit": "1", "flags": [], "k": spectrum.k,
+                "aperiodic_mode": fit.mode}
+        rows.append({**base, "measure": "aperiodic_exponent", "value": fit.exponent})
+        rows.append({**base, "measure": "aperiodic_offset", "value": fit.offset,
+                     "unit": "log10(V^2/Hz)"})
+        if fit.knee is not None:
+            rows.append({**base, "measure": "aperiodic_knee", "value": fit.knee,
+                         "unit": "Hz^exponent"})
+    return rows
 
 
 #: Channel flags that keep a channel out of the mean rows.

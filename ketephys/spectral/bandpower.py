@@ -97,47 +97,29 @@ def band_power_rows(
                        _where(spectrum), name, lo, hi, peak)
     line = _resolve_line(spectrum, line_freq)
     power, fits = _powers(spectrum, lo, hi, aperiodic, line, fits, fit_range)
-    unit0 = [u.replace("/Hz", "") for u in (spectrum.units or ["V^2/Hz"] * len(power))]
     measure = f"{name}_power" + ("_aperiodic_corrected" if aperiodic else "")
-    if kind == "absolute":
-        values, units = power, unit0
-    elif kind == "relative":
-        tb = total_band or (1.0, min(100.0, float(spectrum.freqs[-1])))
-        values = power / _band_sum(spectrum, spectrum.psd, *tb)
-        units = ["1"] * len(power)
-        measure += "_relative"
-    else:
-        if baseline is None:
-            raise AnalysisError("kind='db' needs a baseline spectrum or recording")
-        missing = [c for c in spectrum.ch_names if c not in baseline.ch_names]
-        if missing:
-            raise AnalysisError(f"baseline lacks channels {missing}")
-        order = [baseline.ch_names.index(c) for c in spectrum.ch_names]
-        base_line = _resolve_line(baseline, line_freq)
-        bpow, baseline_fits = _powers(baseline, lo, hi, aperiodic, base_line,
-                                      baseline_fits, fit_range)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            values = 10.0 * np.log10(power / bpow[order])
-        units = ["dB"] * len(power)
-        measure += "_db"
+    values, units, suffix = _kind_values(spectrum, power, kind, lo, hi, aperiodic, line_freq,
+                                         baseline, total_band, fit_range, baseline_fits)
+    measure += suffix
     qflags = channel_flags(spectrum)
     nyquist = spectrum.settings.get("sfreq", np.inf) / 2
     top = min(nyquist, float(spectrum.freqs[-1]) + spectrum.df)
-    truncated = hi > top
+    common = []
+    if spectrum.k < 10:
+        common.append("few_segments")
+    if hi > top:
+        common.append("band_truncated")  # band reaches beyond Nyquist or fmax
+    if peak is not None:
+        common.append("peak_outside_band")
+    line_in_band = line is not None and not aperiodic and any(
+        lo - 2 <= h * line <= hi + 2 for h in range(1, int(hi // line) + 2))
     rows = []
     for i, ch in enumerate(spectrum.ch_names):
-        flags = list(qflags[ch])
-        if spectrum.k < 10:
-            flags.append("few_segments")
-        if truncated:
-            flags.append("band_truncated")  # band reaches beyond Nyquist or fmax
-        if peak is not None:
-            flags.append("peak_outside_band")
         v = float(values[i])
+        flags = list(qflags[ch]) + common
         if not np.isfinite(v):
             flags.append("undefined_value")
-        if line is not None and not aperiodic and any(
-                lo - 2 <= h * line <= hi + 2 for h in range(1, int(hi // line) + 2)):
+        if line_in_band:
             flags.append("line_noise_in_band")  # absolute power includes the line
         row = {"measure": measure, "channel": ch, "value": v, "unit": units[i],
                "flags": flags, "band_lo": lo, "band_hi": hi,
@@ -154,6 +136,34 @@ def band_power_rows(
                        aperiodic_knee=fit.knee, aperiodic_mode=fit.mode)
         rows.append(row)
     return rows, fits
+
+
+def _kind_values(spectrum: Spectrum, power: np.ndarray, kind: str, lo: float, hi: float,
+                 aperiodic: str | None, line_freq: Any, baseline: Spectrum | None,
+                 total_band: tuple[float, float] | None,
+                 fit_range: tuple[float, float] | None,
+                 baseline_fits: list[AperiodicFit] | None
+                 ) -> tuple[np.ndarray, list[str], str]:
+    """Values, units and measure-name suffix of band ``power`` for ``kind``: absolute,
+    relative to the total band, or dB against the baseline's power in the same band."""
+    if kind == "absolute":
+        return power, [u.replace("/Hz", "") for u in
+                       (spectrum.units or ["V^2/Hz"] * len(power))], ""
+    if kind == "relative":
+        tb = total_band or (1.0, min(100.0, float(spectrum.freqs[-1])))
+        return power / _band_sum(spectrum, spectrum.psd, *tb), ["1"] * len(power), \
+            "_relative"
+    if baseline is None:
+        raise AnalysisError("kind='db' needs a baseline spectrum or recording")
+    missing = [c for c in spectrum.ch_names if c not in baseline.ch_names]
+    if missing:
+        raise AnalysisError(f"baseline lacks channels {missing}")
+    order = [baseline.ch_names.index(c) for c in spectrum.ch_names]
+    base_line = _resolve_line(baseline, line_freq)
+    bpow, _ = _powers(baseline, lo, hi, aperiodic, base_line, baseline_fits, fit_range)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = 10.0 * np.log10(power / bpow[order])
+    return values, ["dB"] * len(power), "_db"
 
 
 @check_keywords(lambda: psd)

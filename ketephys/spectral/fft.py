@@ -244,7 +244,98 @@ def accumulate(
     Returns
     -------
     Accumulated
+
+    Notes
+    -----
+    One pass: :func:`_accepted_batches` yields batches of accepted segments (read in
+    blocks bounded by ``settings.batch_mb``), :class:`_Transform` tapers and transforms
+    each batch once, and the reducers (:class:`_PsdSum`, :class:`_CrossSum`,
+    :class:`_PerSegmentSum`) add it to their sums.
     """
+    plan = _plan(rec, settings, picks, fmin, fmax, cross_band, per_segment, start, stop)
+    psd = _PsdSum(plan)
+    cross = _CrossSum(plan) if plan.n_cb else None
+    per_seg = _PerSegmentSum(plan) if plan.n_cb and per_segment else None
+    transform = _Transform(plan, settings)
+    count = _Count()
+    for segs in _accepted_batches(rec, plan, settings, count):
+        ys = np.empty((plan.n_tap, plan.n_ch, segs.shape[1], plan.n_cb), plan.ctype) \
+            if cross is not None else None
+        for k, sub, y_cross in transform(segs, want_cross=cross is not None):
+            psd.add(sub, None if transform.hann_fast else plan.weights[k])
+            if ys is not None:
+                ys[k] = y_cross
+            del sub, y_cross
+        if cross is not None:
+            cross.add(ys)
+        if per_seg is not None:
+            per_seg.add(ys)
+    if count.used == 0:
+        raise AnalysisError(f"no segment left after rejection ({count.rejected} of "
+                            f"{plan.starts.size} segments rejected)", rec.source.path)
+    if cross is not None:
+        cross.scale()
+    sett = settings.to_dict()
+    sett.update(nperseg=plan.nperseg, step=plan.step, n_tapers=plan.n_tap,
+                modality=rec.modality)
+    return Accumulated(
+        freqs=plan.freqs_all[plan.psd_idx], psd_sum=psd.result(),
+        cross_freqs=plan.freqs_all[plan.cb_idx],
+        csd_sum=None if cross is None else cross.csd_sum,
+        im_sum=None if per_seg is None else per_seg.im_sum,
+        abs_im_sum=None if per_seg is None else per_seg.abs_im_sum,
+        phase_sum=None if per_seg is None else per_seg.phase_sum,
+        n_segments=count.used, n_rejected=count.rejected, n_tapers=plan.n_tap,
+        nperseg=plan.nperseg, sfreq=plan.sfreq,
+        ch_names=[rec.ch_names[c] for c in plan.idx], settings=sett)
+
+
+@dataclass
+class _Count:
+    """Segments used and rejected so far."""
+
+    used: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class _Plan:
+    """The geometry of one :func:`accumulate` pass: channels, sample range, segments,
+    tapers, frequency bins, precision and batch size."""
+
+    idx: np.ndarray
+    start: int
+    stop: int
+    sfreq: float
+    nperseg: int
+    step: int
+    starts: np.ndarray
+    tapers: np.ndarray
+    weights: np.ndarray
+    freqs_all: np.ndarray
+    psd_idx: np.ndarray
+    cb_idx: np.ndarray
+    dtype: Any
+    ctype: Any
+    batch: int
+
+    @property
+    def n_ch(self) -> int:
+        return self.idx.size
+
+    @property
+    def n_tap(self) -> int:
+        return self.tapers.shape[0]
+
+    @property
+    def n_cb(self) -> int:
+        return self.cb_idx.size
+
+
+def _plan(rec: Recording, settings: SpectralSettings, picks: Any, fmin: float, fmax: float,
+          cross_band: tuple[float, float] | None, per_segment: bool, start: int,
+          stop: int | None) -> _Plan:
+    """Check the request against the recording and lay out the pass."""
     path = rec.source.path
     idx = rec.pick_indices(rec.default_picks() if picks is None else picks)
     if idx.size == 0:
@@ -260,146 +351,211 @@ def accumulate(
             f"({n_span / sf:.3g} s) of data", path)
     # overlap in samples rounds down, as scipy's noverlap = nperseg // 2 for 50 %
     step = max(1, nperseg - int(math.floor(settings.overlap * nperseg)))
-    starts = segment_starts(n_span, nperseg, step) + start
     tapers, weights = make_tapers(nperseg, sf, settings)
-    n_tap = tapers.shape[0]
     freqs_all = np.fft.rfftfreq(nperseg, 1.0 / sf)
-    psd_idx = np.flatnonzero((freqs_all >= fmin) & (freqs_all <= fmax))
-    if psd_idx.size == 0:
-        raise AnalysisError(f"no frequency bin in [{fmin}, {fmax}] Hz at resolution "
+    psd_idx = _band_bins(freqs_all, (fmin, fmax), f"[{fmin}, {fmax}] Hz", sf, nperseg, path)
+    cb_idx = np.zeros(0, dtype=int) if cross_band is None else _band_bins(
+        freqs_all, cross_band, f"the band {cross_band} Hz", sf, nperseg, path)
+    dtype = np.float32 if settings.precision == "float32" else np.float64
+    # batch size from the memory budget: block + tapered copy + spectrum per segment
+    per_seg = idx.size * (nperseg * (3 * np.dtype(dtype).itemsize) + freqs_all.size * 16)
+    if per_segment and cb_idx.size:
+        per_seg += cb_idx.size * idx.size * idx.size * 16
+    return _Plan(idx=idx, start=start, stop=stop, sfreq=sf, nperseg=nperseg, step=step,
+                 starts=segment_starts(n_span, nperseg, step) + start, tapers=tapers,
+                 weights=weights, freqs_all=freqs_all, psd_idx=psd_idx, cb_idx=cb_idx,
+                 dtype=dtype, ctype=np.complex64 if dtype is np.float32 else np.complex128,
+                 batch=max(1, int(settings.batch_mb * 2 ** 20 // per_seg)))
+
+
+def _band_bins(freqs_all: np.ndarray, band: tuple[float, float], what: str, sf: float,
+               nperseg: int, path) -> np.ndarray:
+    """Indices of the bins within ``band`` (inclusive); an error when there is none."""
+    bins = np.flatnonzero((freqs_all >= band[0]) & (freqs_all <= band[1]))
+    if bins.size == 0:
+        raise AnalysisError(f"no frequency bin in {what} at resolution "
                             f"{sf / nperseg:.3g} Hz", path)
-    if cross_band is not None:
-        cb_idx = np.flatnonzero((freqs_all >= cross_band[0]) & (freqs_all <= cross_band[1]))
-        if cb_idx.size == 0:
-            raise AnalysisError(f"no frequency bin in the band {cross_band} Hz at "
-                                f"resolution {sf / nperseg:.3g} Hz", path)
-    else:
-        cb_idx = np.zeros(0, dtype=int)
+    return bins
+
+
+def _accepted_batches(rec: Recording, plan: _Plan, settings: SpectralSettings,
+                      count: _Count):
+    """Batches ``(n_ch, nb, nperseg)`` of the segments that pass the rejections, read
+    batch by batch (episodic data: within each sweep, never across sweeps). Counts the
+    used and rejected segments in ``count``."""
     # episodic data (epochs, sweeps): segments within each sweep, never across sweeps
     sweeps: list[int | None] = list(range(rec.n_sweeps)) if rec.is_episodic else [None]
-    whole = rec.get_data(idx.tolist(), start, stop) if rec.is_episodic else None
-    n_rejected = 0
-
-    dtype = np.float32 if settings.precision == "float32" else np.float64
-    ctype = np.complex64 if dtype is np.float32 else np.complex128
-    tap = tapers.astype(dtype)
-    sqw = np.sqrt(weights).astype(dtype)
-    n_ch = idx.size
-    n_cb = cb_idx.size
-    psd_sum = np.zeros((n_ch, psd_idx.size))
-    csd_sum = np.zeros((n_cb, n_ch, n_ch), np.complex128) if n_cb else None
-    im_sum = abs_im_sum = phase_sum = None
-    if n_cb and per_segment:
-        im_sum = np.zeros((n_cb, n_ch, n_ch))
-        abs_im_sum = np.zeros((n_cb, n_ch, n_ch))
-        phase_sum = np.zeros((n_cb, n_ch, n_ch), np.complex128)
-    # batch size from the memory budget: block + tapered copy + spectrum per segment
-    per_seg = n_ch * (nperseg * (3 * np.dtype(dtype).itemsize) + freqs_all.size * 16)
-    if per_segment and n_cb:
-        per_seg += n_cb * n_ch * n_ch * 16
-    batch = max(1, int(settings.batch_mb * 2 ** 20 // per_seg))
-    from scipy.fft import rfft
-
-    # index ranges are contiguous: slices, no fancy-index copies
-    p0, p1 = int(psd_idx[0]), int(psd_idx[-1]) + 1
-    c0, c1 = (int(cb_idx[0]), int(cb_idx[-1]) + 1) if n_cb else (0, 0)
-    # the mean of a segment is removed in the frequency domain on the kept bins only:
-    # FFT((x - m) v) = FFT(x v) - m FFT(v) (exact; saves a pass over the data)
-    tap_fft = rfft(tapers, axis=-1)
-    wp = tap_fft[:, p0:p1].astype(ctype)
-    wc = tap_fft[:, c0:c1].astype(ctype)
-    hann_fast = (settings.method == "welch" and isinstance(settings.window, str)
-                 and settings.window in ("hann", "hanning"))
-    inv_norm = 1.0 / math.sqrt(float(np.sum(
-        (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(nperseg) / nperseg)) ** 2)))
-    n_used = 0
-    picks_list = idx.tolist()
-    buf = None
+    whole = rec.get_data(plan.idx.tolist(), plan.start, plan.stop) if rec.is_episodic \
+        else None
     for sweep in sweeps:
-        # segments excluded by BAD annotations (of this sweep when episodic)
-        keep = np.ones(starts.size, bool)
-        if settings.reject_by_annotation:
-            for on, off in bad_intervals(rec, sweep):
-                keep &= ~((starts < off) & (starts + nperseg > on))
-        n_rejected += int((~keep).sum())
-        i = 0
-        while i < starts.size:
-            j = min(i + batch, starts.size)
-            sel = keep[i:j]
-            offs = starts[i:j][sel]
-            i = j
+        keep = _annotation_keep(rec, plan, settings, sweep)
+        count.rejected += int((~keep).sum())
+        for i in range(0, plan.starts.size, plan.batch):
+            offs = plan.starts[i:i + plan.batch][keep[i:i + plan.batch]]
             if offs.size == 0:
                 continue
-            s0 = int(offs[0])
-            if whole is None:
-                block = rec.get_data(picks_list, s0, int(offs[-1]) + nperseg)
-            else:
-                block = whole[sweep, :, s0 - start:int(offs[-1]) + nperseg - start]
-            block = np.asarray(block, dtype=dtype)
-            offs = offs - s0
-            view = np.lib.stride_tricks.sliding_window_view(block, nperseg, axis=-1)
-            if offs.size == 1 or np.all(np.diff(offs) == step):
-                segs = view[:, offs[0]:offs[-1] + 1:step]          # strided view, no copy
-            else:
-                segs = view[:, offs]
+            segs = _segments(rec, plan, whole, sweep, offs, plan.dtype)
             if settings.reject is not None:
                 ptp = segs.max(axis=-1) - segs.min(axis=-1)        # (n_ch, nb)
                 ok = np.all(ptp <= settings.reject, axis=0)
-                n_rejected += int((~ok).sum())
+                count.rejected += int((~ok).sum())
                 if not ok.all():
                     segs = segs[:, ok]
                 if segs.shape[1] == 0:
                     continue
-            nb = segs.shape[1]
-            n_used += nb
-            if not hann_fast:
-                means = segs.mean(axis=-1)[..., np.newaxis]        # (n_ch, nb, 1)
-                if buf is None or buf.shape != segs.shape:
-                    buf = np.empty(segs.shape, dtype)
-            ys = np.empty((n_tap, n_ch, nb, n_cb), ctype) if n_cb else None
-            if hann_fast:
-                # periodic Hann applied in the frequency domain (3 taps) on the kept bins
-                spec = rfft(segs, axis=-1)
-                sub = _hann_bins(spec, p0, p1, nperseg, inv_norm)
-                psd_sum += np.sum(sub.real ** 2 + sub.imag ** 2, axis=1)
-                if n_cb:
-                    ys[0] = _hann_bins(spec, c0, c1, nperseg, inv_norm)
-                del spec, sub
-            for k in range(0 if hann_fast else n_tap):
-                np.multiply(segs, tap[k], out=buf)
-                spec = rfft(buf, axis=-1)                          # (n_ch, nb, n_f)
-                sub = spec[..., p0:p1] - means * wp[k]
-                psd_sum += weights[k] * np.sum(sub.real ** 2 + sub.imag ** 2, axis=1)
-                if n_cb:
-                    ys[k] = (spec[..., c0:c1] - means * wc[k]) * sqw[k]
-                del spec, sub
-            if n_cb:
-                # (n_cb, n_ch, K * nb) -> conj(Z) @ Z^T : sum over tapers and segments
-                z = np.ascontiguousarray(ys.transpose(3, 1, 0, 2)).reshape(n_cb, n_ch, n_tap * nb)
-                csd_sum += np.matmul(z.conj(), z.transpose(0, 2, 1))
-                if per_segment:
-                    # per segment: (n_cb, nb, n_ch, K) -> (n_cb, nb, n_ch, n_ch)
-                    zs = ys.transpose(3, 2, 1, 0)
-                    p = np.matmul(zs.conj(), zs.transpose(0, 1, 3, 2)).astype(np.complex128)
-                    im = p.imag
-                    im_sum += im.sum(axis=1)
-                    abs_im_sum += np.abs(im).sum(axis=1)
-                    mag = np.abs(p)
-                    mag[mag == 0] = 1.0
-                    phase_sum += (p / mag).sum(axis=1)
-            del segs, block, view
-    if n_used == 0:
-        raise AnalysisError(f"no segment left after rejection ({n_rejected} of "
-                            f"{starts.size} segments rejected)", path)
-    fac = _one_sided_factor(psd_idx, nperseg) / sf
-    psd_sum *= fac
-    if n_cb:
-        cfac = _one_sided_factor(cb_idx, nperseg) / sf
-        csd_sum *= cfac[:, None, None]
-    sett = settings.to_dict()
-    sett.update(nperseg=nperseg, step=step, n_tapers=n_tap, modality=rec.modality)
-    return Accumulated(
-        freqs=freqs_all[psd_idx], psd_sum=psd_sum, cross_freqs=freqs_all[cb_idx],
-        csd_sum=csd_sum, im_sum=im_sum, abs_im_sum=abs_im_sum, phase_sum=phase_sum,
-        n_segments=n_used, n_rejected=n_rejected, n_tapers=n_tap, nperseg=nperseg,
-        sfreq=sf, ch_names=[rec.ch_names[c] for c in idx], settings=sett)
+            count.used += segs.shape[1]
+            yield segs
+            del segs
+
+
+def _annotation_keep(rec: Recording, plan: _Plan, settings: SpectralSettings,
+                     sweep: int | None) -> np.ndarray:
+    """Which segments no BAD annotation (of ``sweep`` when episodic) overlaps."""
+    keep = np.ones(plan.starts.size, bool)
+    if settings.reject_by_annotation:
+        for on, off in bad_intervals(rec, sweep):
+            keep &= ~((plan.starts < off) & (plan.starts + plan.nperseg > on))
+    return keep
+
+
+def _segments(rec: Recording, plan: _Plan, whole, sweep: int | None, offs: np.ndarray,
+              dtype) -> np.ndarray:
+    """The segments starting at ``offs`` (absolute samples), as a strided view of one
+    block read from ``s0 = offs[0]`` to the end of the last segment."""
+    nperseg, start = plan.nperseg, plan.start
+    s0 = int(offs[0])
+    if whole is None:
+        block = rec.get_data(plan.idx.tolist(), s0, int(offs[-1]) + nperseg)
+    else:
+        block = whole[sweep, :, s0 - start:int(offs[-1]) + nperseg - start]
+    block = np.asarray(block, dtype=dtype)
+    offs = offs - s0
+    view = np.lib.stride_tricks.sliding_window_view(block, nperseg, axis=-1)
+    if offs.size == 1 or np.all(np.diff(offs) == plan.step):
+        return view[:, offs[0]:offs[-1] + 1:plan.step]              # strided view, no copy
+    return view[:, offs]
+
+
+class _Transform:
+    """Tapers and transforms a batch of segments once, keeping the PSD bins and the
+    cross-spectrum bins of each taper.
+
+    The mean of a segment is removed in the frequency domain on the kept bins only:
+    ``FFT((x - m) v) = FFT(x v) - m FFT(v)`` (exact; saves a pass over the data). A
+    periodic Hann window is applied in the frequency domain (3 taps, :func:`_hann_bins`).
+    """
+
+    def __init__(self, plan: _Plan, settings: SpectralSettings) -> None:
+        from scipy.fft import rfft
+
+        self._rfft = rfft
+        self.plan = plan
+        # index ranges are contiguous: slices, no fancy-index copies
+        self.p0, self.p1 = int(plan.psd_idx[0]), int(plan.psd_idx[-1]) + 1
+        self.c0, self.c1 = (int(plan.cb_idx[0]), int(plan.cb_idx[-1]) + 1) if plan.n_cb \
+            else (0, 0)
+        tap_fft = rfft(plan.tapers, axis=-1)
+        self.wp = tap_fft[:, self.p0:self.p1].astype(plan.ctype)
+        self.wc = tap_fft[:, self.c0:self.c1].astype(plan.ctype)
+        self.tap = plan.tapers.astype(plan.dtype)
+        self.sqw = np.sqrt(plan.weights).astype(plan.dtype)
+        self.hann_fast = (settings.method == "welch" and isinstance(settings.window, str)
+                          and settings.window in ("hann", "hanning"))
+        n = plan.nperseg
+        self.inv_norm = 1.0 / math.sqrt(float(np.sum(
+            (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)) ** 2)))
+        self._buf = None
+
+    def __call__(self, segs: np.ndarray, want_cross: bool):
+        """Yield ``(k, psd_bins, cross_bins)`` per taper ``k`` (``cross_bins`` already
+        times the square root of the taper's weight; None without cross-spectrum)."""
+        if self.hann_fast:
+            yield self._hann(segs, want_cross)
+            return
+        means = segs.mean(axis=-1)[..., np.newaxis]                 # (n_ch, nb, 1)
+        if self._buf is None or self._buf.shape != segs.shape:
+            self._buf = np.empty(segs.shape, self.plan.dtype)
+        buf = self._buf
+        for k in range(self.plan.n_tap):
+            np.multiply(segs, self.tap[k], out=buf)
+            spec = self._rfft(buf, axis=-1)                         # (n_ch, nb, n_f)
+            sub = spec[..., self.p0:self.p1] - means * self.wp[k]
+            y_cross = (spec[..., self.c0:self.c1] - means * self.wc[k]) * self.sqw[k] \
+                if want_cross else None
+            del spec
+            yield k, sub, y_cross
+
+    def _hann(self, segs: np.ndarray, want_cross: bool):
+        """Periodic Hann applied in the frequency domain (3 taps) on the kept bins."""
+        n = self.plan.nperseg
+        spec = self._rfft(segs, axis=-1)
+        sub = _hann_bins(spec, self.p0, self.p1, n, self.inv_norm)
+        y_cross = _hann_bins(spec, self.c0, self.c1, n, self.inv_norm) if want_cross \
+            else None
+        return 0, sub, y_cross
+
+
+class _PsdSum:
+    """Reducer: the one-sided PSD summed over segments (V^2/Hz per segment)."""
+
+    def __init__(self, plan: _Plan) -> None:
+        self.plan = plan
+        self.psd_sum = np.zeros((plan.n_ch, plan.psd_idx.size))
+
+    def add(self, sub: np.ndarray, weight: float | None) -> None:
+        """Add one taper's bins ``(n_ch, nb, n_bins)`` summed over the batch's segments
+        (times the taper's ``weight``, unless None: a single unit-weight window)."""
+        power = np.sum(sub.real ** 2 + sub.imag ** 2, axis=1)
+        if weight is None:
+            self.psd_sum += power
+        else:
+            self.psd_sum += weight * power
+
+    def result(self) -> np.ndarray:
+        self.psd_sum *= _one_sided_factor(self.plan.psd_idx, self.plan.nperseg) \
+            / self.plan.sfreq
+        return self.psd_sum
+
+
+class _CrossSum:
+    """Reducer: the cross-spectral matrix over the cross-spectrum bins, summed over tapers
+    and segments."""
+
+    def __init__(self, plan: _Plan) -> None:
+        self.plan = plan
+        self.csd_sum = np.zeros((plan.n_cb, plan.n_ch, plan.n_ch), np.complex128)
+
+    def add(self, ys: np.ndarray) -> None:
+        """Add a batch's tapered spectra ``ys`` ``(K, n_ch, nb, n_cb)``."""
+        n_tap, n_ch, nb, n_cb = ys.shape
+        # (n_cb, n_ch, K * nb) -> conj(Z) @ Z^T : sum over tapers and segments
+        z = np.ascontiguousarray(ys.transpose(3, 1, 0, 2)).reshape(n_cb, n_ch, n_tap * nb)
+        self.csd_sum += np.matmul(z.conj(), z.transpose(0, 2, 1))
+
+    def scale(self) -> None:
+        """One-sided scaling of the summed cross-spectra (V^2/Hz)."""
+        cfac = _one_sided_factor(self.plan.cb_idx, self.plan.nperseg) / self.plan.sfreq
+        self.csd_sum *= cfac[:, None, None]
+
+
+class _PerSegmentSum:
+    """Reducer: the per-segment sums wPLI and PLV need (imaginary part, its absolute value
+    and the unit phase factor of each segment's cross-spectrum)."""
+
+    def __init__(self, plan: _Plan) -> None:
+        shape = (plan.n_cb, plan.n_ch, plan.n_ch)
+        self.im_sum = np.zeros(shape)
+        self.abs_im_sum = np.zeros(shape)
+        self.phase_sum = np.zeros(shape, np.complex128)
+
+    def add(self, ys: np.ndarray) -> None:
+        """Add a batch's tapered spectra ``ys`` ``(K, n_ch, nb, n_cb)``."""
+        # per segment: (n_cb, nb, n_ch, K) -> (n_cb, nb, n_ch, n_ch)
+        zs = ys.transpose(3, 2, 1, 0)
+        p = np.matmul(zs.conj(), zs.transpose(0, 1, 3, 2)).astype(np.complex128)
+        im = p.imag
+        self.im_sum += im.sum(axis=1)
+        self.abs_im_sum += np.abs(im).sum(axis=1)
+        mag = np.abs(p)
+        mag[mag == 0] = 1.0
+        self.phase_sum += (p / mag).sum(axis=1)

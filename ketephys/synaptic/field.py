@@ -47,8 +47,9 @@ For each stimulus (from ``stim_times``, ``stimulus`` events, or detected artifac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -298,7 +299,6 @@ def measure_response(
     else:
         dev, dev_s, dev_p = traces
     out: dict[str, Any] = {"baseline": base, "noise_sd": noise, "polarity": polarity}
-    nan = float("nan")
     if i_stop - i_art < 3:
         raise AnalysisError(f"response window of {i_stop - i_art} samples after the artifact")
     ip = i_art + int(np.argmax(dev_p[i_art:i_stop]))
@@ -311,84 +311,16 @@ def measure_response(
     # the 10 % point bounds the volley search and the default window
     s10, _, _ = fraction_span(dev_s, i_art, ip, amp_pos, 0.1, 0.9)
     # fibre volley: peak-trough-peak between the artifact end and the rise
-    vol_amp = vol_lat = float("nan")
-    v_second_peak = v_first_peak = v_trough = None
-    if volley_reference == "baseline":
-        # brainwash: the right-most M-shape 0.5-5.5 ms after the stimulus, depth from the
-        # baseline at the trough sample
-        lo_v = max(i_art, i_stim + int(round(5e-4 * sfreq)))
-        m_shape = _m_shape(dev[lo_v:min(lo_v + int(round(5e-3 * sfreq)), i_stop)])
-        if m_shape is not None:
-            p1, iv, p2 = (lo_v + k for k in m_shape)
-            vol_amp = polarity * float(dev[iv])
-            vol_lat = (iv - i_stim) / sfreq
-            v_second_peak, v_first_peak, v_trough = p2, p1, iv
-        else:  # brainwash's fallback: the sample 0.7 ms after the stimulus (flagged)
-            iv = min(i_stim + int(round(7e-4 * sfreq)), y.size - 1)
-            flags.append("volley_missing")
-            out["volley_amplitude"], out["volley_latency"] = polarity * float(dev[iv]), nan
-            v_trough = iv
-    elif s10 - i_art >= 3:
-        thr = 3 * noise / np.sqrt(odd_width(smooth, sfreq)) if np.isfinite(noise) else 0
-        found = _volley(dev_s[i_art:s10], dev[i_art:s10], sfreq, thr)
-        if found is not None:
-            depth, iv, p2, p1 = found
-            vol_amp = polarity * depth
-            vol_lat = (i_art + iv - i_stim) / sfreq
-            v_second_peak, v_first_peak, v_trough = i_art + p2, i_art + p1, i_art + iv
-    if "volley_amplitude" not in out:
-        if not np.isfinite(vol_amp):
-            flags.append("volley_missing")
-        out["volley_amplitude"] = vol_amp
-        out["volley_latency"] = vol_lat
-    # slope
-    if slope in SLOPE_FRACTIONS:
-        lo, hi = SLOPE_FRACTIONS[slope]
-        a, b, at_art = fraction_span(dev_s, i_art, ip, amp_pos, lo, hi)
-        if at_art:
-            flags.append("slope_at_artifact")
-    elif slope == "window":
-        if window is None:
-            a = _rise_foot(dev_p, v_second_peak if v_second_peak is not None else i_art,
-                           fraction_span(dev_p, i_art, ip, amp_pos, 0.5, 0.9)[0])
-            if a is None:
-                a = v_second_peak if v_second_peak is not None else s10
-            b = a + int(round(1e-3 * sfreq)) - 1
-        else:
-            a = i_stim + int(round(window[0] * sfreq))
-            b = i_stim + int(round(window[1] * sfreq)) - 1
-        b = min(b, y.size - 1)
-    elif slope == "max":
-        # locate on a trace smoothed over the window width: the selection then hardly
-        # follows the noise (raw-sample fits of the steepest noisy window are biased up)
-        dev_m = (moving_average(dev[lo_i:hi_i], odd_width(max_window, sfreq)) if max_smooth
-                 else dev[lo_i:hi_i])
-        first, last = i_art, ip
-        if max_search is not None:  # a fixed search range after the stimulus (WinLTP)
-            first = max(i_art, i_stim + int(round(max_search[0] * sfreq)))
-            last = max(first, min(hi_i - 1, i_stim + int(round(max_search[1] * sfreq))))
-        a, b = max_slope_span(dev_m, first - lo_i, last - lo_i,
-                              max(2, int(round(max_window * sfreq)) + 1))
-        a, b = a + lo_i, b + lo_i
-    elif slope == "best-fit":
-        from scipy.signal import savgol_filter
-
-        # brainwash: R² of n-sample lines on the rise from the volley's second peak,
-        # smoothed by a first-order Savitzky-Golay filter over n samples (odd)
-        n_sel = max(3, int(round(fit_width * sfreq)))
-        if v_second_peak is None:  # brainwash's fallback: 2 ms after the stimulus
-            a = i_stim + int(round(2e-3 * sfreq))
-            b = min(a + n_sel, y.size - 1)
-        else:
-            start = v_second_peak
-            part = dev[start:min(ip + n_sel, hi_i)]
-            n_sg = min(n_sel if n_sel % 2 else n_sel - 1, part.size - (1 - part.size % 2))
-            dev_f = savgol_filter(part, n_sg, 1) if n_sg > 1 else part
-            a, b = best_fit_span(dev_f, 0, ip - start, n_sel + 1, n_sel, fit_search)
-            a, b = a + start, min(b + start, y.size - 1)
-    else:
-        raise AnalysisError(f"slope must be one of {list(SLOPE_FRACTIONS)}, 'window', 'max' "
-                            f"or 'best-fit', got {slope!r}")
+    vol = _find_volley(y, dev, dev_s, sfreq, i_stim, i_art, i_stop, s10, polarity, noise,
+                       smooth, volley_reference)
+    if vol.missing:
+        flags.append("volley_missing")
+    out["volley_amplitude"] = vol.amplitude
+    out["volley_latency"] = vol.latency
+    trace = _Rise(y=y, dev=dev, dev_s=dev_s, dev_p=dev_p, sfreq=sfreq, i_stim=i_stim,
+                  i_art=i_art, i_stop=i_stop, ip=ip, amp_pos=amp_pos, s10=s10)
+    a, b = _slope_span(trace, vol, slope, window, max_window, max_smooth, max_search,
+                       fit_width, fit_search, flags)
     n = b - a + 1
     if n < 3:
         flags.append("slope_few_samples")
@@ -407,13 +339,147 @@ def measure_response(
     b0, b1 = _base_bounds(base_span, i_stim)
     out["_cursors"] = dict(
         baseline_start=b0 - i_stim, baseline_stop=b1 - 1 - i_stim,
-        volley_peak1=nan if v_first_peak is None else v_first_peak - i_stim,
-        volley_trough=nan if v_trough is None else v_trough - i_stim,
-        volley_peak2=nan if v_second_peak is None else v_second_peak - i_stim,
+        volley_peak1=_offset(vol.first_peak, i_stim), volley_trough=_offset(vol.trough, i_stim),
+        volley_peak2=_offset(vol.second_peak, i_stim),
         slope_start=a - i_stim, slope_stop=b - i_stim, amplitude_time=ip - i_stim,
         amplitude_start=max(ip - w_pk // 2, lo_i) - i_stim,
         amplitude_stop=min(ip + w_pk // 2, hi_i - 1) - i_stim)
     return out
+
+
+def _offset(i: int | None, i_stim: int) -> float | int:
+    """Sample offset of ``i`` from the stimulus; NaN when there is no such point."""
+    return float("nan") if i is None else i - i_stim
+
+
+class _Volley(NamedTuple):
+    """The fibre volley of one response: amplitude (signed) and latency (s), samples of
+    its first peak, trough and second peak (None when not found), and whether it is
+    missing (flagged)."""
+
+    amplitude: float
+    latency: float
+    first_peak: int | None
+    trough: int | None
+    second_peak: int | None
+    missing: bool
+
+
+class _Rise(NamedTuple):
+    """One response's sweep, response-direction traces and landmarks (samples)."""
+
+    y: np.ndarray
+    dev: np.ndarray
+    dev_s: np.ndarray
+    dev_p: np.ndarray
+    sfreq: float
+    i_stim: int
+    i_art: int
+    i_stop: int
+    ip: int
+    amp_pos: float
+    s10: int
+
+
+def _find_volley(y: np.ndarray, dev: np.ndarray, dev_s: np.ndarray, sfreq: float,
+                 i_stim: int, i_art: int, i_stop: int, s10: int, polarity: int,
+                 noise: float, smooth: float, volley_reference: str) -> _Volley:
+    """The fibre volley: peak-trough-peak between the artifact end and the rise."""
+    nan = float("nan")
+    if volley_reference == "baseline":
+        # brainwash: the right-most M-shape 0.5-5.5 ms after the stimulus, depth from the
+        # baseline at the trough sample
+        lo_v = max(i_art, i_stim + int(round(5e-4 * sfreq)))
+        m_shape = _m_shape(dev[lo_v:min(lo_v + int(round(5e-3 * sfreq)), i_stop)])
+        if m_shape is None:  # brainwash's fallback: the sample 0.7 ms after the stimulus
+            iv = min(i_stim + int(round(7e-4 * sfreq)), y.size - 1)
+            return _Volley(polarity * float(dev[iv]), nan, None, iv, None, True)
+        p1, iv, p2 = (lo_v + k for k in m_shape)
+        vol_amp = polarity * float(dev[iv])
+        return _Volley(vol_amp, (iv - i_stim) / sfreq, p1, iv, p2, not np.isfinite(vol_amp))
+    if s10 - i_art >= 3:
+        thr = 3 * noise / np.sqrt(odd_width(smooth, sfreq)) if np.isfinite(noise) else 0
+        found = _volley(dev_s[i_art:s10], dev[i_art:s10], sfreq, thr)
+        if found is not None:
+            depth, iv, p2, p1 = found
+            vol_amp = polarity * depth
+            return _Volley(vol_amp, (i_art + iv - i_stim) / sfreq, i_art + p1, i_art + iv,
+                           i_art + p2, not np.isfinite(vol_amp))
+    return _Volley(nan, nan, None, None, None, True)
+
+
+def _slope_span(r: _Rise, vol: _Volley, slope: str, window: tuple[float, float] | None,
+                max_window: float, max_smooth: bool, max_search: tuple[float, float] | None,
+                fit_width: float, fit_search: float, flags: list[str]) -> tuple[int, int]:
+    """First and last samples of the slope fit for the definition ``slope``."""
+    if slope in SLOPE_FRACTIONS:
+        lo, hi = SLOPE_FRACTIONS[slope]
+        a, b, at_art = fraction_span(r.dev_s, r.i_art, r.ip, r.amp_pos, lo, hi)
+        if at_art:
+            flags.append("slope_at_artifact")
+        return a, b
+    if slope == "window":
+        return _window_span(r, vol, window)
+    if slope == "max":
+        return _max_span(r, max_window, max_smooth, max_search)
+    if slope == "best-fit":
+        return _best_fit_span(r, vol, fit_width, fit_search)
+    raise AnalysisError(f"slope must be one of {list(SLOPE_FRACTIONS)}, 'window', 'max' "
+                        f"or 'best-fit', got {slope!r}")
+
+
+def _window_span(r: _Rise, vol: _Volley, window: tuple[float, float] | None
+                 ) -> tuple[int, int]:
+    """``slope="window"``: the given window after the stimulus, else 1 ms from the rise's
+    foot (from the volley's second peak, else the 10 % point)."""
+    sfreq = r.sfreq
+    if window is None:
+        second = vol.second_peak
+        a = _rise_foot(r.dev_p, second if second is not None else r.i_art,
+                       fraction_span(r.dev_p, r.i_art, r.ip, r.amp_pos, 0.5, 0.9)[0])
+        if a is None:
+            a = second if second is not None else r.s10
+        b = a + int(round(1e-3 * sfreq)) - 1
+    else:
+        a = r.i_stim + int(round(window[0] * sfreq))
+        b = r.i_stim + int(round(window[1] * sfreq)) - 1
+    return a, min(b, r.y.size - 1)
+
+
+def _max_span(r: _Rise, max_window: float, max_smooth: bool,
+              max_search: tuple[float, float] | None) -> tuple[int, int]:
+    """``slope="max"``: the steepest window of ``max_window`` s."""
+    sfreq, lo_i, hi_i = r.sfreq, r.i_art, r.i_stop
+    # locate on a trace smoothed over the window width: the selection then hardly
+    # follows the noise (raw-sample fits of the steepest noisy window are biased up)
+    dev_m = (moving_average(r.dev[lo_i:hi_i], odd_width(max_window, sfreq)) if max_smooth
+             else r.dev[lo_i:hi_i])
+    first, last = r.i_art, r.ip
+    if max_search is not None:  # a fixed search range after the stimulus (WinLTP)
+        first = max(r.i_art, r.i_stim + int(round(max_search[0] * sfreq)))
+        last = max(first, min(hi_i - 1, r.i_stim + int(round(max_search[1] * sfreq))))
+    a, b = max_slope_span(dev_m, first - lo_i, last - lo_i,
+                          max(2, int(round(max_window * sfreq)) + 1))
+    return a + lo_i, b + lo_i
+
+
+def _best_fit_span(r: _Rise, vol: _Volley, fit_width: float, fit_search: float
+                   ) -> tuple[int, int]:
+    """``slope="best-fit"`` (brainwash): R² of n-sample lines on the rise from the
+    volley's second peak, smoothed by a first-order Savitzky-Golay filter over n samples
+    (odd)."""
+    from scipy.signal import savgol_filter
+
+    n_sel = max(3, int(round(fit_width * r.sfreq)))
+    if vol.second_peak is None:  # brainwash's fallback: 2 ms after the stimulus
+        a = r.i_stim + int(round(2e-3 * r.sfreq))
+        return a, min(a + n_sel, r.y.size - 1)
+    start = vol.second_peak
+    part = r.dev[start:min(r.ip + n_sel, r.i_stop)]
+    n_sg = min(n_sel if n_sel % 2 else n_sel - 1, part.size - (1 - part.size % 2))
+    dev_f = savgol_filter(part, n_sg, 1) if n_sg > 1 else part
+    a, b = best_fit_span(dev_f, 0, r.ip - start, n_sel + 1, n_sel, fit_search)
+    return a + start, min(b + start, r.y.size - 1)
 
 
 @check_keywords()
@@ -523,138 +589,222 @@ def fepsp(
         (:data:`~ketephys.synaptic.cursors.CURSOR_COLUMNS`) and ``cursor_group`` is
         added after ``flags``.
     """
-    preset = get_preset(definitions)
-    given = dict(slope=slope, baseline_window=baseline_window, baseline_gap=baseline_gap,
-                 smooth=smooth, peak_smooth=peak_smooth, max_window=max_window,
-                 max_smooth=max_smooth, max_search=max_search, fit_width=fit_width,
-                 fit_search=fit_search, volley_reference=volley_reference,
-                 amplitude_plateau=amplitude_plateau)
-    opt = {k: (preset.settings[k] if v is None else v) for k, v in given.items()}
-    if opt["volley_reference"] not in ("flanks", "baseline"):
-        raise AnalysisError(f"volley_reference must be 'flanks' or 'baseline', got "
-                            f"{opt['volley_reference']!r}")
+    opt = _fepsp_options(definitions, dict(
+        slope=slope, baseline_window=baseline_window, baseline_gap=baseline_gap,
+        smooth=smooth, peak_smooth=peak_smooth, max_window=max_window, max_smooth=max_smooth,
+        max_search=max_search, fit_width=fit_width, fit_search=fit_search,
+        volley_reference=volley_reference, amplitude_plateau=amplitude_plateau))
     table_given = isinstance(cursors, pd.DataFrame)
-    mode = "fixed" if table_given else (preset.cursors if cursors is None else cursors)
+    mode = "fixed" if table_given else (get_preset(definitions).cursors if cursors is None
+                                        else cursors)
     if mode not in CURSOR_MODES:
         raise AnalysisError(f"cursors must be one of {list(CURSOR_MODES)} or a cursor table, "
                             f"got {cursors!r}")
     slope = opt["slope"]
-    baseline_window, baseline_gap = opt["baseline_window"], opt["baseline_gap"]
-    smooth, peak_smooth = opt["smooth"], opt["peak_smooth"]
     settings = dict(slope=slope, window=window, polarity=polarity, stim_times=stim_times,
-                    baseline_window=baseline_window, baseline_gap=baseline_gap,
-                    response_window=response_window, smooth=smooth, peak_smooth=peak_smooth,
-                    max_window=opt["max_window"], k_response=k_response,
-                    definitions=definitions, cursors=mode if not table_given else "given",
+                    baseline_window=opt["baseline_window"], baseline_gap=opt["baseline_gap"],
+                    response_window=response_window, smooth=opt["smooth"],
+                    peak_smooth=opt["peak_smooth"], max_window=opt["max_window"],
+                    k_response=k_response, definitions=definitions,
+                    cursors=mode if not table_given else "given",
                     cursor_groups=cursor_groups if isinstance(cursor_groups, str) else "given",
                     cursor_sweeps=None if cursor_sweeps is None else sorted(
                         int(v) for v in cursor_sweeps),
                     **{k: opt[k] for k in ("max_smooth", "max_search", "fit_width",
                                            "fit_search", "volley_reference",
                                            "amplitude_plateau")})
-    extra = {k: opt[k] for k in ("max_smooth", "max_search", "fit_width", "fit_search",
-                                 "volley_reference")}
-    place_window = slope == "window" and window is None
-    use_cursors = mode == "fixed" or place_window
-    path = rec.source.path
-    chans = pick_channel(rec, channel, ("field", "lfp"), "field-potential")
-    starts = sweep_starts(rec)
-    sf = rec.sfreq
+    run = _FepspRun(
+        rec=rec, opt=opt, window=window, response_window=response_window,
+        k_response=k_response, mode=mode, cursors=cursors if table_given else None,
+        cursor_groups=cursor_groups, cursor_sweeps=cursor_sweeps, definitions=definitions,
+        use_cursors=mode == "fixed" or (slope == "window" and window is None),
+        starts=sweep_starts(rec))
     rows = []
     cursor_rows: list[dict[str, Any]] = []
-    for ch in chans:
-        y = sweeps_of(rec, ch)
-        stims = stimulus_table(rec, y, stim_times)
-        if stims.empty:
-            raise AnalysisError(f"no stimulus artifact found on channel {rec.ch_names[ch]!r}; "
-                                "pass stim_times=[...]", path)
-        if polarity == "auto":
-            pol = detect_polarity(y, stims, sf, baseline_window, response_window)
-        elif polarity in ("negative", -1):
-            pol = -1
-        elif polarity in ("positive", 1):
-            pol = 1
-        else:
-            raise AnalysisError(f"polarity must be 'auto', 'negative' or 'positive', "
-                                f"got {polarity!r}", path)
-        stims = stims.sort_values(["sweep", "stim_time"])
-        sw_all = stims["sweep"].to_numpy(int)
-        st_all = stims["stim_time"].to_numpy(float)
-        end_all = stims["artifact_end"].to_numpy(float)
-        clip_all = stims["clipped"].to_numpy(bool)
-        spans = []  # per stimulus: sweep, index in it, samples (stim, artifact end, stop, base)
-        for s in np.unique(sw_all):
-            sel = np.flatnonzero(sw_all == s)
-            st, ends = st_all[sel], end_all[sel]
-            for k in range(sel.size):
-                i_stim = int(round(st[k] * sf))
-                i_art = int(round(ends[k] * sf))
-                nxt = st[k + 1] - 2e-4 if k + 1 < len(st) else np.inf
-                i_stop = int(min(round(min(st[k] + response_window, nxt) * sf), y.shape[1]))
-                prev_end = ends[k - 1] if k else 0.0
-                i_b0 = int(round(max(st[k] - baseline_gap - baseline_window, prev_end) * sf))
-                i_b1 = max(i_b0 + 2, int(round((st[k] - baseline_gap) * sf)))
-                spans.append((int(s), k, sel[k], i_stim, i_art, i_stop,
-                              _base_bounds((i_b0, i_b1), i_stim)))
-        # baselines of all stimuli at once (rows sharing the same span)
-        base_of: dict[int, tuple[float, float]] = {}
-        by_span: dict[tuple[int, int], list[int]] = {}
-        for j, sp in enumerate(spans):
-            by_span.setdefault(sp[6], []).append(j)
-        for (b0, b1), js in by_span.items():
-            mean, sd = baseline_stats(y[[spans[j][0] for j in js], b0:b1])
-            base_of.update({j: (float(m), float(v)) for j, m, v in zip(js, mean, sd)})
-        # response traces of stimuli sharing a response window at once, in blocks of
-        # bounded size (each block measured before the next is made)
-        by_window: dict[tuple[int, int], list[int]] = {}
-        for j, sp in enumerate(spans):
-            by_window.setdefault((sp[4], sp[5]), []).append(j)
-        block = max(1, 2_000_000 // max(y.shape[1], 1))
-        w_s, w_p = odd_width(smooth, sf), odd_width(peak_smooth, sf)
-        results: dict[int, dict[str, Any]] = {}
-        kept: dict[int, np.ndarray] = {}
-        for (i_art, i_stop), js in by_window.items():
-            for at in range(0, len(js), block):
-                part = js[at:at + block]
-                dev, dev_s, dev_p = _response_traces(
-                    y[[spans[j][0] for j in part]], np.array([base_of[j][0] for j in part]),
-                    pol, i_art, i_stop, w_s, w_p)
-                for r, j in enumerate(part):
-                    s, k, row, i_stim, _, _, bspan = spans[j]
-                    try:
-                        res = measure_response(
-                            y[s], sf, i_stim, i_art, i_stop, bspan, pol, slope, window,
-                            smooth, peak_smooth, opt["max_window"], k_response,
-                            baseline=base_of[j], traces=(dev[r], dev_s[r], dev_p[r]),
-                            **extra)
-                    except AnalysisError as err:
-                        raise AnalysisError(f"channel {rec.ch_names[ch]!r}, sweep {s}, "
-                                            f"stimulus {k + 1}: {err.detail}", path) from None
-                    if clip_all[row]:
-                        res["flags"] = ";".join(filter(None, [res["flags"],
-                                                              "clipped_artifact"]))
-                    res.update(channel=rec.ch_names[ch], sweep=s, stimulus=k + 1,
-                               sweep_start=float(starts[s]), stim_time=float(st_all[row]),
-                               time=float(starts[s] + st_all[row]),
-                               artifact_end=float(end_all[row]), slope_definition=slope)
-                    results[j] = res
-                    if use_cursors:
-                        kept[j] = dev[r]
-        if use_cursors:
-            cursor_rows += _apply_cursors(
-                y, sf, spans, results, kept, rec.ch_names[ch], pol, cursor_groups,
-                cursor_sweeps, cursors if table_given else None,
-                "slope" if mode == "per-sweep" else "all",
-                dict(slope=slope, smooth=smooth, peak_smooth=peak_smooth,
-                     max_window=opt["max_window"], k_response=k_response,
-                     amplitude_plateau=opt["amplitude_plateau"], **extra),
-                definitions, k_response)
-        rows.extend(results[j] for j in range(len(spans)))
-    columns = FEPSP_COLUMNS + (("cursor_group",) if use_cursors else ())
+    for ch in pick_channel(rec, channel, ("field", "lfp"), "field-potential"):
+        ch_rows, ch_cursors = _fepsp_channel(run, ch, polarity, stim_times)
+        rows.extend(ch_rows)
+        cursor_rows += ch_cursors
+    columns = FEPSP_COLUMNS + (("cursor_group",) if run.use_cursors else ())
     table = assemble(rows, rec, "fepsp", settings, columns)
-    if use_cursors:
+    if run.use_cursors:
         table.attrs["cursors"] = cursor_table(cursor_rows)
     return table
+
+
+def _fepsp_options(definitions: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The measurement settings of :func:`fepsp`: those given, the others from the
+    ``definitions`` preset."""
+    preset = get_preset(definitions)
+    opt = {k: (preset.settings[k] if v is None else v) for k, v in given.items()}
+    if opt["volley_reference"] not in ("flanks", "baseline"):
+        raise AnalysisError(f"volley_reference must be 'flanks' or 'baseline', got "
+                            f"{opt['volley_reference']!r}")
+    return opt
+
+
+@dataclass
+class _FepspRun:
+    """The settings one :func:`fepsp` call measures every channel with."""
+
+    rec: Recording
+    opt: dict[str, Any]
+    window: tuple[float, float] | None
+    response_window: float
+    k_response: float
+    mode: str
+    cursors: pd.DataFrame | None
+    cursor_groups: Any
+    cursor_sweeps: Sequence[int] | None
+    definitions: str
+    use_cursors: bool
+    starts: np.ndarray
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return {k: self.opt[k] for k in ("max_smooth", "max_search", "fit_width",
+                                         "fit_search", "volley_reference")}
+
+
+class _StimColumns(NamedTuple):
+    """A channel's stimulus table columns, sorted by sweep and stimulus time."""
+
+    stim_time: np.ndarray
+    artifact_end: np.ndarray
+    clipped: np.ndarray
+
+
+def _channel_polarity(polarity: str | int, y: np.ndarray, stims: pd.DataFrame, sf: float,
+                      baseline_window: float, response_window: float, path) -> int:
+    """-1 or 1: given, or detected on the channel's sweeps (``"auto"``)."""
+    if polarity == "auto":
+        return detect_polarity(y, stims, sf, baseline_window, response_window)
+    if polarity in ("negative", -1):
+        return -1
+    if polarity in ("positive", 1):
+        return 1
+    raise AnalysisError(f"polarity must be 'auto', 'negative' or 'positive', "
+                        f"got {polarity!r}", path)
+
+
+def _stimulus_spans(st_all: np.ndarray, end_all: np.ndarray, sw_all: np.ndarray, sf: float,
+                    n_times: int, response_window: float, baseline_gap: float,
+                    baseline_window: float) -> list[tuple]:
+    """Per stimulus: sweep, index in it, row, and samples (stimulus, artifact end, stop
+    of the response window, baseline bounds)."""
+    spans = []
+    for s in np.unique(sw_all):
+        sel = np.flatnonzero(sw_all == s)
+        st, ends = st_all[sel], end_all[sel]
+        for k in range(sel.size):
+            i_stim = int(round(st[k] * sf))
+            i_art = int(round(ends[k] * sf))
+            nxt = st[k + 1] - 2e-4 if k + 1 < len(st) else np.inf
+            i_stop = int(min(round(min(st[k] + response_window, nxt) * sf), n_times))
+            prev_end = ends[k - 1] if k else 0.0
+            i_b0 = int(round(max(st[k] - baseline_gap - baseline_window, prev_end) * sf))
+            i_b1 = max(i_b0 + 2, int(round((st[k] - baseline_gap) * sf)))
+            spans.append((int(s), k, sel[k], i_stim, i_art, i_stop,
+                          _base_bounds((i_b0, i_b1), i_stim)))
+    return spans
+
+
+def _span_baselines(y: np.ndarray, spans: list[tuple]) -> dict[int, tuple[float, float]]:
+    """Baseline mean and noise SD of every stimulus, computed at once for the rows
+    sharing the same baseline span."""
+    base_of: dict[int, tuple[float, float]] = {}
+    by_span: dict[tuple[int, int], list[int]] = {}
+    for j, sp in enumerate(spans):
+        by_span.setdefault(sp[6], []).append(j)
+    for (b0, b1), js in by_span.items():
+        mean, sd = baseline_stats(y[[spans[j][0] for j in js], b0:b1])
+        base_of.update({j: (float(m), float(v)) for j, m, v in zip(js, mean, sd)})
+    return base_of
+
+
+def _fepsp_channel(run: _FepspRun, ch: int, polarity: str | int,
+                   stim_times: Sequence[float] | None) -> tuple[list[dict], list[dict]]:
+    """Rows of every sweep and stimulus of channel ``ch``, and its cursor rows."""
+    rec, opt, sf = run.rec, run.opt, run.rec.sfreq
+    path = rec.source.path
+    y = sweeps_of(rec, ch)
+    stims = stimulus_table(rec, y, stim_times)
+    if stims.empty:
+        raise AnalysisError(f"no stimulus artifact found on channel {rec.ch_names[ch]!r}; "
+                            "pass stim_times=[...]", path)
+    pol = _channel_polarity(polarity, y, stims, sf, opt["baseline_window"],
+                            run.response_window, path)
+    stims = stims.sort_values(["sweep", "stim_time"])
+    cols = _StimColumns(stim_time=stims["stim_time"].to_numpy(float),
+                        artifact_end=stims["artifact_end"].to_numpy(float),
+                        clipped=stims["clipped"].to_numpy(bool))
+    spans = _stimulus_spans(cols.stim_time, cols.artifact_end, stims["sweep"].to_numpy(int),
+                            sf, y.shape[1], run.response_window, opt["baseline_gap"],
+                            opt["baseline_window"])
+    results, kept = _measure_spans(run, ch, y, pol, spans, cols)
+    cursor_rows: list[dict[str, Any]] = []
+    if run.use_cursors:
+        cursor_rows = _apply_cursors(
+            y, sf, spans, results, kept, rec.ch_names[ch], pol, run.cursor_groups,
+            run.cursor_sweeps, run.cursors,
+            "slope" if run.mode == "per-sweep" else "all",
+            dict(slope=opt["slope"], smooth=opt["smooth"], peak_smooth=opt["peak_smooth"],
+                 max_window=opt["max_window"], k_response=run.k_response,
+                 amplitude_plateau=opt["amplitude_plateau"], **run.extra),
+            run.definitions, run.k_response)
+    return [results[j] for j in range(len(spans))], cursor_rows
+
+
+def _measure_spans(run: _FepspRun, ch: int, y: np.ndarray, pol: int, spans: list[tuple],
+                   cols: _StimColumns) -> tuple[dict[int, dict], dict[int, np.ndarray]]:
+    """:func:`measure_response` of every stimulus; the response traces of stimuli sharing
+    a response window are made at once, in blocks of bounded size (each block measured
+    before the next is made). Also the response-direction traces kept for the cursors."""
+    opt, sf = run.opt, run.rec.sfreq
+    base_of = _span_baselines(y, spans)
+    by_window: dict[tuple[int, int], list[int]] = {}
+    for j, sp in enumerate(spans):
+        by_window.setdefault((sp[4], sp[5]), []).append(j)
+    block = max(1, 2_000_000 // max(y.shape[1], 1))
+    w_s, w_p = odd_width(opt["smooth"], sf), odd_width(opt["peak_smooth"], sf)
+    results: dict[int, dict[str, Any]] = {}
+    kept: dict[int, np.ndarray] = {}
+    for (i_art, i_stop), js in by_window.items():
+        for at in range(0, len(js), block):
+            part = js[at:at + block]
+            dev, dev_s, dev_p = _response_traces(
+                y[[spans[j][0] for j in part]], np.array([base_of[j][0] for j in part]),
+                pol, i_art, i_stop, w_s, w_p)
+            for r, j in enumerate(part):
+                results[j] = _measure_span(run, ch, y, pol, spans[j], base_of[j],
+                                           (dev[r], dev_s[r], dev_p[r]), cols)
+                if run.use_cursors:
+                    kept[j] = dev[r]
+    return results, kept
+
+
+def _measure_span(run: _FepspRun, ch: int, y: np.ndarray, pol: int, span: tuple,
+                  baseline: tuple[float, float], traces: tuple, cols: _StimColumns
+                  ) -> dict[str, Any]:
+    """One stimulus's row: :func:`measure_response` and the identifying columns."""
+    rec, opt, sf = run.rec, run.opt, run.rec.sfreq
+    s, k, row, i_stim, i_art, i_stop, bspan = span
+    slope = opt["slope"]
+    try:
+        res = measure_response(
+            y[s], sf, i_stim, i_art, i_stop, bspan, pol, slope, run.window,
+            opt["smooth"], opt["peak_smooth"], opt["max_window"], run.k_response,
+            baseline=baseline, traces=traces, **run.extra)
+    except AnalysisError as err:
+        raise AnalysisError(f"channel {rec.ch_names[ch]!r}, sweep {s}, "
+                            f"stimulus {k + 1}: {err.detail}", rec.source.path) from None
+    if cols.clipped[row]:
+        res["flags"] = ";".join(filter(None, [res["flags"], "clipped_artifact"]))
+    res.update(channel=rec.ch_names[ch], sweep=s, stimulus=k + 1,
+               sweep_start=float(run.starts[s]), stim_time=float(cols.stim_time[row]),
+               time=float(run.starts[s] + cols.stim_time[row]),
+               artifact_end=float(cols.artifact_end[row]), slope_definition=slope)
+    return res
 
 
 def _apply_cursors(y: np.ndarray, sf: float, spans: list[tuple], results: dict[int, dict],
@@ -677,18 +827,11 @@ def _apply_cursors(y: np.ndarray, sf: float, spans: list[tuple], results: dict[i
     out = []
     for (label, k), js in members.items():
         if given is not None:
-            hit = given[(given["channel"] == channel) & (given["group"].astype(str) == label)
-                        & (given["stimulus"] == k + 1)]
-            if hit.empty:
-                for j in js:  # no cursors for this group: per-sweep values, flagged
-                    results[j]["flags"] = ";".join(filter(None, [results[j]["flags"],
-                                                                 "cursors_per_sweep"]))
-                    results[j]["cursor_group"] = label
+            row = _given_cursors(given, channel, label, k)
+            if row is None:
+                _per_sweep_fallback(results, js, label)
                 continue
-            row = hit.iloc[0].to_dict()
-            off = {key: (row[key] * sf if np.isfinite(row[key]) else np.nan)
-                   for key in CURSOR_OFFSETS}
-            off = {key: (float(round(v)) if np.isfinite(v) else v) for key, v in off.items()}
+            off = _given_offsets(row, sf)
             out.append(row)
         else:
             use = [j for j in js if chosen is None or spans[j][0] in chosen] or js
@@ -696,24 +839,57 @@ def _apply_cursors(y: np.ndarray, sf: float, spans: list[tuple], results: dict[i
             out.append(cursor_row(off, sf, channel=channel, group=label, stimulus=k + 1,
                                   n_sweeps=len(use), polarity=pol, definitions=definitions))
         for j in js:
-            s, _, _, i_stim, _, _, _ = spans[j]
-            res = results[j]
-            res.update(measure_at_cursors(y[s], kept[j], sf, i_stim, off, pol,
-                                          res["baseline"], measure_kw["volley_reference"],
-                                          what))
-            res["cursor_group"] = label
-            if what == "all":
-                fixed_volley = measure_kw["volley_reference"] == "baseline"
-                drop = ("no_response", "volley_missing") if fixed_volley else ("no_response",)
-                flags = [f for f in res["flags"].split(";") if f and f not in drop]
-                amp = pol * res["amplitude"]
-                noise = res["noise_sd"]
-                if not np.isfinite(noise) or amp < k_response * noise or amp <= 0:
-                    flags.append("no_response")
-                if fixed_volley and not np.isfinite(off["volley_peak2"]):
-                    flags.append("volley_missing")  # the mean had no volley: fallback time
-                res["flags"] = ";".join(flags)
+            _measure_at(y, kept[j], sf, spans[j], results[j], off, pol, label, measure_kw,
+                        what, k_response)
     return out
+
+
+def _given_cursors(given: pd.DataFrame, channel: str, label: str, k: int
+                   ) -> dict[str, Any] | None:
+    """The row of the cursor table ``given`` for this channel, group and stimulus
+    (index ``k``), or None."""
+    hit = given[(given["channel"] == channel) & (given["group"].astype(str) == label)
+                & (given["stimulus"] == k + 1)]
+    return None if hit.empty else hit.iloc[0].to_dict()
+
+
+def _given_offsets(row: dict[str, Any], sf: float) -> dict[str, float]:
+    """Cursor times (s from the stimulus) of a cursor-table row as whole-sample offsets
+    (NaN stays NaN)."""
+    off = {key: (row[key] * sf if np.isfinite(row[key]) else np.nan) for key in CURSOR_OFFSETS}
+    return {key: (float(round(v)) if np.isfinite(v) else v) for key, v in off.items()}
+
+
+def _per_sweep_fallback(results: dict[int, dict], js: list[int], label: str) -> None:
+    """No cursors for this group: keep the per-sweep values, flagged."""
+    for j in js:
+        results[j]["flags"] = ";".join(filter(None, [results[j]["flags"],
+                                                     "cursors_per_sweep"]))
+        results[j]["cursor_group"] = label
+
+
+def _measure_at(y: np.ndarray, dev: np.ndarray, sf: float, span: tuple, res: dict[str, Any],
+                off: dict[str, float], pol: int, label: str, measure_kw: dict[str, Any],
+                what: str, k_response: float) -> None:
+    """Re-measure one response at the cursors ``off`` (in place); with ``what="all"`` its
+    ``no_response`` (and, for a baseline-referenced volley, ``volley_missing``) flags are
+    decided again on the new values."""
+    s, _, _, i_stim, _, _, _ = span
+    res.update(measure_at_cursors(y[s], dev, sf, i_stim, off, pol, res["baseline"],
+                                  measure_kw["volley_reference"], what))
+    res["cursor_group"] = label
+    if what != "all":
+        return
+    fixed_volley = measure_kw["volley_reference"] == "baseline"
+    drop = ("no_response", "volley_missing") if fixed_volley else ("no_response",)
+    flags = [f for f in res["flags"].split(";") if f and f not in drop]
+    amp = pol * res["amplitude"]
+    noise = res["noise_sd"]
+    if not np.isfinite(noise) or amp < k_response * noise or amp <= 0:
+        flags.append("no_response")
+    if fixed_volley and not np.isfinite(off["volley_peak2"]):
+        flags.append("volley_missing")  # the mean had no volley: fallback time
+    res["flags"] = ";".join(flags)
 
 
 def _place(y: np.ndarray, sf: float, spans: list[tuple], pol: int,

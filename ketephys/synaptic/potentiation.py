@@ -357,57 +357,69 @@ def _assign_pathways(tab: pd.DataFrame, pathways: Any, col: str, t_ind: float
     rank[np.argsort(tab["clock"].to_numpy(float)[first], kind="stable")] = np.arange(first.size)
     tab["sweep_order"] = rank[inverse]
     channels = list(dict.fromkeys(tab["channel"]))
-    winner = None
-    if len(channels) > 1:
-        # per sweep, the channel with the largest response relative to its noise; with
-        # alternating stimulation it follows the sweep parity
-        snr = tab["amplitude"].abs() / tab["noise_sd"]
-        best = tab.loc[snr.groupby(tab["sweep_order"]).idxmax()]
-        parity = best["sweep_order"] % 2
-        winner = best.groupby(parity)["channel"].agg(lambda c: c.mode().iloc[0])
-        agree = (best["channel"].to_numpy() == winner[parity].to_numpy()).mean()
-        alternating = len(winner) == 2 and winner[0] != winner[1] and agree > 0.9
+    winner, alternating = _responding_channel(tab) if len(channels) > 1 else (None, False)
     if pathways in (None, "auto"):
-        if len(channels) > 1:
-            pathways = "responding_channel" if alternating else "channels"
-        else:
-            in_base = tab["clock"].to_numpy(float) < t_ind
-            is_even = tab["sweep_order"].to_numpy() % 2 == 0
-            differs = False
-            for name in dict.fromkeys((col, "amplitude")):
-                v = tab[name].to_numpy(float)
-                differs |= welch_differs(v[in_base & is_even], v[in_base & ~is_even])
-            pathways = 2 if differs else 1
+        pathways = _auto_pathways(tab, channels, alternating, col, t_ind)
     if pathways == "responding_channel":
         if winner is None or len(winner) != 2:
             raise AnalysisError("pathways='responding_channel' needs two channels responding "
                                 "on alternate sweeps")
         tab = tab[tab["channel"].to_numpy() == winner[tab["sweep_order"] % 2].to_numpy()].copy()
         tab["pathway"] = tab["channel"].astype(str)
-        how = "responding_channel"
-    elif pathways == "channels":
-        tab["pathway"] = tab["channel"].astype(str)
-        how = "channels"
-    elif pathways == 1:
-        tab["pathway"] = "1" if len(channels) == 1 else tab["channel"].astype(str)
-        how = "single"
-    elif pathways == 2:
-        tab["pathway"] = np.where(tab["sweep_order"] % 2 == 0, "1", "2")
-        if len(channels) > 1:
-            tab["pathway"] = tab["channel"].astype(str) + ":" + tab["pathway"]
-        how = "alternate"
-    elif isinstance(pathways, Mapping):
-        tab["pathway"] = [str(pathways.get(o, pathways.get(str(o), "unassigned")))
-                          for o in tab["sweep_order"]]
-        how = "given"
-    elif isinstance(pathways, Sequence) and not isinstance(pathways, str):
-        labels = list(pathways)
-        tab["pathway"] = [str(labels[o % len(labels)]) for o in tab["sweep_order"]]
-        how = "given"
-    else:
-        raise AnalysisError(f"pathways must be 'auto', 1, 2, 'channels', a mapping or a "
-                            f"sequence of labels, got {pathways!r}")
+        return tab, "responding_channel"
+    tab["pathway"], how = _pathway_labels(tab, pathways, channels)
     return tab, how
+
+
+def _responding_channel(tab: pd.DataFrame) -> tuple[pd.Series, bool]:
+    """Per sweep parity, the channel responding most (relative to its noise), and whether
+    the two parities have different such channels (alternating stimulation)."""
+    # per sweep, the channel with the largest response relative to its noise; with
+    # alternating stimulation it follows the sweep parity
+    snr = tab["amplitude"].abs() / tab["noise_sd"]
+    best = tab.loc[snr.groupby(tab["sweep_order"]).idxmax()]
+    parity = best["sweep_order"] % 2
+    winner = best.groupby(parity)["channel"].agg(lambda c: c.mode().iloc[0])
+    agree = (best["channel"].to_numpy() == winner[parity].to_numpy()).mean()
+    alternating = len(winner) == 2 and winner[0] != winner[1] and agree > 0.9
+    return winner, alternating
+
+
+def _auto_pathways(tab: pd.DataFrame, channels: list, alternating: bool, col: str,
+                   t_ind: float) -> Any:
+    """``pathways="auto"``: with several channels, the responding channel (alternating) or
+    every channel; with one, 2 when even and odd baseline sweeps differ, else 1."""
+    if len(channels) > 1:
+        return "responding_channel" if alternating else "channels"
+    in_base = tab["clock"].to_numpy(float) < t_ind
+    is_even = tab["sweep_order"].to_numpy() % 2 == 0
+    differs = False
+    for name in dict.fromkeys((col, "amplitude")):
+        v = tab[name].to_numpy(float)
+        differs |= welch_differs(v[in_base & is_even], v[in_base & ~is_even])
+    return 2 if differs else 1
+
+
+def _pathway_labels(tab: pd.DataFrame, pathways: Any, channels: list) -> tuple[Any, str]:
+    """The ``pathway`` column for ``pathways`` other than ``"responding_channel"``, and
+    how it was assigned."""
+    if pathways == "channels":
+        return tab["channel"].astype(str), "channels"
+    if pathways == 1:
+        return ("1" if len(channels) == 1 else tab["channel"].astype(str)), "single"
+    if pathways == 2:
+        labels = np.where(tab["sweep_order"] % 2 == 0, "1", "2")
+        if len(channels) > 1:
+            labels = tab["channel"].astype(str) + ":" + labels
+        return labels, "alternate"
+    if isinstance(pathways, Mapping):
+        return [str(pathways.get(o, pathways.get(str(o), "unassigned")))
+                for o in tab["sweep_order"]], "given"
+    if isinstance(pathways, Sequence) and not isinstance(pathways, str):
+        names = list(pathways)
+        return [str(names[o % len(names)]) for o in tab["sweep_order"]], "given"
+    raise AnalysisError(f"pathways must be 'auto', 1, 2, 'channels', a mapping or a "
+                        f"sequence of labels, got {pathways!r}")
 
 
 def _ratio_ci(w: np.ndarray, b: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -558,10 +570,7 @@ def ltp(
     """
     if measure not in ("slope", "amplitude"):
         raise AnalysisError(f"measure must be 'slope' or 'amplitude', got {measure!r}")
-    items = recs_or_table if isinstance(recs_or_table, Sequence) and not isinstance(
-        recs_or_table, (str, pd.DataFrame)) else [recs_or_table]
-    if not items:
-        raise AnalysisError("no recording or table given")
+    items = _ltp_items(recs_or_table)
     mode = LTP_CURSORS if cursors is None else cursors
     if mode not in CURSOR_MODES:
         raise AnalysisError(f"cursors must be one of {list(CURSOR_MODES)}, got {cursors!r}")
@@ -574,6 +583,54 @@ def ltp(
     fepsp_settings = {**fepsp_settings, "definitions": definitions}
     if mode == "per-sweep" and any(isinstance(it, Recording) for it in items):
         fepsp_settings["cursors"] = "per-sweep"
+    tables, recs, file_clocks = _measured_tables(items, channel, fepsp_settings)
+    path = recs[0].source.path if recs else None
+    tab, flags0 = _joined_table(tables, list(clocks) if clocks is not None else file_clocks,
+                                path)
+    # induction-train sweeps (more stimuli than most) never enter the time course
+    per, train = _train_sweeps(tab)
+    t_ind, source = _induction_time(tab, per, train, induction, baseline_minutes, path)
+    tab = _test_responses(tab, train, stimulus)
+    tab, how = _assign_pathways(tab, pathways, measure, t_ind)
+    tab["time_min"] = (tab["clock"] - t_ind) / 60.0
+    tab["value"] = tab[measure].astype(float)
+    summaries, courses, parts = [], [], []
+    for pw, g in tab.groupby("pathway", sort=True):
+        g = g.sort_values("clock").copy()
+        summary, course = _pathway_result(str(pw), g, flags0, kw, path)
+        summaries.append(summary)
+        courses.append(course)
+        parts.append(g)
+    summary = _with_roles(pd.DataFrame(summaries), source)
+    sweeps = pd.concat(parts, ignore_index=True)
+    cols = ["clock", "time_min", "pathway", "channel", "file_index", "sweep", "recording",
+            "value", "pct", "volley_amplitude", "flags"]
+    settings = dict(induction=induction, baseline_minutes=baseline_minutes, measure=measure,
+                    bin_minutes=bin_minutes, window_minutes=window_minutes,
+                    ptp_minutes=ptp_minutes, pathways=str(pathways), pathway_method=how,
+                    stimulus=stimulus, **{k: v for k, v in fepsp_settings.items()})
+    settings.update(cursors=mode if recs else "table", definitions=definitions)
+    return LTPResult(sweeps=sweeps[cols].reset_index(drop=True),
+                     time_course=pd.concat(courses, ignore_index=True), summary=summary,
+                     induction_time=t_ind, induction_source=source, measure=measure,
+                     unit="V/s" if measure == "slope" else "V", settings=settings,
+                     recordings=recs)
+
+
+def _ltp_items(recs_or_table: Any) -> list:
+    """The files of :func:`ltp` as a non-empty list."""
+    items = recs_or_table if isinstance(recs_or_table, Sequence) and not isinstance(
+        recs_or_table, (str, pd.DataFrame)) else [recs_or_table]
+    if not items:
+        raise AnalysisError("no recording or table given")
+    return items
+
+
+def _measured_tables(items: Sequence[Any], channel: Any, fepsp_settings: dict[str, Any]
+                     ) -> tuple[list[pd.DataFrame], list[Recording], list[Any]]:
+    """One fEPSP table per file (recordings are measured; a table concatenated from
+    several files is split by its ``recording`` column), the recordings and the files'
+    clocks."""
     tables, recs, file_clocks = [], [], []
     for it in items:
         if isinstance(it, Recording):
@@ -588,8 +645,12 @@ def ltp(
                 file_clocks.append(None)
         else:
             raise AnalysisError(f"expected Recording or DataFrame, got {type(it).__name__}")
-    path = recs[0].source.path if recs else None
-    clock_list = list(clocks) if clocks is not None else file_clocks
+    return tables, recs, file_clocks
+
+
+def _joined_table(tables: list[pd.DataFrame], clock_list: list[Any], path
+                  ) -> tuple[pd.DataFrame, list[str]]:
+    """The files' tables on one clock, with only the columns :func:`ltp` uses."""
     missing = [c for c in _NEEDED if any(c not in t for t in tables)]
     if missing:
         raise AnalysisError(f"fEPSP tables lack columns {missing}; make them with "
@@ -597,102 +658,132 @@ def ltp(
     tab, flags0 = join_tables(tables, clock_list)
     # only the columns used from here on (every filter below copies the whole table)
     used = (*_NEEDED, "clock", "file_index", "recording")
-    tab = tab[[c for c in tab.columns if c in used]]
-    unit = "V/s" if measure == "slope" else "V"
-    # induction-train sweeps (more stimuli than most) never enter the time course
-    per, train = _train_sweeps(tab)
+    return tab[[c for c in tab.columns if c in used]], flags0
+
+
+def _induction_time(tab: pd.DataFrame, per: pd.DataFrame, train: pd.DataFrame,
+                    induction: float | str | None, baseline_minutes: float, path
+                    ) -> tuple[float, str]:
+    """Induction time (s on the joined clock) and how it was found."""
     if induction == "auto":
         try:
             t_ind, source, _ = _find_induction(tab, per, train, 2.5)
         except AnalysisError as err:
             raise AnalysisError(err.detail, path) from None
-    elif induction is None:
-        t_ind, source = float(tab["clock"].min() + baseline_minutes * 60.0), "none"
-    else:
-        t_ind, source = float(induction), "given"
+        return t_ind, source
+    if induction is None:
+        return float(tab["clock"].min() + baseline_minutes * 60.0), "none"
+    return float(induction), "given"
+
+
+def _test_responses(tab: pd.DataFrame, train: pd.DataFrame, stimulus: int) -> pd.DataFrame:
+    """The rows of stimulus ``stimulus`` of the sweeps that are not induction trains."""
     uniq, _, inverse = _sweep_groups(tab)
     is_train = (pd.MultiIndex.from_arrays([uniq[:, 0], uniq[:, 1]]).isin(
         pd.MultiIndex.from_arrays([train["file_index"], train["sweep"]])) if len(train)
         else np.zeros(len(uniq), bool))
     keep = ~is_train[inverse] & (tab["stimulus"] == stimulus).to_numpy()
-    tab = tab[keep].copy()
-    tab, how = _assign_pathways(tab, pathways, measure, t_ind)
-    tab["time_min"] = (tab["clock"] - t_ind) / 60.0
-    tab["value"] = tab[measure].astype(float)
-    summaries, courses, parts = [], [], []
-    for pw, g in tab.groupby("pathway", sort=True):
-        g = g.sort_values("clock").copy()
-        flags = list(flags0)
-        # plain arrays from here on (boolean filters of the frame copy every column)
-        tm, val = g["time_min"].to_numpy(float), g["value"].to_numpy(float)
-        volley = g["volley_amplitude"].to_numpy(float)
-        in_base = (tm < 0) & (tm >= -baseline_minutes)
-        b = val[in_base]
-        b = b[np.isfinite(b)]
-        if b.size < 2:
-            raise AnalysisError(f"pathway {pw}: fewer than 2 baseline sweeps in the "
-                                f"{baseline_minutes} min before induction", path)
-        bmean = float(b.mean())
-        pct = 100.0 * val / bmean
-        g["pct"] = pct
-        parts.append(g)
+    return tab[keep].copy()
 
-        def window(lo: float, hi: float, tm: np.ndarray = tm, val: np.ndarray = val
-                   ) -> np.ndarray:
-            v = val[(tm >= lo) & (tm < hi)]
-            return v[np.isfinite(v)]
 
-        w = window(*window_minutes)
-        if w.size >= 2:
-            mag, lo_ci, hi_ci = _ratio_ci(w, b)
-        else:
-            mag = lo_ci = hi_ci = np.nan
-            flags.append("ltp_window_empty")
-        p = window(*ptp_minutes)
-        ptp_pct = 100 * p.mean() / bmean if p.size else np.nan
-        if not p.size:
-            flags.append("ptp_window_empty")
-        from scipy import stats
+def _pathway_result(pw: str, g: pd.DataFrame, flags0: list[str], kw: dict[str, Any], path
+                    ) -> tuple[dict[str, Any], pd.DataFrame]:
+    """One pathway's summary row and binned time course; adds ``pct`` to ``g`` (its rows
+    sorted by clock)."""
+    baseline_minutes = kw["baseline_minutes"]
+    window_minutes, ptp_minutes = kw["window_minutes"], kw["ptp_minutes"]
+    flags = list(flags0)
+    # plain arrays from here on (boolean filters of the frame copy every column)
+    tm, val = g["time_min"].to_numpy(float), g["value"].to_numpy(float)
+    in_base = (tm < 0) & (tm >= -baseline_minutes)
+    b = val[in_base]
+    b = b[np.isfinite(b)]
+    if b.size < 2:
+        raise AnalysisError(f"pathway {pw}: fewer than 2 baseline sweeps in the "
+                            f"{baseline_minutes} min before induction", path)
+    bmean = float(b.mean())
+    pct = 100.0 * val / bmean
+    g["pct"] = pct
 
-        bt = tm[in_base]
-        bp = 100 * val[in_base] / bmean
-        ok = np.isfinite(bp)
-        if ok.sum() >= 3:
-            lr = stats.linregress(bt[ok], bp[ok])
-            drift, drift_se = float(lr.slope), float(lr.stderr)
-            if abs(drift) * baseline_minutes > drift_limit_pct:
-                flags.append("baseline_drift")
-        else:
-            drift = drift_se = np.nan
-        vb = volley[in_base]
-        vw = volley[(tm >= window_minutes[0]) & (tm < window_minutes[1])]
-        if np.isfinite(vb).mean() > 0.5 and vw.size and np.isfinite(vw).mean() > 0.5:
-            vchange = 100 * (np.nanmean(vw) / np.nanmean(vb) - 1)
-            if abs(vchange) > volley_limit_pct:
-                flags.append("volley_changed")
-        else:
-            vchange = np.nan
-            flags.append("volley_not_measured")
-        post = tm >= ptp_minutes[1]
-        pv = pct[post]
-        ok = np.isfinite(pv)
-        dslope, dslope_se, tau, tau_se, dflags = _decay(tm[post][ok], pv[ok])
-        flags += dflags
-        summaries.append({
-            "pathway": str(pw), "channel": ";".join(dict.fromkeys(g["channel"].astype(str))),
-            "ltp_magnitude_pct": mag, "ltp_ci_low": lo_ci, "ltp_ci_high": hi_ci,
-            "ptp_pct": ptp_pct, "baseline_mean": bmean, "baseline_drift_pct_per_min": drift,
-            "baseline_drift_pct_per_min_se": drift_se, "volley_change_pct": vchange,
-            "decay_slope_pct_per_h": dslope, "decay_slope_pct_per_h_se": dslope_se,
-            "decay_tau_min": tau, "decay_tau_min_se": tau_se, "n_baseline": int(b.size),
-            "n_window": int(w.size), "flags": ";".join(dict.fromkeys(flags))})
-        k = np.floor(g["time_min"] / bin_minutes)
-        c = g.groupby(k)["pct"].agg(["mean", "sem", "count"]).reset_index()
-        courses.append(pd.DataFrame({
-            "pathway": str(pw), "bin_start_min": c["time_min"] * bin_minutes,
-            "bin_centre_min": (c["time_min"] + 0.5) * bin_minutes, "mean_pct": c["mean"],
-            "sem_pct": c["sem"], "n": c["count"].astype(int)}))
-    summary = pd.DataFrame(summaries)
+    def window(lo: float, hi: float) -> np.ndarray:
+        v = val[(tm >= lo) & (tm < hi)]
+        return v[np.isfinite(v)]
+
+    w = window(*window_minutes)
+    if w.size >= 2:
+        mag, lo_ci, hi_ci = _ratio_ci(w, b)
+    else:
+        mag = lo_ci = hi_ci = np.nan
+        flags.append("ltp_window_empty")
+    p = window(*ptp_minutes)
+    ptp_pct = 100 * p.mean() / bmean if p.size else np.nan
+    if not p.size:
+        flags.append("ptp_window_empty")
+    drift, drift_se = _baseline_drift(tm[in_base], 100 * val[in_base] / bmean,
+                                      baseline_minutes, kw["drift_limit_pct"], flags)
+    volley = g["volley_amplitude"].to_numpy(float)
+    vchange = _volley_change(volley[in_base],
+                             volley[(tm >= window_minutes[0]) & (tm < window_minutes[1])],
+                             kw["volley_limit_pct"], flags)
+    post = tm >= ptp_minutes[1]
+    pv = pct[post]
+    ok = np.isfinite(pv)
+    dslope, dslope_se, tau, tau_se, dflags = _decay(tm[post][ok], pv[ok])
+    flags += dflags
+    summary = {
+        "pathway": pw, "channel": ";".join(dict.fromkeys(g["channel"].astype(str))),
+        "ltp_magnitude_pct": mag, "ltp_ci_low": lo_ci, "ltp_ci_high": hi_ci,
+        "ptp_pct": ptp_pct, "baseline_mean": bmean, "baseline_drift_pct_per_min": drift,
+        "baseline_drift_pct_per_min_se": drift_se, "volley_change_pct": vchange,
+        "decay_slope_pct_per_h": dslope, "decay_slope_pct_per_h_se": dslope_se,
+        "decay_tau_min": tau, "decay_tau_min_se": tau_se, "n_baseline": int(b.size),
+        "n_window": int(w.size), "flags": ";".join(dict.fromkeys(flags))}
+    return summary, _time_course(pw, g, kw["bin_minutes"])
+
+
+def _baseline_drift(bt: np.ndarray, bp: np.ndarray, baseline_minutes: float,
+                     drift_limit_pct: float, flags: list[str]) -> tuple[float, float]:
+    """Linear trend (%/min) of the baseline ``bp`` (% of its mean) over ``bt`` (min);
+    flags ``baseline_drift`` beyond ``drift_limit_pct`` over the baseline."""
+    from scipy import stats
+
+    ok = np.isfinite(bp)
+    if ok.sum() < 3:
+        return np.nan, np.nan
+    lr = stats.linregress(bt[ok], bp[ok])
+    drift, drift_se = float(lr.slope), float(lr.stderr)
+    if abs(drift) * baseline_minutes > drift_limit_pct:
+        flags.append("baseline_drift")
+    return drift, drift_se
+
+
+def _volley_change(vb: np.ndarray, vw: np.ndarray, volley_limit_pct: float,
+                   flags: list[str]) -> float:
+    """Change (%) of the fibre volley from the baseline ``vb`` to the LTP window ``vw``;
+    flags ``volley_changed`` beyond ``volley_limit_pct``, ``volley_not_measured`` when
+    most volleys are missing."""
+    if np.isfinite(vb).mean() > 0.5 and vw.size and np.isfinite(vw).mean() > 0.5:
+        vchange = 100 * (np.nanmean(vw) / np.nanmean(vb) - 1)
+        if abs(vchange) > volley_limit_pct:
+            flags.append("volley_changed")
+        return vchange
+    flags.append("volley_not_measured")
+    return np.nan
+
+
+def _time_course(pw: str, g: pd.DataFrame, bin_minutes: float) -> pd.DataFrame:
+    """Mean, SEM and count of ``pct`` per ``bin_minutes`` bin."""
+    k = np.floor(g["time_min"] / bin_minutes)
+    c = g.groupby(k)["pct"].agg(["mean", "sem", "count"]).reset_index()
+    return pd.DataFrame({
+        "pathway": pw, "bin_start_min": c["time_min"] * bin_minutes,
+        "bin_centre_min": (c["time_min"] + 0.5) * bin_minutes, "mean_pct": c["mean"],
+        "sem_pct": c["sem"], "n": c["count"].astype(int)})
+
+
+def _with_roles(summary: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Add the ``role`` column: ``only``; or ``test`` (largest LTP) and ``control``; or
+    ``unknown`` without induction or without any LTP-window value."""
     summary["role"] = "only" if len(summary) == 1 else "control"
     if len(summary) > 1:
         magnitudes = summary["ltp_magnitude_pct"]
@@ -702,15 +793,4 @@ def ltp(
         else:
             summary.loc[magnitudes.idxmax(), "role"] = "test"
     summary.insert(1, "role", summary.pop("role"))
-    sweeps = pd.concat(parts, ignore_index=True)
-    cols = ["clock", "time_min", "pathway", "channel", "file_index", "sweep", "recording",
-            "value", "pct", "volley_amplitude", "flags"]
-    settings = dict(induction=induction, baseline_minutes=baseline_minutes, measure=measure,
-                    bin_minutes=bin_minutes, window_minutes=window_minutes,
-                    ptp_minutes=ptp_minutes, pathways=str(pathways), pathway_method=how,
-                    stimulus=stimulus, **{k: v for k, v in fepsp_settings.items()})
-    settings.update(cursors=mode if recs else "table", definitions=definitions)
-    return LTPResult(sweeps=sweeps[cols].reset_index(drop=True),
-                     time_course=pd.concat(courses, ignore_index=True), summary=summary,
-                     induction_time=t_ind, induction_source=source, measure=measure,
-                     unit=unit, settings=settings, recordings=recs)
+    return summary

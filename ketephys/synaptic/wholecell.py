@@ -333,15 +333,7 @@ def psc(
         ``settings_hash``.
     """
     path = rec.source.path
-    if channel is None:
-        ims = [i for i, t in enumerate(rec.ch_types) if t == "im"]
-        vms = [i for i, t in enumerate(rec.ch_types) if t == "vm"]
-        if not ims and not vms:
-            raise AnalysisError("no current (im) or voltage (vm) channel; pass channel=...",
-                                path)
-        ch = (ims or vms)[0]
-    else:
-        ch = pick_channel(rec, channel, (), "")[0]
+    ch = _psc_channel(rec, channel)
     mode = "voltage_clamp" if rec.units[ch] == "A" else "current_clamp"
     settings = dict(channel=rec.ch_names[ch], polarity=polarity, stim_times=stim_times,
                     test_pulse=test_pulse, baseline_window=baseline_window,
@@ -368,53 +360,105 @@ def psc(
     tpt = None
     if tp:
         tpt = _test_pulse(y, sf, tp["start"], tp["duration"], tp["amplitude"], mode=mode)
-    starts = sweep_starts(rec)
+    run = _PscRun(rec=rec, ch=ch, y=y, pol=pol, tp=tp, tpt=tpt, starts=sweep_starts(rec),
+                  baseline_window=baseline_window, baseline_gap=baseline_gap,
+                  response_window=response_window, min_latency=min_latency, smooth=smooth,
+                  peak_smooth=peak_smooth, k_response=k_response,
+                  rs_change_limit=rs_change_limit, tail_baseline=tail_baseline,
+                  decay_from=decay_from)
     stims = stims.sort_values(["sweep", "stim_time"])
     rows = []
-    rs0 = None
     for s in np.unique(stims["sweep"].to_numpy(int)):
-        g = stims[stims["sweep"] == s]
-        st = g["stim_time"].to_numpy(float)
-        ends = g["artifact_end"].to_numpy(float)
-        first_event = min(st[0], tp["start"]) if tp else st[0]
-        holding = float(np.median(y[s, :max(1, int(first_event * sf) - 1)]))
-        sweep_rows = []
-        model = None
-        for k in range(st.size):
-            i_stim = int(round(st[k] * sf))
-            i_first = max(int(round(ends[k] * sf)), i_stim + int(round(min_latency * sf)))
-            nxt = st[k + 1] - 2e-4 if k + 1 < st.size else np.inf
-            i_stop = int(min(round(min(st[k] + response_window, nxt) * sf), y.shape[1]))
-            i_b0 = int(round(max(st[k] - baseline_gap - baseline_window,
-                                 ends[k - 1] if k else 0.0) * sf))
-            i_b1 = max(i_b0 + 2, int(round((st[k] - baseline_gap) * sf)))
-            try:
-                res, model = _measure(y[s], sf, i_stim, i_first, i_stop, (i_b0, i_b1), pol,
-                                      smooth,
-                                      peak_smooth, k_response,
-                                      tail=model if (k and tail_baseline) else None,
-                                      decay_from=decay_from)
-            except AnalysisError as err:
-                raise AnalysisError(f"sweep {s}, stimulus {k + 1}: {err.detail}", path) from None
-            flags = [res["flags"]]
-            if bool(g["clipped"].iloc[k]):
-                flags.append("clipped_artifact")
-            rs = rm = cm = float("nan")
-            if tpt is not None:
-                r = tpt.iloc[int(s)]
-                rs, rm, cm = float(r["rs"]), float(r["rm"]), float(r["cm"])
-                if rs0 is None:
-                    rs0 = rs
-                if abs(rs / rs0 - 1) > rs_change_limit:
-                    flags.append("access_changed")
-            res.update(channel=rec.ch_names[ch], unit=rec.units[ch], sweep=int(s),
-                       stimulus=k + 1, sweep_start=float(starts[s]), stim_time=float(st[k]),
-                       time=float(starts[s] + st[k]), artifact_end=float(ends[k]),
-                       holding=holding, rs=rs, rm=rm, cm=cm,
-                       flags=";".join(f for f in flags if f))
-            sweep_rows.append(res)
-        a1 = sweep_rows[0]["amplitude"]
-        for r in sweep_rows:
-            r["ratio_to_first"] = r["amplitude"] / a1 if a1 else float("nan")
-        rows.extend(sweep_rows)
+        rows.extend(_psc_sweep(run, s, stims[stims["sweep"] == s]))
     return assemble(rows, rec, "patch", settings, PSC_COLUMNS)
+
+
+def _psc_channel(rec: Recording, channel: str | int | None) -> int:
+    """The channel :func:`psc` measures: the one given, else the first current (im) or,
+    without one, voltage (vm) channel."""
+    if channel is not None:
+        return pick_channel(rec, channel, (), "")[0]
+    ims = [i for i, t in enumerate(rec.ch_types) if t == "im"]
+    vms = [i for i, t in enumerate(rec.ch_types) if t == "vm"]
+    if not ims and not vms:
+        raise AnalysisError("no current (im) or voltage (vm) channel; pass channel=...",
+                            rec.source.path)
+    return (ims or vms)[0]
+
+
+@dataclass
+class _PscRun:
+    """What one :func:`psc` call measures every sweep with."""
+
+    rec: Recording
+    ch: int
+    y: np.ndarray
+    pol: int
+    tp: dict[str, Any] | None
+    tpt: pd.DataFrame | None
+    starts: np.ndarray
+    baseline_window: float
+    baseline_gap: float
+    response_window: float
+    min_latency: float
+    smooth: float
+    peak_smooth: float
+    k_response: float
+    rs_change_limit: float
+    tail_baseline: bool
+    decay_from: float
+    rs0: float | None = None  # access resistance of the first sweep measured
+
+    def access(self, s: int, flags: list[str]) -> tuple[float, float, float]:
+        """Rs, Rm, Cm of sweep ``s`` from its test pulse (NaN without one); flags
+        ``access_changed`` when Rs moved more than ``rs_change_limit`` from the first."""
+        if self.tpt is None:
+            return float("nan"), float("nan"), float("nan")
+        r = self.tpt.iloc[int(s)]
+        rs, rm, cm = float(r["rs"]), float(r["rm"]), float(r["cm"])
+        if self.rs0 is None:
+            self.rs0 = rs
+        if abs(rs / self.rs0 - 1) > self.rs_change_limit:
+            flags.append("access_changed")
+        return rs, rm, cm
+
+
+def _psc_sweep(run: _PscRun, s: int, g: pd.DataFrame) -> list[dict[str, Any]]:
+    """The rows of every stimulus of sweep ``s`` (its stimulus table ``g``)."""
+    rec, y, sf, tp = run.rec, run.y, run.rec.sfreq, run.tp
+    st = g["stim_time"].to_numpy(float)
+    ends = g["artifact_end"].to_numpy(float)
+    first_event = min(st[0], tp["start"]) if tp else st[0]
+    holding = float(np.median(y[s, :max(1, int(first_event * sf) - 1)]))
+    sweep_rows = []
+    model = None
+    for k in range(st.size):
+        i_stim = int(round(st[k] * sf))
+        i_first = max(int(round(ends[k] * sf)), i_stim + int(round(run.min_latency * sf)))
+        nxt = st[k + 1] - 2e-4 if k + 1 < st.size else np.inf
+        i_stop = int(min(round(min(st[k] + run.response_window, nxt) * sf), y.shape[1]))
+        i_b0 = int(round(max(st[k] - run.baseline_gap - run.baseline_window,
+                             ends[k - 1] if k else 0.0) * sf))
+        i_b1 = max(i_b0 + 2, int(round((st[k] - run.baseline_gap) * sf)))
+        try:
+            res, model = _measure(y[s], sf, i_stim, i_first, i_stop, (i_b0, i_b1), run.pol,
+                                  run.smooth, run.peak_smooth, run.k_response,
+                                  tail=model if (k and run.tail_baseline) else None,
+                                  decay_from=run.decay_from)
+        except AnalysisError as err:
+            raise AnalysisError(f"sweep {s}, stimulus {k + 1}: {err.detail}",
+                                rec.source.path) from None
+        flags = [res["flags"]]
+        if bool(g["clipped"].iloc[k]):
+            flags.append("clipped_artifact")
+        rs, rm, cm = run.access(s, flags)
+        res.update(channel=rec.ch_names[run.ch], unit=rec.units[run.ch], sweep=int(s),
+                   stimulus=k + 1, sweep_start=float(run.starts[s]), stim_time=float(st[k]),
+                   time=float(run.starts[s] + st[k]), artifact_end=float(ends[k]),
+                   holding=holding, rs=rs, rm=rm, cm=cm,
+                   flags=";".join(f for f in flags if f))
+        sweep_rows.append(res)
+    a1 = sweep_rows[0]["amplitude"]
+    for r in sweep_rows:
+        r["ratio_to_first"] = r["amplitude"] / a1 if a1 else float("nan")
+    return sweep_rows

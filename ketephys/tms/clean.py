@@ -242,45 +242,13 @@ def clean(
     sfreq = rec.sfreq
     samples = np.round(onsets * sfreq).astype(int)
     decay_fit = None
-
     if remove is not None:
-        win = pulse_windows(samples, sfreq, remove)
-        if decay == "exponential":
-            opts = dict(decay_options or {})
-            dwin = opts.pop("fit_window", (0.003, remove[1]))
-            if dwin == "after":
-                dwin = (remove[1] + 1.0 / sfreq, remove[1] + 0.1)
-            dwin = _check_window("decay fit_window", dwin)
-            if dwin[0] < 0:
-                raise AnalysisError(f"decay fit_window {dwin} must start after the pulse", path)
-            starts = samples + int(round(dwin[0] * sfreq))
-            decay_fit = remove_decay_exponential(
-                data, sfreq, starts, names, fit_length=dwin[1] - dwin[0],
-                pulse_offset=starts - samples, **opts)
-            decay_fit.details["fit_window"] = dwin
-            history.append({"step": "decay", "method": "exponential",
-                            "channels_corrected": len(decay_fit.corrected),
-                            **decay_fit.details})
-        skipped = interpolate_windows(data, win, sfreq, interp, fit_window)
-        history.append({"step": "remove_interpolate", "window": remove, "interp": interp,
-                        "fit_window": fit_window, "sfreq": sfreq, "skipped_pulses": skipped})
+        decay_fit = _remove_step(data, sfreq, samples, names, remove, decay, decay_options,
+                                 interp, fit_window, history, path)
     elif decay == "exponential":
         raise AnalysisError("decay='exponential' needs a removal window (remove=...)", path)
-
-    if resample is not None and resample < sfreq:
-        from scipy.signal import resample_poly
-
-        ratio = Fraction(resample / sfreq).limit_denominator(1000)
-        new_sfreq = sfreq * ratio.numerator / ratio.denominator
-        data = resample_poly(data, ratio.numerator, ratio.denominator, axis=1)
-        history.append({"step": "resample", "from": sfreq, "to": new_sfreq,
-                        "method": "scipy.signal.resample_poly (Kaiser FIR anti-aliasing)"})
-        sfreq = new_sfreq
-    else:
-        history.append({"step": "resample", "skipped": True, "requested": resample,
-                        "sfreq": sfreq})
+    data, sfreq = _resample_step(data, sfreq, resample, history)
     samples = np.round(onsets * sfreq).astype(int)
-
     if decay == "ica":
         window_end = remove[1] if remove is not None else 0.0
         decay_fit = remove_decay_ica(data, sfreq, samples, window_end, names,
@@ -289,9 +257,80 @@ def clean(
                         **{k: v for k, v in decay_fit.details.items() if k != "scores"}})
     elif decay == "none":
         history.append({"step": "decay", "method": "none"})
-
     data = _filter(data, sfreq, l_freq, h_freq, line_freq, history)
+    _reference_step(data, names, reference, history, path)
+    if second_pass is not None:
+        win2 = pulse_windows(samples, sfreq, second_pass)
+        skipped = interpolate_windows(data, win2, sfreq, interp, fit_window)
+        history.append({"step": "second_pass", "window": second_pass, "interp": interp,
+                        "fit_window": fit_window, "skipped_pulses": skipped})
+    out = _cleaned_recording(rec, data, sfreq, picks, names, onsets)
+    return CleanResult(out, onsets, history, {"first": remove, "second": second_pass},
+                       decay_fit)
 
+
+def _remove_step(data: np.ndarray, sfreq: float, samples: np.ndarray, names: list[str],
+                 remove: tuple[float, float], decay: str,
+                 decay_options: dict[str, Any] | None, interp: str, fit_window: float,
+                 history: list[dict[str, Any]], path):
+    """First pass, in place: the exponential decay fit (``decay="exponential"``), then
+    removal and interpolation of ``remove`` around every pulse. Returns the decay fit (or
+    None)."""
+    win = pulse_windows(samples, sfreq, remove)
+    decay_fit = None
+    if decay == "exponential":
+        decay_fit = _exponential_decay_step(data, sfreq, samples, names, remove,
+                                            decay_options, history, path)
+    skipped = interpolate_windows(data, win, sfreq, interp, fit_window)
+    history.append({"step": "remove_interpolate", "window": remove, "interp": interp,
+                    "fit_window": fit_window, "sfreq": sfreq, "skipped_pulses": skipped})
+    return decay_fit
+
+
+def _exponential_decay_step(data: np.ndarray, sfreq: float, samples: np.ndarray,
+                            names: list[str], remove: tuple[float, float],
+                            decay_options: dict[str, Any] | None,
+                            history: list[dict[str, Any]], path):
+    """Fit and subtract the exponential decay (in place) over its fit window (default
+    ``(0.003, remove[1])``; ``"after"``: 100 ms after the removal window)."""
+    opts = dict(decay_options or {})
+    dwin = opts.pop("fit_window", (0.003, remove[1]))
+    if dwin == "after":
+        dwin = (remove[1] + 1.0 / sfreq, remove[1] + 0.1)
+    dwin = _check_window("decay fit_window", dwin)
+    if dwin[0] < 0:
+        raise AnalysisError(f"decay fit_window {dwin} must start after the pulse", path)
+    starts = samples + int(round(dwin[0] * sfreq))
+    decay_fit = remove_decay_exponential(
+        data, sfreq, starts, names, fit_length=dwin[1] - dwin[0],
+        pulse_offset=starts - samples, **opts)
+    decay_fit.details["fit_window"] = dwin
+    history.append({"step": "decay", "method": "exponential",
+                    "channels_corrected": len(decay_fit.corrected), **decay_fit.details})
+    return decay_fit
+
+
+def _resample_step(data: np.ndarray, sfreq: float, resample: float | None,
+                   history: list[dict[str, Any]]) -> tuple[np.ndarray, float]:
+    """Down-sample to ``resample`` Hz when lower than ``sfreq`` (else recorded as
+    skipped)."""
+    if resample is None or not resample < sfreq:
+        history.append({"step": "resample", "skipped": True, "requested": resample,
+                        "sfreq": sfreq})
+        return data, sfreq
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(resample / sfreq).limit_denominator(1000)
+    new_sfreq = sfreq * ratio.numerator / ratio.denominator
+    data = resample_poly(data, ratio.numerator, ratio.denominator, axis=1)
+    history.append({"step": "resample", "from": sfreq, "to": new_sfreq,
+                    "method": "scipy.signal.resample_poly (Kaiser FIR anti-aliasing)"})
+    return data, new_sfreq
+
+
+def _reference_step(data: np.ndarray, names: list[str], reference: str | Sequence[str] | None,
+                    history: list[dict[str, Any]], path) -> None:
+    """Re-reference ``data`` in place (average, or the mean of the named channels)."""
     if reference == "average":
         data -= data.mean(axis=0, keepdims=True)
         history.append({"step": "reference", "reference": "average"})
@@ -303,12 +342,11 @@ def clean(
         data -= data[[names.index(r) for r in refs]].mean(axis=0, keepdims=True)
         history.append({"step": "reference", "reference": refs})
 
-    if second_pass is not None:
-        win2 = pulse_windows(samples, sfreq, second_pass)
-        skipped = interpolate_windows(data, win2, sfreq, interp, fit_window)
-        history.append({"step": "second_pass", "window": second_pass, "interp": interp,
-                        "fit_window": fit_window, "skipped_pulses": skipped})
 
+def _cleaned_recording(rec: Recording, data: np.ndarray, sfreq: float, picks: list[int],
+                       names: list[str], onsets: np.ndarray) -> Recording:
+    """The cleaned EEG channels as a recording, with the events inside it and the pulses
+    (added as ``tms_pulse`` events when they were found rather than given)."""
     ev = rec.events
     out = Recording(data, sfreq, names, ch_types=[rec.ch_types[i] for i in picks],
                     units=[rec.units[i] for i in picks],
@@ -319,8 +357,7 @@ def clean(
                               "description": PULSE_DESCRIPTION})
         out.events = Recording(np.zeros((1, 1)), 1.0, ["x"], events=pd.concat(
             [out.events, extra], ignore_index=True)).events
-    return CleanResult(out, onsets, history, {"first": remove, "second": second_pass},
-                       decay_fit)
+    return out
 
 
 def _filter(data: np.ndarray, sfreq: float, l_freq: float | None, h_freq: float | None,

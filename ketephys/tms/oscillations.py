@@ -64,6 +64,51 @@ class OscillationResult:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
+def _wavelets(sfreq: float, freqs: Any, n_cycles: Any, pad: float, path
+              ) -> tuple[np.ndarray, np.ndarray, float]:
+    """Frequencies below 0.9 Nyquist (default 4-45 Hz), their wavelet cycles (default
+    ``max(3, f / 2)``) and the epoch padding (at least half the longest wavelet)."""
+    nyq = sfreq / 2
+    freqs = np.arange(4.0, 46.0) if freqs is None else np.asarray(freqs, float)
+    freqs = freqs[freqs < nyq * 0.9]
+    if freqs.size == 0:
+        raise AnalysisError(f"no frequency below Nyquist ({nyq:g} Hz)", path)
+    cycles = np.maximum(3.0, freqs / 2.0) if n_cycles is None else np.broadcast_to(
+        np.asarray(n_cycles, float), freqs.shape)
+    longest = float(np.max(cycles / freqs)) / 2  # half a wavelet, s (sigma-based support)
+    return freqs, cycles, longest if pad < longest else pad
+
+
+def _series(db: np.ndarray, names: list[str], roi: Sequence[str] | None, path
+            ) -> dict[str, np.ndarray]:
+    """The dB maps of every channel, and of the ROI mean (``"ROI"``) when given."""
+    series = {n: db[i] for i, n in enumerate(names)}
+    if roi:
+        missing = [c for c in roi if c not in names]
+        if missing:
+            raise AnalysisError(f"ROI channels {missing} not found", path)
+        series["ROI"] = db[[names.index(c) for c in roi]].mean(axis=0)
+    return series
+
+
+def _band_rows(series: dict[str, np.ndarray], bands: dict[str, tuple[float, float]],
+               freqs: np.ndarray, w: np.ndarray, nw: np.ndarray
+               ) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """Mean dB per band over the window ``w``, and the natural frequency (largest mean
+    over the window ``nw``), of every series."""
+    rows = []
+    natural = {}
+    for label, x in series.items():
+        for band, (lo, hi) in bands.items():
+            fsel = (freqs >= lo) & (freqs <= hi)
+            if not fsel.any():
+                continue
+            rows.append({"band": band, "channel": label,
+                         "value": float(np.mean(x[fsel][:, w])), "unit": "dB"})
+        natural[label] = float(freqs[int(np.argmax(x[:, nw].mean(axis=1)))])
+    return rows, natural
+
+
 def evoked_oscillations(
     rec: Recording | CleanResult,
     freqs: Sequence[float] | np.ndarray | None = None,
@@ -118,16 +163,7 @@ def evoked_oscillations(
         rec = rec.recording
     path = rec.source.path
     bands = dict(DEFAULT_BANDS if bands is None else bands)
-    nyq = rec.sfreq / 2
-    freqs = np.arange(4.0, 46.0) if freqs is None else np.asarray(freqs, float)
-    freqs = freqs[freqs < nyq * 0.9]
-    if freqs.size == 0:
-        raise AnalysisError(f"no frequency below Nyquist ({nyq:g} Hz)", path)
-    cycles = np.maximum(3.0, freqs / 2.0) if n_cycles is None else np.broadcast_to(
-        np.asarray(n_cycles, float), freqs.shape)
-    longest = float(np.max(cycles / freqs)) / 2  # half a wavelet, s (sigma-based support)
-    if pad < longest:
-        pad = longest
+    freqs, cycles, pad = _wavelets(rec.sfreq, freqs, n_cycles, pad, path)
     picks = [i for i, t in enumerate(rec.ch_types) if t == "eeg"] or [
         i for i, t in enumerate(rec.ch_types) if t != "stim"]
     names = [rec.ch_names[i] for i in picks]
@@ -147,24 +183,9 @@ def evoked_oscillations(
     ref = power[:, :, b].mean(axis=2, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         db = 10 * np.log10(power / ref)
-    rows = []
-    w = (t_p >= window[0]) & (t_p <= window[1])
-    series = {n: db[i] for i, n in enumerate(names)}
-    if roi:
-        missing = [c for c in roi if c not in names]
-        if missing:
-            raise AnalysisError(f"ROI channels {missing} not found", path)
-        series["ROI"] = db[[names.index(c) for c in roi]].mean(axis=0)
-    natural = {}
-    nw = (t_p >= natural_window[0]) & (t_p <= natural_window[1])
-    for label, x in series.items():
-        for band, (lo, hi) in bands.items():
-            fsel = (freqs >= lo) & (freqs <= hi)
-            if not fsel.any():
-                continue
-            rows.append({"band": band, "channel": label,
-                         "value": float(np.mean(x[fsel][:, w])), "unit": "dB"})
-        natural[label] = float(freqs[int(np.argmax(x[:, nw].mean(axis=1)))])
+    series = _series(db, names, roi, path)
+    rows, natural = _band_rows(series, bands, freqs, (t_p >= window[0]) & (t_p <= window[1]),
+                               (t_p >= natural_window[0]) & (t_p <= natural_window[1]))
     settings = {"freqs": freqs.tolist(), "n_cycles": np.asarray(cycles).tolist(),
                 "baseline": baseline, "window": window, "natural_window": natural_window,
                 "bands": bands, "roi": None if roi is None else list(roi), "decim": decim}

@@ -63,12 +63,7 @@ def plot_recording(rec: Any, picks: Any = None, start: float = 0.0,
     t = (s0 + np.arange(data.shape[1])) / rec.sfreq
     fig, axes = subplots(figsize=(8.0, 1.0 + 0.35 * len(idx)))
     ax = axes[0, 0]
-    centred = data - np.nanmedian(data, axis=1, keepdims=True)
-    spread = np.nanpercentile(np.abs(centred), 99, axis=1)
-    step = float(np.nanmedian(spread[spread > 0])) * 2.5 if (spread > 0).any() else 1.0
-    for k, row in enumerate(centred):
-        ax.plot(t, row - k * step, lw=0.5, color="k" if rec.ch_types[idx[k]] != "stim"
-                else "#b3261e")
+    step = _stacked_traces(ax, rec, idx, t, data)
     ev = rec.events
     inside = ev[(ev["onset"] >= t[0]) & (ev["onset"] <= t[-1])] if len(t) else ev.iloc[:0]
     for onset in inside["onset"].to_numpy(float)[:200]:
@@ -83,6 +78,19 @@ def plot_recording(rec: Any, picks: Any = None, start: float = 0.0,
                  f"{t[-1] - t[0] if len(t) else 0:.3g} s of {rec.n_times / rec.sfreq:.4g} s"
                  + (f"; {len(inside)} events (blue)" if len(inside) else ""), fontsize=9)
     return finish_figure(fig, show)
+
+
+def _stacked_traces(ax: Any, rec: Any, idx: list[int], t: np.ndarray, data: np.ndarray
+                    ) -> float:
+    """Draw the channels median-centred and stacked (stimulus channels in red); returns
+    the spacing (2.5 x the median 99th percentile of the absolute centred values)."""
+    centred = data - np.nanmedian(data, axis=1, keepdims=True)
+    spread = np.nanpercentile(np.abs(centred), 99, axis=1)
+    step = float(np.nanmedian(spread[spread > 0])) * 2.5 if (spread > 0).any() else 1.0
+    for k, row in enumerate(centred):
+        ax.plot(t, row - k * step, lw=0.5, color="k" if rec.ch_types[idx[k]] != "stim"
+                else "#b3261e")
+    return step
 
 
 def _stim_times(rec: Any) -> np.ndarray:

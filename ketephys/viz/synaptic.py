@@ -95,31 +95,7 @@ def plot_fepsp_sweep(rec: Any, table: Any, sweep: int = 0, channel: str | None =
     ax = axes[0, 0]
     ax.plot(t * 1e3, y * f, color="0.2", lw=0.8, label="sweep")
     for k, r in enumerate(rows.itertuples()):
-        first = k == 0
-        stim = float(r.stim_time)
-        ax.axvline(stim * 1e3, color="0.5", ls=":", lw=1, label="stimulus" if first else None)
-        base = float(r.baseline)
-        end = stim + (float(r.peak_latency) if np.isfinite(r.peak_latency) else 0.01)
-        ax.hlines(base * f, (stim - 0.002) * 1e3, (end + 0.001) * 1e3, color="#3a6ea5",
-                  lw=1, ls="--", label="baseline" if first else None)
-        if np.isfinite(r.slope_start) and np.isfinite(r.slope_stop):
-            m = (t >= r.slope_start - 1e-9) & (t <= r.slope_stop + 1e-9)
-            if m.sum() >= 2:
-                coef = np.polyfit(t[m], y[m], 1)
-                tt = np.linspace(r.slope_start - 3e-4, r.slope_stop + 3e-4, 20)
-                ax.plot(tt * 1e3, np.polyval(coef, tt) * f, color="#b3261e", lw=2,
-                        label=f"slope {r.slope_definition}" if first else None)
-                ax.plot(t[m] * 1e3, y[m] * f, ".", color="#b3261e", ms=4)
-        if np.isfinite(r.amplitude) and np.isfinite(r.peak_latency):
-            tp = stim + float(r.peak_latency)
-            ax.annotate("", (tp * 1e3, (base + r.amplitude) * f), (tp * 1e3, base * f),
-                        arrowprops={"arrowstyle": "<->", "color": "#1d7a38", "lw": 1.5})
-            ax.plot([], [], color="#1d7a38", label="amplitude" if first else None)
-        if np.isfinite(r.volley_amplitude) and np.isfinite(r.volley_latency):
-            tv = stim + float(r.volley_latency)
-            iv = min(int(round(tv * rec.sfreq)), y.size - 1)
-            ax.plot(tv * 1e3, y[iv] * f, "v", color="#7b3fa0", ms=7,
-                    label="fibre volley" if first else None)
+        _draw_fepsp_measures(ax, r, t, y, f, rec.sfreq, first=k == 0)
     stim0 = float(rows["stim_time"].min()) if len(rows) else 0.0
     stim_last = float(rows["stim_time"].max()) if len(rows) else 0.0
     x0, x1 = max(0.0, stim0 - 0.005), min(t[-1], stim_last + 0.025)
@@ -137,6 +113,36 @@ def plot_fepsp_sweep(rec: Any, table: Any, sweep: int = 0, channel: str | None =
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return finish_figure(fig, show)
+
+
+def _draw_fepsp_measures(ax: Any, r: Any, t: np.ndarray, y: np.ndarray, f: float,
+                         sfreq: float, first: bool) -> None:
+    """Draw one stimulus's measures on the sweep (scaled by ``f``): stimulus, baseline,
+    fitted slope, amplitude and fibre volley; legend labels on the ``first`` only."""
+    stim = float(r.stim_time)
+    ax.axvline(stim * 1e3, color="0.5", ls=":", lw=1, label="stimulus" if first else None)
+    base = float(r.baseline)
+    end = stim + (float(r.peak_latency) if np.isfinite(r.peak_latency) else 0.01)
+    ax.hlines(base * f, (stim - 0.002) * 1e3, (end + 0.001) * 1e3, color="#3a6ea5",
+              lw=1, ls="--", label="baseline" if first else None)
+    if np.isfinite(r.slope_start) and np.isfinite(r.slope_stop):
+        m = (t >= r.slope_start - 1e-9) & (t <= r.slope_stop + 1e-9)
+        if m.sum() >= 2:
+            coef = np.polyfit(t[m], y[m], 1)
+            tt = np.linspace(r.slope_start - 3e-4, r.slope_stop + 3e-4, 20)
+            ax.plot(tt * 1e3, np.polyval(coef, tt) * f, color="#b3261e", lw=2,
+                    label=f"slope {r.slope_definition}" if first else None)
+            ax.plot(t[m] * 1e3, y[m] * f, ".", color="#b3261e", ms=4)
+    if np.isfinite(r.amplitude) and np.isfinite(r.peak_latency):
+        tp = stim + float(r.peak_latency)
+        ax.annotate("", (tp * 1e3, (base + r.amplitude) * f), (tp * 1e3, base * f),
+                    arrowprops={"arrowstyle": "<->", "color": "#1d7a38", "lw": 1.5})
+        ax.plot([], [], color="#1d7a38", label="amplitude" if first else None)
+    if np.isfinite(r.volley_amplitude) and np.isfinite(r.volley_latency):
+        tv = stim + float(r.volley_latency)
+        iv = min(int(round(tv * sfreq)), y.size - 1)
+        ax.plot(tv * 1e3, y[iv] * f, "v", color="#7b3fa0", ms=7,
+                label="fibre volley" if first else None)
 
 
 @fill_doc
