@@ -232,7 +232,7 @@ def finish_recording(
     Sets ``rec.source.files`` (every file read, main first) and ``rec.reader_flags``
     (channel -> reader flags, see :mod:`ketephys.io.flags`; empty when none)."""
     from .flags import reader_flags_of
-    from .sidecar import read_sidecar, sidecar_meta
+    from .sidecar import read_sidecar
 
     if rec.n_times == 0 or rec.n_channels == 0:
         raise CorruptFileError(
@@ -256,24 +256,7 @@ def finish_recording(
         from .modality import check_modality
 
         check_modality(rec, modality, path)
-    sources: list[tuple[str, Any]] = [("keyword", meta)]
-    sources.append(("sidecar", sidecar_meta(content)))
-    if manifest is not None:
-        from .manifest import manifest_meta
-
-        sources.append(("manifest", manifest_meta(manifest, path)))
-    if isinstance(bids, dict):
-        sources.append(("bids", bids))
-    elif bids:
-        from .bids import bids_meta_for_file
-
-        sources.append(("bids", bids_meta_for_file(path)))
-    sources.append(("file", rec.meta.to_dict(extras=True)))
-    declared = content.get("extras") if content else None
-    if extras is not None and isinstance(declared, list):
-        # a sidecar written by ketephys declares the extra metadata it carries
-        extras = [*extras, *(str(d) for d in declared)]
-    rec.meta = StudyMeta.from_sources(sources, path=str(path), extras=extras)
+    rec.meta = _merged_meta(rec, path, meta, content, manifest, bids, extras)
     if modality is not None:
         rec.modality = modality
     for note in rec.meta.conflicts:
@@ -289,6 +272,32 @@ def finish_recording(
         rec = hook(rec, **(tms_options or {}))
     rec.reader_flags = {ch: flags[ch] for ch in rec.ch_names if ch in flags}
     return rec
+
+
+def _merged_meta(rec: Recording, path: Path, meta: Any, content: dict[str, Any] | None,
+                 manifest: Any, bids: bool | dict[str, Any],
+                 extras: Sequence[str] | None) -> StudyMeta:
+    """The study metadata from every source, highest priority first: keyword, sidecar,
+    manifest, BIDS tables, the file header."""
+    from .sidecar import sidecar_meta
+
+    sources: list[tuple[str, Any]] = [("keyword", meta), ("sidecar", sidecar_meta(content))]
+    if manifest is not None:
+        from .manifest import manifest_meta
+
+        sources.append(("manifest", manifest_meta(manifest, path)))
+    if isinstance(bids, dict):
+        sources.append(("bids", bids))
+    elif bids:
+        from .bids import bids_meta_for_file
+
+        sources.append(("bids", bids_meta_for_file(path)))
+    sources.append(("file", rec.meta.to_dict(extras=True)))
+    declared = content.get("extras") if content else None
+    if extras is not None and isinstance(declared, list):
+        # a sidecar written by ketephys declares the extra metadata it carries
+        extras = [*extras, *(str(d) for d in declared)]
+    return StudyMeta.from_sources(sources, path=str(path), extras=extras)
 
 
 def _record_files(rec: Recording, path: Path, sidecar: bool, bids: bool) -> None:

@@ -99,6 +99,77 @@ def _comparison(spec: Any, path: Any):
                       "(two-sided), 'genotype:PFC' or 'dose:PFC:1.0:0.5'", path)
 
 
+def _regions_of(cfg: dict[str, Any], path: Any) -> list[Any]:
+    """The region models: typed in (``regions``) or from a ``scenario``."""
+    from .planning import RegionModel, regions_from_scenario
+
+    if cfg.get("regions"):
+        regs = cfg["regions"]
+        if not isinstance(regs, dict):
+            raise ConfigError("regions: expected a mapping name -> {tau_h, amplitude, ...}",
+                              path)
+        regions = []
+        for name, spec in regs.items():
+            spec = dict(spec or {})
+            _unknown(spec, _REGION_KEYS, f"regions.{name}", path)
+            if "tau_h" not in spec or "amplitude" not in spec:
+                raise ConfigError(f"regions.{name}: needs tau_h and amplitude", path)
+            regions.append(RegionModel(str(name), **spec))
+        return regions
+    if "scenario" in cfg:
+        return list(regions_from_scenario(cfg["scenario"]))
+    raise ConfigError("plan: give 'regions' (name -> tau_h, amplitude, ...) or "
+                      "'scenario' (e.g. default)", path)
+
+
+def _arms_of(cfg: dict[str, Any], path: Any) -> list[Any]:
+    """The arms (``arms``, or one arm of ``n_subjects``)."""
+    from .planning import Arm
+
+    if not cfg.get("arms"):
+        return [Arm(n_subjects=int(cfg.get("n_subjects", 20)))]
+    arms = []
+    for spec in cfg["arms"]:
+        spec = dict(spec)
+        if "times" in spec:
+            spec["times"] = _as_float_list(spec["times"], "arms.times", path)
+        arms.append(Arm(**spec))
+    return arms
+
+
+def _constraints_of(cfg: dict[str, Any], design: Any, path: Any) -> Any:
+    """The schedule constraints of ``constraints`` (working hours become windows)."""
+    from .optimal_design import ScheduleConstraints, working_hours
+
+    con = dict(cfg.get("constraints") or {})
+    _unknown(con, _CONSTRAINT_KEYS, "constraints", path)
+    latest = float(con.get("latest_h", max(336.0, design.times[-1])))
+    windows = con.get("windows")
+    if con.get("working_hours"):
+        wh = dict(con["working_hours"])
+        _unknown(wh, {"start", "end", "dose_clock", "days"}, "constraints.working_hours",
+                 path)
+        windows = working_hours(latest, float(wh.get("dose_clock", 9.0)),
+                                float(wh.get("start", 9.0)), float(wh.get("end", 17.0)),
+                                wh.get("days"))
+    return ScheduleConstraints(int(con.get("n_visits", len(design.times))),
+                               float(con.get("earliest_h", 0.5)), latest,
+                               float(con.get("min_spacing_h", 1.0)), windows)
+
+
+def _comparisons_of(cfg: dict[str, Any], regions: list[Any], path: Any) -> list[Any]:
+    """The comparisons, each naming regions of the plan."""
+    comparisons = [_comparison(c, path) for c in (cfg.get("comparisons") or [])]
+    names = {r.name for r in regions}
+    for c in comparisons:
+        missing = {x for x in (c.a, c.b) if c.kind == "regions"} | (
+            {c.region} if c.kind != "regions" else set())
+        if missing - names:
+            raise ConfigError(f"comparisons: region(s) {sorted(missing - names)} not in "
+                              f"the plan ({sorted(names)})", path)
+    return comparisons
+
+
 def build_plan_inputs(cfg: dict[str, Any], path: Any = None) -> dict[str, Any]:
     """Check a plan configuration (YAML mapping or flags) and build the planning objects.
 
@@ -106,69 +177,22 @@ def build_plan_inputs(cfg: dict[str, Any], path: Any = None) -> dict[str, Any]:
     ``allocation``, ``max_rse``, ``target_power``, ``n_simulations``, ``n_starts``,
     ``seed`` and ``figure``.
     """
-    from .optimal_design import CRITERIA, ScheduleConstraints, working_hours
-    from .planning import Arm, RegionModel, StudyDesign, regions_from_scenario
+    from .optimal_design import CRITERIA
+    from .planning import StudyDesign
 
     _unknown(cfg, _KEYS, "plan", path)
     try:
-        if cfg.get("regions"):
-            regs = cfg["regions"]
-            if not isinstance(regs, dict):
-                raise ConfigError("regions: expected a mapping name -> {tau_h, amplitude, ...}",
-                                  path)
-            regions = []
-            for name, spec in regs.items():
-                spec = dict(spec or {})
-                _unknown(spec, _REGION_KEYS, f"regions.{name}", path)
-                if "tau_h" not in spec or "amplitude" not in spec:
-                    raise ConfigError(f"regions.{name}: needs tau_h and amplitude", path)
-                regions.append(RegionModel(str(name), **spec))
-        elif "scenario" in cfg:
-            regions = list(regions_from_scenario(cfg["scenario"]))
-        else:
-            raise ConfigError("plan: give 'regions' (name -> tau_h, amplitude, ...) or "
-                              "'scenario' (e.g. default)", path)
-        if "visits_h" in cfg:
-            times = _as_float_list(cfg["visits_h"], "visits_h", path)
-        else:
-            times = (2.0, 24.0, 72.0, 168.0, 336.0)
-        if cfg.get("arms"):
-            arms = []
-            for spec in cfg["arms"]:
-                spec = dict(spec)
-                if "times" in spec:
-                    spec["times"] = _as_float_list(spec["times"], "arms.times", path)
-                arms.append(Arm(**spec))
-        else:
-            arms = [Arm(n_subjects=int(cfg.get("n_subjects", 20)))]
-        design = StudyDesign(tuple(regions), times=times, arms=tuple(arms),
+        regions = _regions_of(cfg, path)
+        times = (_as_float_list(cfg["visits_h"], "visits_h", path) if "visits_h" in cfg
+                 else (2.0, 24.0, 72.0, 168.0, 336.0))
+        design = StudyDesign(tuple(regions), times=times, arms=tuple(_arms_of(cfg, path)),
                              n_baseline=int(cfg.get("n_baseline", 1)),
                              dose_ref_mg_per_kg=float(cfg.get("dose_ref_mg_per_kg", 0.5)))
-        con = dict(cfg.get("constraints") or {})
-        _unknown(con, _CONSTRAINT_KEYS, "constraints", path)
-        latest = float(con.get("latest_h", max(336.0, design.times[-1])))
-        windows = con.get("windows")
-        if con.get("working_hours"):
-            wh = dict(con["working_hours"])
-            _unknown(wh, {"start", "end", "dose_clock", "days"}, "constraints.working_hours",
-                     path)
-            windows = working_hours(latest, float(wh.get("dose_clock", 9.0)),
-                                    float(wh.get("start", 9.0)), float(wh.get("end", 17.0)),
-                                    wh.get("days"))
-        constraints = ScheduleConstraints(int(con.get("n_visits", len(design.times))),
-                                          float(con.get("earliest_h", 0.5)), latest,
-                                          float(con.get("min_spacing_h", 1.0)), windows)
+        constraints = _constraints_of(cfg, design, path)
         criterion = str(cfg.get("criterion", "mean_rse_tau"))
         if criterion not in CRITERIA:
             raise ConfigError(f"criterion: must be one of {CRITERIA}, got {criterion!r}", path)
-        comparisons = [_comparison(c, path) for c in (cfg.get("comparisons") or [])]
-        names = {r.name for r in regions}
-        for c in comparisons:
-            missing = {x for x in (c.a, c.b) if c.kind == "regions"} | (
-                {c.region} if c.kind != "regions" else set())
-            if missing - names:
-                raise ConfigError(f"comparisons: region(s) {sorted(missing - names)} not in "
-                                  f"the plan ({sorted(names)})", path)
+        comparisons = _comparisons_of(cfg, regions, path)
     except AnalysisError as exc:  # a bad number in the file: say which file
         raise ConfigError(exc.detail, path) from None
     except (TypeError, ValueError) as exc:
@@ -208,34 +232,29 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--figure", default=None, help="PNG to write (default plan.png)")
 
 
-def _flags_to_config(args: argparse.Namespace) -> dict[str, Any]:
+def _regions_flag(text: str) -> dict[str, Any]:
+    """``--regions NAME:TAU_H:AMPLITUDE,...`` (other SDs from the scenario's PFC)."""
     from .planning import regions_from_scenario
 
-    cfg: dict[str, Any] = _read_yaml(args.config) if args.config else {}
-    if args.regions:
-        regs: dict[str, Any] = {}
-        base = {r.name: r for r in regions_from_scenario()}
-        for item in args.regions.split(","):
-            parts = item.split(":")
-            if len(parts) != 3:
-                raise ConfigError(f"--regions: expected NAME:TAU_H:AMPLITUDE, got {item!r}")
-            try:
-                tau, amp = float(parts[1]), float(parts[2])
-            except ValueError:
-                raise ConfigError(f"--regions: tau and amplitude must be numbers in {item!r}"
-                                  ) from None
-            ref = base["PFC"]
-            regs[parts[0]] = {"tau_h": tau, "amplitude": amp,
-                              "sd_log_amplitude": ref.sd_log_amplitude,
-                              "sd_log_tau": ref.sd_log_tau, "residual_sd": ref.residual_sd}
-        cfg["regions"] = regs
-        cfg.pop("scenario", None)
-    elif args.scenario:
-        cfg["scenario"] = args.scenario
-        cfg.pop("regions", None)
-    if "regions" not in cfg and "scenario" not in cfg:
-        cfg["scenario"] = "default"
-    con = dict(cfg.get("constraints") or {})
+    ref = {r.name: r for r in regions_from_scenario()}["PFC"]
+    regs: dict[str, Any] = {}
+    for item in text.split(","):
+        parts = item.split(":")
+        if len(parts) != 3:
+            raise ConfigError(f"--regions: expected NAME:TAU_H:AMPLITUDE, got {item!r}")
+        try:
+            tau, amp = float(parts[1]), float(parts[2])
+        except ValueError:
+            raise ConfigError(f"--regions: tau and amplitude must be numbers in {item!r}"
+                              ) from None
+        regs[parts[0]] = {"tau_h": tau, "amplitude": amp,
+                          "sd_log_amplitude": ref.sd_log_amplitude,
+                          "sd_log_tau": ref.sd_log_tau, "residual_sd": ref.residual_sd}
+    return regs
+
+
+def _constraint_flags(args: argparse.Namespace, con: dict[str, Any]) -> dict[str, Any]:
+    """The constraint flags over the file's ``constraints``."""
     for flag, key in (("n_visits", "n_visits"), ("earliest", "earliest_h"),
                       ("latest", "latest_h"), ("min_spacing", "min_spacing_h")):
         if getattr(args, flag) is not None:
@@ -247,6 +266,20 @@ def _flags_to_config(args: argparse.Namespace) -> dict[str, Any]:
             raise ConfigError(f"--working-hours: expected START-END, got "
                               f"{args.working_hours!r}") from None
         con["working_hours"] = {"start": start, "end": end, "dose_clock": start}
+    return con
+
+
+def _flags_to_config(args: argparse.Namespace) -> dict[str, Any]:
+    cfg: dict[str, Any] = _read_yaml(args.config) if args.config else {}
+    if args.regions:
+        cfg["regions"] = _regions_flag(args.regions)
+        cfg.pop("scenario", None)
+    elif args.scenario:
+        cfg["scenario"] = args.scenario
+        cfg.pop("regions", None)
+    if "regions" not in cfg and "scenario" not in cfg:
+        cfg["scenario"] = "default"
+    con = _constraint_flags(args, dict(cfg.get("constraints") or {}))
     if con:
         cfg["constraints"] = con
     for flag, key in (("visits", "visits_h"), ("n", "n_subjects"), ("criterion", "criterion"),
