@@ -6,8 +6,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from ..errors import AnalysisError
 from ..settings import AnalyserSettings
-from .bands import BANDS
+from .bands import resolve_band
 
 __all__ = ["SpectralAnalysis"]
 
@@ -15,20 +16,12 @@ Band = str | tuple[float, float]
 
 
 def _check_band(band: Any) -> Any:
-    if isinstance(band, str):
-        key = band.lower().replace(" ", "_")
-        if key not in BANDS:
-            import difflib
-
-            close = difflib.get_close_matches(key, list(BANDS), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"unknown band {band!r}{hint} (names: {', '.join(BANDS)}; or "
-                             "[lo, hi] in Hz)")
-        return key
-    lo, hi = band
-    if not 0 <= lo <= hi:
-        raise ValueError(f"a band needs 0 <= lo <= hi Hz, got [{lo}, {hi}]")
-    return (float(lo), float(hi))
+    """A band name of the table (did-you-mean on a typo) or ``(lo, hi)`` in Hz."""
+    try:
+        name, lo, hi = resolve_band(band)
+    except AnalysisError as err:
+        raise ValueError(err.detail) from err
+    return name if isinstance(band, str) else (lo, hi)
 
 
 class SpectralAnalysis(AnalyserSettings):
