@@ -275,7 +275,12 @@ def test_cross_spectrum_shares_the_ffts_of_the_two_readme_calls(monkeypatch):
     assert len(calls) == 1
     g2 = spectral.band_power(rec, band="gamma", aperiodic="fixed", line_freq=50)
     t2 = spectral.coherence(rec, band="theta", pairs="all", measure="msc")
-    np.testing.assert_allclose(g1.value, g2.value, rtol=1e-10)
+    # the PSDs agree to rounding (segments summed in other batch groupings); the aperiodic
+    # fit is an optimiser, which carries that rounding to ~1e-10
+    full = spectral.psd(rec)
+    keep = np.isin(full.freqs, cs.spectrum.freqs)
+    np.testing.assert_allclose(cs.spectrum.psd, full.psd[:, keep], rtol=1e-12)
+    np.testing.assert_allclose(g1.value, g2.value, rtol=1e-8)
     np.testing.assert_allclose(t1.value, t2.value, rtol=1e-12)
     assert g1.subject.equals(g2.subject) and g1.recording.equals(g2.recording)
 

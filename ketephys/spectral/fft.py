@@ -200,6 +200,9 @@ def _hann_bins(spec: np.ndarray, a: int, b: int, n: int, scale: float) -> np.nda
     segment transforms to ``0.5 X[k] - 0.25 (X[k-1] + X[k+1])``; removing the mean zeroes
     ``X[0]``. Bins beyond the one-sided range come from ``X[n-k] = conj(X[k])``.
     """
+    if a >= 2 and b + 1 <= n // 2:  # inside the one-sided range, away from DC: slices
+        return (0.5 * spec[..., a:b]
+                - 0.25 * (spec[..., a - 1:b - 1] + spec[..., a + 1:b + 1])) * scale
     k = np.arange(a - 1, b + 1)
     src = np.abs(k)
     over = src > n // 2
