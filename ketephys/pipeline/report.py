@@ -72,7 +72,9 @@ def _decay_table(result: Any):
         fits.loc[failed, "identifiable"] = "no fit"
         if "identifiability_reason" in fits.columns:
             fits["identifiability_reason"] = fits["identifiability_reason"].astype(object)
-            fits.loc[failed, "identifiability_reason"] = fits.loc[failed, "error"]
+            fits.loc[failed, "identifiability_reason"] = (  # the reader's words only
+                fits.loc[failed, "error"].astype(str).str.replace(r"^\w+Error: ", "",
+                                                                    regex=True))
     if "identifiable" in fits.columns and "peak_effect" in fits.columns:
         bad = fits["identifiable"].eq(False)
         fits["peak_effect"] = ["not identifiable" if b else f"{v:.4g}"
@@ -80,8 +82,10 @@ def _decay_table(result: Any):
     keep = [c for c in ("fit", "region", "group", "identifiable", "identifiability_reason",
                         "model", "tau_h", "tau_ci_low_h", "tau_ci_high_h", "half_life_h",
                         "half_life_ci_low_h", "half_life_ci_high_h", "peak_effect", "unit",
-                        "n_subjects", "n_obs", "error")
+                        "n_subjects", "n_obs")
             if c in fits.columns]
+    if "error" in fits.columns and "identifiability_reason" not in fits.columns:
+        keep.append("error")  # (a failed fit's error is its reason otherwise)
     return fits[keep]
 
 

@@ -24,7 +24,7 @@ OTHERS = [("eeg/multiple_annotation_chans.bdf", "eeg"), ("eeg/testbva.vhdr", "ee
           ("lfp/axona_rat_mec_hpc/83812141.set", "lfp"),
           ("fepsp/2022_07_01_0012.abf", "fepsp"), ("patch/f1.abf", "patch")]
 EXCEPTIONS = ("Traceback", "ValueError", "TypeError", "KeyError", "IndexError",
-              "AttributeError", "NoneType", "Exception:")
+              "AttributeError", "NoneType", "Exception:", "AnalysisError", "KetephysError")
 
 
 def _eeglab_visit(folder, name: str, factor: float) -> str:
