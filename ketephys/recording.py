@@ -12,7 +12,6 @@ The data may be held lazily (a memory map or a reader that loads slices on deman
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import os
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._check import suggest
 from .errors import AnalysisError, KetephysError, MetadataError
 from .meta import StudyMeta
 from .units import SI_UNITS, si_scale
@@ -393,8 +393,7 @@ class Recording:
     @modality.setter
     def modality(self, value: str | None) -> None:
         if value is not None and value not in MODALITIES:
-            close = difflib.get_close_matches(str(value), MODALITIES, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = suggest(value, MODALITIES)
             raise MetadataError(f"unknown modality {value!r}; use one of {MODALITIES}{hint}",
                                 self.source.path)
         self._modality = value

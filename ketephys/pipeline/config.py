@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .._check import suggest
 from ..errors import ConfigError
 
 __all__ = [
@@ -319,8 +320,7 @@ def _unknown_keys(data: Any, model: type[BaseModel], where: str) -> list[str]:
     for key, value in data.items():
         path = f"{where}.{key}" if where else str(key)
         if key not in fields:
-            close = difflib.get_close_matches(str(key), list(fields), n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = suggest(key, fields)
             section = where or "the top level"
             problems.append(f"unknown key {path!r} in {section}{hint} "
                             f"(allowed: {', '.join(fields)})")

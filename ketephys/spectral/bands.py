@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._check import suggest
 from ..errors import AnalysisError
 
 __all__ = ["BANDS", "BAND_TABLE", "RODENT_MODALITIES", "resolve_band", "peak_outside_band"]
@@ -80,11 +81,7 @@ def resolve_band(band: str | tuple[float, float],
         table = BAND_TABLE["rodent" if modality in RODENT_MODALITIES else "human"]
         key = band.lower().replace(" ", "_")
         if key not in table:
-            import difflib
-
-            close = difflib.get_close_matches(key, list(table), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise AnalysisError(f"unknown band {band!r}{hint} (names: {', '.join(table)}; "
+            raise AnalysisError(f"unknown band {band!r}{suggest(key, table)} (names: {', '.join(table)}; "
                                 "or give (lo, hi) in Hz)")
         lo, hi = table[key]
         return key, lo, hi
