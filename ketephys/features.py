@@ -20,7 +20,7 @@ from .errors import AnalysisError
 from .meta import META_COLUMNS
 
 __all__ = ["feature_table", "settings_hash", "FEATURE_COLUMNS", "check_unit", "OUTPUT_UNITS",
-           "SUFFIX_UNITS", "flag_montage_changes", "AnalysisOutput"]
+           "SUFFIX_UNITS", "flag_montage_changes", "AnalysisOutput", "jsonable"]
 
 #: Leading columns of every feature table, in order; analysers may add more after them.
 FEATURE_COLUMNS = (*META_COLUMNS, "recording", "modality", "measure", "channel", "value",
@@ -88,11 +88,13 @@ def check_unit(measure: str, unit: Any) -> str | None:
     return None
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON values: mappings with sorted string keys, tuples as lists,
+    sets sorted, numpy arrays and scalars as Python lists and numbers."""
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+        return {str(k): jsonable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, (list, tuple, set)):
-        items = [_jsonable(v) for v in value]
+        items = [jsonable(v) for v in value]
         return sorted(items, key=repr) if isinstance(value, set) else items
     if isinstance(value, np.ndarray):
         return value.tolist()
@@ -109,7 +111,7 @@ def settings_hash(settings: Mapping[str, Any] | None) -> str:
     Keys are sorted and values normalised (tuples as lists, numpy scalars as Python
     numbers), so equal settings always give the same hash.
     """
-    text = json.dumps(_jsonable(dict(settings or {})), sort_keys=True, default=str)
+    text = json.dumps(jsonable(dict(settings or {})), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

@@ -19,9 +19,7 @@ Models for options that are passed through to a function (for example the keywor
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
-import json
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -29,23 +27,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from ._check import suggest
 from .errors import SettingsError
+from .features import jsonable, settings_hash
 
 __all__ = ["AnalyserSettings", "model_from_signature", "check_keywords", "suggest",
            "settings_problems"]
 
 S = TypeVar("S", bound="AnalyserSettings")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return _jsonable(value.model_dump())
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return value
 
 
 def _messages(err: ValidationError, model: type[BaseModel], where: str) -> list[str]:
@@ -124,12 +111,12 @@ class AnalyserSettings(BaseModel):
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as plain JSON values (tuples as lists), for tables and hashes."""
-        return _jsonable(self.model_dump())
+        return jsonable(self.model_dump())
 
     def settings_hash(self) -> str:
-        """A short stable hash (12 hex digits) of :meth:`to_dict`."""
-        text = json.dumps(self.to_dict(), sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
+        """:func:`~ketephys.features.settings_hash` of :meth:`to_dict` (what the feature rows
+        of these settings carry)."""
+        return settings_hash(self.to_dict())
 
 
 def model_from_signature(name: str, func: Callable[..., Any], skip: int = 1,
