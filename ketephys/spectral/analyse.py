@@ -17,7 +17,7 @@ from ..errors import AnalysisError
 from ..features import AnalysisOutput, feature_table
 from ..recording import Recording
 from .bandpower import band_power_rows
-from .bands import peak_outside_band, resolve_band
+from .bands import band_neighbourhood, peak_outside_band, resolve_band
 from .coherence import _PER_SEGMENT, coherence_rows, cross_from_accumulated
 from .fft import SpectralSettings, accumulate
 from .psd import spectrum_from_accumulated
@@ -77,8 +77,9 @@ def spectral_rows(
         _, lo, hi = resolve_band(coherence_band, rec.modality)
         cb = (lo, hi)
         # the PSD covers the band's neighbourhood too (peak_outside_band check)
-        fmin = max(0.0, min(fmin, lo - (hi - lo) / 2))
-        fmax = min(rec.sfreq / 2, max(fmax, hi + (hi - lo) / 2))
+        near_lo, near_hi = band_neighbourhood(lo, hi)
+        fmin = max(0.0, min(fmin, near_lo))
+        fmax = min(rec.sfreq / 2, max(fmax, near_hi))
     per_seg = any(m.lower() in _PER_SEGMENT for m in measures)
     acc = accumulate(rec, settings, picks=picks, fmin=fmin, fmax=fmax, cross_band=cb,
                      per_segment=per_seg, start=start, stop=stop)

@@ -37,7 +37,8 @@ import numpy as np
 from .._check import suggest
 from ..errors import AnalysisError
 
-__all__ = ["BANDS", "BAND_TABLE", "RODENT_MODALITIES", "resolve_band", "peak_outside_band"]
+__all__ = ["BANDS", "BAND_TABLE", "RODENT_MODALITIES", "resolve_band", "peak_outside_band",
+           "band_neighbourhood"]
 
 #: Human scalp bands (eeg, tms-eeg; the default), in Hz.
 BANDS: dict[str, tuple[float, float]] = {
@@ -95,6 +96,13 @@ def resolve_band(band: str | tuple[float, float],
     return f"{lo:g}-{hi:g}Hz", lo, hi
 
 
+def band_neighbourhood(lo: float, hi: float) -> tuple[float, float]:
+    """``(lo - w/2, hi + w/2)`` with ``w = hi - lo``: where :func:`peak_outside_band`
+    looks for the band's peak, so the PSD must cover it."""
+    w = hi - lo
+    return lo - w / 2, hi + w / 2
+
+
 def peak_outside_band(freqs: np.ndarray, psd: np.ndarray, lo: float, hi: float,
                       min_db: float = 3.0) -> float | None:
     """The frequency of the strongest spectral peak near a band when it lies outside it.
@@ -123,7 +131,8 @@ def peak_outside_band(freqs: np.ndarray, psd: np.ndarray, lo: float, hi: float,
     w = hi - lo
     if lo <= 0 or hi > 2 * lo:
         return None
-    sel = (freqs >= max(lo - w / 2, 1e-9)) & (freqs <= hi + w / 2) & (freqs > 0)
+    near_lo, near_hi = band_neighbourhood(lo, hi)
+    sel = (freqs >= max(near_lo, 1e-9)) & (freqs <= near_hi) & (freqs > 0)
     if sel.sum() < 5 or w <= 0:
         return None
     p = np.atleast_2d(np.asarray(psd, float))[:, sel]

@@ -36,7 +36,7 @@ from ..errors import AnalysisError
 from ..features import feature_table
 from ..recording import Recording
 from ..settings import check_keywords
-from .bands import peak_outside_band, resolve_band
+from .bands import band_neighbourhood, peak_outside_band, resolve_band
 from .fft import Accumulated, SpectralSettings, accumulate
 
 __all__ = ["CrossSpectrum", "coherence", "coherence_rows", "resolve_pairs", "MEASURES",
@@ -373,7 +373,7 @@ def cross_spectrum(
 
     _, lo, hi = resolve_band(band, rec.modality)
     nyq = rec.sfreq / 2
-    lo_n, hi_n = lo - (hi - lo) / 2, hi + (hi - lo) / 2
+    lo_n, hi_n = band_neighbourhood(lo, hi)
     f0 = min(1.0 if fmin is None else fmin, max(lo_n, 0.0))
     # default top: the aperiodic fit's (min(150, 0.8 Nyquist)) plus room for the line-noise
     # interpolation at its edge, so band powers equal those of psd(rec) over all bins
