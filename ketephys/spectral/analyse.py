@@ -16,7 +16,7 @@ import pandas as pd
 from ..errors import AnalysisError
 from ..features import AnalysisOutput, feature_table
 from ..recording import Recording
-from .bandpower import band_power_rows
+from .bandpower import band_peak_check, band_power_rows
 from .bands import band_neighbourhood, peak_outside_band, resolve_band
 from .coherence import _PER_SEGMENT, coherence_rows, cross_from_accumulated
 from .fft import SpectralSettings, accumulate
@@ -129,11 +129,12 @@ def _band_rows(spectrum, bands: Sequence[Any], kinds: Sequence[str], aperiodic: 
     rows: list[dict[str, Any]] = []
     fits = None
     for band in bands:
+        peak = band_peak_check(spectrum, band)  # once per band, whatever the kinds
         for corrected in ((False, True) if aperiodic else (False,)):
             for kind in kinds:
                 r, f = band_power_rows(spectrum, band, kind, aperiodic if corrected else None,
                                        line_freq, base_spec, total_band, fit_range,
-                                       fits=fits if corrected else None)
+                                       fits=fits if corrected else None, peak=peak)
                 if corrected:
                     fits = f
                 rows.extend(r)

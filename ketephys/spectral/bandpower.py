@@ -71,6 +71,24 @@ def _powers(spectrum: Spectrum, lo: float, hi: float, aperiodic: str | None,
     return _band_sum(spectrum, resid, lo, hi), fits
 
 
+def band_peak_check(spectrum: Spectrum, band: str | tuple[float, float]) -> float | None:
+    """:func:`~ketephys.spectral.bands.peak_outside_band` for ``band`` on ``spectrum``,
+    with a warning naming the peak when there is one.
+
+    Returns
+    -------
+    float or None
+        The peak frequency (Hz) outside the band, or None.
+    """
+    name, lo, hi = resolve_band(band, spectrum.settings.get("modality"))
+    peak = peak_outside_band(spectrum.freqs, spectrum.psd, lo, hi)
+    if peak is not None:
+        logger.warning("%s: the strongest peak near the %s band (%g-%g Hz) is at %.3g Hz, "
+                       "outside the band; rows flagged 'peak_outside_band'",
+                       _where(spectrum), name, lo, hi, peak)
+    return peak
+
+
 def band_power_rows(
     spectrum: Spectrum,
     band: str | tuple[float, float] = "gamma",
@@ -82,19 +100,21 @@ def band_power_rows(
     fit_range: tuple[float, float] | None = None,
     fits: list[AperiodicFit] | None = None,
     baseline_fits: list[AperiodicFit] | None = None,
+    peak: float | None | str = "check",
 ) -> tuple[list[dict[str, Any]], list[AperiodicFit] | None]:
-    """Rows (one per channel) of a band power and the aperiodic fits used (reusable)."""
+    """Rows (one per channel) of a band power and the aperiodic fits used (reusable).
+
+    ``peak`` is :func:`band_peak_check`'s answer when the caller already has it (one check
+    and one warning per band, whatever the kinds); ``"check"`` makes it here.
+    """
     if kind not in KINDS:
         raise AnalysisError(f"kind must be one of {KINDS}, got {kind!r}")
     if aperiodic not in (None, "fixed", "knee", "auto"):
         raise AnalysisError(f"aperiodic must be None, 'fixed', 'knee' or 'auto', got "
                             f"{aperiodic!r}")
     name, lo, hi = resolve_band(band, spectrum.settings.get("modality"))
-    peak = peak_outside_band(spectrum.freqs, spectrum.psd, lo, hi)
-    if peak is not None:
-        logger.warning("%s: the strongest peak near the %s band (%g-%g Hz) is at %.3g Hz, "
-                       "outside the band; rows flagged 'peak_outside_band'",
-                       _where(spectrum), name, lo, hi, peak)
+    if peak == "check":
+        peak = band_peak_check(spectrum, band)
     line = _resolve_line(spectrum, line_freq)
     power, fits = _powers(spectrum, lo, hi, aperiodic, line, fits, fit_range)
     measure = f"{name}_power" + ("_aperiodic_corrected" if aperiodic else "")
