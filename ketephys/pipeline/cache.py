@@ -37,7 +37,7 @@ from ..errors import KetephysError
 
 __all__ = ["ResultCache", "file_sha256", "hash_file", "file_signature", "regular_file",
            "input_files", "changed_inputs", "atomic_write",
-           "remove_stale_tmp", "InputFileError"]
+           "remove_stale_tmp", "InputFileError", "read_views", "views_path"]
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +225,24 @@ def atomic_write(path: str | os.PathLike, mode: str = "w") -> Iterator[Any]:
             os.unlink(tmp)
 
 
+def views_path(folder: str | os.PathLike, key: str) -> Path:
+    """Where the result objects of cache entry ``key`` are stored."""
+    return Path(folder) / f"{key}.views.pkl"
+
+
+def read_views(folder: str | os.PathLike, key: str) -> dict[str, Any]:
+    """The analysers' result objects stored with cache entry ``key`` in ``folder`` (empty
+    when none were, e.g. an entry of an older ketephys or a plug-in analyser). Reads only
+    that file: no index, no clean-up."""
+    import pickle
+
+    try:
+        with open(views_path(folder, key), "rb") as fh:
+            return pickle.load(fh)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        return {}
+
+
 class ResultCache:
     """Feature rows of finished recordings, one Parquet file per key, in ``folder``.
 
@@ -297,18 +315,11 @@ class ResultCache:
             arrow_safe(rows).to_parquet(fh, index=False)
 
     def _views(self, key: str) -> Path:
-        return self.folder / f"{key}.views.pkl"
+        return views_path(self.folder, key)
 
     def get_views(self, key: str) -> dict[str, Any]:
-        """The analysers' result objects stored with ``key`` (empty when none were, e.g.
-        an entry of an older ketephys or a plug-in analyser)."""
-        import pickle
-
-        try:
-            with open(self._views(key), "rb") as fh:
-                return pickle.load(fh)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
-            return {}
+        """The analysers' result objects stored with ``key`` (see :func:`read_views`)."""
+        return read_views(self.folder, key)
 
     def drop(self, key: str) -> None:
         self._entry(key).unlink(missing_ok=True)

@@ -21,7 +21,7 @@ from typing import Any
 from .._parallel import make_pool
 from ..errors import ConfigError, KetephysError, MetadataError
 from ..features import FEATURE_COLUMNS, flag_montage_changes
-from .cache import ResultCache, changed_inputs, input_files, remove_stale_tmp
+from .cache import ResultCache, changed_inputs, input_files, read_views, remove_stale_tmp
 from .config import ANALYSERS, PipelineConfig, resolve_analyser_settings
 from .discovery import discover
 from .lock import OutputFolderError, output_error, output_lock
@@ -79,7 +79,7 @@ class RunResult:
         key = self.keys.get(path)
         if key is None or self.cache_dir is None:
             return {}
-        return ResultCache(self.cache_dir).get_views(key)
+        return read_views(self.cache_dir, key)
     repaired: list[str] = field(default_factory=list)
 
     @property
