@@ -25,6 +25,8 @@ def test_duplicated_tms_pulse_is_flagged(caplog):
     assert not clean.qc_flags.str.contains("close_pulses").any()
     assert dirty.qc_flags.str.contains("close_pulses").all()
     assert "1 pulse(s) follow the previous one" in caplog.text
+    # the check lives in tep() itself, so a script calling it directly is told too
+    assert tms.tep(tms.clean(twice), n_permutations=0).counts["n_close_pulses"] == 1
 
 
 def test_fepsp_without_measurable_ltp_says_so(caplog):

@@ -12,7 +12,6 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..features import AnalysisOutput, feature_table
@@ -57,20 +56,6 @@ def analyse(rec: Recording, settings: TMSAnalysis | dict | None = None,
     return compute(rec, settings, **kwargs).features
 
 
-def _close_pulses(onsets: np.ndarray, times: np.ndarray) -> str:
-    """Why the pulses are suspicious when two fall within one epoch of each other (a
-    duplicated event, or a paired-pulse protocol that single-pulse TEPs mix up), else
-    an empty string."""
-    gaps = np.diff(np.sort(np.asarray(onsets, float)))
-    span = float(times[-1] - times[0]) if len(times) else 0.0
-    n = int(np.sum(gaps < span))
-    if not n:
-        return ""
-    return (f"{n} pulse(s) follow the previous one within the epoch span ({span:g} s; "
-            f"closest {1e3 * gaps.min():.3g} ms): duplicated events or paired pulses "
-            "average into each other's epochs")
-
-
 def compute(rec: Recording, settings: TMSAnalysis | dict | None = None,
             **kwargs: Any) -> AnalysisOutput:
     """:func:`analyse`'s rows together with the TEP they came from (``views["tep"]``,
@@ -89,9 +74,7 @@ def compute(rec: Recording, settings: TMSAnalysis | dict | None = None,
     cleaned = clean(rec, find_options=s.find_options, **s.clean_options)
     result = tep(cleaned, **t_opts)
     rows = excitability_rows(result, s.peak_channels)
-    close = _close_pulses(cleaned.pulses, result.times)
-    if close:
-        logger.warning("%s: %s; rows flagged 'close_pulses'", rec.source.path, close)
+    if result.counts.get("n_close_pulses"):  # tep() warned; every row says so too
         for r in rows:
             r["flags"] = [*r.get("flags", []), "close_pulses"]
     table = feature_table(rows, recording=rec, modality="tms-eeg", settings=s.to_dict())

@@ -29,6 +29,19 @@ __all__ = ["tep", "TEPResult", "epoch_pulses"]
 logger = logging.getLogger(__name__)
 
 
+def close_pulses(onsets: np.ndarray, span: float) -> tuple[int, str]:
+    """How many pulses follow the previous one within ``span`` seconds (one epoch: a
+    duplicated event, or a paired-pulse protocol that single-pulse TEPs mix up), and
+    why that matters ("" when none do)."""
+    gaps = np.diff(np.sort(np.asarray(onsets, float)))
+    n = int(np.sum(gaps < span))
+    if not n:
+        return 0, ""
+    return n, (f"{n} pulse(s) follow the previous one within the epoch span ({span:g} s; "
+               f"closest {1e3 * gaps.min():.3g} ms): duplicated events or paired pulses "
+               "average into each other's epochs")
+
+
 def epoch_pulses(
     rec: Recording,
     onsets: np.ndarray,
@@ -104,7 +117,9 @@ class TEPResult(ResultMixin):
     sfreq : float
     roi : list of str or None
     counts : dict
-        Pulses found, outside the recording, rejected.
+        Pulses found, outside the recording, rejected, and ``n_close_pulses`` (pulses
+        within one epoch span of the previous one, warned about: see
+        :func:`close_pulses`).
     settings : dict
     """
 
@@ -261,6 +276,10 @@ def tep(
         i for i, t in enumerate(rec.ch_types) if t != "stim"]
     names = [rec.ch_names[i] for i in picks]
     ep, times, _, counts = epoch_pulses(rec, onsets, tmin, tmax, baseline, reject, picks)
+    n_close, why = close_pulses(onsets, float(times[-1] - times[0]))
+    if n_close:
+        logger.warning("%s: %s", path or "in-memory recording", why)
+    counts["n_close_pulses"] = n_close
     if len(ep) == 0:
         raise AnalysisError(f"no epoch left ({counts}); check the pulses and reject", path)
     avg = ep.mean(axis=0)
