@@ -145,14 +145,29 @@ def model_from_signature(name: str, func: Callable[..., Any], skip: int = 1,
     return create_model(name, __base__=AnalyserSettings, **fields)
 
 
-def check_keywords(*passed_on: Callable[[], Callable[..., Any]]):
+def check_keywords(*passed_on: Callable[[], Callable[..., Any]],
+                   renamed: Mapping[str, str] | None = None):
     """Decorator: an unknown keyword of a function is a :class:`SettingsError` naming it
     with a suggestion, not Python's bare ``TypeError``.
 
-    The function's own signature is the declaration. ``passed_on`` are callables
-    returning the functions that receive its ``**kwargs`` (called lazily, so heavy
-    modules load only when needed); their keyword parameters are accepted too.
+    Parameters
+    ----------
+    *passed_on : callable
+        Callables returning the functions that receive the decorated function's
+        ``**kwargs`` (called lazily, so heavy modules load only when needed); their
+        keyword parameters are accepted too. The function's own signature is the
+        declaration of the rest.
+    renamed : mapping of str to str, optional
+        Former parameter names -> their new names. Passing a former name raises a
+        :class:`SettingsError` saying what it is called now (never silently accepted,
+        never silently ignored).
+
+    Returns
+    -------
+    callable
+        The decorator.
     """
+    renamed = dict(renamed or {})
 
     def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
         sig = inspect.signature(func)
@@ -174,7 +189,9 @@ def check_keywords(*passed_on: Callable[[], Callable[..., Any]]):
                 names = allowed()
                 bad = [k for k in kwargs if k not in names]
                 if bad:
-                    msgs = [f"unknown setting {k!r} of {func.__name__}(){suggest(k, names)}"
+                    msgs = [f"setting {k!r} of {func.__name__}() was renamed "
+                            f"{renamed[k]!r} in ketephys 0.2" if k in renamed else
+                            f"unknown setting {k!r} of {func.__name__}(){suggest(k, names)}"
                             for k in bad]
                     raise SettingsError("; ".join(msgs) + f" (allowed: {', '.join(names)})")
             return func(*args, **kwargs)
