@@ -204,14 +204,16 @@ def _scenario_with_overrides(scenario: str | Mapping[str, Any],
 
 def _region_names(sc: dict[str, Any], scenario: str | Mapping[str, Any],
                   regions: Sequence[str] | None) -> list[str]:
-    """The regions to simulate, each checked to be in the scenario."""
-    region_names = list(sc["regions"]) if regions is None else list(regions)
-    for name in region_names:
+    """The regions to simulate, each checked to be in the scenario: all of them when
+    ``regions`` is None or, for a named scenario other than ``"default"``, the default
+    ``("PFC", "HPC", "STR")`` (the edge-case scenarios have regions of their own)."""
+    named = isinstance(scenario, str) and scenario != "default"
+    if regions is None or (named and regions == ("PFC", "HPC", "STR")):
+        return list(sc["regions"])
+    for name in regions:
         if name not in sc["regions"]:
             raise ConfigError(f"region {name!r} is not in the scenario ({sorted(sc['regions'])})")
-    if isinstance(scenario, str) and scenario != "default" and regions == ("PFC", "HPC", "STR"):
-        region_names = list(sc["regions"])
-    return region_names
+    return list(regions)
 
 
 def _subject_doses(doses: float | Sequence[float], n_subjects: int) -> np.ndarray:
