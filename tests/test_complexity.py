@@ -44,9 +44,6 @@ COMPLEXITY_ALLOWLIST: dict[str, int] = {
     "ketephys.io.ephys._read_rawio": 41,
     "ketephys.io.formats.detect_format": 22,
     "ketephys.meta.StudyMeta.from_sources": 26,
-    "ketephys.pipeline.discovery.discover": 31,
-    "ketephys.pipeline.discovery.from_glob": 27,
-    "ketephys.pipeline.discovery.from_manifest": 22,
     "ketephys.recording.Recording.__init__": 22,
 }
 
