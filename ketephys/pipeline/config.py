@@ -272,15 +272,6 @@ class PipelineConfig(_Strict):
         p = Path(os.path.expanduser(os.fspath(path)))
         return p if p.is_absolute() else (Path(self.base_dir) / p).resolve()
 
-    def analysis_settings(self) -> dict[str, Any]:
-        """Everything that changes results (inputs' metadata and reader options, analysers);
-        the execution settings (``run``, ``report``) are left out."""
-        return {
-            "modalities": self.modalities,
-            "read_options": self.inputs.read_options,
-            "reader": self.inputs.reader,
-        }
-
 
 def _choice_message(path: str, value: Any, choices: tuple[str, ...], extra: str = "") -> str:
     close = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.5)
