@@ -54,7 +54,13 @@ class RecordingSpec:
 
     def study_meta(self) -> StudyMeta:
         """The metadata to give the reader: checked values and the declared extras (the
-        reader then refuses sidecar ``meta`` keys that are neither)."""
+        reader then refuses sidecar ``meta`` keys that are neither).
+
+        Returns
+        -------
+        StudyMeta
+            :attr:`meta` as a study-metadata record (source: :attr:`origin`).
+        """
         names = [*self.extras, *(k for k in self.meta if k not in META_COLUMNS)]
         return StudyMeta.from_sources([(self.origin, self.meta)], extras=names)
 
@@ -346,8 +352,21 @@ def _checked_cells(row: dict[str, str], columns: list[str], where: str, path: Pa
 
 
 def pattern_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a ``{field}`` pattern (``'{subject}_{region}_{hours_since_dose}h.abf'``)
-    into a regex with one named group per field; ``*`` matches anything."""
+    """Compile a ``{field}`` pattern into a regex with one named group per field.
+
+    Parameters
+    ----------
+    pattern : str
+        E.g. ``'{subject}_{region}_{hours_since_dose}h.abf'``. A field matches one or more
+        characters other than a path separator (as few as possible); a field used twice
+        must match the same text both times; ``*`` matches anything; everything else
+        matches itself.
+
+    Returns
+    -------
+    re.Pattern
+        Matches a whole name (or relative path); ``m.groupdict()`` holds the fields.
+    """
     parts = re.split(r"(\{[A-Za-z_][A-Za-z0-9_]*\})", pattern)
     seen: set[str] = set()
     out = []
@@ -502,6 +521,26 @@ def from_bids(root: Path, datatypes: dict[str, str]) -> list[RecordingSpec]:
     ``participants.tsv`` (per subject) and ``sub-<label>_sessions.tsv`` (per session, e.g.
     ``hours_since_dose``, ``dose_mg_per_kg``); the ``acq-`` entity, when present and no
     table gives a region, is taken as the region.
+
+    Parameters
+    ----------
+    root : Path
+        The BIDS root folder (a missing ``dataset_description.json`` is only warned about).
+    datatypes : dict
+        BIDS datatype folder -> modality, e.g. ``{"eeg": "eeg", "ieeg": "lfp"}``; a file
+        whose ``task-`` label contains ``tms`` is ``"tms-eeg"``.
+
+    Returns
+    -------
+    list of RecordingSpec
+        One per data file (``.edf``, ``.bdf``, ``.vhdr``, ``.set``, ``.fif``, ``.nwb``,
+        ``.npy``, ``.npz``), by subject then datatype then path (``origin="bids"``). The
+        metadata values are not checked here (:func:`discover` does it).
+
+    Raises
+    ------
+    ConfigError
+        When ``root`` is not a folder.
     """
     from ..io.bids import bids_meta
 
