@@ -1,16 +1,30 @@
 """Compare two ``ketephys demo`` output folders: are the numbers the same?
 
-Usage::
+This is the before/after check of a change that must not change results (issue #13: the
+demo's ``features.parquet`` and ``decay_fits.csv`` identical to 1e-12). Run the demo with
+the code before the change and with the code after it, then compare::
+
+    git worktree add /tmp/ketephys-before <commit before the change>
+    (cd /tmp/ketephys-before && python -m ketephys demo --out /tmp/demo-before)
+    python -m ketephys demo --out /tmp/demo-after      # from this checkout
+    python benchmarks/compare_demo.py /tmp/demo-before /tmp/demo-after
+
+(``python -m ketephys`` run from a checkout's root imports that checkout's package, even
+when another copy is installed.) Full usage::
 
     python benchmarks/compare_demo.py OLD_DIR NEW_DIR [--tol 1e-12] [--ignore COL ...]
 
-Reads ``features.parquet`` and ``decay_fits.csv`` of both folders, sorts the rows by
-(recording, analyser, measure, channel, pathway, role) (the key columns a table has; the
-other text columns break ties; recording paths relative to their common folder), and
-compares every column: numeric columns must agree to
-``tol`` (``|old - new| <= tol * max(1, |old|)``, NaN equal to NaN), text columns exactly.
-Prints the largest difference of each table and exits 1 when anything differs (or a
-table, a column or a row is missing), else 0.
+What it compares: ``features.parquet`` and ``decay_fits.csv`` of both folders. Rows are
+sorted by (recording, analyser, measure, channel, pathway, role) (the key columns a table
+has; the other text columns break ties), recording paths made relative to their common
+folder (the two runs wrote their data under different output folders). Then every column:
+numeric columns must agree to ``tol`` (default 1e-12) relative to the old value,
+``|old - new| <= tol * max(1, |old|)``, NaN equal to NaN and NaN against a number a
+difference; text columns must be equal. Missing tables, columns or rows are differences.
+
+It prints, per table, "same" or "DIFFERENT", the largest relative difference (and where)
+and every problem, and exits 1 when anything differs, else 0.
+:func:`compare` is the comparison of two tables (tested in ``tests/test_demo.py``).
 """
 
 from __future__ import annotations
@@ -53,7 +67,26 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
 
 def compare(old: pd.DataFrame, new: pd.DataFrame, tol: float = 1e-12,
             ignore: tuple[str, ...] = ()) -> tuple[list[str], tuple[float, str]]:
-    """Problems found, and the largest numeric difference as ``(size, where)``."""
+    """Compare two versions of one table, whatever their row order.
+
+    Parameters
+    ----------
+    old, new : pandas.DataFrame
+        The table before and after (as read by :func:`_read`).
+    tol : float
+        Largest relative difference of a numeric value (relative to ``max(1, |old|)``).
+    ignore : tuple of str
+        Columns not compared.
+
+    Returns
+    -------
+    problems : list of str
+        One line per differing column (with the count and the largest difference), per
+        column present on one side only, or the row counts when they differ; empty when
+        the tables agree.
+    largest : (float, str)
+        The largest relative numeric difference and where it is (``""`` when 0).
+    """
     problems: list[str] = []
     largest = (0.0, "")
     cols_old, cols_new = set(old.columns) - set(ignore), set(new.columns) - set(ignore)

@@ -44,13 +44,7 @@ COMPLEXITY_ALLOWLIST: dict[str, int] = {
     "ketephys.io.ephys._read_rawio": 41,
     "ketephys.io.formats.detect_format": 22,
     "ketephys.meta.StudyMeta.from_sources": 26,
-    "ketephys.pipeline.discovery.discover": 31,
-    "ketephys.pipeline.discovery.from_glob": 27,
-    "ketephys.pipeline.discovery.from_manifest": 22,
     "ketephys.recording.Recording.__init__": 22,
-    "ketephys.simulate.fepsp.simulate_fepsp_experiment": 25,
-    "ketephys.simulate.markers.simulate_marker_study": 30,
-    "ketephys.simulate.patch.simulate_patch": 31,
 }
 
 #: Modules below the maintainability limit: name -> index when listed (rounded down; may

@@ -3,13 +3,25 @@ per-region decay time constants whose CIs contain the simulated truth."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from ketephys.cli import main
 from ketephys.pipeline.demo import DEMO_STUDY, TAU_COLUMNS
+
+
+def _compare_demo():
+    """``benchmarks/compare_demo.py``, the before/after check of the demo's numbers."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "compare_demo.py"
+    spec = importlib.util.spec_from_file_location("compare_demo", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +133,49 @@ def test_demo_report_draws_the_run_tables(demo):
         np.testing.assert_allclose(merged.tau_h_fig, merged.tau_h, rtol=1e-9)
         checked += 1
     assert checked >= 4
+
+
+def test_compare_demo_reports_planted_differences():
+    compare = _compare_demo().compare
+    old = pd.DataFrame({"recording": ["a", "a", "b"], "measure": ["x", "y", "x"],
+                        "value": [1.0, 2e-3, np.nan], "note": ["p", "q", None]})
+    shuffled = old.iloc[[2, 0, 1]].reset_index(drop=True)
+    assert compare(old, shuffled) == ([], (0.0, ""))
+    tiny = old.assign(value=[1.0 + 1e-13, 2e-3, np.nan])  # within 1e-12 of max(1, |old|)
+    problems, (size, _) = compare(old, tiny)
+    assert problems == [] and 0 < size <= 1e-12
+    for new, column in [(old.assign(value=[1.0 + 1e-9, 2e-3, np.nan]), "value"),
+                        (old.assign(value=[1.0, 2e-3, 0.0]), "value"),  # NaN -> number
+                        (old.assign(note=["p", "q", "r"]), "note")]:
+        problems, _ = compare(old, new)
+        assert len(problems) == 1 and problems[0].startswith(f"{column}: 1 values differ")
+    assert "only new ['extra']" in compare(old, old.assign(extra=1.0))[0][0]
+    assert compare(old, old.assign(extra=1.0), ignore=("extra",))[0] == []
+    assert "3 rows before, 2 after" in compare(old, old.iloc[:2])[0][-1]
+
+
+def test_compare_demo_on_the_demo_tables(demo, tmp_path, capsys):
+    """The script on two copies of the demo output: "same" (exit 0), then a value changed
+    by 1e-9 relative in each table is found (exit 1)."""
+    out, _ = demo
+    script = _compare_demo()
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    feats = pd.read_parquet(out / "features.parquet")
+    fits = pd.read_csv(out / "decay_fits.csv")
+    feats.sample(frac=1.0, random_state=0).to_parquet(copy / "features.parquet")
+    fits.to_csv(copy / "decay_fits.csv", index=False)
+    assert script.main([str(out), str(copy)]) == 0
+    assert capsys.readouterr().out.count(": same") == 2
+    for table, column in ((feats, "value"),
+                          (fits, next(c for c in fits.columns if c != "value" and
+                                      pd.api.types.is_float_dtype(fits[c]) and
+                                      fits[c].notna().any()))):
+        row = table[column].first_valid_index()
+        table.loc[row, column] += 1e-9 * max(1.0, abs(table.loc[row, column]))
+    feats.to_parquet(copy / "features.parquet")
+    fits.to_csv(copy / "decay_fits.csv", index=False)
+    assert script.main([str(out), str(copy)]) == 1
+    printed = capsys.readouterr().out
+    assert printed.count("DIFFERENT") == 2
+    assert printed.count(": 1 values differ") == 2

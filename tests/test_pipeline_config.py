@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,13 @@ import yaml
 from ketephys.errors import ConfigError
 from ketephys.pipeline.config import (
     PipelineConfig,
+    RunConfig,
     config_from_dict,
     example_config,
     load_config,
 )
+from ketephys.pipeline.discovery import RecordingSpec
+from ketephys.pipeline.tasks import build_task
 
 MINIMAL = {"inputs": {"manifest": "manifest.csv"}}
 
@@ -122,8 +126,76 @@ def test_example_config_is_complete_and_valid(tmp_path):
     load_config(tmp_path / "example.yaml")
 
 
-def test_execution_settings_not_in_analysis_settings():
-    a = config_from_dict({**MINIMAL, "run": {"n_jobs": 1}})
-    b = config_from_dict({**MINIMAL, "run": {"n_jobs": 2, "scheduler": "tcp://x:1"}})
-    assert a.analysis_settings() == b.analysis_settings()
-    assert Path(a.base_dir).is_absolute()
+def test_base_dir_is_absolute():
+    assert Path(config_from_dict(MINIMAL).base_dir).is_absolute()
+
+
+# The cache key of a recording is RecordingTask.key, built by build_task from the
+# recording (path, content hashes, metadata) and the analysis settings of its modality.
+SPEC = RecordingSpec("/data/s01_pfc_0h.npy", "lfp", {"subject": "s01"}, "glob")
+HASHES = [("/data/s01_pfc_0h.npy", "0" * 64)]
+ANALYSIS = {
+    "inputs": {"manifest": "manifest.csv", "reader": "ketephys.io:read"},
+    "modalities": {"lfp": {"spectral": {}, "test_pipeline_helpers:tiny_analyse":
+                           {"scale": 2.0}},
+                   "eeg": {"spectral": {}}},
+}
+#: A non-default value of every execution setting (every field of ``run``), and of the
+#: sections that do not touch a recording's rows (report, decay fits, study name).
+EXECUTION = {
+    "run": {"n_jobs": 3, "scheduler": "tcp://10.0.0.1:8786", "scheduler_file": "s.json",
+            "cluster": "slurm", "slurm": {"queue": "short", "jobs": 4},
+            "on_error": "abort", "cache": False, "out": "elsewhere"},
+    "report": {"enabled": False, "title": "T", "views": False},
+    "longitudinal": {"fits": [{"measure": "gamma_power"}]},
+    "study": "another name",
+}
+
+
+def _key(data: dict, spec: RecordingSpec = SPEC, hashes=HASHES) -> str:
+    return build_task(config_from_dict(data), spec, hashes).key
+
+
+def test_every_execution_setting_is_tested_for_the_cache_key():
+    assert set(EXECUTION["run"]) == set(RunConfig.model_fields)
+
+
+@pytest.mark.parametrize("section", sorted(EXECUTION))
+def test_execution_settings_do_not_change_the_cache_key(section):
+    assert _key({**ANALYSIS, section: EXECUTION[section]}) == _key(ANALYSIS)
+
+
+def _changed(path: tuple[str, ...], value) -> dict:
+    data = copy.deepcopy(ANALYSIS)
+    target = data
+    for key in path[:-1]:
+        target = target.setdefault(key, {})
+    target[path[-1]] = value
+    return data
+
+
+@pytest.mark.parametrize("path, value", [
+    (("modalities", "lfp", "test_pipeline_helpers:tiny_analyse", "scale"), 3.0),
+    (("modalities", "lfp", "spectral", "bands"), ["theta"]),
+    (("modalities", "lfp", "synaptic"), {}),
+    (("inputs", "reader"), "test_pipeline_helpers:tiny_read"),
+    (("inputs", "read_options", "lfp"), {"sfreq": 250.0}),
+])
+def test_analysis_settings_of_the_modality_change_the_cache_key(path, value):
+    assert _key(_changed(path, value)) != _key(ANALYSIS)
+
+
+@pytest.mark.parametrize("path, value", [
+    (("modalities", "eeg", "spectral", "bands"), ["theta"]),  # another modality's analyser
+    (("inputs", "read_options", "eeg"), {"sfreq": 250.0}),  # another modality's reading
+    (("modalities", "lfp", "spectral", "bands"), ["gamma"]),  # the default, written out
+])
+def test_settings_that_do_not_reach_the_recording_keep_the_cache_key(path, value):
+    assert _key(_changed(path, value)) == _key(ANALYSIS)
+
+
+def test_the_recording_itself_changes_the_cache_key():
+    moved = RecordingSpec("/elsewhere/s01_pfc_0h.npy", "lfp", SPEC.meta, "glob")
+    relabelled = RecordingSpec(SPEC.path, "lfp", {"subject": "s02"}, "glob")
+    assert len({_key(ANALYSIS), _key(ANALYSIS, hashes=[(SPEC.path, "1" * 64)]),
+                _key(ANALYSIS, spec=moved), _key(ANALYSIS, spec=relabelled)}) == 4

@@ -37,11 +37,16 @@ def tiny_read(path, modality=None, meta=None, sfreq=100.0):
 def tiny_analyse(rec, scale=1.0, sleep=0.0, spin=0.0):
     """Mean square of each channel (x scale); ``sleep``/``spin`` seconds of idle/CPU work.
 
-    When ``KETEPHYS_TEST_CALL_LOG`` names a folder, each call leaves a file there."""
+    When ``KETEPHYS_TEST_CALL_LOG`` names a folder, each call leaves a file there. When
+    ``KETEPHYS_TEST_HOLD`` is ``<file name>:<folder>``, the call for that file writes
+    ``<folder>/holding`` and waits until ``<folder>/release`` exists (see :func:`hold`)."""
     log_dir = os.environ.get("KETEPHYS_TEST_CALL_LOG")
     if log_dir:
         name = Path(rec.source.path).name + f".{os.getpid()}.{time.time_ns()}"
         (Path(log_dir) / name).write_text("")
+    held_name, _, gate = os.environ.get("KETEPHYS_TEST_HOLD", "").partition(":")
+    if held_name and Path(rec.source.path).name == held_name:
+        hold(Path(gate))
     if sleep:
         time.sleep(sleep)
     if spin:
@@ -54,6 +59,17 @@ def tiny_analyse(rec, scale=1.0, sleep=0.0, spin=0.0):
              "unit": "V^2"} for ch, d in zip(rec.ch_names, data)]
     return feature_table(rows, recording=rec, modality="lfp",
                          settings={"scale": scale})
+
+
+def hold(gate: Path, timeout: float = 300.0) -> None:
+    """Signal ``gate/holding``, then wait for ``gate/release`` (a test stops the process
+    while it waits here: a run interrupted at a known recording, whatever the timing)."""
+    (gate / "holding").write_text(str(os.getpid()))
+    deadline = time.monotonic() + timeout
+    while not (gate / "release").exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"nobody released {gate} within {timeout} s")
+        time.sleep(0.01)
 
 
 def make_study(folder: Path, n_good: int = 6, n_corrupt: int = 0, seed: int = 0,

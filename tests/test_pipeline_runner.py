@@ -126,39 +126,43 @@ def test_cache_key_ignores_execution_but_not_analysis_settings(tmp_path, monkeyp
 
 
 def test_interrupted_run_resumes_without_recomputing(tmp_path):
-    n = 8
-    make_study(tmp_path / "raw", n_good=n)
+    """A serial run killed while it analyses the 4th recording (held there by the analyser
+    until the kill, so no timing decides how far it got) resumes with the other 5 only."""
+    n, n_done = 8, 3
+    files = sorted(p.resolve() for p in make_study(tmp_path / "raw", n_good=n))
     data = tiny_config(tmp_path / "raw")
-    data["modalities"]["lfp"]["test_pipeline_helpers:tiny_analyse"]["sleep"] = 0.6
     cfg = write_yaml(data, tmp_path / "cfg.yaml")
     out = tmp_path / "out"
-    calls = tmp_path / "calls"
+    calls, gate = tmp_path / "calls", tmp_path / "gate"
     calls.mkdir()
+    gate.mkdir()
     env = {**subprocess_env(), "KETEPHYS_TEST_CALL_LOG": str(calls)}
+    held_env = {**env, "KETEPHYS_TEST_HOLD": f"{files[n_done].name}:{gate}"}
     cmd = [sys.executable, "-m", "ketephys", "run", str(cfg), "--out", str(out), "-q"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(cmd, env=held_env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120  # a bound for a stuck run, not a timing
+        while not (gate / "holding").exists():
+            if proc.poll() is not None:
+                pytest.fail(f"run ended before it reached {files[n_done].name}: "
+                            f"{proc.stderr.read()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"run did not reach {files[n_done].name} in 120 s")
+            time.sleep(0.02)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
     cache = out / "cache"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if cache.is_dir() and len(list(cache.glob("*.parquet"))) >= 3:
-            break
-        if proc.poll() is not None:
-            pytest.fail(f"run ended before it could be interrupted: {proc.stderr.read()}")
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=30)
-    done = {p.stem for p in cache.glob("*.parquet")}
-    k = len(done)
-    assert 3 <= k < n
-    before = {p.name.split(".npy")[0] for p in calls.iterdir()}
+    assert len(list(cache.glob("*.parquet"))) == n_done  # serial: 3 cached, 4th held
+    first_calls = {p.name.split(".npy")[0] for p in calls.iterdir()}
+    assert first_calls == {f.stem for f in files[:n_done + 1]}
     for p in calls.iterdir():
         p.unlink()
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     rerun_calls = {p.name.split(".npy")[0] for p in calls.iterdir()}
-    assert len(rerun_calls) == n - k  # only the unfinished ones were computed
-    assert len(before) >= k
+    assert rerun_calls == {f.stem for f in files[n_done:]}  # only the unfinished ones
     feats = pd.read_parquet(out / "features.parquet")
     assert feats["recording"].nunique() == n
     # same values as an uninterrupted run

@@ -53,14 +53,34 @@ class InputFileError(KetephysError):
 
 
 def file_signature(st: os.stat_result) -> list[int]:
-    """``[size, mtime_ns, ctime_ns, inode, device]``: what an ordinary copy or edit cannot
-    keep the same (``ctime`` changes on every write and on ``os.utime``)."""
+    """What an ordinary copy or edit of a file cannot keep the same.
+
+    Parameters
+    ----------
+    st : os.stat_result
+        ``os.stat`` or ``os.fstat`` of the file.
+
+    Returns
+    -------
+    list of int
+        ``[size, mtime_ns, ctime_ns, inode, device]`` (``ctime`` changes on every write
+        and on ``os.utime``).
+    """
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
 
 
 def regular_file(path: str | os.PathLike) -> os.stat_result:
-    """``os.stat`` of ``path`` (links followed), or :class:`InputFileError` saying what it
-    is when it is not a regular file. Never opens the file.
+    """Check that ``path`` is a regular file, without opening it.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file (symbolic links are followed).
+
+    Returns
+    -------
+    os.stat_result
+        Its ``os.stat``.
 
     Raises
     ------
@@ -87,6 +107,21 @@ def regular_file(path: str | os.PathLike) -> os.stat_result:
 def hash_file(path: str | os.PathLike) -> tuple[str, list[int]]:
     """SHA-256 of a regular file and its :func:`file_signature`, read in 1 MiB chunks.
 
+    The file is opened read-only and non-blocking; its signature is taken before and after
+    reading, so the hash belongs to one version of the file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+
+    Returns
+    -------
+    sha256 : str
+        Hex digest of the content.
+    signature : list of int
+        :func:`file_signature` of the hashed version.
+
     Raises
     ------
     InputFileError
@@ -111,7 +146,23 @@ def hash_file(path: str | os.PathLike) -> tuple[str, list[int]]:
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    """SHA-256 of a regular file's content (see :func:`hash_file`)."""
+    """SHA-256 of a regular file's content (see :func:`hash_file`).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+
+    Returns
+    -------
+    str
+        Hex digest (64 characters).
+
+    Raises
+    ------
+    InputFileError
+        When it is not a regular file, cannot be read, or changed while being hashed.
+    """
     return hash_file(path)[0]
 
 
@@ -119,6 +170,16 @@ def input_files(path: str | os.PathLike) -> list[Path]:
     """Every file the reader will open for the recording ``path``, main file first:
     ``ketephys.io.files_of`` (from headers only: a BrainVision ``DataFile``/``MarkerFile``
     of any name, the EEGLAB ``.fdt``, every Axona ``.eeg*``, the JSON sidecar...).
+
+    Parameters
+    ----------
+    path : str or path-like
+        Main file of the recording.
+
+    Returns
+    -------
+    list of Path
+        Absolute paths, main file first, each once.
 
     Raises
     ------
@@ -186,7 +247,17 @@ def _umask() -> int:
 def remove_stale_tmp(folder: str | os.PathLike) -> int:
     """Remove temporary files (``.<name>.*.tmp``) that an interrupted
     :func:`atomic_write` left in ``folder``; call only while holding the folder's lock.
-    Returns how many were removed."""
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The folder (not its sub-folders). A folder that cannot be listed is left alone.
+
+    Returns
+    -------
+    int
+        How many files were removed.
+    """
     n = 0
     try:
         entries = list(os.scandir(folder))
@@ -209,7 +280,21 @@ def remove_stale_tmp(folder: str | os.PathLike) -> int:
 def atomic_write(path: str | os.PathLike, mode: str = "w") -> Iterator[Any]:
     """Open a temporary file beside ``path``; rename it over ``path`` when the block ends
     without error (a reader never sees a half-written file). The file gets the usual
-    mode (0666 minus the umask)."""
+    mode (0666 minus the umask); on an error the temporary file is removed and ``path``
+    is left as it was.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write; its folder is created when missing.
+    mode : {"w", "wb"}
+        Text or binary.
+
+    Yields
+    ------
+    file object
+        The open temporary file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -226,14 +311,41 @@ def atomic_write(path: str | os.PathLike, mode: str = "w") -> Iterator[Any]:
 
 
 def views_path(folder: str | os.PathLike, key: str) -> Path:
-    """Where the result objects of cache entry ``key`` are stored."""
+    """Where the result objects of cache entry ``key`` are stored.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The cache folder.
+    key : str
+        The cache key (:attr:`~ketephys.pipeline.tasks.RecordingTask.key`).
+
+    Returns
+    -------
+    Path
+        ``folder/<key>.views.pkl``.
+    """
     return Path(folder) / f"{key}.views.pkl"
 
 
 def read_views(folder: str | os.PathLike, key: str) -> dict[str, Any]:
     """The analysers' result objects stored with cache entry ``key`` in ``folder`` (empty
     when none were, e.g. an entry of an older ketephys or a plug-in analyser). Reads only
-    that file: no index, no clean-up."""
+    that file: no index, no clean-up.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The cache folder.
+    key : str
+        The cache key.
+
+    Returns
+    -------
+    dict
+        Analyser name -> {view name -> object}; empty when the file is missing or
+        unreadable.
+    """
     import pickle
 
     try:
@@ -249,6 +361,16 @@ class ResultCache:
     A small index of path -> (:func:`file_signature`, hash) avoids re-reading unchanged
     inputs on a rerun; any change of size, mtime, ctime, inode or device makes the file
     be hashed again.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        The cache folder (created when missing; stale temporary files in it are removed).
+
+    Attributes
+    ----------
+    folder : Path
+        The cache folder.
     """
 
     def __init__(self, folder: str | os.PathLike):
@@ -265,7 +387,19 @@ class ResultCache:
     # ----------------------------------------------------------------- content hashes
     def content_hash(self, path: str | os.PathLike) -> tuple[str, list[int]]:
         """SHA-256 and signature of one regular file, from the index when the signature
-        is unchanged.
+        is unchanged (:meth:`save_index` keeps new hashes for the next run).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file.
+
+        Returns
+        -------
+        sha256 : str
+            Hex digest of the content.
+        signature : list of int
+            Its :func:`file_signature`.
 
         Raises
         ------
@@ -294,17 +428,49 @@ class ResultCache:
         return self.folder / f"{key}.parquet"
 
     def has(self, key: str) -> bool:
+        """Whether rows are stored under ``key``.
+
+        Parameters
+        ----------
+        key : str
+            The cache key.
+
+        Returns
+        -------
+        bool
+        """
         return self._entry(key).is_file()
 
     def get(self, key: str):
-        """The cached feature rows (a DataFrame) of ``key``."""
+        """The cached feature rows of ``key``.
+
+        Parameters
+        ----------
+        key : str
+            The cache key (it must be stored, see :meth:`has`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows as :meth:`put` stored them.
+        """
         import pandas as pd
 
         return pd.read_parquet(self._entry(key))
 
     def put(self, key: str, rows, views: dict[str, Any] | None = None) -> None:
-        """Store feature rows atomically, with the analysers' result objects (``views``,
-        pickled first, so rows never stand without the views they came with)."""
+        """Store feature rows atomically, with the analysers' result objects (pickled
+        first, so rows never stand without the views they came with).
+
+        Parameters
+        ----------
+        key : str
+            The cache key.
+        rows : pandas.DataFrame
+            The feature rows (object columns of mixed types are stored as text).
+        views : dict, optional
+            Analyser name -> {view name -> object}; any older views of ``key`` are removed.
+        """
         import pickle
 
         self._views(key).unlink(missing_ok=True)
@@ -318,10 +484,28 @@ class ResultCache:
         return views_path(self.folder, key)
 
     def get_views(self, key: str) -> dict[str, Any]:
-        """The analysers' result objects stored with ``key`` (see :func:`read_views`)."""
+        """The analysers' result objects stored with ``key`` (see :func:`read_views`).
+
+        Parameters
+        ----------
+        key : str
+            The cache key.
+
+        Returns
+        -------
+        dict
+            Analyser name -> {view name -> object}; empty when none are stored.
+        """
         return read_views(self.folder, key)
 
     def drop(self, key: str) -> None:
+        """Remove the rows and views of ``key`` (nothing happens when they are missing).
+
+        Parameters
+        ----------
+        key : str
+            The cache key.
+        """
         self._entry(key).unlink(missing_ok=True)
         self._views(key).unlink(missing_ok=True)
 

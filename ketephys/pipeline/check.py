@@ -29,7 +29,19 @@ HOOK_MODULES = ("ketephys.pipeline.config", "ketephys.pipeline.settings",
 
 def analyser_problems(cfg: PipelineConfig) -> list[str]:
     """Problems of the analyser settings (band names, options) from the settings
-    contract's ``validate_analysers(cfg)`` hook; empty when no module provides it."""
+    contract's ``validate_analysers(cfg)`` hook.
+
+    Parameters
+    ----------
+    cfg : PipelineConfig
+        The configuration whose ``modalities`` section is checked.
+
+    Returns
+    -------
+    list of str
+        One line per problem, from the first of :data:`HOOK_MODULES` that has the hook;
+        empty when none has it or nothing is wrong.
+    """
     for name in HOOK_MODULES:
         try:
             module = import_module(name)
@@ -67,6 +79,8 @@ def check_config(cfg: PipelineConfig, out: str | os.PathLike | None = None,
     Parameters
     ----------
     cfg : PipelineConfig
+        The configuration: its inputs are found and checked, its analyser settings
+        validated.
     out : path, optional
         The output folder (default ``run.out``): its files are not inputs.
     header : bool

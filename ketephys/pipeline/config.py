@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import textwrap
 import types
 import typing
 from collections.abc import Callable
@@ -49,7 +50,19 @@ ANALYSER_SETTINGS = {
 
 
 def settings_model(name: str) -> Any:
-    """The settings model of a built-in analyser, or ``None`` for a plug-in."""
+    """The settings model of a built-in analyser.
+
+    Parameters
+    ----------
+    name : str
+        Analyser name as in the configuration (``"spectral"``, ``"tms"``, ``"synaptic"``,
+        or a plug-in's ``"module:function"``).
+
+    Returns
+    -------
+    type or None
+        The settings model class (with ``resolve``), or None for a plug-in.
+    """
     from importlib import import_module
 
     target = ANALYSER_SETTINGS.get(name)
@@ -63,8 +76,21 @@ def settings_model(name: str) -> Any:
 def resolve_analyser_settings(name: str, settings: dict[str, Any] | None,
                               where: str = "") -> dict[str, Any]:
     """The validated settings of analyser ``name`` with every default filled in (what the
-    analyser runs with, what the cache key hashes and what provenance records); a plug-in's
-    settings are returned as given.
+    analyser runs with, what the cache key hashes and what provenance records).
+
+    Parameters
+    ----------
+    name : str
+        Analyser name (see :func:`settings_model`).
+    settings : dict or None
+        The settings given in the configuration (None: all defaults).
+    where : str
+        Key path named in error messages, e.g. ``"modalities.eeg.spectral"``.
+
+    Returns
+    -------
+    dict
+        Every setting with its value; a plug-in's settings as given (a copy).
 
     Raises
     ------
@@ -78,8 +104,22 @@ def resolve_analyser_settings(name: str, settings: dict[str, Any] | None,
 
 
 def validate_analysers(cfg: PipelineConfig) -> list[str]:
-    """Every problem of the ``modalities:`` section's analyser settings (empty when valid):
-    unknown keys with a suggestion and bad values, with their key paths."""
+    """Every problem of the ``modalities:`` section's analyser settings.
+
+    Built-in analysers are checked against their settings model, plug-ins against their
+    function's keywords (when it can be imported).
+
+    Parameters
+    ----------
+    cfg : PipelineConfig
+        The configuration.
+
+    Returns
+    -------
+    list of str
+        Unknown keys with a suggestion and bad values, each with its key path; empty when
+        every setting is valid.
+    """
     from ..settings import settings_problems
 
     problems = []
@@ -95,7 +135,51 @@ def validate_analysers(cfg: PipelineConfig) -> list[str]:
 
 
 class _Strict(BaseModel):
+    """A configuration section: unknown keys are errors, defaults are validated, and the
+    docstring gets an ``Attributes`` section generated from the fields (type, default and
+    ``description``), so each setting is described once, in its ``Field``."""
+
     model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.__doc__ = (textwrap.dedent(cls.__doc__ or "").strip() + "\n\n"
+                       + _attributes_section(cls))
+
+
+def _attributes_section(model: type[BaseModel]) -> str:
+    """A numpydoc ``Attributes`` section of the fields of ``model``."""
+    lines = ["Attributes", "----------"]
+    for name, info in model.model_fields.items():
+        lines.append(f"{name} : {_type_text(info.annotation)}{_default_text(info)}")
+        lines += ["    " + line for line in textwrap.wrap(info.description or "", 84)]
+    return "\n".join(lines)
+
+
+def _type_text(annotation: Any) -> str:
+    """A field's type as numpydoc writes it: ``int``, ``{'a', 'b'}``, ``str or None``."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Literal:
+        return "{" + ", ".join(repr(a) for a in args) + "}"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join("None" if a is type(None) else _type_text(a) for a in args)
+    if isinstance(annotation, type) and origin is None:
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def _default_text(info: Any) -> str:
+    """``", default <value>"`` of a field; ``""`` when it is required or a whole section
+    (whose own defaults are listed with it)."""
+    if info.is_required():
+        return ""
+    factory = info.default_factory
+    if factory is None:
+        return f", default {info.default!r}"
+    if isinstance(factory, type) and issubclass(factory, BaseModel):
+        return ""
+    return f", default {factory()!r}"
 
 
 class InputsConfig(_Strict):
@@ -266,20 +350,23 @@ class PipelineConfig(_Strict):
         return self
 
     def resolve(self, path: str | os.PathLike | None) -> Path | None:
-        """``path`` made absolute against the configuration file's folder."""
+        """A path of the configuration made absolute.
+
+        Parameters
+        ----------
+        path : str, path-like or None
+            A path as written in the configuration (``~`` is expanded); relative paths
+            are relative to the configuration file's folder (``base_dir``).
+
+        Returns
+        -------
+        Path or None
+            The absolute path (None for None).
+        """
         if path is None:
             return None
         p = Path(os.path.expanduser(os.fspath(path)))
         return p if p.is_absolute() else (Path(self.base_dir) / p).resolve()
-
-    def analysis_settings(self) -> dict[str, Any]:
-        """Everything that changes results (inputs' metadata and reader options, analysers);
-        the execution settings (``run``, ``report``) are left out."""
-        return {
-            "modalities": self.modalities,
-            "read_options": self.inputs.read_options,
-            "reader": self.inputs.reader,
-        }
 
 
 def _choice_message(path: str, value: Any, choices: tuple[str, ...], extra: str = "") -> str:
@@ -353,6 +440,21 @@ def config_from_dict(data: dict[str, Any], base_dir: str | os.PathLike = ".",
                      source: str | os.PathLike | None = None) -> PipelineConfig:
     """Validate a configuration given as a dict (the parsed YAML).
 
+    Parameters
+    ----------
+    data : dict or None
+        The configuration (None or ``{}`` fails for the missing ``inputs``).
+    base_dir : str or path-like
+        Folder relative paths of the configuration are taken from (default the current
+        folder; :func:`load_config` gives the file's folder).
+    source : str or path-like, optional
+        The file the configuration came from, named in error messages.
+
+    Returns
+    -------
+    PipelineConfig
+        The validated configuration with every default filled in.
+
     Raises
     ------
     ConfigError
@@ -410,6 +512,16 @@ def _plugin_problems(name: str, settings: dict[str, Any] | None, where: str) -> 
 def load_config(path: str | os.PathLike) -> PipelineConfig:
     """Read and validate a YAML configuration file.
 
+    Parameters
+    ----------
+    path : str or path-like
+        The YAML file; relative paths in it are relative to its folder.
+
+    Returns
+    -------
+    PipelineConfig
+        The validated configuration.
+
     Raises
     ------
     ConfigError
@@ -428,7 +540,13 @@ def load_config(path: str | os.PathLike) -> PipelineConfig:
 
 
 def example_config() -> str:
-    """A complete commented configuration with every key at its default value."""
+    """A complete commented configuration with every key at its default value.
+
+    Returns
+    -------
+    str
+        YAML text (what ``ketephys config --example`` prints).
+    """
     from importlib.resources import files
 
     return files("ketephys").joinpath("data", "example_config.yaml").read_text()

@@ -33,15 +33,31 @@ DEMO_STUDY: dict[str, Any] = {
 
 
 def demo_config_text() -> str:
-    """The demo configuration (package data ``ketephys/data/demo.yaml``)."""
+    """The demo configuration (package data ``ketephys/data/demo.yaml``).
+
+    Returns
+    -------
+    str
+        The YAML text.
+    """
     from importlib.resources import files
 
     return files("ketephys").joinpath("data", "demo.yaml").read_text()
 
 
 def demo_config(base_dir: str | os.PathLike) -> PipelineConfig:
-    """The demo configuration with relative paths resolved against ``base_dir`` (the
-    demo's output folder, which holds the simulated study in ``data/``)."""
+    """The demo configuration, validated.
+
+    Parameters
+    ----------
+    base_dir : str or path-like
+        Folder its relative paths are resolved against: the demo's output folder, which
+        holds the simulated study in ``data/``.
+
+    Returns
+    -------
+    PipelineConfig
+    """
     import yaml
 
     return config_from_dict(yaml.safe_load(demo_config_text()), base_dir=base_dir,
@@ -53,9 +69,25 @@ def simulate_demo_study(out: str | os.PathLike, seed: int = 0,
                         ) -> tuple[Any, dict[str, Any]]:
     """Write the demo study into ``out`` (skipped when the same study is already there).
 
+    Parameters
+    ----------
+    out : str or path-like
+        Folder of the study (its files, ``manifest.csv``, ``truth.json`` and the
+        ``simulation.json`` stamp that says which study it holds).
+    seed : int
+        Seed of the whole study (default 0).
+    n_subjects : int, optional
+        Subjects instead of the 6 of :data:`DEMO_STUDY`.
+    n_jobs : int
+        Worker processes writing the files (default 1).
+
     Returns
     -------
-    (manifest DataFrame, truth dict)
+    manifest : pandas.DataFrame
+        One row per file (``path`` and its metadata).
+    truth : dict
+        The simulated truth (``regions`` with each region's ``tau_h``; ``markers``, the
+        per-visit marker values, as a DataFrame).
     """
     import pandas as pd
 
@@ -83,8 +115,22 @@ TAU_COLUMNS = ("tau_h", "tau_ci_low_h", "tau_ci_high_h")
 
 
 def compare_with_truth(fits, truth: dict[str, Any]):
-    """Per fit and region: simulated tau (h, at the reference dose), estimate, CI and
-    whether the CI contains the truth."""
+    """Set the estimated decay time constants beside the simulated ones.
+
+    Parameters
+    ----------
+    fits : pandas.DataFrame or None
+        decay_fits.csv of the demo run (with the :data:`TAU_COLUMNS`).
+    truth : dict
+        The truth of :func:`simulate_demo_study` (``truth["regions"][region]["tau_h"]``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per fit and region: ``fit``, ``region``, ``true_tau_h`` (h, at the reference
+        dose), ``tau_h``, ``ci_low``, ``ci_high`` and ``ci_contains_truth``; empty when
+        there are no estimates (every fit failed).
+    """
     import pandas as pd
 
     if fits is None or fits.empty:
@@ -111,9 +157,30 @@ def run_demo(out: str | os.PathLike = "ketephys-demo", n_jobs: int = 2, seed: in
              force: bool = False, progress: bool = False, n_subjects: int | None = None):
     """Simulate the demo study into ``out/data`` and run the demo config into ``out``.
 
+    The comparison is also written to ``out/demo_truth_vs_estimate.csv``.
+
+    Parameters
+    ----------
+    out : str or path-like
+        Output folder (default ``ketephys-demo`` in the current folder).
+    n_jobs : int
+        Worker processes for the simulation and the run (default 2); the numbers do not
+        depend on it.
+    seed : int
+        Seed of the simulated study (default 0).
+    force : bool
+        Recompute every recording even when cached.
+    progress : bool
+        Show a progress bar on stderr.
+    n_subjects : int, optional
+        Subjects instead of the 6 of :data:`DEMO_STUDY` (fewer: a quicker, noisier demo).
+
     Returns
     -------
-    (RunResult, comparison DataFrame from :func:`compare_with_truth`)
+    result : RunResult
+        The run.
+    comparison : pandas.DataFrame
+        :func:`compare_with_truth` of its decay fits.
     """
     from .runner import run
 

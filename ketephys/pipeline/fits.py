@@ -24,6 +24,13 @@ def fit_table(features, fit: FitConfig):
     """One value per recording for ``fit``: its measure (and modality/channel) rows,
     averaged over channels when no channel is named, with the metadata columns.
 
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        The run's feature table (features.parquet).
+    fit : FitConfig
+        The fit: its ``measure`` and optional ``modality`` and ``channel`` pick the rows.
+
     Returns
     -------
     pandas.DataFrame

@@ -32,8 +32,23 @@ class OutputFolderError(KetephysError):
 
 
 def output_error(err: OSError, path: str | os.PathLike, doing: str) -> OutputFolderError:
-    """A one-line :class:`OutputFolderError` for an ``OSError`` met while ``doing``
-    something in the output folder."""
+    """A one-line :class:`OutputFolderError` for an ``OSError`` met in the output folder.
+
+    Parameters
+    ----------
+    err : OSError
+        The error; its ``errno`` picks the reason (no space, quota, read-only, permission,
+        not a folder, exists), else its ``strerror``.
+    path : str or path-like
+        The file or folder concerned, named in the message.
+    doing : str
+        What failed, completing "cannot ...", e.g. ``"write the output tables"``.
+
+    Returns
+    -------
+    OutputFolderError
+        To be raised by the caller (``from err``).
+    """
     reasons = {errno.ENOSPC: "no space left on the device",
                errno.EDQUOT: "disk quota exceeded",
                errno.EROFS: "the file system is read-only",
@@ -48,6 +63,18 @@ def output_error(err: OSError, path: str | os.PathLike, doing: str) -> OutputFol
 @contextmanager
 def output_lock(out_dir: str | os.PathLike) -> Iterator[Path]:
     """Create ``out_dir`` and hold its run lock for the duration of the block.
+
+    The lock file records the holder's process id, named to a second run.
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+        The output folder (created with its parents when missing).
+
+    Yields
+    ------
+    Path
+        ``out_dir``.
 
     Raises
     ------

@@ -53,7 +53,21 @@ _PACKAGES = ("ketephys", "numpy", "scipy", "pandas", "mne", "neo", "elephant", "
 
 
 def write_table(frame, path: str | os.PathLike) -> Path:
-    """Write a DataFrame atomically as ``.parquet`` or ``.csv`` (by extension)."""
+    """Write a DataFrame atomically as ``.parquet`` or ``.csv`` (by extension).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table; written without its index (object columns of mixed types become
+        text in Parquet).
+    path : str or path-like
+        ``.parquet`` for Parquet, anything else for CSV.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     if path.suffix == ".parquet":
         with atomic_write(path, "wb") as fh:
@@ -65,7 +79,21 @@ def write_table(frame, path: str | os.PathLike) -> Path:
 
 
 def write_json(content: Any, path: str | os.PathLike) -> Path:
-    """Write JSON atomically (indented, keys sorted)."""
+    """Write JSON atomically (indented, keys sorted).
+
+    Parameters
+    ----------
+    content : object
+        JSON-serialisable content; other values (paths, timestamps) are written as
+        ``str(value)``.
+    path : str or path-like
+        The file.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     with atomic_write(path, "w") as fh:
         json.dump(content, fh, indent=2, sort_keys=True, default=str)
@@ -74,7 +102,14 @@ def write_json(content: Any, path: str | os.PathLike) -> Path:
 
 
 def package_versions() -> dict[str, str | None]:
-    """Installed versions of ketephys and the packages its results depend on."""
+    """Installed versions of ketephys and the packages its results depend on.
+
+    Returns
+    -------
+    dict
+        Package name -> version (None when not installed), plus ``python`` and
+        ``platform``.
+    """
     out: dict[str, str | None] = {"python": sys.version.split()[0],
                                   "platform": platform.platform()}
     for name in _PACKAGES:
@@ -86,7 +121,13 @@ def package_versions() -> dict[str, str | None]:
 
 
 def new_run_id() -> str:
-    """A fresh run id (UTC time and a random part)."""
+    """A fresh run id (UTC time and a random part).
+
+    Returns
+    -------
+    str
+        E.g. ``"20260101T120000Z-1a2b3c4d"``.
+    """
     import datetime as _dt
 
     now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -103,6 +144,11 @@ def _sha256(path: Path) -> str:
 
 def check_outputs(out_dir: str | os.PathLike) -> list[str]:
     """Problems of the output set in ``out_dir`` (empty when it is complete or absent).
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+        The output folder.
 
     Returns
     -------
@@ -136,10 +182,31 @@ def check_outputs(out_dir: str | os.PathLike) -> list[str]:
 
 def write_outputs(out_dir: Path, features, failures, fits, provenance: dict,
                   run_id: str | None = None) -> dict[str, Path]:
-    """Write the tables and provenance of a run; returns the paths written.
+    """Write the tables and provenance of a run.
 
     ``run.json`` is removed first, so until :func:`commit_outputs` the folder reads as
     incomplete; ``provenance["run_id"]`` is set to ``run_id``.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The output folder (created when missing).
+    features : pandas.DataFrame
+        Feature rows (features.parquet and features.csv).
+    failures : list of dict
+        One per failed recording, keys :data:`FAILURE_COLUMNS` (failures.csv).
+    fits : pandas.DataFrame
+        decay_fits.csv.
+    provenance : dict
+        provenance.json's content.
+    run_id : str, optional
+        The run's id (default a new one, :func:`new_run_id`).
+
+    Returns
+    -------
+    dict
+        Name (``features_parquet``, ``features_csv``, ``failures``, ``decay_fits``,
+        ``provenance``, ``dataset_description``) -> path written.
     """
     import pandas as pd
 
@@ -166,6 +233,21 @@ def commit_outputs(out_dir: Path, run_id: str, paths: dict[str, Path]) -> Path:
 
     A stale ``report.html`` of an earlier run (this run wrote none) is removed first, so
     the folder holds one run's files only.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The output folder.
+    run_id : str
+        The id the tables' provenance carries.
+    paths : dict
+        Name -> path of every file of the set (:func:`write_outputs`, and ``report``
+        when report.html was written).
+
+    Returns
+    -------
+    Path
+        The path of ``run.json``.
     """
     if "report" not in paths:
         (out_dir / "report.html").unlink(missing_ok=True)

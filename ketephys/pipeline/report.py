@@ -191,7 +191,26 @@ def _summary_table(features):
 
 # ---------------------------------------------------------------------------- main
 def write_report(result: Any, cfg: Any, path: str | Path | None = None) -> Path:
-    """Write ``report.html`` for a finished run (atomically); returns its path."""
+    """Write ``report.html`` for a finished run (atomically).
+
+    The report holds the decay fits, the per-modality views (when ``report.views``), a
+    summary of every measure per visit and the failures; figures are embedded PNGs, so
+    the file stands alone. A section that cannot be drawn is replaced by a note.
+
+    Parameters
+    ----------
+    result : RunResult
+        The finished run.
+    cfg : PipelineConfig
+        Its configuration (``report.title``, ``report.views``, ``study``).
+    path : str or Path, optional
+        Where to write (default ``report.html`` in the run's output folder).
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)

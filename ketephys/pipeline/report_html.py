@@ -19,9 +19,21 @@ log = logging.getLogger("ketephys.pipeline.report")
 def figure_html(fig: Any, caption: str = "", data: Any = None) -> str:
     """A matplotlib figure as an ``<figure>`` with the PNG embedded (base64); closes it.
 
-    ``data``, the numbers behind the figure, is embedded beside it as JSON
-    (``<script type="application/json" class="figure-data">``) so that anyone can check
-    the figure against the run's tables.
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure (saved at 85 dpi, then closed).
+    caption : str
+        Caption and alt text (HTML-escaped); empty for none.
+    data : object, optional
+        The numbers behind the figure, embedded beside it as JSON
+        (``<script type="application/json" class="figure-data">``; arrays as lists) so
+        that anyone can check the figure against the run's tables.
+
+    Returns
+    -------
+    str
+        The HTML of the ``<figure>`` element.
     """
     import json
 

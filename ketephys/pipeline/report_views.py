@@ -68,7 +68,19 @@ def _spectral_caption(spec: Any) -> str:
 
 
 def psd_figure(spectra: list[tuple[str, Any]], band: tuple[float, float] = (30.0, 80.0)):
-    """PSD per visit, mean over channels: ``spectra`` is ``[(label, Spectrum), ...]``."""
+    """PSD per visit, mean over channels, on log-log axes.
+
+    Parameters
+    ----------
+    spectra : list of (str, Spectrum)
+        Visit label and its spectrum, one line each (coloured in order).
+    band : (float, float)
+        The gamma band shaded (Hz, default 30-80 Hz).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -128,8 +140,20 @@ def _band_mean(spec: Any, lo: float, hi: float) -> float:
 
 
 def coherence_figure(panels: list[tuple[str, Any]], measure: str):
-    """Channel x channel matrices: ``panels`` is ``[(title, Series pair -> value), ...]``
-    with pairs named ``"A-B"``; more than 32 channels get every k-th label."""
+    """Channel x channel matrices, one panel per visit.
+
+    Parameters
+    ----------
+    panels : list of (str, pandas.Series)
+        Panel title and the values of channel pairs, indexed ``"A-B"``; the matrix is
+        symmetric. More than 32 channels get every k-th label.
+    measure : str
+        Name of the values, shown on the colour bar (e.g. ``"theta_msc"``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -203,7 +227,20 @@ def _tms_view(result: Any, cfg: Any) -> str:
 
 
 def ltp_figure(courses: list[tuple[str, Any]], measure: str = "slope"):
-    """LTP time course per visit: ``courses`` is ``[(label, LTPResult), ...]``."""
+    """LTP time course per visit (% of baseline against minutes from induction), with the
+    50-60 min LTP window shaded.
+
+    Parameters
+    ----------
+    courses : list of (str, LTPResult)
+        Visit label and its LTP result (its ``time_course`` is drawn).
+    measure : str
+        The fEPSP measure, named on the y axis (default ``"slope"``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
@@ -288,6 +325,24 @@ def _psc_view(result: Any, cfg: Any) -> str:
 
 
 def views_section(result: Any, cfg: Any) -> str:
+    """The report's per-modality figures, drawn from the result objects the run cached
+    (one recording per visit): PSD per visit and coherence (EEG, LFP), TEP butterfly
+    (TMS-EEG), LTP time course and first sweep (fEPSP), PSC train (patch).
+
+    Parameters
+    ----------
+    result : RunResult
+        The finished run (its features pick the recordings, :meth:`RunResult.views_of`
+        gives their result objects).
+    cfg : PipelineConfig
+        Its configuration.
+
+    Returns
+    -------
+    str
+        HTML, one ``<h3>`` block per modality with figures; a figure that cannot be drawn
+        is replaced by a note; empty when no modality has any.
+    """
     mods = sorted(result.features["modality"].dropna().unique()) if len(result.features) \
         else []
     views = {"eeg": ("PSD per visit", "coherence"), "lfp": ("PSD per visit", "coherence"),

@@ -47,6 +47,7 @@ class RunResult:
     Attributes
     ----------
     out_dir : Path
+        The output folder.
     features : pandas.DataFrame
         Rows of every recording that succeeded (computed now or from the cache).
     failures : list of dict
@@ -54,10 +55,21 @@ class RunResult:
     fits : pandas.DataFrame
         decay_fits.csv.
     n_computed, n_cached, n_failed : int
+        Recordings analysed by this run, taken from the cache, and failed.
     aborted : bool
         ``on_error: abort`` stopped the run.
     paths : dict
-        Output files written.
+        Output files written: name -> path.
+    fit_results : list of (FitConfig, pandas.DataFrame, DecayFit or None)
+        Per configured fit: its data table and the fitted model (None when nothing could
+        be fitted), for the report.
+    keys : dict
+        Recording path -> cache key, for the recordings with results.
+    cache_dir : Path or None
+        The cache folder (result objects of each recording, see :meth:`views_of`).
+    repaired : list of str
+        Problems of an incomplete output set found in the folder before the run (and
+        replaced by it).
     """
 
     out_dir: Path
@@ -74,8 +86,19 @@ class RunResult:
     cache_dir: Path | None = None
 
     def views_of(self, path: str) -> dict[str, Any]:
-        """The result objects each analyser computed for the recording ``path`` (what the
-        report draws): analyser name -> {view name -> object}; empty when none stored."""
+        """The result objects each analyser computed for one recording (what the report
+        draws).
+
+        Parameters
+        ----------
+        path : str
+            The recording's path, as in the ``recording`` column of :attr:`features`.
+
+        Returns
+        -------
+        dict
+            Analyser name -> {view name -> object}; empty when none are stored.
+        """
         key = self.keys.get(path)
         if key is None or self.cache_dir is None:
             return {}
@@ -125,7 +148,22 @@ def fit_problems(fits) -> list[str]:
 def run_checked(task: RecordingTask, signatures: dict[str, list[int]]) -> TaskResult:
     """:func:`~ketephys.pipeline.tasks.run_task`, then check that the result belongs to
     the hashed bytes: no hashed file changed since it was hashed, and the reader opened
-    only hashed files. Otherwise the result becomes a failure (it is never cached)."""
+    only hashed files.
+
+    Parameters
+    ----------
+    task : RecordingTask
+        The recording to analyse.
+    signatures : dict
+        Path -> :func:`~ketephys.pipeline.cache.file_signature` of the task's files when
+        they were hashed.
+
+    Returns
+    -------
+    TaskResult
+        The result, or an ``InputFileError`` failure (never cached) when the inputs
+        cannot be trusted.
+    """
     res = run_task(task)
     if res.ok:
         problem = changed_inputs(signatures, res.files)
@@ -179,6 +217,19 @@ def _processes(tasks: list[RecordingTask], pool, sigs: dict[str, dict]
 def make_slurm_cluster(cfg: PipelineConfig):
     """A dask-jobqueue ``SLURMCluster`` configured from ``run.slurm`` (not yet scaled).
 
+    Every worker runs with one BLAS thread (``OMP/OPENBLAS/MKL_NUM_THREADS=1``), as local
+    workers do.
+
+    Parameters
+    ----------
+    cfg : PipelineConfig
+        The configuration (``run.slurm``: queue, account, cores, processes, memory,
+        walltime, extra directives, log folder).
+
+    Returns
+    -------
+    dask_jobqueue.SLURMCluster
+
     Raises
     ------
     ConfigError
@@ -224,10 +275,30 @@ def _dask(tasks: list[RecordingTask], client, sigs: dict[str, dict]) -> Iterator
 def execute(tasks: list[RecordingTask], n_jobs: int = 1, client=None,
             pool=None, signatures: dict[str, dict] | None = None) -> Iterator[TaskResult]:
     """Results of ``tasks`` in completion order: on a Dask ``client``, in a process
-    ``pool`` (or a new one of ``n_jobs`` workers), or serially.
+    ``pool`` (or a new one of ``n_jobs`` workers), or serially. Every mode runs
+    :func:`run_checked`, so the results do not depend on the mode.
 
-    ``signatures`` maps a task key to its inputs' file signatures at hashing time
-    (:func:`run_checked` fails a task whose inputs changed since)."""
+    Parameters
+    ----------
+    tasks : list of RecordingTask
+        The recordings to analyse.
+    n_jobs : int
+        Worker processes of a pool made for these tasks when neither ``client`` nor
+        ``pool`` is given (1: serial, in this process).
+    client : distributed.Client, optional
+        Run on this Dask cluster.
+    pool : concurrent.futures.Executor, optional
+        Run in this process pool (it is not shut down).
+    signatures : dict, optional
+        Task key -> {path -> file signature at hashing time} (:func:`run_checked` fails a
+        task whose inputs changed since).
+
+    Returns
+    -------
+    iterator of TaskResult
+        One per task as it finishes (serially: in order). Closing it early (an abort)
+        cancels the tasks not started.
+    """
     sigs = signatures or {}
     if client is not None:
         return _dask(tasks, client, sigs)

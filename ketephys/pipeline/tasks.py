@@ -31,11 +31,13 @@ class RecordingTask:
     Attributes
     ----------
     spec : RecordingSpec
+        The recording (path, modality, metadata).
     analysers : tuple of (name, target, settings)
         ``target`` is ``'module:function'``; settings are passed as keywords.
     reader : str
         ``'module:function'`` reading the file.
     read_options : dict
+        Keywords for the reader (``inputs.read_options`` of the modality).
     inputs : tuple of (path, sha256)
         The files this task reads, with their content hashes.
     key : str
@@ -52,7 +54,31 @@ class RecordingTask:
 
 @dataclass
 class TaskResult:
-    """What a worker sends back: rows, or the failure."""
+    """What a worker sends back: rows, or the failure.
+
+    Attributes
+    ----------
+    key : str
+        The task's cache key.
+    path, modality : str
+        The recording.
+    rows : pandas.DataFrame or None
+        Feature rows of every analyser (with ``analyser`` and the declared extra
+        columns); None on failure.
+    error_type, message, detail : str or None
+        On failure: the exception's class name, its message (without the file name when
+        it is the recording's) and the traceback; None on success.
+    seconds, cpu_seconds : float
+        Wall-clock and CPU time of the task (s).
+    meta : dict
+        The recording's metadata (for failures.csv).
+    warnings : list of str
+        ``"<Category>: <message>"`` of every warning raised while reading and analysing.
+    views : dict
+        Analyser name -> its compact result objects (for the report), when it gave any.
+    files : tuple of str
+        Every file the reader reports it opened (``rec.source.files``).
+    """
 
     key: str
     path: str
@@ -72,6 +98,7 @@ class TaskResult:
 
     @property
     def ok(self) -> bool:
+        """Whether the task succeeded."""
         return self.error_type is None
 
 
@@ -79,7 +106,30 @@ def build_task(cfg: PipelineConfig, spec: RecordingSpec,
                hashes: list[tuple[str, str]]) -> RecordingTask:
     """The task of one recording, with its cache key.
 
-    ``hashes`` are ``(path, sha256)`` of the recording's files (the main file first).
+    The key hashes the recording's path, the names and content hashes of its files, its
+    metadata and declared extras, the analysers of its modality with their resolved
+    settings (defaults filled in), the reader, its options for the modality and the
+    ketephys version. Execution settings (``run``), the report, the decay fits and the
+    other modalities' settings do not enter it.
+
+    Parameters
+    ----------
+    cfg : PipelineConfig
+        The configuration.
+    spec : RecordingSpec
+        The recording.
+    hashes : list of (str, str)
+        ``(path, sha256)`` of the recording's files, the main file first.
+
+    Returns
+    -------
+    RecordingTask
+        With its :attr:`~RecordingTask.key`.
+
+    Raises
+    ------
+    SettingsError
+        A bad analyser setting (named by its key path).
     """
     from pathlib import Path
 
@@ -109,6 +159,11 @@ def build_task(cfg: PipelineConfig, spec: RecordingSpec,
 
 def run_task(task: RecordingTask) -> TaskResult:
     """Read one recording and run its analysers, with one BLAS thread.
+
+    Parameters
+    ----------
+    task : RecordingTask
+        The recording, its reader and its analysers (resolved by name in this process).
 
     Returns
     -------

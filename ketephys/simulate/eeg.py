@@ -58,6 +58,8 @@ class EEGTruth:
     aperiodic_exponent : float
     knee : float or None
         specparam knee parameter ``k`` (knee frequency ``k**(1/exponent)`` Hz).
+    highpass : float
+        Frequency (Hz) below which the aperiodic component rolls off smoothly to 0 at DC.
     gamma_power, gamma_freq, gamma_width : per channel array, Hz, Hz
         Total power of the Gaussian gamma bump (V^2), its centre and standard deviation.
     theta_power, theta_freq, theta_width, theta_channels : see :func:`simulate_eeg`.
@@ -70,6 +72,10 @@ class EEGTruth:
     hfo_power, hfo_freq, hfo_width : float or None
     artifact_onsets : list of float
         Onsets (s) of the transient artifacts (each ``artifact_duration`` s).
+    artifact_duration : float
+        Length of every artifact (s, default 0.5).
+    artifact_amplitude : float
+        Peak of the half-sine artifacts (V; 0 without artifacts, 500 uV with them).
     """
 
     sfreq: float
@@ -99,21 +105,61 @@ class EEGTruth:
 
     # ----------------------------------------------------------------- analytic truths
     def aperiodic_psd(self, freqs: np.ndarray) -> np.ndarray:
-        """Aperiodic PSD (V^2/Hz) at ``freqs`` (without the high-pass roll-off)."""
+        """Aperiodic PSD at ``freqs`` (without the high-pass roll-off).
+
+        Parameters
+        ----------
+        freqs : array-like
+            Frequencies (Hz).
+
+        Returns
+        -------
+        ndarray
+            ``10**offset / (knee + f**exponent)`` in V^2/Hz, same shape as ``freqs``.
+        """
         f = np.asarray(freqs, dtype=float)
         return self.aperiodic_offset / ((self.knee or 0.0) + f ** self.aperiodic_exponent)
 
     def gamma_band_power(self, band: tuple[float, float] = (30.0, 80.0)) -> np.ndarray:
-        """Power (V^2) of the gamma bump alone inside ``band``, per channel."""
+        """Power of the gamma bump alone inside a band, per channel.
+
+        Parameters
+        ----------
+        band : (float, float)
+            Band edges (Hz, default 30-80 Hz).
+
+        Returns
+        -------
+        ndarray, shape (n_channels,)
+            Power (V^2) of the Gaussian bump between the edges (not the aperiodic part).
+        """
         frac = gaussian_band_power(1.0, self.gamma_freq, self.gamma_width, band)
         return np.asarray(self.gamma_power, dtype=float) * frac
 
     def theta_msc(self, ch_a: str, ch_b: str) -> float:
-        """Magnitude-squared coherence of two channels inside ``coherence_band``."""
+        """Magnitude-squared coherence of two channels inside ``coherence_band``.
+
+        Parameters
+        ----------
+        ch_a, ch_b : str
+            Channel names.
+
+        Returns
+        -------
+        float
+            ``theta_coherence`` when both are (different) theta channels, else 0.
+        """
         both = ch_a in self.theta_channels and ch_b in self.theta_channels
         return float(self.theta_coherence) if both and ch_a != ch_b else 0.0
 
     def to_dict(self) -> dict[str, Any]:
+        """The truth as plain Python values (JSON-serialisable).
+
+        Returns
+        -------
+        dict
+            Every attribute; ``gamma_power`` as a list.
+        """
         out = asdict(self)
         out["gamma_power"] = np.asarray(self.gamma_power).tolist()
         return out
@@ -121,7 +167,22 @@ class EEGTruth:
 
 def gaussian_band_power(total: float, centre: float, sd: float,
                         band: tuple[float, float]) -> float:
-    """Power inside ``band`` of a Gaussian spectral bump of total power ``total``."""
+    """Power inside a band of a Gaussian spectral bump.
+
+    Parameters
+    ----------
+    total : float
+        Total power of the bump (V^2, or any power unit).
+    centre, sd : float
+        Centre and standard deviation of the bump (Hz).
+    band : (float, float)
+        Band edges (Hz).
+
+    Returns
+    -------
+    float
+        ``total`` times the Gaussian's probability mass between the edges.
+    """
     lo, hi = band
     cdf = lambda x: 0.5 * (1.0 + math.erf((x - centre) / (sd * math.sqrt(2.0))))  # noqa: E731
     return float(total * (cdf(hi) - cdf(lo)))
@@ -425,7 +486,39 @@ def simulate_lfp(
     channels, a gamma bump and the ketamine high-frequency oscillation (HFO, ~110-160 Hz),
     channel type ``"lfp"``, names ``LFP001...``. Larger amplitudes than scalp EEG.
 
-    Any other keyword of :func:`simulate_eeg` may be given.
+    Parameters
+    ----------
+    n_channels : int
+        Number of channels (default 4).
+    duration : float
+        Length (s, default 60 s).
+    sfreq : float
+        Sampling rate (Hz, default 1 kHz).
+    theta_freq, theta_power, theta_width : float
+        Theta bump on every channel: centre (Hz), total power (V^2), SD (Hz).
+    theta_coherence : float
+        Magnitude-squared coherence between every two channels inside
+        ``coherence_band`` (default 0.7).
+    coherence_band : (float, float) or None
+        Band of the shared theta source (Hz, default 6-10 Hz).
+    gamma_power : float or sequence of float
+        Total power of the gamma bump (V^2), one value or one per channel.
+    hfo : float or None
+        Total power of the HFO bump (V^2, default 5e-11); None for none.
+    hfo_freq : float
+        Centre of the HFO bump (Hz, default 135 Hz).
+    aperiodic_offset, aperiodic_exponent : float
+        Aperiodic PSD ``aperiodic_offset / f**aperiodic_exponent`` (V^2/Hz).
+    **kwargs
+        Any other keyword of :func:`simulate_eeg` (``ch_types`` and ``ch_names`` have the
+        LFP defaults above).
+
+    Returns
+    -------
+    recording : Recording
+        Continuous, ``n_channels`` LFP channels (V).
+    truth : EEGTruth
+        What was simulated.
     """
     kwargs.setdefault("ch_types", "lfp")
     kwargs.setdefault("ch_names", [f"LFP{i + 1:03d}" for i in range(n_channels)])
@@ -440,9 +533,36 @@ def iter_eeg_chunks(
     chunk_seconds: float = 60.0, seed: int | np.random.Generator | None = None,
     dtype: Any = np.float64, **kwargs: Any,
 ) -> tuple[Iterator[tuple[int, np.ndarray]], EEGTruth]:
-    """A generator of ``(first_sample, (n_channels, n))`` blocks of a continuous simulated
-    recording (same keywords as :func:`simulate_eeg`), holding one block at a time, and
-    its truth. The blocks join seamlessly (overlap-save filtering of one noise stream)."""
+    """The blocks of a long continuous simulated recording, one at a time, and its truth.
+
+    The blocks join seamlessly (overlap-save filtering of one noise stream), so memory
+    holds one block whatever the duration.
+
+    Parameters
+    ----------
+    chunk_seconds : float
+        Length of each block (s, default 60 s; the last one may be shorter).
+    seed : int or numpy.random.Generator, optional
+        Seed of the noise (None: fresh entropy).
+    dtype : numpy dtype
+        dtype of the blocks (default float64).
+    **kwargs
+        Keywords of :func:`simulate_eeg` that shape the signal (``n_channels``,
+        ``duration``, ``sfreq``, the spectral and coherence settings, ``ch_names``,
+        ``artifacts``, ``filter_seconds``).
+
+    Returns
+    -------
+    blocks : iterator of (int, ndarray)
+        ``(first_sample, data)`` with data of shape (n_channels, n) in V.
+    truth : EEGTruth
+        What is simulated.
+
+    Raises
+    ------
+    KetephysError
+        An unknown keyword, or a value :func:`simulate_eeg` refuses.
+    """
     args = dict(n_channels=8, duration=60.0, sfreq=500.0, aperiodic_offset=1e-10,
                 aperiodic_exponent=1.5, knee=None, highpass=0.5, gamma_power=1e-11,
                 gamma_freq=40.0, gamma_width=5.0, theta_power=2e-11, theta_freq=6.0,
@@ -465,8 +585,30 @@ def simulate_eeg_to_npy(
     dtype: Any = np.float32, seed: int | np.random.Generator | None = None, **kwargs: Any,
 ) -> tuple[Recording, EEGTruth]:
     """Write a long simulated recording straight to a ``.npy`` memory map, one chunk at a
-    time, with a ``.json`` sidecar (sfreq, ch_names, ch_types, units), and return a lazy
-    :class:`Recording` over it (the data stay on disk)."""
+    time, with a ``.json`` sidecar (sfreq, ch_names, ch_types, units).
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.npy`` file (overwritten); the sidecar is written beside it.
+    chunk_seconds : float
+        Seconds simulated and written at a time (default 60 s).
+    ch_types : str
+        Channel type of every channel (default ``"eeg"``).
+    dtype : numpy dtype
+        dtype of the file (default float32).
+    seed : int or numpy.random.Generator, optional
+        Seed of the noise (None: fresh entropy).
+    **kwargs
+        Keywords shaping the signal, as for :func:`iter_eeg_chunks`.
+
+    Returns
+    -------
+    recording : Recording
+        Lazy: its data are a read-only memory map of ``path`` (they stay on disk).
+    truth : EEGTruth
+        What was simulated.
+    """
     path = Path(path)
     chunks, truth = iter_eeg_chunks(chunk_seconds=chunk_seconds, seed=seed, dtype=dtype,
                                     **kwargs)

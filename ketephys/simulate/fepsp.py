@@ -141,6 +141,12 @@ class FepspTruth:
         Built-in response drift.
     pop_spike_amplitude : float or None
         Population-spike amplitude (V) when simulated.
+    paired_pulse_ratio : float or None
+        Second response / first response of a paired-pulse sweep (None without paired
+        pulses).
+    settings : dict
+        ``sfreq`` (Hz), ``noise_sd`` (V), ``sweep_interval`` (s), ``induction``,
+        ``induction_mode`` and ``pathways``.
     """
 
     stim_times: list
@@ -162,10 +168,6 @@ class FepspTruth:
     pop_spike_amplitude: float | None
     paired_pulse_ratio: float | None
     settings: dict = field(default_factory=dict)
-
-
-def _rng(seed: Any) -> np.random.Generator:
-    return check_random_state(seed)
 
 
 def _sweep(times: np.ndarray, stims: Sequence[float], scales: Sequence[float], *, sfreq: float,
@@ -247,13 +249,19 @@ def simulate_fepsp_experiment(
     pop_spike : float, optional
         Population-spike amplitude (V) of the opposite sign to the fEPSP.
     artifact_amplitude : float
-        Artifact size (V); ``artifact_clip`` clips the trace at +-that value (V).
+        Artifact size (V).
+    artifact_clip : float, optional
+        Clip the whole trace (noise included) at +-this value (V), as a saturated amplifier
+        would; None (default) for no clipping.
     induction : {"tetanus", "theta_burst", None}
         ``None`` simulates a control experiment without induction (no potentiation).
     induction_mode : {"gap", "recorded"}
         ``"gap"``: no sweep during the induction (recording resumes ``induction_gap`` s
         after it); ``"recorded"``: one sweep holds the start of the train (100 Hz tetanus
         or a 4-pulse 100 Hz theta burst) and test sweeps resume one interval later.
+    induction_gap : float
+        Seconds from the induction to the first test sweep after it in ``"gap"`` mode
+        (default 60 s).
     ltp_magnitude : float
         Long-term potentiation factor (1.5 = 150 % of baseline).
     ltp_decay_tau_min : float, optional
@@ -269,9 +277,13 @@ def simulate_fepsp_experiment(
     paired_pulse : float, optional
         Interval (s) of a second stimulus in every test sweep, with response
         ``paired_pulse_ratio`` times the first.
+    paired_pulse_ratio : float
+        Second response / first response with ``paired_pulse`` (default 1.5: facilitation).
     pathways : {1, 2}
         Two alternating pathways (even sweeps pathway 1 = test, odd sweeps pathway 2 =
         control, never potentiated, response ``control_scale`` times pathway 1).
+    control_scale : float
+        Response of the control pathway / response of the test pathway (default 0.7).
     gaps : sequence of (start_min, duration_min)
         Extra recording pauses (minutes from the recording start).
     window_minutes : (float, float)
@@ -279,64 +291,34 @@ def simulate_fepsp_experiment(
     meta : dict, optional
         Study metadata.
     seed : int or numpy.random.Generator, optional
+        Seed of the noise (None: fresh entropy).
 
     Returns
     -------
-    (Recording, FepspTruth)
+    recording : Recording
         One ``field`` channel ``"fEPSP"``, episodic, with real sweep start times.
+    truth : FepspTruth
+        What was simulated.
+
+    Raises
+    ------
+    KetephysError
+        ``slope`` and ``amplitude`` zero or of different signs, an unknown ``pathways``,
+        ``induction`` or ``induction_mode``, or a sweep too short for its stimuli.
     """
-    rng = _rng(seed)
-    if np.sign(slope) != np.sign(amplitude) or slope == 0:
-        raise KetephysError("slope and amplitude must be non-zero with the same sign")
-    if pathways not in (1, 2):
-        raise KetephysError(f"pathways must be 1 or 2, got {pathways}")
-    if induction not in (None, "tetanus", "theta_burst"):
-        raise KetephysError(f"induction must be 'tetanus', 'theta_burst' or None, got {induction!r}")
-    if induction_mode not in ("gap", "recorded"):
-        raise KetephysError(f"induction_mode must be 'gap' or 'recorded', got {induction_mode!r}")
+    rng = check_random_state(seed)
+    _check_experiment(slope, amplitude, pathways, induction, induction_mode)
     polarity = int(np.sign(slope))
-    n_times = int(round(sweep_duration * sfreq))
-    times = np.arange(n_times) / sfreq
+    times = np.arange(int(round(sweep_duration * sfreq))) / sfreq
     stim_time = round(stim_time * sfreq) / sfreq
-    stims = [stim_time]
-    if paired_pulse:
-        stims.append(round((stim_time + paired_pulse) * sfreq) / sfreq)
-    if stims[-1] + 0.03 > sweep_duration:
-        raise KetephysError("sweep_duration too short for the stimuli and responses")
-
+    stims = _stimulus_times(stim_time, paired_pulse, sfreq, sweep_duration)
     t_ind = n_baseline_min * 60.0
-    starts = list(np.arange(0.0, t_ind - 1e-9, sweep_interval))
-    kinds = ["test"] * len(starts)
-    if induction is not None and induction_mode == "recorded":
-        starts.append(t_ind)
-        kinds.append("induction")
-        resume = t_ind + sweep_interval
-    elif induction is not None:
-        resume = t_ind + induction_gap
-    else:
-        resume = t_ind
-    post = list(np.arange(resume, t_ind + n_post_min * 60.0 - 1e-9, sweep_interval))
-    starts += post
-    kinds += ["test"] * len(post)
-    starts = np.asarray(starts)
-    kinds = np.asarray(kinds)
-    keep = np.ones(len(starts), bool)
-    for g0, glen in gaps:
-        keep &= ~((starts >= g0 * 60.0) & (starts < (g0 + glen) * 60.0))
-    starts, kinds = starts[keep], kinds[keep]
-
-    test_idx = np.flatnonzero(kinds == "test")
-    pathway = np.ones(len(starts), int)
-    pathway[test_idx[1::2]] = 2 if pathways == 2 else 1
+    starts, kinds = _sweep_schedule(t_ind, n_post_min, sweep_interval, induction,
+                                    induction_mode, induction_gap, gaps)
+    pathway = _pathway_of_sweeps(kinds, pathways)
     t_min = (starts - t_ind) / 60.0
-    factors = np.ones(len(starts))
-    if induction is not None:
-        after = t_min >= 0
-        ltp = np.ones(after.sum()) * (ltp_magnitude - 1.0)
-        if ltp_decay_tau_min:
-            ltp = ltp * np.exp(-t_min[after] / ltp_decay_tau_min)
-        factors[after] = 1.0 + ltp + ptp * np.exp(-t_min[after] / ptp_tau_min)
-        factors[pathway == 2] = 1.0
+    factors = _potentiation_factors(t_min, pathway, induction, ltp_magnitude,
+                                    ltp_decay_tau_min, ptp, ptp_tau_min)
     drift = 1.0 + response_drift_pct_per_min / 100.0 * (starts / 60.0)
     scale = factors * drift * np.where(pathway == 2, control_scale, 1.0)
 
@@ -344,36 +326,15 @@ def simulate_fepsp_experiment(
                 fibre_volley=fibre_volley, volley_latency=volley_latency,
                 onset_latency=onset_latency, decay_tau=decay_tau,
                 artifact_amplitude=artifact_amplitude, pop_spike=pop_spike)
-    data = np.empty((len(starts), 1, n_times))
-    # responses differ only by a scale: build the unit responses once
-    unit_art = _sweep(times, stims, [0.0] * len(stims), **wave)
-    unit_resp = [(_sweep(times, [s0], [1.0], **wave) - _sweep(times, [s0], [0.0], **wave))
-                 for s0 in stims]
-    ppr_scale = [1.0] + [paired_pulse_ratio] * (len(stims) - 1)
-    for i, (k, kind) in enumerate(zip(scale, kinds)):
-        if kind == "induction":
-            if induction == "tetanus":
-                train = list(np.arange(stim_time, sweep_duration - 0.012, 0.01))
-            else:
-                train = list(stim_time + np.arange(4) * 0.01)
-            y = _sweep(times, train, [1.0] * len(train), **wave)
-        else:
-            y = unit_art.copy()
-            for r, p in zip(unit_resp, ppr_scale):
-                y += k * p * r
-        data[i, 0] = y
+    induction_train = _induction_train(induction, stim_time, sweep_duration)
+    data = _noiseless_sweeps(times, stims, scale, kinds, induction_train,
+                             [1.0] + [paired_pulse_ratio] * (len(stims) - 1), wave)
     data += baseline_drift * (starts / 60.0)[:, None, None]
     data += rng.normal(0.0, noise_sd, data.shape)
     if artifact_clip is not None:
         np.clip(data, -artifact_clip, artifact_clip, out=data)
 
-    win = (t_min >= window_minutes[0]) & (t_min < window_minutes[1]) & (pathway == 1) & (
-        kinds == "test")
-    early = (t_min >= 0) & (t_min < 2.0) & (pathway == 1) & (kinds == "test")
-    base = (t_min < 0) & (t_min >= -10.0) & (pathway == 1) & (kinds == "test")
-    base_mean = float(np.mean(scale[base]))
-    ltp_pct = float(np.mean(scale[win]) / base_mean * 100) if win.any() else float("nan")
-    ptp_pct = float(np.mean(scale[early]) / base_mean * 100) if early.any() else float("nan")
+    ltp_pct, ptp_pct = _expected_percentages(t_min, pathway, kinds, scale, window_minutes)
     s_first = slope * scale
     a_first = amplitude * scale
     s_first[kinds == "induction"] = np.nan
@@ -397,6 +358,130 @@ def simulate_fepsp_experiment(
     return rec, truth
 
 
+def _check_experiment(slope: float, amplitude: float, pathways: int, induction: str | None,
+                      induction_mode: str) -> None:
+    """Raise :class:`KetephysError` for a polarity, pathway count or induction not known."""
+    if np.sign(slope) != np.sign(amplitude) or slope == 0:
+        raise KetephysError("slope and amplitude must be non-zero with the same sign")
+    if pathways not in (1, 2):
+        raise KetephysError(f"pathways must be 1 or 2, got {pathways}")
+    if induction not in (None, "tetanus", "theta_burst"):
+        raise KetephysError(f"induction must be 'tetanus', 'theta_burst' or None, got {induction!r}")
+    if induction_mode not in ("gap", "recorded"):
+        raise KetephysError(f"induction_mode must be 'gap' or 'recorded', got {induction_mode!r}")
+
+
+def _stimulus_times(stim_time: float, paired_pulse: float | None, sfreq: float,
+                    sweep_duration: float) -> list[float]:
+    """The test stimulus (and the paired one) on the sample grid; the last response must
+    fit in the sweep (30 ms)."""
+    stims = [stim_time]
+    if paired_pulse:
+        stims.append(round((stim_time + paired_pulse) * sfreq) / sfreq)
+    if stims[-1] + 0.03 > sweep_duration:
+        raise KetephysError("sweep_duration too short for the stimuli and responses")
+    return stims
+
+
+def _sweep_schedule(t_ind: float, n_post_min: float, sweep_interval: float,
+                    induction: str | None, induction_mode: str, induction_gap: float,
+                    gaps: Sequence[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """Start time (s) and kind (``"test"`` or ``"induction"``) of every sweep: baseline
+    sweeps up to the induction at ``t_ind``, the induction sweep (``"recorded"`` mode),
+    test sweeps after it, without those starting in one of the ``gaps``."""
+    starts = list(np.arange(0.0, t_ind - 1e-9, sweep_interval))
+    kinds = ["test"] * len(starts)
+    if induction is not None and induction_mode == "recorded":
+        starts.append(t_ind)
+        kinds.append("induction")
+        resume = t_ind + sweep_interval
+    elif induction is not None:
+        resume = t_ind + induction_gap
+    else:
+        resume = t_ind
+    post = list(np.arange(resume, t_ind + n_post_min * 60.0 - 1e-9, sweep_interval))
+    starts_arr = np.asarray(starts + post)
+    kinds_arr = np.asarray(kinds + ["test"] * len(post))
+    keep = np.ones(len(starts_arr), bool)
+    for g0, glen in gaps:
+        keep &= ~((starts_arr >= g0 * 60.0) & (starts_arr < (g0 + glen) * 60.0))
+    return starts_arr[keep], kinds_arr[keep]
+
+
+def _pathway_of_sweeps(kinds: np.ndarray, pathways: int) -> np.ndarray:
+    """1 for every sweep, or with two pathways 2 for every other test sweep."""
+    test_idx = np.flatnonzero(kinds == "test")
+    pathway = np.ones(len(kinds), int)
+    pathway[test_idx[1::2]] = 2 if pathways == 2 else 1
+    return pathway
+
+
+def _potentiation_factors(t_min: np.ndarray, pathway: np.ndarray, induction: str | None,
+                          ltp_magnitude: float, ltp_decay_tau_min: float | None, ptp: float,
+                          ptp_tau_min: float) -> np.ndarray:
+    """Potentiation factor of every sweep (``t_min``: minutes after induction): 1 before
+    induction, without induction and on the control pathway (the module docstring's
+    formula otherwise)."""
+    factors = np.ones(len(t_min))
+    if induction is None:
+        return factors
+    after = t_min >= 0
+    ltp = np.ones(after.sum()) * (ltp_magnitude - 1.0)
+    if ltp_decay_tau_min:
+        ltp = ltp * np.exp(-t_min[after] / ltp_decay_tau_min)
+    factors[after] = 1.0 + ltp + ptp * np.exp(-t_min[after] / ptp_tau_min)
+    factors[pathway == 2] = 1.0
+    return factors
+
+
+def _induction_train(induction: str | None, stim_time: float, sweep_duration: float
+                     ) -> list[float]:
+    """Stimulus times of the induction sweep: a 100 Hz tetanus to 12 ms before the sweep
+    end, or one theta burst of four 100 Hz pulses (empty without induction)."""
+    if induction == "tetanus":
+        return list(np.arange(stim_time, sweep_duration - 0.012, 0.01))
+    if induction == "theta_burst":
+        return list(stim_time + np.arange(4) * 0.01)
+    return []
+
+
+def _noiseless_sweeps(times: np.ndarray, stims: list[float], scale: np.ndarray,
+                      kinds: np.ndarray, induction_train: list[float],
+                      ppr_scale: list[float], wave: dict[str, Any]) -> np.ndarray:
+    """Every sweep without noise or drift, shape (n_sweeps, 1, n_times): test sweeps are the
+    artifacts plus the unit responses times the sweep's ``scale`` (and ``ppr_scale`` per
+    stimulus); the induction sweep holds the whole train at baseline size."""
+    data = np.empty((len(scale), 1, times.size))
+    # responses differ only by a scale: build the unit responses once
+    unit_art = _sweep(times, stims, [0.0] * len(stims), **wave)
+    unit_resp = [(_sweep(times, [s0], [1.0], **wave) - _sweep(times, [s0], [0.0], **wave))
+                 for s0 in stims]
+    for i, (k, kind) in enumerate(zip(scale, kinds)):
+        if kind == "induction":
+            y = _sweep(times, induction_train, [1.0] * len(induction_train), **wave)
+        else:
+            y = unit_art.copy()
+            for r, p in zip(unit_resp, ppr_scale):
+                y += k * p * r
+        data[i, 0] = y
+    return data
+
+
+def _expected_percentages(t_min: np.ndarray, pathway: np.ndarray, kinds: np.ndarray,
+                          scale: np.ndarray, window_minutes: tuple[float, float]
+                          ) -> tuple[float, float]:
+    """LTP and PTP (% of the last 10 baseline minutes) the analyser should report: the mean
+    response scale of test-pathway sweeps in ``window_minutes`` and in the first 2 min."""
+    test = (pathway == 1) & (kinds == "test")
+    win = (t_min >= window_minutes[0]) & (t_min < window_minutes[1]) & test
+    early = (t_min >= 0) & (t_min < 2.0) & test
+    base = (t_min < 0) & (t_min >= -10.0) & test
+    base_mean = float(np.mean(scale[base]))
+    ltp_pct = float(np.mean(scale[win]) / base_mean * 100) if win.any() else float("nan")
+    ptp_pct = float(np.mean(scale[early]) / base_mean * 100) if early.any() else float("nan")
+    return ltp_pct, ptp_pct
+
+
 def simulate_fepsp_io(
     intensities: Sequence[float] = (10, 20, 30, 40, 60, 80, 100, 150),
     repeats: int = 3,
@@ -411,14 +496,42 @@ def simulate_fepsp_io(
 ) -> tuple[Recording, dict]:
     """Simulate an input-output series: response = max / (1 + exp((i50 - I) / k)).
 
+    Every sweep is 100 ms with one stimulus at 10 ms (artifact, a 0.3 mV fibre volley and
+    the fEPSP of :func:`fepsp_waveform` scaled by the sigmoid); no potentiation.
+
+    Parameters
+    ----------
+    intensities : sequence of float
+        Stimulus intensities, in the order they are given (any unit, e.g. uA).
+    repeats : int
+        Consecutive sweeps per intensity (default 3).
+    i50 : float
+        Intensity giving half the maximal response (unit of ``intensities``).
+    k : float
+        Sigmoid width (unit of ``intensities``): larger is shallower.
+    slope_max : float
+        Signed fEPSP slope at saturation (V/s, default -1 V/s).
+    amplitude_max : float
+        Signed fEPSP amplitude at saturation (V, default -2 mV); same sign as ``slope_max``.
+    sweep_interval : float
+        Seconds between sweep starts (default 10 s).
+    sfreq : float
+        Sampling rate (Hz, default 10 kHz).
+    noise_sd : float
+        White noise SD (V, default 20 uV).
+    seed : int or numpy.random.Generator, optional
+        Seed of the noise (None: fresh entropy).
+
     Returns
     -------
-    (Recording, dict)
-        Sweeps in the order of ``intensities`` (each repeated ``repeats`` times); truth has
+    recording : Recording
+        One ``field`` channel ``"fEPSP"``, sweeps in the order of ``intensities`` (each
+        repeated ``repeats`` times), an ``intensity=<value>`` event per sweep.
+    truth : dict
         ``intensity`` per sweep, ``i50``, ``k``, ``slope_max``, ``amplitude_max`` and the
         per-sweep ``slopes`` and ``amplitudes``.
     """
-    rng = _rng(seed)
+    rng = check_random_state(seed)
     inten = np.repeat(np.asarray(intensities, float), repeats)
     frac = 1.0 / (1.0 + np.exp((i50 - inten) / k))
     n_times = int(round(0.1 * sfreq))

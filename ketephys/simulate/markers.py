@@ -107,6 +107,10 @@ def simulate_marker_study(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Simulate per-visit marker values of a whole study with known decay parameters.
 
+    The random draws come in a fixed order (genotypes, baseline offsets, then per region
+    the log amplitude and log tau deviations and the visit noise), so a seed gives the
+    same study every time.
+
     Parameters
     ----------
     scenario : str or dict
@@ -135,6 +139,7 @@ def simulate_marker_study(
     condition : str
         Value of the ``condition`` column.
     seed : int or numpy.random.Generator, optional
+        Seed of every draw (None: fresh entropy).
 
     Returns
     -------
@@ -154,9 +159,39 @@ def simulate_marker_study(
         ``bsv_sd_amplitude``, ``bsv_sd_tau``, ``baseline_sd``, ``noise_sd``, ``schedule``,
         ``infusions``, ``dose_ref_mg_per_kg``, ``kernel``, and ``subjects`` (a DataFrame
         of the per-subject, per-region individual A and tau actually drawn).
-    """
-    from ..decay_models import DecayModel
 
+    Raises
+    ------
+    ConfigError
+        An unknown scenario, scenario key or region, a region without ``E0``/``A``/
+        ``tau_h`` or with ``tau_h <= 0``, ``n_subjects < 1``, a dose <= 0, or infusions not
+        starting at 0 h.
+    """
+    sc = _scenario_with_overrides(scenario, genotype_fraction_met, bsv_sd, noise_sd)
+    rng = check_random_state(seed)
+    if n_subjects < 1:
+        raise ConfigError("n_subjects must be >= 1")
+    region_names = _region_names(sc, scenario, regions)
+    subj_dose = _subject_doses(doses, n_subjects)
+    met = rng.random(n_subjects) < sc["genotype_fraction_met"]
+    course = _infusion_course(infusions)
+    visits = np.asarray(schedule, dtype=float)
+    baseline_offset = rng.normal(0.0, sc["baseline_sd"], n_subjects)  # shared across regions
+    rows, subj_rows = [], []
+    for region in region_names:
+        drawn = _draw_region(rng, sc, region, subj_dose, met, baseline_offset, visits, course)
+        subj_rows += _subject_rows(region, drawn, subj_dose, met)
+        rows += _visit_rows(region, drawn, subj_dose, met, visits, course, condition, sc)
+    truth = _truth(sc, region_names, visits, course)
+    truth["subjects"] = pd.DataFrame(subj_rows)
+    return pd.DataFrame(rows), truth
+
+
+def _scenario_with_overrides(scenario: str | Mapping[str, Any],
+                             genotype_fraction_met: float | None,
+                             bsv_sd: tuple[float, float] | None,
+                             noise_sd: float | None) -> dict[str, Any]:
+    """The resolved scenario with the keyword overrides of :func:`simulate_marker_study`."""
     sc = _resolve_scenario(scenario)
     if genotype_fraction_met is not None:
         sc["genotype_fraction_met"] = float(genotype_fraction_met)
@@ -164,90 +199,127 @@ def simulate_marker_study(
         sc["bsv_sd_amplitude"], sc["bsv_sd_tau"] = (float(v) for v in bsv_sd)
     if noise_sd is not None:
         sc["noise_sd"] = float(noise_sd)
-    rng = check_random_state(seed)
-    if n_subjects < 1:
-        raise ConfigError("n_subjects must be >= 1")
-    region_names = list(sc["regions"]) if regions is None else list(regions)
-    for name in region_names:
+    return sc
+
+
+def _region_names(sc: dict[str, Any], scenario: str | Mapping[str, Any],
+                  regions: Sequence[str] | None) -> list[str]:
+    """The regions to simulate, each checked to be in the scenario: all of them when
+    ``regions`` is None or, for a named scenario other than ``"default"``, the default
+    ``("PFC", "HPC", "STR")`` (the edge-case scenarios have regions of their own)."""
+    named = isinstance(scenario, str) and scenario != "default"
+    if regions is None or (named and regions == ("PFC", "HPC", "STR")):
+        return list(sc["regions"])
+    for name in regions:
         if name not in sc["regions"]:
             raise ConfigError(f"region {name!r} is not in the scenario ({sorted(sc['regions'])})")
-    if isinstance(scenario, str) and scenario != "default" and regions == ("PFC", "HPC", "STR"):
-        region_names = list(sc["regions"])
+    return list(regions)
 
+
+def _subject_doses(doses: float | Sequence[float], n_subjects: int) -> np.ndarray:
+    """Dose of every subject (mg/kg): one for all, one each, or cycling through the list."""
     dose_list = np.atleast_1d(np.asarray(doses, dtype=float))
     if np.any(dose_list <= 0):
         raise ConfigError("doses must be > 0 mg/kg")
-    subj_dose = dose_list if dose_list.size == n_subjects else np.resize(dose_list, n_subjects)
-    met = rng.random(n_subjects) < sc["genotype_fraction_met"]
+    return dose_list if dose_list.size == n_subjects else np.resize(dose_list, n_subjects)
+
+
+def _infusion_course(infusions: Sequence[tuple[float, float]] | None
+                     ) -> list[tuple[float, float]]:
+    """(time since the first dose in h, dose / the subject's dose) of every infusion,
+    sorted; a single dose at 0 h by default."""
     course = [(0.0, 1.0)] if not infusions else [(float(t), float(d)) for t, d in infusions]
     course.sort()
     if course[0][0] != 0.0:
         raise ConfigError("the first infusion must be at t_h = 0 (times are since the first dose)")
-    dose_t = np.array([c[0] for c in course])
-    dose_rel = np.array([c[1] for c in course])
-    visits = np.asarray(schedule, dtype=float)
-    ref = sc["dose_ref_mg_per_kg"]
-    bsv_a, bsv_t = sc["bsv_sd_amplitude"], sc["bsv_sd_tau"]
+    return course
 
-    model = DecayModel(kernel=sc["kernel"], gamma_fixed=sc["gamma"])
-    rows, subj_rows = [], []
-    baseline_offset = rng.normal(0.0, sc["baseline_sd"], n_subjects)  # shared across regions
-    for region in region_names:
-        reg = sc["regions"][region]
-        eta_a = rng.normal(0.0, bsv_a, n_subjects)
-        eta_t = rng.normal(0.0, bsv_t, n_subjects)
-        log_ratio = np.log(subj_dose / ref)
-        amp = reg["A"] * np.exp(sc["dose_amp_exponent"] * log_ratio + eta_a) * np.where(
-            met, sc["met_amp_factor"], 1.0)
-        tau = reg["tau_h"] * np.exp(sc["dose_tau_exponent"] * log_ratio + eta_t) * np.where(
-            met, sc["met_tau_factor"], 1.0)
-        sign = 1.0 if np.all(amp >= 0) else -1.0
-        params = [np.full(n_subjects, reg["E0"]) + baseline_offset, np.log(np.abs(amp)),
-                  np.log(tau)]
-        if sc["kernel"] == "bateman":
-            rf = sc["rise_fraction"]
-            params.append(np.full(n_subjects, np.log(rf / (1 - rf))))
-        p = np.stack(params, axis=-1)
-        d_amt = subj_dose[:, None] * dose_rel[None, :]
-        f, _ = DecayModel(kernel=model.kernel, gamma_fixed=model.gamma_fixed, sign=sign).evaluate(
-            np.broadcast_to(visits, (n_subjects, visits.size)), p,
-            np.broadcast_to(dose_t, d_amt.shape), d_amt, np.ones(d_amt.shape, bool),
-            jacobian=False)
-        y = f + rng.normal(0.0, sc["noise_sd"], f.shape)
-        for i in range(n_subjects):
-            sid = f"sub-{i + 1:02d}"
-            subj_rows.append({"subject": sid, "region": region, "A": amp[i], "tau_h": tau[i],
-                              "E0": p[i, 0], "dose_mg_per_kg": subj_dose[i],
-                              "genotype": "Val/Met" if met[i] else "Val/Val"})
-            for v, tv in enumerate(visits):
-                n_inf = int(np.sum(dose_t <= tv)) if tv >= 0 else 0
-                last = tv - dose_t[dose_t <= tv].max() if tv >= 0 else np.nan
-                rows.append({
-                    "subject": sid, "session": _session_label(tv), "region": region,
-                    "condition": condition, "dose_mg_per_kg": subj_dose[i], "infusion": n_inf,
-                    "hours_since_dose": tv, "hours_since_last_dose": last,
-                    "genotype": "Val/Met" if met[i] else "Val/Val", "measure": sc["measure"],
-                    "value": y[i, v], "expected": f[i, v], "unit": sc["unit"]})
-    table = pd.DataFrame(rows)
-    truth = {
+
+def _draw_region(rng: np.random.Generator, sc: dict[str, Any], region: str,
+                 subj_dose: np.ndarray, met: np.ndarray, baseline_offset: np.ndarray,
+                 visits: np.ndarray, course: list[tuple[float, float]]) -> dict[str, np.ndarray]:
+    """One region's subjects: their amplitude and tau (covariates and between-subject
+    variability drawn), model parameters ``p`` (n_subjects, n_params), noise-free values
+    ``f`` and observed values ``y`` (n_subjects, n_visits)."""
+    from ..decay_models import DecayModel
+
+    n_subjects = subj_dose.size
+    reg = sc["regions"][region]
+    eta_a = rng.normal(0.0, sc["bsv_sd_amplitude"], n_subjects)
+    eta_t = rng.normal(0.0, sc["bsv_sd_tau"], n_subjects)
+    log_ratio = np.log(subj_dose / sc["dose_ref_mg_per_kg"])
+    amp = reg["A"] * np.exp(sc["dose_amp_exponent"] * log_ratio + eta_a) * np.where(
+        met, sc["met_amp_factor"], 1.0)
+    tau = reg["tau_h"] * np.exp(sc["dose_tau_exponent"] * log_ratio + eta_t) * np.where(
+        met, sc["met_tau_factor"], 1.0)
+    sign = 1.0 if np.all(amp >= 0) else -1.0
+    params = [np.full(n_subjects, reg["E0"]) + baseline_offset, np.log(np.abs(amp)),
+              np.log(tau)]
+    if sc["kernel"] == "bateman":
+        rf = sc["rise_fraction"]
+        params.append(np.full(n_subjects, np.log(rf / (1 - rf))))
+    p = np.stack(params, axis=-1)
+    dose_t = np.array([c[0] for c in course])
+    d_amt = subj_dose[:, None] * np.array([c[1] for c in course])[None, :]
+    f, _ = DecayModel(kernel=sc["kernel"], gamma_fixed=sc["gamma"], sign=sign).evaluate(
+        np.broadcast_to(visits, (n_subjects, visits.size)), p,
+        np.broadcast_to(dose_t, d_amt.shape), d_amt, np.ones(d_amt.shape, bool),
+        jacobian=False)
+    y = f + rng.normal(0.0, sc["noise_sd"], f.shape)
+    return {"amp": amp, "tau": tau, "p": p, "f": f, "y": y}
+
+
+def _genotype(is_met: bool) -> str:
+    return "Val/Met" if is_met else "Val/Val"
+
+
+def _subject_rows(region: str, drawn: dict[str, np.ndarray], subj_dose: np.ndarray,
+                  met: np.ndarray) -> list[dict[str, Any]]:
+    """One row per subject of ``truth["subjects"]``: the individual parameters drawn."""
+    return [{"subject": f"sub-{i + 1:02d}", "region": region, "A": drawn["amp"][i],
+             "tau_h": drawn["tau"][i], "E0": drawn["p"][i, 0], "dose_mg_per_kg": subj_dose[i],
+             "genotype": _genotype(met[i])} for i in range(subj_dose.size)]
+
+
+def _visit_rows(region: str, drawn: dict[str, np.ndarray], subj_dose: np.ndarray,
+                met: np.ndarray, visits: np.ndarray, course: list[tuple[float, float]],
+                condition: str, sc: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per (subject, visit) of the study table, subject by subject."""
+    dose_t = np.array([c[0] for c in course])
+    rows = []
+    for i in range(subj_dose.size):
+        for v, tv in enumerate(visits):
+            n_inf = int(np.sum(dose_t <= tv)) if tv >= 0 else 0
+            last = tv - dose_t[dose_t <= tv].max() if tv >= 0 else np.nan
+            rows.append({
+                "subject": f"sub-{i + 1:02d}", "session": _session_label(tv),
+                "region": region, "condition": condition, "dose_mg_per_kg": subj_dose[i],
+                "infusion": n_inf, "hours_since_dose": tv, "hours_since_last_dose": last,
+                "genotype": _genotype(met[i]), "measure": sc["measure"],
+                "value": drawn["y"][i, v], "expected": drawn["f"][i, v], "unit": sc["unit"]})
+    return rows
+
+
+def _truth(sc: dict[str, Any], region_names: list[str], visits: np.ndarray,
+           course: list[tuple[float, float]]) -> dict[str, Any]:
+    """The ``truth`` dict of :func:`simulate_marker_study`, without ``subjects``."""
+    return {
         "regions": {r: dict(sc["regions"][r]) for r in region_names},
         "kernel": sc["kernel"],
-        "dose_ref_mg_per_kg": ref,
+        "dose_ref_mg_per_kg": sc["dose_ref_mg_per_kg"],
         "dose_amp_exponent": sc["dose_amp_exponent"],
         "dose_tau_exponent": sc["dose_tau_exponent"],
         "log_met_tau": float(np.log(sc["met_tau_factor"])),
         "log_met_amp": float(np.log(sc["met_amp_factor"])),
         "gamma": sc["gamma"],
-        "bsv_sd_amplitude": bsv_a,
-        "bsv_sd_tau": bsv_t,
+        "bsv_sd_amplitude": sc["bsv_sd_amplitude"],
+        "bsv_sd_tau": sc["bsv_sd_tau"],
         "baseline_sd": sc["baseline_sd"],
         "noise_sd": sc["noise_sd"],
         "schedule": tuple(visits.tolist()),
         "infusions": tuple(course),
         "rise_fraction": sc["rise_fraction"],
-        "subjects": pd.DataFrame(subj_rows),
     }
-    return table, truth
 
 
 def _session_label(hours: float) -> str:

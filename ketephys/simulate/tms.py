@@ -128,17 +128,44 @@ class TMSTruth:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def component_at(self, name: str, channel: str | None = None) -> tuple[float, float]:
-        """``(latency s, amplitude V)`` of component ``name`` at ``channel`` (default: its
-        centre electrode)."""
+        """Latency and amplitude of one simulated TEP component at one channel.
+
+        Parameters
+        ----------
+        name : str
+            Component name (e.g. ``"N100"``), as in :attr:`components`.
+        channel : str, optional
+            Channel name (default: the component's centre electrode).
+
+        Returns
+        -------
+        latency : float
+            Seconds after the pulse.
+        amplitude : float
+            Signed amplitude (V) at that channel.
+        """
         rows = self.components[self.components["component"] == name]
         row = rows[rows["center"]] if channel is None else rows[rows["channel"] == channel]
         return float(row["latency"].iloc[0]), float(row["amplitude"].iloc[0])
 
 
 def component_waveform(t: np.ndarray, comp: TEPComponent) -> np.ndarray:
-    """Unit-peak waveform of ``comp`` at times ``t`` (s after the pulse): a half raised
-    cosine rising over ``comp.rise`` and another falling over ``comp.fall``; exactly 1 at
-    ``comp.latency`` and 0 outside ``[latency - rise, latency + fall]``."""
+    """Unit-peak waveform of a TEP component: a half raised cosine rising over
+    ``comp.rise`` and another falling over ``comp.fall``.
+
+    Parameters
+    ----------
+    t : ndarray
+        Times (s after the pulse).
+    comp : TEPComponent
+        The component (its ``latency``, ``rise`` and ``fall``, in s).
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``t``: exactly 1 at ``comp.latency``, 0 outside
+        ``[latency - rise, latency + fall]``; multiply by the amplitude.
+    """
     t = np.asarray(t, float)
     out = np.zeros_like(t)
     left = (t >= comp.latency - comp.rise) & (t <= comp.latency)
@@ -225,10 +252,17 @@ def simulate_tms_eeg(
     pulse_artifact : bool
         Add the ~1 ms biphasic pulse artifact (``pulse_amplitude`` V, per-channel gain 0.2-1
         with random sign, clipped at 0.8 x ``pulse_amplitude``).
+    pulse_amplitude : float
+        Peak of the pulse artifact (V, default 5 mV).
     decay_artifact : bool
         Add the exponential decay artifact, amplitude ``decay_amplitude`` (V) at the coil
         falling off with distance, time constant drawn per channel in ``decay_tau`` (s), and
         a +-10 % trial-to-trial amplitude jitter.
+    decay_amplitude : float
+        Decay-artifact amplitude at the coil (V, default 100 uV).
+    decay_tau : float or (float, float)
+        Decay time constant (s): one value for every channel, or a range each channel's is
+        drawn from uniformly (default 10-20 ms).
     muscle : bool
         Add a TMS-evoked muscle burst (damped 70 Hz, 5-20 ms, ~50 uV near the coil).
     oscillation : (float, float) or None
@@ -242,6 +276,9 @@ def simulate_tms_eeg(
         Put the pulses in ``events`` as ``"tms_pulse"`` (otherwise they must be found).
     line_freq : float or None
         Add line noise at this frequency (``line_amplitude`` V).
+    line_amplitude : float
+        Peak amplitude of the line noise (V, default 2 uV), with a random phase per
+        channel.
     excitability_scale : float
         Multiplies every component amplitude.
     meta : dict, optional
