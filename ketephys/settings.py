@@ -162,6 +162,12 @@ def check_keywords(*passed_on: Callable[[], Callable[..., Any]],
         :class:`SettingsError` saying what it is called now (never silently accepted,
         never silently ignored).
 
+    Notes
+    -----
+    A (data)class's generated ``__init__`` can be wrapped too
+    (``Cls.__init__ = check_keywords(renamed=...)(Cls.__init__)``); its messages then name
+    the class, ``Cls()``.
+
     Returns
     -------
     callable
@@ -171,8 +177,13 @@ def check_keywords(*passed_on: Callable[[], Callable[..., Any]],
 
     def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
         sig = inspect.signature(func)
+        # a class's constructor is named by its class: "StudyDesign()", not "__init__()"
+        label = (func.__qualname__.removesuffix(".__init__") if func.__name__ == "__init__"
+                 else func.__name__)
         own = [n for n, p in sig.parameters.items() if p.kind not in (
             p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+        if func.__name__ == "__init__":
+            own = own[1:]  # self
 
         @functools.cache
         def allowed() -> list[str]:
@@ -189,9 +200,9 @@ def check_keywords(*passed_on: Callable[[], Callable[..., Any]],
                 names = allowed()
                 bad = [k for k in kwargs if k not in names]
                 if bad:
-                    msgs = [f"setting {k!r} of {func.__name__}() was renamed "
+                    msgs = [f"setting {k!r} of {label}() was renamed "
                             f"{renamed[k]!r} in ketephys 0.2" if k in renamed else
-                            f"unknown setting {k!r} of {func.__name__}(){suggest(k, names)}"
+                            f"unknown setting {k!r} of {label}(){suggest(k, names)}"
                             for k in bad]
                     raise SettingsError("; ".join(msgs) + f" (allowed: {', '.join(names)})")
             return func(*args, **kwargs)

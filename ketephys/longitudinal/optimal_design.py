@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from .._check import check_option, check_random_state
 from ..errors import AnalysisError
 from .planning import (
     Comparison,
@@ -208,8 +209,7 @@ def design_criterion(design: StudyDesign, criterion: str = "mean_rse_tau",
 
     ``arm_sizes`` overrides the arms' numbers of subjects (continuous values allowed).
     """
-    if criterion not in CRITERIA:
-        raise AnalysisError(f"criterion must be one of {CRITERIA}, got {criterion!r}")
+    check_option("criterion", criterion, CRITERIA)
     infos = list(region_fims(design, arm_sizes=arm_sizes).values())
     if criterion == "D":
         n_par = sum(len(i.names) for i in infos)
@@ -279,7 +279,7 @@ def optimise_schedule(
     criterion: str = "mean_rse_tau",
     allocation: bool = False,
     n_starts: int = 8,
-    seed: int | None = 0,
+    seed: int | np.random.Generator | None = 0,
     min_per_arm: int = 3,
 ) -> ScheduleOptimum:
     """Optimise the shared post-dose visit times (and optionally the arm sizes).
@@ -297,8 +297,9 @@ def optimise_schedule(
         subjects, at least ``min_per_arm`` per arm).
     n_starts : int
         Random starts (plus the current schedule when it meets the constraints).
-    seed : int, optional
-        The random starts are drawn from ``numpy.random.default_rng(seed)``.
+    seed : int, Generator or None
+        Seed (or generator) of the random starts (default 0: the same starts every
+        call).
     min_per_arm : int
 
     Returns
@@ -307,8 +308,7 @@ def optimise_schedule(
     """
     from scipy.optimize import minimize
 
-    if criterion not in CRITERIA:
-        raise AnalysisError(f"criterion must be one of {CRITERIA}, got {criterion!r}")
+    check_option("criterion", criterion, CRITERIA)
     if constraints is None:
         constraints = ScheduleConstraints(len(design.times), 0.5, max(336.0, design.times[-1]))
     n_arms = len(design.arms)
@@ -346,7 +346,7 @@ def optimise_schedule(
         except AnalysisError:
             return _BAD
 
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     n_x = constraints.n_visits + (n_arms - 1 if opt_alloc else 0)
     starts = [rng.normal(0.0, 1.5, n_x) for _ in range(n_starts)]
     z_cur = constraints.to_z(design.times)

@@ -26,7 +26,7 @@ that come from ``V`` depending on ``beta`` are dropped, as is the ``beta`` x var
 block): that matches the precision that the FOCE-type fit reaches. ``block_diagonal=False``
 gives the full FO matrix, with ``dV/dbeta`` by central differences.
 
-With ``baseline="pre-dose"`` (the fit's default) each subject's pre-dose mean is
+With ``baseline_mode="pre-dose"`` (the fit's default) each subject's pre-dose mean is
 subtracted; the post-dose changes then share one error ``-mean(baseline noise)``,
 which is exactly a random baseline with SD ``residual_sd / sqrt(n_baseline)``: the
 baseline SD between subjects cancels. Regions are fitted separately, so their matrices
@@ -43,7 +43,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_option
 from ..errors import AnalysisError
+from ..settings import check_keywords
+from .design import BASELINE_MODES
 from .fit import ParamMap, _beta_jacobian
 from .models import KERNELS, DecayModel
 
@@ -108,8 +111,7 @@ class RegionModel:
                 raise AnalysisError(f"{where}: {name} must be >= 0, got {v}")
         if not (np.isfinite(self.residual_sd) and self.residual_sd > 0):
             raise AnalysisError(f"{where}: residual_sd must be > 0, got {self.residual_sd}")
-        if self.kernel not in KERNELS:
-            raise AnalysisError(f"{where}: kernel must be one of {KERNELS}, got {self.kernel!r}")
+        check_option(f"{where}: kernel", self.kernel, KERNELS)
         if not 0 < self.rise_fraction < 1:
             raise AnalysisError(f"{where}: rise_fraction must be in (0, 1), "
                                 f"got {self.rise_fraction}")
@@ -182,8 +184,10 @@ class StudyDesign:
         Pre-dose visits per subject (at -1, -2, ... h).
     dose_ref_mg_per_kg : float
         Dose at which the regions' ``tau_h`` and ``amplitude`` are given.
-    baseline : {"pre-dose", "estimate"}
-        As in :func:`fit_decay`.
+    baseline_mode : {"pre-dose", "estimate"}
+        How the fit obtains each subject's baseline level, as in :func:`fit_decay`
+        (called ``baseline`` before ketephys 0.2; the old name raises
+        :class:`~ketephys.errors.SettingsError`).
     random_effects : bool
         Population fit (True) or pooled least squares (False), as in :func:`fit_decay`.
     """
@@ -193,7 +197,7 @@ class StudyDesign:
     arms: tuple[Arm, ...] = (Arm(),)
     n_baseline: int = 1
     dose_ref_mg_per_kg: float = 0.5
-    baseline: str = "pre-dose"
+    baseline_mode: str = "pre-dose"
     random_effects: bool = True
 
     def __post_init__(self) -> None:
@@ -210,10 +214,9 @@ class StudyDesign:
         for arm in self.arms:
             if arm.times is not None:
                 _check_times(arm.times, f"arm {arm.name!r}")
-        if self.baseline not in ("pre-dose", "estimate"):
-            raise AnalysisError(f"baseline must be 'pre-dose' or 'estimate', got {self.baseline!r}")
-        if self.baseline == "pre-dose" and self.n_baseline < 1:
-            raise AnalysisError("baseline='pre-dose' needs n_baseline >= 1 pre-dose visit")
+        check_option("baseline_mode", self.baseline_mode, BASELINE_MODES)
+        if self.baseline_mode == "pre-dose" and self.n_baseline < 1:
+            raise AnalysisError("baseline_mode='pre-dose' needs n_baseline >= 1 pre-dose visit")
         if not self.dose_ref_mg_per_kg > 0:
             raise AnalysisError("dose_ref_mg_per_kg must be > 0")
         for region in self.regions:
@@ -230,7 +233,7 @@ class StudyDesign:
     def n_required_visits(self, region: RegionModel) -> int:
         """Post-dose visits a subject needs: the kernel's parameters (+1 for the population)."""
         n = 3 if region.kernel == "bateman" else 2
-        return n + int(self.baseline == "estimate") + int(self.random_effects)
+        return n + int(self.baseline_mode == "estimate") + int(self.random_effects)
 
     def arm_times(self, arm: Arm) -> tuple[float, ...]:
         return self.times if arm.times is None else arm.times
@@ -280,6 +283,11 @@ class StudyDesign:
         return tuple(-float(k) for k in range(1, self.n_baseline + 1))
 
 
+# the dataclass's constructor: a former field name is an error naming the new one
+StudyDesign.__init__ = check_keywords(  # type: ignore[method-assign]
+    renamed={"baseline": "baseline_mode"})(StudyDesign.__init__)
+
+
 def split_schedule(schedule: Sequence[float]) -> tuple[tuple[float, ...], int]:
     """Simulator-style schedule (negative = pre-dose) -> (post-dose times, n_baseline)."""
     s = np.asarray(schedule, dtype=float)
@@ -315,12 +323,8 @@ class Comparison:
     alternative: str = "two-sided"
 
     def __post_init__(self) -> None:
-        if self.kind not in ("regions", "dose", "genotype"):
-            raise AnalysisError(f"comparison kind must be 'regions', 'dose' or 'genotype', "
-                                f"got {self.kind!r}")
-        if self.alternative not in ("two-sided", "greater", "less"):
-            raise AnalysisError(f"alternative must be 'two-sided', 'greater' or 'less', "
-                                f"got {self.alternative!r}")
+        check_option("comparison kind", self.kind, ("regions", "dose", "genotype"))
+        check_option("alternative", self.alternative, ("two-sided", "greater", "less"))
         if not 0 < self.alpha < 1:
             raise AnalysisError(f"alpha must be in (0, 1), got {self.alpha}")
 
@@ -381,7 +385,7 @@ def _param_map(design: StudyDesign, region: RegionModel) -> ParamMap:
     covs = tuple(_COV_NAMES[c] for c in design.covariates)
     random = ("E0", "log_A", "log_tau") if design.random_effects else ()
     return ParamMap(model, covariates=covs, random=random,
-                    fixed_e0=design.baseline == "pre-dose")
+                    fixed_e0=design.baseline_mode == "pre-dose")
 
 
 def _intercepts(design: StudyDesign, region: RegionModel) -> tuple[float, float]:
@@ -408,8 +412,8 @@ def _beta(design: StudyDesign, region: RegionModel, pm: ParamMap) -> np.ndarray:
 def _omega(design: StudyDesign, region: RegionModel) -> np.ndarray:
     if not design.random_effects:
         return np.zeros(0)
-    base = (region.residual_sd / np.sqrt(design.n_baseline) if design.baseline == "pre-dose"
-            else region.baseline_sd)
+    base = (region.residual_sd / np.sqrt(design.n_baseline)
+            if design.baseline_mode == "pre-dose" else region.baseline_sd)
     # a zero SD would make the variance component's information infinite: floor it as
     # the fit does (_omega_floor), far below any SD that matters
     return np.maximum([base, region.sd_log_amplitude, region.sd_log_tau], 1e-3)
@@ -420,7 +424,7 @@ def _arm_arrays(design: StudyDesign, arm_sizes: Sequence[float] | None) -> dict[
     times = []
     for arm in design.arms:
         t = np.asarray(design.arm_times(arm))
-        if design.baseline == "estimate":
+        if design.baseline_mode == "estimate":
             t = np.concatenate([design.baseline_times(), t])
         times.append(t)
     n_arm, n_v = len(times), max(t.size for t in times)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_random_state
 from ..simulate.markers import DEFAULT_SCHEDULE, simulate_marker_study
 from .decay import fit_decay
 
@@ -71,7 +72,7 @@ def recovery_study(
     n_studies: int = 200,
     n_subjects: int = 20,
     schedule: Sequence[float] = DEFAULT_SCHEDULE,
-    seed: int | None = None,
+    seed: int | np.random.Generator | None = None,
     doses: float | Sequence[float] = (0.5,),
     genotype_fraction_met: float | None = None,
     covariates: Sequence[str] = (),
@@ -101,7 +102,7 @@ def recovery_study(
     -------
     RecoveryResult
     """
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     rows = []
     for study in range(n_studies):
         table, truth = simulate_marker_study(scenario, n_subjects=n_subjects, regions=None,

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_random_state
 from .._result import fill_doc
 from ..errors import AnalysisError
 from .design import Covariate, GroupData
@@ -157,7 +158,7 @@ class DecayFit:
         """One row per group: tau with CI, half-life, peak, wear-off time, variability, fit.
 
         Times are in hours, amplitudes in the marker's unit (the change from the pre-dose
-        baseline with ``baseline="pre-dose"``); all values are for the typical subject at
+        baseline with ``baseline_mode="pre-dose"``); all values are for the typical subject at
         the reference covariates. The CLI, the pipeline and the tutorials read these
         column names: they are a stable interface.
 
@@ -307,7 +308,8 @@ class DecayFit:
     # ------------------------------------------------------------------ prediction
     def predict(self, times: np.ndarray, schedule: list[tuple[float, float]] | None = None,
                 groups: list[Any] | None = None, level: float | None = None,
-                n_draws: int = 1000, seed: int | None = 0) -> pd.DataFrame:
+                n_draws: int = 1000, seed: int | np.random.Generator | None = 0
+                ) -> pd.DataFrame:
         """Predict the typical response to a dose course, with confidence and prediction bands.
 
         Parameters
@@ -333,10 +335,10 @@ class DecayFit:
             percentiles, or normal draws of beta) and ``pi_low``/``pi_high`` (a new
             subject's single observation: adds between-subject variability and residual
             noise). On the fitted scale: change from the pre-dose baseline when the fit
-            used ``baseline="pre-dose"``.
+            used ``baseline_mode="pre-dose"``.
         """
         level = self.level if level is None else level
-        rng = np.random.default_rng(seed)
+        rng = check_random_state(seed)
         times = np.asarray(times, dtype=float)
         sched = [(0.0, 1.0)] if schedule is None else sorted((float(t), float(d))
                                                              for t, d in schedule)
@@ -397,7 +399,7 @@ class DecayFit:
         -------
         ndarray, shape (n_obs, 2)
             Hours since dose and value (the change from the pre-dose baseline with
-            ``baseline="pre-dose"``), in the order of :meth:`to_data_frame`.
+            ``baseline_mode="pre-dose"``), in the order of :meth:`to_data_frame`.
         """
         parts = [np.column_stack([g.data.t[g.data.mask], g.data.y[g.data.mask]])
                  for g in self.groups]
