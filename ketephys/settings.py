@@ -110,12 +110,24 @@ class AnalyserSettings(BaseModel):
                 from err
 
     def to_dict(self) -> dict[str, Any]:
-        """The settings as plain JSON values (tuples as lists), for tables and hashes."""
+        """The settings as plain JSON values (tuples as lists), for tables and hashes.
+
+        Returns
+        -------
+        dict
+            Every setting, defaults included (:func:`~ketephys.features.jsonable`).
+        """
         return jsonable(self.model_dump())
 
     def settings_hash(self) -> str:
         """:func:`~ketephys.features.settings_hash` of :meth:`to_dict` (what the feature rows
-        of these settings carry)."""
+        of these settings carry).
+
+        Returns
+        -------
+        str
+            12 hex digits.
+        """
         return settings_hash(self.to_dict())
 
 
@@ -126,6 +138,22 @@ def model_from_signature(name: str, func: Callable[..., Any], skip: int = 1,
     Each field has the parameter's annotation (``Any`` when it has none or it cannot be
     resolved) and its default; ``**kwargs`` and the first ``skip`` parameters (the
     recording) are left out, as are ``exclude``.
+
+    Parameters
+    ----------
+    name : str
+        The model's class name (shown in messages).
+    func : callable
+        The function whose signature declares the settings.
+    skip : int
+        Leading parameters left out (the recording).
+    exclude : tuple of str
+        Further parameters left out.
+
+    Returns
+    -------
+    type
+        A subclass of :class:`AnalyserSettings`.
     """
     func = inspect.unwrap(func)
     hints: dict[str, Any] = {}
@@ -213,7 +241,22 @@ def check_keywords(*passed_on: Callable[[], Callable[..., Any]],
 
 
 def settings_problems(model: type[AnalyserSettings], settings: Any, where: str) -> list[str]:
-    """Every problem of ``settings`` against ``model`` as messages (empty when valid)."""
+    """Every problem of ``settings`` against ``model`` as messages (empty when valid).
+
+    Parameters
+    ----------
+    model : type
+        An :class:`AnalyserSettings` subclass.
+    settings : mapping or AnalyserSettings or None
+        The settings to check.
+    where : str
+        Key path prefix of the messages, e.g. ``"modalities.eeg.spectral"``.
+
+    Returns
+    -------
+    list of str
+        One message per unknown key (with a suggestion) or invalid value.
+    """
     try:
         model.resolve(settings, where=where)
     except SettingsError as err:

@@ -74,7 +74,18 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    """Add the ``fit`` subcommand to an argparse ``subparsers`` object."""
+    """Add the ``fit`` subcommand to an argparse ``subparsers`` object.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        What ``ArgumentParser.add_subparsers()`` returned.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``fit`` parser (its ``func`` default is :func:`run`).
+    """
     p = subparsers.add_parser("fit", help="fit per-region decay time constants to a table",
                               description="Fit per-group decay (tau, half-life, CIs) to a "
                                           "tidy per-visit table and write the summary CSV.")
@@ -119,7 +130,20 @@ def _filter(table, modality: str | None, where: list[str], path: Path):
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``ketephys fit``: print the summary and write it to CSV. Returns the exit code."""
+    """Run ``ketephys fit``: print the summary and write it to CSV.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``fit`` arguments.
+
+    Returns
+    -------
+    int
+        The exit code: 0, 2 (bad input or a table that cannot be fitted),
+        :data:`EXIT_FIT_PROBLEM` (a group failed or is not identifiable) or 4 (the CSV
+        cannot be written).
+    """
     from .decay import fit_decay_by_group
 
     path = Path(args.table)
@@ -163,7 +187,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point (``python -m ketephys.longitudinal.cli TABLE.csv ...``)."""
+    """Stand-alone entry point (``python -m ketephys.longitudinal.cli TABLE.csv ...``).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code of :func:`run`.
+    """
     parser = argparse.ArgumentParser(prog="ketephys fit")
     _add_arguments(parser)
     return run(parser.parse_args(argv))

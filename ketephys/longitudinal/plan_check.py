@@ -105,18 +105,24 @@ def simulate_design(design: StudyDesign, n_studies: int = 200,
     Parameters
     ----------
     design : StudyDesign
+        The design to check.
     n_studies : int
-    seed : int, optional
+        Simulated studies.
+    seed : int, Generator or None
+        Seed (or generator) of the simulations and fits (default 0: the same studies
+        every call).
     comparisons : sequence of Comparison
         Tests whose simulated power is reported.
     ci : {"none", "profile", "bootstrap", "both"}
         Interval method of :func:`fit_decay`; with ``"none"`` the simulated intervals are
         Wald intervals from the fitted SEs (fast), otherwise the fit's tau intervals.
     level : float
+        Confidence level.
 
     Returns
     -------
     DesignCheck
+        Predicted next to simulated precision and power, and the per-study estimates.
     """
     from scipy import stats
 

@@ -64,7 +64,24 @@ def _read_yaml(path: str | Path) -> dict[str, Any]:
 
 
 def load_plan_config(path: str | Path) -> dict[str, Any]:
-    """Read and check a plan YAML file; returns the inputs of :func:`plan_study`."""
+    """Read and check a plan YAML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The plan file (format in the module docstring).
+
+    Returns
+    -------
+    dict
+        The inputs of :func:`~ketephys.longitudinal.plan_study` (see
+        :func:`build_plan_inputs`).
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and the field: missing file, bad YAML, unknown key, bad value.
+    """
     return build_plan_inputs(_read_yaml(path), path)
 
 
@@ -175,9 +192,24 @@ def _comparisons_of(cfg: dict[str, Any], regions: list[Any], path: Any) -> list[
 def build_plan_inputs(cfg: dict[str, Any], path: Any = None) -> dict[str, Any]:
     """Check a plan configuration (YAML mapping or flags) and build the planning objects.
 
-    Returns a dict with ``design``, ``constraints``, ``criterion``, ``comparisons``,
-    ``allocation``, ``max_rse``, ``target_power``, ``n_simulations``, ``n_starts``,
-    ``seed`` and ``figure``.
+    Parameters
+    ----------
+    cfg : dict
+        The plan's keys (format in the module docstring).
+    path : str or Path, optional
+        The plan file, named in error messages.
+
+    Returns
+    -------
+    dict
+        ``design`` (:class:`StudyDesign`), ``constraints``, ``criterion``,
+        ``comparisons``, ``allocation``, ``max_rse``, ``target_power``,
+        ``n_simulations``, ``n_starts``, ``seed`` and ``figure``.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown key (with a suggestion) or a bad value, naming ``path``.
     """
     from .optimal_design import CRITERIA
     from .planning import StudyDesign
@@ -296,7 +328,18 @@ def _flags_to_config(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    """Add the ``plan`` subcommand to an argparse ``subparsers`` object."""
+    """Add the ``plan`` subcommand to an argparse ``subparsers`` object.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        What ``ArgumentParser.add_subparsers()`` returned.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``plan`` parser (its ``func`` default is :func:`run`).
+    """
     p = subparsers.add_parser(
         "plan", help="plan a study: optimal visit times, expected tau CIs, power, N",
         description="Expected precision of tau per region for the current visit schedule and "
@@ -308,7 +351,18 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``ketephys plan``; returns the exit code (2 for bad input)."""
+    """Run ``ketephys plan``: print the plan and write its figure.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``plan`` arguments.
+
+    Returns
+    -------
+    int
+        The exit code: 0, or 2 for bad input (the error is printed on stderr).
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
