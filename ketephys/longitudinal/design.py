@@ -106,7 +106,7 @@ class GroupData:
     dose_t, dose_amt, dose_mask : ndarray (N, J)
         Each subject's dose history: hours of the doses, amounts (the schedule's doses,
         else the ``dose_mg_per_kg`` value, else 1) and which entries are real.
-    baseline : ndarray (N,)
+    pre_dose_mean : ndarray (N,)
         Pre-dose mean per subject (NaN when there was none).
     raw : pandas.DataFrame
         The group's rows of the (numeric, filtered) input table.
@@ -121,7 +121,7 @@ class GroupData:
     dose_t: np.ndarray
     dose_amt: np.ndarray
     dose_mask: np.ndarray
-    baseline: np.ndarray
+    pre_dose_mean: np.ndarray
     raw: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
     @property
@@ -415,7 +415,7 @@ def _group_data(key: tuple, gtab: pd.DataFrame, value: str, time: str, subject: 
     return GroupData(key=key, subjects=np.asarray(subj_ids), t=t_arr, y=y_arr,
                      mask=m_arr, X=np.asarray(x_rows, float).reshape(n, len(covs)),
                      dose_t=dt_arr, dose_amt=da_arr, dose_mask=dm_arr,
-                     baseline=np.asarray(base), raw=gtab)
+                     pre_dose_mean=np.asarray(base), raw=gtab)
 
 
 def _subject_series(srows: pd.Series, baseline_mode: str, key: tuple, sid: Any

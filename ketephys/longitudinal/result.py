@@ -307,7 +307,7 @@ class DecayFit:
         if "tau_rise_h" in d:
             row["tau_rise_h"] = d["tau_rise_h"]
         row["baseline"] = d["E0"] if not g.pm.fixed_e0 else float(np.nanmean(
-            g.data.baseline))
+            g.data.pre_dose_mean))
         row["baseline_estimated"] = not g.pm.fixed_e0
         row.update(_variability_columns(g))
         row["n_subjects"] = g.data.n_subjects
