@@ -59,7 +59,7 @@ def main(n_boot: int = 1000, seed: int = 0) -> None:
         t_pop, c_pop = time.perf_counter() - t0, time.process_time() - c0
 
         t0, c0 = time.perf_counter(), time.process_time()
-        pooled = fit_decay(table, random_effects=False, baseline="estimate", ci="bootstrap",
+        pooled = fit_decay(table, random_effects=False, baseline_mode="estimate", ci="bootstrap",
                            n_boot=n_boot, seed=seed)
         t_pooled, c_pooled = time.perf_counter() - t0, time.process_time() - c0
 

@@ -21,16 +21,40 @@ __all__ = ["check_random_state", "check_option", "suggest"]
 
 
 def check_random_state(seed: int | np.random.Generator | None) -> np.random.Generator:
-    """``seed`` itself when it is a ``numpy.random.Generator``, else
-    ``numpy.random.default_rng(seed)`` (None: fresh entropy).
+    """A random generator from a ``seed`` argument.
 
     Callers keep their own default ``seed`` so the numbers they produce do not change.
+
+    Parameters
+    ----------
+    seed : int, numpy.random.Generator or None
+        A seed, a generator (used as it is, so draws continue its stream), or None
+        (fresh entropy).
+
+    Returns
+    -------
+    numpy.random.Generator
+        ``seed`` itself when it is a generator, else ``numpy.random.default_rng(seed)``.
     """
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def suggest(key: Any, allowed: Iterable[Any]) -> str:
-    """``"; did you mean 'x'?"`` for the closest allowed name, or ``""``."""
+    """A did-you-mean hint for a misspelled name.
+
+    Parameters
+    ----------
+    key : Any
+        The name given.
+    allowed : iterable
+        The valid names.
+
+    Returns
+    -------
+    str
+        ``"; did you mean 'x'?"`` for the closest allowed name (difflib ratio >= 0.6), or
+        ``""``.
+    """
     close = difflib.get_close_matches(str(key), [str(a) for a in allowed], n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -38,6 +62,22 @@ def suggest(key: Any, allowed: Iterable[Any]) -> str:
 def check_option(name: str, value: Any, allowed: Iterable[Any],
                  path: str | os.PathLike | None = None) -> Any:
     """``value`` when it is one of ``allowed``.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, as the message shows it.
+    value : Any
+        The value given.
+    allowed : iterable
+        The valid values.
+    path : str or os.PathLike, optional
+        The file concerned, put at the front of the message.
+
+    Returns
+    -------
+    Any
+        ``value``.
 
     Raises
     ------

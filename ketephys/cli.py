@@ -108,7 +108,16 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
+    """The argument parser with every subcommand.
+
+    Building it imports no analysis library (``ketephys --help`` stays fast); each
+    subcommand imports what it needs when it runs.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``ketephys`` parser; a parsed command's ``func`` runs it.
+    """
     parser = argparse.ArgumentParser(
         prog="ketephys",
         description="How long does ketamine-induced neuroplasticity last? Batch analysis "
@@ -340,7 +349,20 @@ def _cmd_simulate(args) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``ketephys`` command; returns the exit status."""
+    """Entry point of the ``ketephys`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after ``ketephys`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status (see the module docstring): a :class:`~ketephys.errors.KetephysError`
+        is printed on stderr and gives 2 (or the status it carries), Ctrl-C 130, SIGTERM
+        143. Logging set up for the command is restored afterwards.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     from .errors import KetephysError

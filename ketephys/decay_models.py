@@ -195,6 +195,23 @@ class DecayModel:
         return tuple(names)
 
     def index(self, name: str) -> int:
+        """Position of a parameter in :attr:`param_names` (the last axis of ``params``).
+
+        Parameters
+        ----------
+        name : str
+            A parameter name, e.g. ``"log_tau"``.
+
+        Returns
+        -------
+        int
+            Its index.
+
+        Raises
+        ------
+        ValueError
+            When the model has no such parameter.
+        """
         return self.param_names.index(name)
 
     def evaluate(

@@ -25,12 +25,21 @@ __all__ = [
 class KetephysError(Exception):
     """Base class of every error ketephys raises on purpose.
 
+    Every subclass takes the same two arguments.
+
     Parameters
     ----------
     message : str
         What went wrong and what was expected.
     path : str or os.PathLike, optional
         The file concerned; it is put at the front of the message.
+
+    Attributes
+    ----------
+    path : str or None
+        The file concerned (``os.fspath`` of ``path``).
+    detail : str
+        ``message`` without the file name (``str(err)`` is ``"<path>: <message>"``).
     """
 
     def __init__(self, message: str, path: str | os.PathLike | None = None):

@@ -73,6 +73,18 @@ def check_unit(measure: str, unit: Any) -> str | None:
     dimensionless is ``"1"``), except measures whose name ends with an explicit suffix
     (``_h``, ``_min``, ``_ms``, ``_pct``, ``_pct_per_min``, ``_pct_per_h``, ``_db``), which
     are in that unit (:data:`SUFFIX_UNITS`).
+
+    Parameters
+    ----------
+    measure : str
+        The measure's name, e.g. ``"gamma_power"`` or ``"n100_latency_ms"``.
+    unit : str
+        The unit its values are in, e.g. ``"V^2"`` or ``"ms"``.
+
+    Returns
+    -------
+    str or None
+        What is wrong and what is expected, or ``None`` when the pair is valid.
     """
     name = str(measure)
     for suffix, expected in SUFFIX_UNITS:
@@ -90,7 +102,18 @@ def check_unit(measure: str, unit: Any) -> str | None:
 
 def jsonable(value: Any) -> Any:
     """``value`` as plain JSON values: mappings with sorted string keys, tuples as lists,
-    sets sorted, numpy arrays and scalars as Python lists and numbers."""
+    sets sorted, numpy arrays and scalars as Python lists and numbers.
+
+    Parameters
+    ----------
+    value : Any
+        Settings or a part of them (nested mappings, sequences, numpy values).
+
+    Returns
+    -------
+    Any
+        The same content in JSON types (other objects are returned as they are).
+    """
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, (list, tuple, set)):
@@ -110,6 +133,16 @@ def settings_hash(settings: Mapping[str, Any] | None) -> str:
 
     Keys are sorted and values normalised (tuples as lists, numpy scalars as Python
     numbers), so equal settings always give the same hash.
+
+    Parameters
+    ----------
+    settings : mapping or None
+        The settings (None: no settings, the hash of ``{}``).
+
+    Returns
+    -------
+    str
+        The first 12 hex digits of the SHA-256 of the settings' sorted JSON.
     """
     text = json.dumps(jsonable(dict(settings or {})), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -186,7 +219,19 @@ def flag_montage_changes(table: pd.DataFrame) -> pd.DataFrame:
     A ``channel="mean"`` row names the channels it averaged in ``channels``; when the
     recordings of one subject (same modality, measure and analyser) average different sets,
     every one of those mean rows gets the flag, since the means are not comparable across
-    visits. Returns the table (a copy when anything is flagged).
+    visits.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A feature table of several recordings (columns ``subject``, ``channel``,
+        ``channels``, ``qc_flags``; ``modality``, ``measure``, ``analyser`` when present).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` itself when nothing is flagged, else a copy with ``montage_changed``
+        added to the ``qc_flags`` of the affected rows.
     """
     if table.empty or "channels" not in table or "subject" not in table:
         return table

@@ -110,12 +110,24 @@ class AnalyserSettings(BaseModel):
                 from err
 
     def to_dict(self) -> dict[str, Any]:
-        """The settings as plain JSON values (tuples as lists), for tables and hashes."""
+        """The settings as plain JSON values (tuples as lists), for tables and hashes.
+
+        Returns
+        -------
+        dict
+            Every setting, defaults included (:func:`~ketephys.features.jsonable`).
+        """
         return jsonable(self.model_dump())
 
     def settings_hash(self) -> str:
         """:func:`~ketephys.features.settings_hash` of :meth:`to_dict` (what the feature rows
-        of these settings carry)."""
+        of these settings carry).
+
+        Returns
+        -------
+        str
+            12 hex digits.
+        """
         return settings_hash(self.to_dict())
 
 
@@ -126,6 +138,22 @@ def model_from_signature(name: str, func: Callable[..., Any], skip: int = 1,
     Each field has the parameter's annotation (``Any`` when it has none or it cannot be
     resolved) and its default; ``**kwargs`` and the first ``skip`` parameters (the
     recording) are left out, as are ``exclude``.
+
+    Parameters
+    ----------
+    name : str
+        The model's class name (shown in messages).
+    func : callable
+        The function whose signature declares the settings.
+    skip : int
+        Leading parameters left out (the recording).
+    exclude : tuple of str
+        Further parameters left out.
+
+    Returns
+    -------
+    type
+        A subclass of :class:`AnalyserSettings`.
     """
     func = inspect.unwrap(func)
     hints: dict[str, Any] = {}
@@ -162,6 +190,12 @@ def check_keywords(*passed_on: Callable[[], Callable[..., Any]],
         :class:`SettingsError` saying what it is called now (never silently accepted,
         never silently ignored).
 
+    Notes
+    -----
+    A (data)class's generated ``__init__`` can be wrapped too
+    (``Cls.__init__ = check_keywords(renamed=...)(Cls.__init__)``); its messages then name
+    the class, ``Cls()``.
+
     Returns
     -------
     callable
@@ -171,8 +205,13 @@ def check_keywords(*passed_on: Callable[[], Callable[..., Any]],
 
     def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
         sig = inspect.signature(func)
+        # a class's constructor is named by its class: "StudyDesign()", not "__init__()"
+        label = (func.__qualname__.removesuffix(".__init__") if func.__name__ == "__init__"
+                 else func.__name__)
         own = [n for n, p in sig.parameters.items() if p.kind not in (
             p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+        if func.__name__ == "__init__":
+            own = own[1:]  # self
 
         @functools.cache
         def allowed() -> list[str]:
@@ -189,9 +228,9 @@ def check_keywords(*passed_on: Callable[[], Callable[..., Any]],
                 names = allowed()
                 bad = [k for k in kwargs if k not in names]
                 if bad:
-                    msgs = [f"setting {k!r} of {func.__name__}() was renamed "
+                    msgs = [f"setting {k!r} of {label}() was renamed "
                             f"{renamed[k]!r} in ketephys 0.2" if k in renamed else
-                            f"unknown setting {k!r} of {func.__name__}(){suggest(k, names)}"
+                            f"unknown setting {k!r} of {label}(){suggest(k, names)}"
                             for k in bad]
                     raise SettingsError("; ".join(msgs) + f" (allowed: {', '.join(names)})")
             return func(*args, **kwargs)
@@ -202,7 +241,22 @@ def check_keywords(*passed_on: Callable[[], Callable[..., Any]],
 
 
 def settings_problems(model: type[AnalyserSettings], settings: Any, where: str) -> list[str]:
-    """Every problem of ``settings`` against ``model`` as messages (empty when valid)."""
+    """Every problem of ``settings`` against ``model`` as messages (empty when valid).
+
+    Parameters
+    ----------
+    model : type
+        An :class:`AnalyserSettings` subclass.
+    settings : mapping or AnalyserSettings or None
+        The settings to check.
+    where : str
+        Key path prefix of the messages, e.g. ``"modalities.eeg.spectral"``.
+
+    Returns
+    -------
+    list of str
+        One message per unknown key (with a suggestion) or invalid value.
+    """
     try:
         model.resolve(settings, where=where)
     except SettingsError as err:

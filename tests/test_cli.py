@@ -62,6 +62,31 @@ def test_misspelled_key_via_cli(tmp_path, capsys):
     assert str(cfg) in err
 
 
+def test_config_check_names_the_renamed_fit_key(tmp_path, capsys):
+    """``longitudinal.fits[].baseline`` is now ``baseline_mode``: an old config fails the
+    check naming the new key (never silently ignored), and the new key reaches the fit."""
+    from ketephys.pipeline.config import config_from_dict
+    from ketephys.pipeline.fits import fit_one
+    from ketephys.simulate.markers import simulate_marker_study
+
+    (tmp_path / "raw").mkdir()
+    np.save(tmp_path / "raw" / "a_pfc_2h.npy", np.zeros((1, 10)))
+    data = tiny_config(tmp_path / "raw")
+    data["longitudinal"] = {"fits": [{"measure": "gamma_power", "baseline": "estimate"}]}
+    old = write_yaml(data, tmp_path / "old.yaml")
+    assert main(["config", "--check", str(old)]) == 2
+    err = capsys.readouterr().err
+    assert "longitudinal.fits[0].baseline" in err and "'baseline_mode'" in err
+    data["longitudinal"]["fits"][0] = {"measure": "gamma_power", "baseline_mode": "estimate"}
+    new = write_yaml(data, tmp_path / "new.yaml")
+    assert main(["config", "--check", str(new)]) == 0
+    capsys.readouterr()
+    fit = config_from_dict(data, base_dir=tmp_path).longitudinal.fits[0]
+    table, _ = simulate_marker_study(n_subjects=6, regions=("PFC",), seed=3)
+    summary, _ = fit_one(table, fit.model_copy(update={"ci": "none"}))
+    assert summary["baseline_estimated"].tolist() == [True]
+
+
 def test_info_prints_what_read_sees(tmp_path, capsys):
     from ketephys import Recording
     from ketephys.io import write

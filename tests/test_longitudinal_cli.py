@@ -56,6 +56,21 @@ def test_cli_reports_bad_input(tmp_path, capsys):
     assert "no column 'nope'" in capsys.readouterr().err
 
 
+def test_cli_baseline_mode_flag_and_the_renamed_one(long_csv, capsys):
+    """``--baseline-mode estimate`` fits E0; the former ``--baseline`` is a usage error
+    naming the new flag (argparse would otherwise take it as an abbreviation)."""
+    path, _ = long_csv
+    out = path.with_name("estimate.csv")
+    assert main([str(path), "--value", "gamma_power", "--ci", "none", "--baseline-mode",
+                 "estimate", "--out", str(out)]) == 0
+    assert pd.read_csv(out)["baseline_estimated"].all()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main([str(path), "--value", "gamma_power", "--baseline", "estimate"])
+    assert exc.value.code == 2
+    assert "--baseline was renamed --baseline-mode" in capsys.readouterr().err
+
+
 def test_cli_through_the_ketephys_command(long_csv):
     if not (Path(__file__).resolve().parents[1] / "ketephys" / "cli.py").exists():
         pytest.skip("ketephys/cli.py (the pipeline's command) is not there yet")

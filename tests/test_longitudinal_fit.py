@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from ketephys.errors import AnalysisError, SettingsError
-from ketephys.longitudinal import compare_models, fit_decay
+from ketephys.longitudinal import compare_models, fit_decay, fit_decay_by_group
 from ketephys.longitudinal.bootstrap import bootstrap_fit
 from ketephys.longitudinal.fit import State, lm_fit
 from ketephys.longitudinal.models import DecayModel
@@ -135,7 +135,7 @@ def test_dose_and_genotype_effects_have_the_right_sign():
 def test_single_dose_fit_predicts_six_infusion_course():
     schedule = (-1.0, 2.0, 24.0, 72.0, 168.0, 336.0)
     single, _ = simulate_marker_study(n_subjects=30, regions=("PFC",), schedule=schedule, seed=9)
-    fit = fit_decay(single, ci="bootstrap", n_boot=300, seed=2, baseline="pre-dose")
+    fit = fit_decay(single, ci="bootstrap", n_boot=300, seed=2, baseline_mode="pre-dose")
     visits = (-1.0, 26.0, 98.0, 194.0, 266.0, 362.0, 434.0, 600.0, 800.0)
     course, _ = simulate_marker_study(n_subjects=30, regions=("PFC",), schedule=visits,
                                       infusions=SIX, seed=10)
@@ -200,9 +200,29 @@ def test_bad_input_raises_ketephys_errors(study):
     with pytest.raises(SettingsError, match="model must be"):
         fit_decay(table, model="gompertz")
     with pytest.raises(AnalysisError, match="pre-dose"):
-        fit_decay(table[table.hours_since_dose > 0], baseline="pre-dose")
+        fit_decay(table[table.hours_since_dose > 0], baseline_mode="pre-dose")
     with pytest.raises(AnalysisError, match="covariate 'genotype'"):
         fit_decay(table, covariates=("genotype",))  # all Val/Val in this study
+
+
+def test_baseline_mode_is_the_name_of_how_the_baseline_is_obtained(study):
+    """``baseline`` (a time window elsewhere) was renamed ``baseline_mode`` here: the old
+    name is an error that names the new one, in fit_decay and in fit_decay_by_group (whose
+    other groups would otherwise record it as a per-group failure)."""
+    table, _ = study
+    pfc = table[table.region == "PFC"]
+    for func in (fit_decay, fit_decay_by_group):
+        with pytest.raises(SettingsError, match="'baseline' of fit_decay(_by_group)?\\(\\) "
+                                                "was renamed 'baseline_mode'"):
+            func(pfc, baseline="estimate", ci="none")
+    with pytest.raises(SettingsError, match="baseline_mode must be one of .*'estimate'"):
+        fit_decay(pfc, baseline_mode="estimated", ci="none")
+    # the new name is used, not ignored: estimating E0 fits the raw values
+    pre = fit_decay(pfc, baseline_mode="pre-dose", ci="none")
+    est = fit_decay(pfc, baseline_mode="estimate", ci="none")
+    assert pre["PFC"].pm.fixed_e0 and not est["PFC"].pm.fixed_e0
+    assert est.settings["baseline_mode"] == "estimate"
+    assert est["PFC"].beta["E0"] == pytest.approx(1.0, abs=0.05)  # simulated E0 = 1
 
 
 def test_too_few_subjects_or_visits(study):

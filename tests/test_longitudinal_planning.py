@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 from scipy.optimize import least_squares
 
-from ketephys.errors import AnalysisError, ConfigError, KetephysError
+from ketephys.errors import AnalysisError, ConfigError, KetephysError, SettingsError
 from ketephys.longitudinal.optimal_design import (
     ScheduleConstraints,
     design_criterion,
@@ -306,6 +306,35 @@ def test_bad_input_raises_analysis_error(make, match):
         make()
 
 
+@pytest.mark.parametrize("make, match", [
+    (lambda: StudyDesign((PFC,), baseline="estimate"),
+     r"'baseline' of StudyDesign\(\) was renamed 'baseline_mode'"),
+    (lambda: StudyDesign((PFC,), baseline_mode="pre_dose"),
+     "baseline_mode must be one of .*did you mean 'pre-dose'"),
+    (lambda: RegionModel("X", tau_h=5.0, amplitude=1.0, kernel="batman"),
+     "region 'X': kernel must be one of .*did you mean 'bateman'"),
+    (lambda: Comparison("region", "STR", "PFC"),
+     "comparison kind must be one of .*did you mean 'regions'"),
+    (lambda: Comparison("regions", "STR", "PFC", alternative="greatr"),
+     "alternative must be one of .*did you mean 'greater'"),
+    (lambda: design_criterion(StudyDesign((PFC,)), "mean_rse"), "criterion must be one of"),
+    (lambda: optimise_schedule(StudyDesign((PFC,)), criterion="d"), "criterion must be one of"),
+])
+def test_bad_option_raises_settings_error(make, match):
+    """A misnamed or misspelled option is a SettingsError (a ValueError) with a hint."""
+    with pytest.raises(SettingsError, match=match):
+        make()
+
+
+def test_baseline_mode_reaches_the_design():
+    """Estimating the baseline adds the fixed effect E0: one more visit needed per
+    subject, and E0 in the information matrix (subtracting the pre-dose mean fixes it)."""
+    pre = StudyDesign((PFC,), n_baseline=2)
+    est = replace(pre, baseline_mode="estimate")
+    assert est.n_required_visits(PFC) == pre.n_required_visits(PFC) + 1
+    assert "E0" in region_fim(est, PFC).names and "E0" not in region_fim(pre, PFC).names
+
+
 def test_singular_design_is_reported():
     # three visits long after a 1 h decay: no information on tau
     region = RegionModel("FAST", tau_h=1.0, amplitude=0.5)
@@ -325,6 +354,13 @@ def test_cli_bad_yaml_raises_config_error(tmp_path):
         load_plan_config(path)
     path.write_text("regions:\n  PFC: {tau_h: 100, amplitude: 0.4}\nvists_h: [2]\n")
     with pytest.raises(ConfigError, match="vists_h"):
+        load_plan_config(path)
+    # a bad option value in the file: a ConfigError naming the file, with a suggestion
+    path.write_text("scenario: default\ncriterion: max_rse\n")
+    with pytest.raises(ConfigError, match="plan.yaml: criterion must be one of .*did you mean"):
+        load_plan_config(path)
+    path.write_text("scenario: default\ncomparisons: [{kind: region, a: STR, b: PFC}]\n")
+    with pytest.raises(ConfigError, match="plan.yaml: comparison kind must be one of"):
         load_plan_config(path)
 
 

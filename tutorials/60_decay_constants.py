@@ -52,7 +52,7 @@ print("true tau (h) at 0.5 mg/kg, Val/Val:", true_tau)
 # %%
 # Per-region tau with confidence intervals
 # ----------------------------------------
-# Each subject's pre-dose value is subtracted (``baseline="pre-dose"``), so the model
+# Each subject's pre-dose value is subtracted (``baseline_mode="pre-dose"``), so the model
 # fits the change. ``covariates=("dose", "genotype")`` puts log(dose / 0.5 mg/kg) and a
 # Met-carrier indicator on log A and log tau; ``tau_h`` is then the value of a typical
 # subject at the reference: 0.5 mg/kg, non-carrier. The CI is a profile-likelihood

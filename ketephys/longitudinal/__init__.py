@@ -17,6 +17,7 @@ from .._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from .decay import fit_decay, fit_decay_by_group
+    from .design import BASELINE_MODES, COVARIATE_COLUMNS
     from .models import DecayModel, bateman_kernel, exponential_kernel
     from .optimal_design import ScheduleConstraints, optimise_schedule, sample_size
     from .plan import StudyPlan, plan_study
@@ -33,8 +34,9 @@ if TYPE_CHECKING:
     from .recovery import RecoveryResult, recovery_study
     from .result import DecayFit, GroupFit, compare_models
 
-_WHERE = {"fit_decay": "decay", "fit_decay_by_group": "decay", "DecayModel": "models", "bateman_kernel": "models",
-          "exponential_kernel": "models", "RecoveryResult": "recovery",
+_WHERE = {"fit_decay": "decay", "fit_decay_by_group": "decay", "DecayModel": "models",
+          "bateman_kernel": "models", "exponential_kernel": "models",
+          "COVARIATE_COLUMNS": "design", "BASELINE_MODES": "design", "RecoveryResult": "recovery",
           "recovery_study": "recovery", "DecayFit": "result", "GroupFit": "result",
           "compare_models": "result", "plan_study": "plan", "StudyPlan": "plan",
           "StudyDesign": "planning", "RegionModel": "planning", "Arm": "planning",
@@ -43,8 +45,8 @@ _WHERE = {"fit_decay": "decay", "fit_decay_by_group": "decay", "DecayModel": "mo
           "ScheduleConstraints": "optimal_design", "optimise_schedule": "optimal_design",
           "sample_size": "optimal_design", "simulate_design": "plan_check"}
 
-__all__ = ["fit_decay", "fit_decay_by_group", "DecayFit", "GroupFit", "compare_models", "DecayModel",
-           "exponential_kernel", "bateman_kernel", "recovery_study", "RecoveryResult",
+__all__ = ["fit_decay", "fit_decay_by_group", "DecayFit", "GroupFit", "compare_models",
+           "COVARIATE_COLUMNS", "BASELINE_MODES", "DecayModel", "exponential_kernel", "bateman_kernel", "recovery_study", "RecoveryResult",
            "plan_study", "StudyPlan", "StudyDesign", "RegionModel", "Arm", "Comparison",
            "expected_precision", "expected_power", "region_fim", "ScheduleConstraints",
            "optimise_schedule", "sample_size", "simulate_design"]

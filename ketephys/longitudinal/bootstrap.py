@@ -20,7 +20,23 @@ __all__ = ["bootstrap_indices", "bootstrap_fit"]
 
 
 def bootstrap_indices(n_subjects: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """Resampled subject indices, shape (n_boot, n_subjects)."""
+    """Subject indices of ``n_boot`` case-bootstrap replicates.
+
+    Parameters
+    ----------
+    n_subjects : int
+        Subjects in the group.
+    n_boot : int
+        Replicates.
+    rng : numpy.random.Generator
+        The source of the draws (one ``integers`` call, so groups sharing subjects can
+        share the draws).
+
+    Returns
+    -------
+    ndarray of int, shape (n_boot, n_subjects)
+        Each row: subject indices drawn with replacement.
+    """
     return rng.integers(0, n_subjects, size=(n_boot, n_subjects))
 
 
@@ -29,8 +45,31 @@ def bootstrap_fit(pm: ParamMap, gd, st: State, fixed: np.ndarray, idx: np.ndarra
                   ) -> State:
     """Refit every bootstrap replicate (rows of ``idx``) in one batch.
 
-    Returns a State with batch size ``len(idx)``; ``converged`` marks replicates whose
-    final polish converged and whose estimates are finite.
+    Parameters
+    ----------
+    pm : ParamMap
+        The fitted model's parameter map.
+    gd : GroupData
+        The group's data; replicates are ``gd.take(idx)``.
+    st : State
+        The full-data fit (batch size 1): every replicate starts from it.
+    fixed : ndarray of bool, shape (P,)
+        Fixed effects held at their start value (E0 with the pre-dose mean subtracted).
+    idx : ndarray of int, shape (B, N)
+        Subject indices of the replicates (:func:`bootstrap_indices`).
+    random_effects : bool
+        Population fit (EM steps, then a polish of the fixed effects) or pooled least
+        squares (Levenberg-Marquardt only).
+    n_em : int
+        EM steps per replicate (population fit).
+    omega_floor : ndarray, optional
+        Lower bounds of the random-effect SDs, as in the full-data fit.
+
+    Returns
+    -------
+    State
+        Batch size ``B``; ``converged`` marks the replicates whose estimates and objective
+        are finite.
     """
     n_boot = idx.shape[0]
     data = gd.take(idx)

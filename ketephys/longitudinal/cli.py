@@ -30,6 +30,20 @@ TEXT_COLUMNS = ("subject", "session", "region", "condition", "genotype", "channe
 logger = logging.getLogger(__name__)
 
 
+class _RenamedFlag(argparse.Action):
+    """A former flag, hidden from the help: using it is a usage error naming the new one
+    (without it, argparse would take ``--baseline`` as an abbreviation of
+    ``--baseline-mode``)."""
+
+    def __init__(self, option_strings: list[str], dest: str, new: str = "", **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs="?", default=argparse.SUPPRESS,
+                         help=argparse.SUPPRESS, **kwargs)
+        self.new = new
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        parser.error(f"{option_string} was renamed {self.new} in ketephys 0.2")
+
+
 def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("table", help="tidy CSV (or .parquet/.tsv) table, long or wide format")
     p.add_argument("--value", default="value",
@@ -45,7 +59,10 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time", default="hours_since_dose", help="hours-since-dose column")
     p.add_argument("--subject", default="subject", help="subject column")
     p.add_argument("--model", default="exponential", choices=["exponential", "bateman", "auto"])
-    p.add_argument("--baseline", default="pre-dose", choices=["pre-dose", "estimate"])
+    p.add_argument("--baseline-mode", default="pre-dose", choices=["pre-dose", "estimate"],
+                   help="how each subject's baseline level is obtained: subtract its "
+                        "pre-dose mean, or estimate a baseline parameter (default: pre-dose)")
+    p.add_argument("--baseline", action=_RenamedFlag, new="--baseline-mode")
     p.add_argument("--covariates", default="", help="comma-separated, e.g. dose,genotype")
     p.add_argument("--no-random-effects", action="store_true",
                    help="pooled least squares instead of the population fit")
@@ -57,7 +74,18 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    """Add the ``fit`` subcommand to an argparse ``subparsers`` object."""
+    """Add the ``fit`` subcommand to an argparse ``subparsers`` object.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        What ``ArgumentParser.add_subparsers()`` returned.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``fit`` parser (its ``func`` default is :func:`run`).
+    """
     p = subparsers.add_parser("fit", help="fit per-region decay time constants to a table",
                               description="Fit per-group decay (tau, half-life, CIs) to a "
                                           "tidy per-visit table and write the summary CSV.")
@@ -81,7 +109,7 @@ def _read_table(path: Path, text_columns: tuple[str, ...] = TEXT_COLUMNS):
         return pd.read_csv(path, sep="\t" if path.suffix in (".tsv", ".tab") else ",",
                            dtype={c: str for c in text_columns})
     except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise ConfigError(f"cannot read the table: {exc}", path) from None
+        raise ConfigError(f"cannot read the table: {exc}", path) from exc
 
 
 def _filter(table, modality: str | None, where: list[str], path: Path):
@@ -102,7 +130,20 @@ def _filter(table, modality: str | None, where: list[str], path: Path):
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``ketephys fit``: print the summary and write it to CSV. Returns the exit code."""
+    """Run ``ketephys fit``: print the summary and write it to CSV.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``fit`` arguments.
+
+    Returns
+    -------
+    int
+        The exit code: 0, 2 (bad input or a table that cannot be fitted),
+        :data:`EXIT_FIT_PROBLEM` (a group failed or is not identifiable) or 4 (the CSV
+        cannot be written).
+    """
     from .decay import fit_decay_by_group
 
     path = Path(args.table)
@@ -113,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
         covs = tuple(c.strip() for c in args.covariates.split(",") if c.strip())
         summary, _ = fit_decay_by_group(
             table, value=args.value, time=args.time, subject=args.subject, group=args.group,
-            model=args.model, baseline=args.baseline, covariates=covs,
+            model=args.model, baseline_mode=args.baseline_mode, covariates=covs,
             random_effects=not args.no_random_effects, ci=args.ci, n_boot=args.n_boot,
             seed=args.seed, measure=args.measure, path=str(path))
     except KetephysError as exc:
@@ -146,7 +187,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point (``python -m ketephys.longitudinal.cli TABLE.csv ...``)."""
+    """Stand-alone entry point (``python -m ketephys.longitudinal.cli TABLE.csv ...``).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code of :func:`run`.
+    """
     parser = argparse.ArgumentParser(prog="ketephys fit")
     _add_arguments(parser)
     return run(parser.parse_args(argv))

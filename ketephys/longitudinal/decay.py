@@ -47,7 +47,7 @@ MAX_CI_RATIO = 100.0
 MAX_HOURS = 1e5
 
 
-@check_keywords()
+@check_keywords(renamed={"baseline": "baseline_mode"})
 def fit_decay(
     table: pd.DataFrame,
     value: str = "value",
@@ -55,7 +55,7 @@ def fit_decay(
     subject: str = "subject",
     group: str | Sequence[str] | None = "region",
     model: str = "exponential",
-    baseline: str = "pre-dose",
+    baseline_mode: str = "pre-dose",
     covariates: Sequence[str] = (),
     random_effects: bool = True,
     ci: str = "profile",
@@ -87,9 +87,11 @@ def fit_decay(
     model : {"exponential", "bateman", "auto"}
         Mono-exponential return to baseline, rise-then-decay (Bateman, ``tau_rise <
         tau_decay``), or the one with the lower AIC per group.
-    baseline : {"pre-dose", "estimate"}
-        ``"pre-dose"``: subtract each subject's pre-dose mean and fit the change (E0 = 0).
-        ``"estimate"``: fit the raw values with a baseline parameter E0 (all rows).
+    baseline_mode : {"pre-dose", "estimate"}
+        How each subject's baseline level is obtained. ``"pre-dose"``: subtract each
+        subject's pre-dose mean and fit the change (E0 = 0). ``"estimate"``: fit the raw
+        values with a baseline parameter E0 (all rows). Called ``baseline`` before
+        ketephys 0.2 (the old name raises :class:`~ketephys.errors.SettingsError`).
     covariates : sequence of str
         Subject-level covariates with effects on log A and log tau: ``"dose"`` (log of
         dose / reference dose: a power-law exponent), ``"genotype"`` (Met carrier vs
@@ -124,6 +126,17 @@ def fit_decay(
     Returns
     -------
     DecayFit
+        One fitted group per region (or grouping key): estimates, intervals,
+        identifiability flags; :meth:`DecayFit.summary` is the one-row-per-group table.
+
+    Raises
+    ------
+    SettingsError
+        An unknown or renamed keyword, or a bad option value (``model``, ``variant``,
+        ``ci``, ``baseline_mode``), with a suggestion.
+    AnalysisError
+        When the table cannot be fitted (missing column, no usable subject, too few
+        subjects or visits for a population fit).
     """
     check_option("model", model, (*KERNELS, "auto"), path)
     check_option("variant", variant, VARIANTS, path)
@@ -131,7 +144,8 @@ def fit_decay(
     if not 0 < level < 1:
         raise ConfigError(f"level must be in (0, 1), got {level}", path)
     groups, covs, keys = prepare_groups(table, value=value, time=time, subject=subject,
-                                        group=group, measure=measure, baseline=baseline,
+                                        group=group, measure=measure,
+                                        baseline_mode=baseline_mode,
                                         covariates=covariates, schedule=schedule, path=path)
     rng = check_random_state(seed)
     kernels = list(KERNELS) if model == "auto" else [model]
@@ -146,7 +160,7 @@ def fit_decay(
         for k in ("exponential", "bateman"):
             if k in kernels or (k == "exponential" and "bateman" in kernels):
                 cands[k] = _fit_group(gd, k, variant, estimate_gamma, cov_names,
-                                      random_effects, baseline == "estimate",
+                                      random_effects, baseline_mode == "estimate",
                                       nested=cands.get("exponential"))
         best = min((cands[k] for k in kernels), key=lambda g: g.aic)
         if ci in ("profile", "both"):
@@ -160,7 +174,7 @@ def fit_decay(
         _flag_identifiability(best, level)
         fits.append(best)
     settings = dict(value=value, time=time, subject=subject, group=group, model=model,
-                    baseline=baseline, covariates=tuple(covariates),
+                    baseline_mode=baseline_mode, covariates=tuple(covariates),
                     random_effects=random_effects, ci=ci, n_boot=n_boot, variant=variant,
                     estimate_gamma=estimate_gamma, level=level)
     return DecayFit(groups=fits, key_names=keys, covariates=covs, settings=settings, level=level)
@@ -183,6 +197,7 @@ def _group_problem(part: pd.DataFrame, value: str, time: str, label: str) -> str
     return None
 
 
+@check_keywords(lambda: fit_decay, renamed={"baseline": "baseline_mode"})
 def fit_decay_by_group(table: pd.DataFrame, value: str = "value",
                        time: str = "hours_since_dose",
                        group: str | Sequence[str] | None = "region",
@@ -212,8 +227,10 @@ def fit_decay_by_group(table: pd.DataFrame, value: str = "value",
 
     Raises
     ------
+    SettingsError
+        For an unknown or renamed keyword (before anything is fitted).
     KetephysError
-        For problems of the whole table (no such column, bad settings).
+        For problems of the whole table (no such column).
     """
     narrowed, value_col, long = select_value(table, value, measure, path)
     keys = group_keys(narrowed, group, long, path)

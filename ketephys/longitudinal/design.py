@@ -16,23 +16,45 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_option
 from ..errors import AnalysisError, ConfigError
 
-__all__ = ["GroupData", "Covariate", "prepare_groups", "select_value"]
+__all__ = ["GroupData", "Covariate", "prepare_groups", "select_value", "group_keys",
+           "COVARIATE_COLUMNS", "BASELINE_MODES"]
 
 logger = logging.getLogger(__name__)
 
-#: Column names that the covariate shorthands refer to.
-_COVARIATE_COLUMNS = {"dose": "dose_mg_per_kg", "infusions": "infusion"}
+#: Covariate shorthands of :func:`~ketephys.longitudinal.fit_decay` -> the metadata column
+#: each stands for (any other covariate name is a column name itself). The batch carries
+#: these columns into the table it fits.
+COVARIATE_COLUMNS = {"dose": "dose_mg_per_kg", "infusions": "infusion"}
+#: How a subject's baseline level is obtained (``baseline_mode`` of
+#: :func:`~ketephys.longitudinal.fit_decay`): its pre-dose mean is subtracted, or a baseline
+#: parameter E0 is estimated.
+BASELINE_MODES = ("pre-dose", "estimate")
 
 
 @dataclass
 class Covariate:
     """One numeric covariate column derived from the table (log-scale effects).
 
-    ``kind`` is ``"log_ratio"`` (value = log(x / reference), so the effect is a power
-    law exponent, used for dose), ``"indicator"`` (1 when the column equals ``level``)
-    or ``"numeric"`` (value = x - reference, e.g. infusion count).
+    Attributes
+    ----------
+    name : str
+        The covariate's name in the fit's effects (``"log_dose"``, ``"met_carrier"``,
+        ``"infusion"``, ``"condition[drug]"``...).
+    column : str
+        The table column it is computed from.
+    kind : {"log_ratio", "met_carrier", "indicator", "numeric"}
+        ``"log_ratio"``: value = log(x / reference), so the effect is a power-law
+        exponent (dose); ``"met_carrier"``: 1 for a genotype containing "Met", else 0;
+        ``"indicator"``: 1 when the column equals ``level``, else 0; ``"numeric"``:
+        value = x - reference (e.g. the infusion count).
+    reference : Any
+        The reference value (the most common dose, the smallest number, the most common
+        category); the reference subject has covariate value 0.
+    level : Any, optional
+        The category an ``"indicator"`` covariate marks (None for the other kinds).
     """
 
     name: str
@@ -42,6 +64,18 @@ class Covariate:
     level: Any = None
 
     def encode(self, values: pd.Series) -> np.ndarray:
+        """The covariate's numeric values for some rows of its column.
+
+        Parameters
+        ----------
+        values : pandas.Series
+            Values of :attr:`column`.
+
+        Returns
+        -------
+        numpy.ndarray of float
+            One value per row (NaN where a number is missing or not numeric).
+        """
         if self.kind == "log_ratio":
             v = pd.to_numeric(values, errors="coerce").to_numpy(float)
             return np.log(v / float(self.reference))
@@ -61,16 +95,21 @@ class GroupData:
     key : tuple
         The group's key values (e.g. ``("PFC",)`` or ``("gamma_power", "PFC")``).
     subjects : ndarray of str, shape (N,)
+        Subject ids.
     t, y : ndarray (N, V)
         Hours since the (first) dose and the value (change from the subject's pre-dose
-        baseline when ``baseline="pre-dose"``); padding is 0.
+        mean with ``baseline_mode="pre-dose"``); padding is 0.
     mask : ndarray of bool (N, V)
+        True for real visits, False for padding.
     X : ndarray (N, k)
         Covariate values (see :class:`Covariate`).
     dose_t, dose_amt, dose_mask : ndarray (N, J)
-        Each subject's dose history.
-    baseline : ndarray (N,)
+        Each subject's dose history: hours of the doses, amounts (the schedule's doses,
+        else the ``dose_mg_per_kg`` value, else 1) and which entries are real.
+    pre_dose_mean : ndarray (N,)
         Pre-dose mean per subject (NaN when there was none).
+    raw : pandas.DataFrame
+        The group's rows of the (numeric, filtered) input table.
     """
 
     key: tuple
@@ -82,7 +121,7 @@ class GroupData:
     dose_t: np.ndarray
     dose_amt: np.ndarray
     dose_mask: np.ndarray
-    baseline: np.ndarray
+    pre_dose_mean: np.ndarray
     raw: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
     @property
@@ -98,7 +137,20 @@ class GroupData:
         return np.unique(self.t[self.mask & (self.t > 0)])
 
     def take(self, idx: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """Arrays with a leading batch axis; ``idx`` (B, N) resamples subjects."""
+        """The arrays the estimator uses, with a leading batch axis.
+
+        Parameters
+        ----------
+        idx : ndarray of int, shape (B, N), optional
+            Subject indices of B resampled data sets (bootstrap); default: the data as
+            they are (B = 1).
+
+        Returns
+        -------
+        dict of str to ndarray
+            ``t``, ``y``, ``mask``, ``X``, ``dose_t``, ``dose_amt``, ``dose_mask``, each
+            of shape (B, N, ...).
+        """
         names = ("t", "y", "mask", "X", "dose_t", "dose_amt", "dose_mask")
         if idx is None:
             return {n: getattr(self, n)[None] for n in names}
@@ -109,8 +161,32 @@ def select_value(table: pd.DataFrame, value: str, measure: str | Sequence[str] |
                  path: str | None = None) -> tuple[pd.DataFrame, str, bool]:
     """Resolve the value column, filtering a long table by ``measure``.
 
-    Returns the (filtered) table, the name of the value column and whether the result
-    is long format with a ``measure`` column to group by.
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table given to :func:`~ketephys.longitudinal.fit_decay`.
+    value : str
+        A column, or the name of a measure in a long table's ``measure`` column.
+    measure : str or sequence of str, optional
+        Keep only these measures of a long table.
+    path : str, optional
+        The table's file, named in error messages.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        The rows of the wanted measures.
+    value : str
+        The name of the value column.
+    long : bool
+        Whether the table is long format, with a ``measure`` column to group by.
+
+    Raises
+    ------
+    ConfigError
+        When ``table`` is not a DataFrame.
+    AnalysisError
+        When a measure or the value column is not in the table.
     """
     if not isinstance(table, pd.DataFrame):
         raise ConfigError("fit_decay needs a pandas DataFrame", path)
@@ -140,7 +216,7 @@ def _make_covariates(table: pd.DataFrame, covariates: Sequence[str], path: str |
                      ) -> list[Covariate]:
     out = []
     for name in covariates:
-        column = _COVARIATE_COLUMNS.get(name, name)
+        column = COVARIATE_COLUMNS.get(name, name)
         if column not in table.columns:
             raise AnalysisError(f"covariate {name!r}: no column {column!r} in the table", path)
         col = table[column].dropna()
@@ -196,6 +272,22 @@ def group_keys(table: pd.DataFrame, group: str | Sequence[str] | None, long: boo
     """The columns one decay is fitted per: ``group`` (checked), with ``measure`` first
     for a long table holding several measures.
 
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table (after :func:`select_value`).
+    group : str, sequence of str or None
+        Grouping column(s) of :func:`~ketephys.longitudinal.fit_decay`.
+    long : bool
+        Whether the table is long format (has a ``measure`` column).
+    path : str, optional
+        The table's file, named in error messages.
+
+    Returns
+    -------
+    list of str
+        The key columns (empty: one fit over the whole table).
+
     Raises
     ------
     AnalysisError
@@ -217,7 +309,7 @@ def prepare_groups(
     subject: str = "subject",
     group: str | Sequence[str] | None = "region",
     measure: str | Sequence[str] | None = None,
-    baseline: str = "pre-dose",
+    baseline_mode: str = "pre-dose",
     covariates: Sequence[str] = (),
     schedule: Any = None,
     path: str | None = None,
@@ -226,19 +318,33 @@ def prepare_groups(
 
     Rows with a missing value or time are dropped. Several rows of one subject at one
     time in one group (e.g. the channels of a region) are averaged. With
-    ``baseline="pre-dose"`` each subject's pre-dose mean (rows with time < 0) is
+    ``baseline_mode="pre-dose"`` each subject's pre-dose mean (rows with time < 0) is
     subtracted and the pre-dose rows dropped; subjects without one are dropped with a
     warning.
+
+    Parameters
+    ----------
+    table, value, time, subject, group, measure, baseline_mode, covariates, schedule, path
+        As :func:`~ketephys.longitudinal.fit_decay`.
 
     Returns
     -------
     groups : list of GroupData
+        One per group, in sorted key order.
     covariates : list of Covariate
+        The encoded covariates (shared by the groups).
     key_names : list of str
         Names of the group key columns.
+
+    Raises
+    ------
+    SettingsError
+        When ``baseline_mode`` is not one of :data:`BASELINE_MODES`.
+    AnalysisError
+        For a missing column, no numeric rows, a covariate that cannot be encoded, or a
+        group without a usable subject.
     """
-    if baseline not in ("pre-dose", "estimate"):
-        raise ConfigError(f"baseline must be 'pre-dose' or 'estimate', got {baseline!r}", path)
+    check_option("baseline_mode", baseline_mode, BASELINE_MODES, path)
     table, value, long = select_value(table, value, measure, path)
     for col in (time, subject):
         if col not in table.columns:
@@ -251,7 +357,7 @@ def prepare_groups(
     dose_col = "dose_mg_per_kg" if "dose_mg_per_kg" in table.columns else None
     grouped = table.groupby(keys, sort=True) if keys else [((), table)]
     groups = [_group_data(key if isinstance(key, tuple) else (key,), gtab, value, time,
-                          subject, baseline, covs, schedule, dose_col, path)
+                          subject, baseline_mode, covs, schedule, dose_col, path)
               for key, gtab in grouped]
     return groups, covs, keys
 
@@ -274,13 +380,14 @@ def _numeric_rows(table: pd.DataFrame, value: str, time: str, path) -> pd.DataFr
 
 
 def _group_data(key: tuple, gtab: pd.DataFrame, value: str, time: str, subject: str,
-                baseline: str, covs: list, schedule, dose_col: str | None, path) -> GroupData:
+                baseline_mode: str, covs: list, schedule, dose_col: str | None, path
+                ) -> GroupData:
     """One group's subjects as padded arrays (visits, values, covariates, doses)."""
     agg = gtab.groupby([subject, time], sort=True)[value].mean()
     by_subject = dict(tuple(gtab.groupby(subject, sort=True)))
     subj_ids, t_rows, y_rows, base, x_rows, dts, das = [], [], [], [], [], [], []
     for sid, sub_all in by_subject.items():
-        series = _subject_series(agg.loc[sid], baseline, key, sid)
+        series = _subject_series(agg.loc[sid], baseline_mode, key, sid)
         if series is None:
             continue
         t_s, y_s, b = series
@@ -294,7 +401,8 @@ def _group_data(key: tuple, gtab: pd.DataFrame, value: str, time: str, subject: 
         dts.append(dt)
         das.append(da)
     if not subj_ids:
-        raise AnalysisError(f"group {key}: no subject with usable data (baseline={baseline!r}"
+        raise AnalysisError(f"group {key}: no subject with usable data (baseline_mode="
+                            f"{baseline_mode!r}"
                             " needs a pre-dose visit, time < 0)", path)
     n, v, j = len(subj_ids), max(map(len, t_rows)), max(map(len, dts))
     t_arr, y_arr, m_arr = np.zeros((n, v)), np.zeros((n, v)), np.zeros((n, v), bool)
@@ -307,18 +415,19 @@ def _group_data(key: tuple, gtab: pd.DataFrame, value: str, time: str, subject: 
     return GroupData(key=key, subjects=np.asarray(subj_ids), t=t_arr, y=y_arr,
                      mask=m_arr, X=np.asarray(x_rows, float).reshape(n, len(covs)),
                      dose_t=dt_arr, dose_amt=da_arr, dose_mask=dm_arr,
-                     baseline=np.asarray(base), raw=gtab)
+                     pre_dose_mean=np.asarray(base), raw=gtab)
 
 
-def _subject_series(srows: pd.Series, baseline: str, key: tuple, sid: Any
+def _subject_series(srows: pd.Series, baseline_mode: str, key: tuple, sid: Any
                     ) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """A subject's visit times, values and pre-dose mean; with ``baseline="pre-dose"``
-    only the post-dose visits, as changes from that mean. None: nothing to fit."""
+    """A subject's visit times, values and pre-dose mean; with
+    ``baseline_mode="pre-dose"`` only the post-dose visits, as changes from that mean.
+    None: nothing to fit."""
     t_s = srows.index.to_numpy(float)
     y_s = srows.to_numpy(float)
     pre = t_s < 0
     b = float(y_s[pre].mean()) if pre.any() else np.nan
-    if baseline == "pre-dose":
+    if baseline_mode == "pre-dose":
         if not pre.any():
             logger.warning("group %s: subject %s has no pre-dose visit; dropped", key, sid)
             return None

@@ -60,7 +60,30 @@ _COV_ON = ("log_A", "log_tau")
 
 @dataclass
 class ParamMap:
-    """How the fixed-effect vector ``beta`` and random effects map to model parameters."""
+    """How the fixed-effect vector ``beta`` and random effects map to model parameters.
+
+    ``beta`` holds every model parameter's intercept in :attr:`DecayModel.param_names`
+    order, each of ``log_A`` and ``log_tau`` followed by one coefficient per covariate
+    (named ``"log_tau:log_dose"``...): :attr:`beta_names`.
+
+    Attributes
+    ----------
+    model : DecayModel
+        The kernel, variant and sign of the effect.
+    covariates : tuple of str
+        Covariate names (columns of ``X``), with effects on ``log_A`` and ``log_tau``.
+    random : tuple of str
+        Model parameters with a random effect per subject (default E0, log A, log tau;
+        empty for a pooled fit).
+    fixed_e0 : bool
+        E0 held at 0 (the pre-dose mean was subtracted: change-from-baseline data).
+    beta_names : list of str
+        Names of the entries of ``beta`` (set from the above).
+    param_index : dict of str to int
+        Model parameter name -> its position in the per-subject parameter vector.
+    re_index : ndarray of int
+        Positions of the parameters in :attr:`random`.
+    """
 
     model: DecayModel
     covariates: tuple[str, ...] = ()
@@ -86,7 +109,20 @@ class ParamMap:
         return len(self.random)
 
     def design(self, X: np.ndarray) -> np.ndarray:
-        """``G`` of shape (..., N, n_params, n_beta) from covariates X (..., N, k)."""
+        """The design matrices ``G`` mapping ``beta`` to each subject's parameters
+        (``P_i = G_i beta + Z eta_i``).
+
+        Parameters
+        ----------
+        X : ndarray, shape (..., N, k)
+            Covariate values per subject (k = ``len(covariates)``).
+
+        Returns
+        -------
+        ndarray, shape (..., N, n_params, n_beta)
+            1 for each parameter's intercept, the covariate values in the coefficient
+            columns of ``log_A`` and ``log_tau``.
+        """
         n_par = len(self.model.param_names)
         G = np.zeros((*X.shape[:-1], n_par, self.n_beta))
         col = 0
@@ -101,6 +137,19 @@ class ParamMap:
         return G
 
     def clip(self, beta: np.ndarray) -> np.ndarray:
+        """Clip the entries of ``beta`` with bounds (``log_tau``, ``log_A``,
+        ``logit_rise``...) to the range that keeps the kernels finite, in place.
+
+        Parameters
+        ----------
+        beta : ndarray, shape (..., n_beta)
+            Fixed effects (batched).
+
+        Returns
+        -------
+        ndarray
+            ``beta`` itself, clipped.
+        """
         for name, (lo, hi) in _BOUNDS.items():
             if name in self.beta_names:
                 k = self.beta_names.index(name)
@@ -110,7 +159,23 @@ class ParamMap:
 
 @dataclass
 class State:
-    """Batched estimates: beta (B, p), eta (B, N, q), omega (B, q), sigma (B,)."""
+    """Batched estimates of B data sets (the fit, bootstrap replicates, profile points).
+
+    Attributes
+    ----------
+    beta : ndarray, shape (B, p)
+        Fixed effects.
+    eta : ndarray, shape (B, N, q)
+        Random effects (conditional modes) of the N subjects.
+    omega : ndarray, shape (B, q)
+        SDs of the random effects.
+    sigma : ndarray, shape (B,)
+        Residual SD.
+    objective : ndarray, shape (B,), optional
+        Penalised objective at the estimates (set by the fitters).
+    converged : ndarray of bool, shape (B,), optional
+        Which data sets converged (set by the fitters).
+    """
 
     beta: np.ndarray
     eta: np.ndarray
@@ -120,6 +185,12 @@ class State:
     converged: np.ndarray = field(default=None)  # type: ignore[assignment]
 
     def copy(self) -> State:
+        """A deep copy (every array copied).
+
+        Returns
+        -------
+        State
+        """
         return State(self.beta.copy(), self.eta.copy(), self.omega.copy(), self.sigma.copy(),
                      None if self.objective is None else self.objective.copy(),
                      None if self.converged is None else self.converged.copy())
@@ -242,11 +313,27 @@ def _gauss_newton_step(pm: ParamMap, data: dict, st: State, JP: np.ndarray, r: n
 
 def beta_covariance(pm: ParamMap, data: dict, st: State, fixed: np.ndarray | None = None
                     ) -> np.ndarray:
-    """Approximate covariance of beta (B, p, p); fixed entries get zero rows/columns.
+    """Approximate covariance of the fixed effects.
 
     With random effects: the inverse Schur complement of the penalised Hessian
     (``sigma``, ``omega`` at their estimates). Without: ``s^2 (J'J)^-1`` with
     ``s^2 = RSS / (n - p_free)``.
+
+    Parameters
+    ----------
+    pm : ParamMap
+        The parameter map.
+    data : dict of ndarray
+        Batched data (:meth:`GroupData.take`).
+    st : State
+        The estimates.
+    fixed : ndarray of bool, shape (B, p) or (p,), optional
+        Entries of ``beta`` held fixed.
+
+    Returns
+    -------
+    ndarray, shape (B, p, p)
+        The covariance; rows and columns of fixed entries are zero.
     """
     B, p = st.beta.shape
     fixed = np.zeros((B, p), bool) if fixed is None else np.broadcast_to(fixed, (B, p))
@@ -269,17 +356,23 @@ def lm_fit(pm: ParamMap, data: dict, state: State, fixed: np.ndarray | None = No
     Parameters
     ----------
     pm : ParamMap
-    data : dict of batched arrays (see :meth:`GroupData.take`)
+        The parameter map.
+    data : dict of ndarray
+        Batched data (see :meth:`GroupData.take`).
     state : State
         Start values; ``omega`` and ``sigma`` are held fixed.
     fixed : bool array (B, p), optional
         Entries of ``beta`` held at their start value (profiling, fixed baseline).
     max_iter, tol : int, float
         Iteration cap and relative objective change at which a replicate stops.
+    lam0 : float
+        Initial Levenberg-Marquardt damping (divided by 5 after an accepted step,
+        multiplied by 10 after a rejected one; a replicate stops at 1e12).
 
     Returns
     -------
-    State with ``objective`` and ``converged`` filled in.
+    State
+        The estimates, with ``objective`` and ``converged`` filled in.
     """
     st = state.copy()
     B, p = st.beta.shape
@@ -341,7 +434,39 @@ def em_fit(pm: ParamMap, data: dict, state: State, fixed: np.ndarray | None = No
            max_outer: int = 300, tol: float = 1e-5, inner_iter: int = 3,
            omega_floor: np.ndarray | None = None, final_iter: int = 200,
            ll_tol: float = 1e-3) -> State:
-    """Alternate penalised LM (beta, eta) and EM updates of (omega, sigma) to convergence."""
+    """Alternate penalised LM (beta, eta) and EM updates of (omega, sigma) to convergence.
+
+    Parameters
+    ----------
+    pm : ParamMap
+        The parameter map (with random effects).
+    data : dict of ndarray
+        Batched data (:meth:`GroupData.take`).
+    state : State
+        Start values.
+    fixed : ndarray of bool, shape (B, p), optional
+        Entries of ``beta`` held at their start value.
+    max_outer : int
+        Most EM steps.
+    tol : float
+        A data set stops when no SD changes by more than this (relative, on the log
+        scale) in a step.
+    inner_iter : int
+        LM iterations for (beta, eta) per EM step.
+    omega_floor : ndarray, shape (q,), optional
+        Lower bounds of the random-effect SDs (default 0).
+    final_iter : int
+        LM iterations of the final polish at the converged variances.
+    ll_tol : float
+        A data set also stops when its log-likelihood changes by less than this in a
+        step (EM crawls when a variance heads for 0).
+
+    Returns
+    -------
+    State
+        The estimates; ``converged`` is True where both the EM steps and the final
+        polish converged.
+    """
     st = state.copy()
     n_obs = data["mask"].sum(axis=(1, 2))
     n_sub = data["mask"].shape[1]
@@ -383,7 +508,22 @@ def _laplace_from(pm, data, st, r, D):
 
 
 def laplace_loglik(pm: ParamMap, data: dict, st: State) -> np.ndarray:
-    """Log-likelihood: Laplace (FOCE-I) with random effects, Gaussian ML without."""
+    """Log-likelihood: Laplace (FOCE-I) with random effects, Gaussian ML without.
+
+    Parameters
+    ----------
+    pm : ParamMap
+        The parameter map.
+    data : dict of ndarray
+        Batched data (:meth:`GroupData.take`).
+    st : State
+        The estimates.
+
+    Returns
+    -------
+    ndarray, shape (B,)
+        The log-likelihood of each data set (for AIC/BIC and likelihood-ratio tests).
+    """
     if not pm.n_re:
         n_obs = data["mask"].sum(axis=(1, 2))
         f, _ = _predict(pm, data, st.beta, st.eta, jacobian=False)
@@ -396,7 +536,26 @@ def laplace_loglik(pm: ParamMap, data: dict, st: State) -> np.ndarray:
 
 def initial_beta(pm: ParamMap, t: np.ndarray, y: np.ndarray, mask: np.ndarray,
                  estimate_e0: bool) -> np.ndarray:
-    """Pooled start values: grid over tau with linear least squares for (E0, A)."""
+    """Pooled start values: grid over tau with linear least squares for (E0, A).
+
+    Parameters
+    ----------
+    pm : ParamMap
+        The parameter map.
+    t, y : ndarray, shape (N, V)
+        Hours since the dose and values of the group.
+    mask : ndarray of bool, shape (N, V)
+        Which entries are real visits.
+    estimate_e0 : bool
+        Fit E0 too (else it is 0).
+
+    Returns
+    -------
+    ndarray, shape (n_beta,)
+        E0, log A and log tau of the best of 120 tau values (0.2 h to 1e5 h, log
+        spaced) for a mono-exponential; ``logit_rise`` at a rise of 5 % of tau; the
+        other entries (covariate effects, variant parameters) 0.
+    """
     tt, yy = t[mask], y[mask]
     taus = np.geomspace(0.2, 1e5, 120)
     k = np.exp(-np.maximum(tt, 0)[None, :] / taus[:, None]) * (tt >= 0)
@@ -420,7 +579,24 @@ def initial_beta(pm: ParamMap, t: np.ndarray, y: np.ndarray, mask: np.ndarray,
 
 
 def amplitude_sign(t: np.ndarray, y: np.ndarray, mask: np.ndarray, estimate_e0: bool) -> float:
-    """Direction of the effect: sign of the mean early post-dose change."""
+    """Direction of the effect: sign of the mean early post-dose change.
+
+    Parameters
+    ----------
+    t, y : ndarray, shape (N, V)
+        Hours since the dose and values of the group.
+    mask : ndarray of bool, shape (N, V)
+        Which entries are real visits.
+    estimate_e0 : bool
+        The values are raw (the reference is the mean pre-dose value, or the median of
+        all values without one); False: they are changes from baseline (reference 0).
+
+    Returns
+    -------
+    float
+        1.0 when the values at the first two post-dose visit times are on average at or
+        above the reference, else -1.0 (1.0 without post-dose data).
+    """
     post = mask & (t > 0)
     if not post.any():
         return 1.0

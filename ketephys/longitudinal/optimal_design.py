@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from .._check import check_option, check_random_state
 from ..errors import AnalysisError
 from .planning import (
     Comparison,
@@ -129,6 +130,16 @@ class ScheduleConstraints:
         hour, ``L_k`` = the latest hour visit ``k`` can have with the later visits still
         fitting, :attr:`latest_positions`); gaps between windows count towards the
         spacing. Every feasible schedule has such a ``z`` (:meth:`to_z`).
+
+        Parameters
+        ----------
+        z : ndarray, shape (n_visits,)
+            Unconstrained numbers (clipped to +-50).
+
+        Returns
+        -------
+        ndarray, shape (n_visits,)
+            Visit hours after the dose, increasing.
         """
         z = np.clip(np.asarray(z, float), -50, 50)
         u_max = [self._unwarp(x) for x in self.latest_positions]
@@ -141,7 +152,19 @@ class ScheduleConstraints:
         return out
 
     def to_z(self, times: Sequence[float]) -> np.ndarray | None:
-        """Inverse of :meth:`to_times` (None when ``times`` break the constraints)."""
+        """Inverse of :meth:`to_times`.
+
+        Parameters
+        ----------
+        times : sequence of float
+            ``n_visits`` visit hours after the dose (any order).
+
+        Returns
+        -------
+        ndarray, shape (n_visits,), or None
+            The unconstrained numbers giving ``times`` (fractions clipped to 1e-9 from
+            the ends), or None when ``times`` break the constraints.
+        """
         t = np.sort(np.asarray(times, float))
         if t.size != self.n_visits or not self.feasible(t):
             return None
@@ -156,6 +179,18 @@ class ScheduleConstraints:
         return z
 
     def feasible(self, times: Sequence[float]) -> bool:
+        """Whether a schedule meets the constraints (allowed windows, spacing; 1e-9 h
+        tolerance).
+
+        Parameters
+        ----------
+        times : sequence of float
+            Visit hours after the dose (any order).
+
+        Returns
+        -------
+        bool
+        """
         t = np.sort(np.asarray(times, float))
         seg = self.segments
         inside = ((t[:, None] >= seg[None, :, 0] - 1e-9) & (t[:, None] <= seg[None, :, 1] + 1e-9)
@@ -190,6 +225,12 @@ def working_hours(latest_h: float, dose_clock_h: float = 9.0, start_clock_h: flo
         Working hours each day.
     days : sequence of int, optional
         Only these days after the dose (0 = the dosing day), e.g. no weekends.
+
+    Returns
+    -------
+    tuple of (float, float)
+        The allowed ``(start_h, end_h)`` windows, hours after the dose, for
+        :class:`ScheduleConstraints`.
     """
     n_days = int(np.ceil((latest_h + dose_clock_h) / 24.0)) + 1
     out = []
@@ -204,12 +245,31 @@ def working_hours(latest_h: float, dose_clock_h: float = 9.0, start_clock_h: flo
 
 def design_criterion(design: StudyDesign, criterion: str = "mean_rse_tau",
                      arm_sizes: np.ndarray | None = None) -> float:
-    """The value (smaller is better) of ``criterion`` for ``design``; see :data:`CRITERIA`.
+    """The value (smaller is better) of ``criterion`` for ``design``.
 
-    ``arm_sizes`` overrides the arms' numbers of subjects (continuous values allowed).
+    Parameters
+    ----------
+    design : StudyDesign
+        The design.
+    criterion : {"D", "mean_rse_tau", "max_rse_tau"}
+        See :data:`CRITERIA`.
+    arm_sizes : ndarray, optional
+        Subjects per arm instead of the arms' ``n_subjects`` (continuous values allowed).
+
+    Returns
+    -------
+    float
+        ``-log det(M) / P`` over every region's information matrix (``"D"``), or the
+        mean or the max over regions of the expected SE of log tau.
+
+    Raises
+    ------
+    SettingsError
+        When ``criterion`` is not one of :data:`CRITERIA`.
+    AnalysisError
+        When the design cannot estimate every parameter (singular matrix).
     """
-    if criterion not in CRITERIA:
-        raise AnalysisError(f"criterion must be one of {CRITERIA}, got {criterion!r}")
+    check_option("criterion", criterion, CRITERIA)
     infos = list(region_fims(design, arm_sizes=arm_sizes).values())
     if criterion == "D":
         n_par = sum(len(i.names) for i in infos)
@@ -279,7 +339,7 @@ def optimise_schedule(
     criterion: str = "mean_rse_tau",
     allocation: bool = False,
     n_starts: int = 8,
-    seed: int | None = 0,
+    seed: int | np.random.Generator | None = 0,
     min_per_arm: int = 3,
 ) -> ScheduleOptimum:
     """Optimise the shared post-dose visit times (and optionally the arm sizes).
@@ -292,23 +352,27 @@ def optimise_schedule(
         Default: as many visits as the current schedule, between 0.5 h and the later of
         the current last visit and 336 h, at least 1 h apart.
     criterion : {"D", "mean_rse_tau", "max_rse_tau"}
+        What to minimise (see :data:`CRITERIA`).
     allocation : bool
         Also optimise the share of the subjects per arm (total kept; rounded to whole
         subjects, at least ``min_per_arm`` per arm).
     n_starts : int
         Random starts (plus the current schedule when it meets the constraints).
-    seed : int, optional
-        The random starts are drawn from ``numpy.random.default_rng(seed)``.
+    seed : int, Generator or None
+        Seed (or generator) of the random starts (default 0: the same starts every
+        call).
     min_per_arm : int
+        Fewest subjects an arm may get when the allocation is optimised.
 
     Returns
     -------
     ScheduleOptimum
+        The optimal design, its criterion next to the current one's, the per-region
+        comparison and every start's result.
     """
     from scipy.optimize import minimize
 
-    if criterion not in CRITERIA:
-        raise AnalysisError(f"criterion must be one of {CRITERIA}, got {criterion!r}")
+    check_option("criterion", criterion, CRITERIA)
     if constraints is None:
         constraints = ScheduleConstraints(len(design.times), 0.5, max(336.0, design.times[-1]))
     n_arms = len(design.arms)
@@ -346,7 +410,7 @@ def optimise_schedule(
         except AnalysisError:
             return _BAD
 
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     n_x = constraints.n_visits + (n_arms - 1 if opt_alloc else 0)
     starts = [rng.normal(0.0, 1.5, n_x) for _ in range(n_starts)]
     z_cur = constraints.to_z(design.times)
@@ -381,7 +445,22 @@ def optimise_schedule(
 
 def compare_designs(current: StudyDesign, other: StudyDesign, level: float = 0.95
                     ) -> pd.DataFrame:
-    """Expected precision per region of two designs side by side."""
+    """Expected precision per region of two designs side by side.
+
+    Parameters
+    ----------
+    current, other : StudyDesign
+        The design compared with, and the other (e.g. optimised) design.
+    level : float
+        Confidence level of the expected intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per region: ``tau_h``, ``current_se_log_tau``, ``optimal_se_log_tau`` (of
+        ``other``), ``se_ratio`` (other / current) and both designs' expected CI bounds
+        (``current_ci_low_h``... ``optimal_ci_high_h``).
+    """
     a = expected_precision(current, level).set_index("region")
     b = expected_precision(other, level).set_index("region")
     out = pd.DataFrame({
@@ -428,12 +507,26 @@ def sample_size(design: StudyDesign, max_rse: float | None = 0.2,
     Parameters
     ----------
     design : StudyDesign
+        The design (its arms' sizes are replaced).
     max_rse : float
         Target relative SE of tau (SE of log tau), e.g. 0.2.
     comparison : Comparison, optional
+        Size for the power of this test instead.
     power : float
+        Target power of ``comparison``, in (0, 1).
     n_min, n_max : int
         Range searched (default minimum: 3 per arm with random effects, else 1).
+
+    Returns
+    -------
+    SampleSize
+        The smallest N per arm (None when ``n_max`` does not reach the target), the
+        quantity at every N evaluated, and the design with that N.
+
+    Raises
+    ------
+    AnalysisError
+        Without a positive ``max_rse`` or a comparison, or for a power outside (0, 1).
     """
     if comparison is None and not (max_rse and max_rse > 0):
         raise AnalysisError("sample_size needs max_rse > 0 or a comparison")

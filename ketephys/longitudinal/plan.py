@@ -56,7 +56,18 @@ class StudyPlan:
 
     def plot(self, n_points: int = 300):
         """Expected tau CIs per region (current vs recommended) and the decay curves with
-        the visit times marked. Returns the matplotlib Figure."""
+        the visit times marked.
+
+        Parameters
+        ----------
+        n_points : int
+            Time points of each drawn curve.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            Two panels: the CIs (log tau axis) and the typical subject's curves.
+        """
         import matplotlib.pyplot as plt
 
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -99,7 +110,13 @@ class StudyPlan:
         return fig
 
     def to_text(self) -> str:
-        """Plain-text report: schedules, expected CIs, power, sample size, check."""
+        """Plain-text report: schedules, expected CIs, power, sample size, check.
+
+        Returns
+        -------
+        str
+            What ``ketephys plan`` prints.
+        """
         lines = [f"current schedule (h):     {_fmt_times(self.current.times)}"]
         if self.optimum is not None:
             lines.append(f"recommended schedule (h): {_fmt_times(self.recommended.times)}   "

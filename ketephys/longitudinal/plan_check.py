@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._check import check_random_state
 from ..simulate.markers import simulate_marker_study
 from .decay import fit_decay
 from .planning import (
@@ -95,7 +96,8 @@ def simulate_study_table(design: StudyDesign, rng: np.random.Generator
     return table, pd.DataFrame(courses)
 
 
-def simulate_design(design: StudyDesign, n_studies: int = 200, seed: int | None = 0,
+def simulate_design(design: StudyDesign, n_studies: int = 200,
+                    seed: int | np.random.Generator | None = 0,
                     comparisons: Sequence[Comparison] = (), ci: str = "none",
                     level: float = 0.95) -> DesignCheck:
     """Simulate and fit ``n_studies`` studies of ``design``; compare with the prediction.
@@ -103,27 +105,34 @@ def simulate_design(design: StudyDesign, n_studies: int = 200, seed: int | None 
     Parameters
     ----------
     design : StudyDesign
+        The design to check.
     n_studies : int
-    seed : int, optional
+        Simulated studies.
+    seed : int, Generator or None
+        Seed (or generator) of the simulations and fits (default 0: the same studies
+        every call).
     comparisons : sequence of Comparison
         Tests whose simulated power is reported.
     ci : {"none", "profile", "bootstrap", "both"}
         Interval method of :func:`fit_decay`; with ``"none"`` the simulated intervals are
         Wald intervals from the fitted SEs (fast), otherwise the fit's tau intervals.
     level : float
+        Confidence level.
 
     Returns
     -------
     DesignCheck
+        Predicted next to simulated precision and power, and the per-study estimates.
     """
     from scipy import stats
 
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     z = stats.norm.ppf(0.5 + level / 2)
     rows = []
     for study in range(n_studies):
         table, course = simulate_study_table(design, rng)
-        fit = fit_decay(table, covariates=design.covariates, ci=ci, baseline=design.baseline,
+        fit = fit_decay(table, covariates=design.covariates, ci=ci,
+                        baseline_mode=design.baseline_mode,
                         random_effects=design.random_effects, schedule=course, level=level,
                         seed=rng, n_boot=200)
         summary = fit.summary().set_index("region")

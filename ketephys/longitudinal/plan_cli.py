@@ -24,7 +24,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import AnalysisError, ConfigError, KetephysError
+from .._check import check_option
+from ..errors import AnalysisError, ConfigError, KetephysError, SettingsError
 
 __all__ = ["register", "run", "load_plan_config", "build_plan_inputs"]
 
@@ -56,14 +57,31 @@ def _read_yaml(path: str | Path) -> dict[str, Any]:
     try:
         cfg = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML: {exc}", path) from None
+        raise ConfigError(f"not valid YAML: {exc}", path) from exc
     if not isinstance(cfg, dict):
         raise ConfigError("the plan file must be a mapping of keys", path)
     return cfg
 
 
 def load_plan_config(path: str | Path) -> dict[str, Any]:
-    """Read and check a plan YAML file; returns the inputs of :func:`plan_study`."""
+    """Read and check a plan YAML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The plan file (format in the module docstring).
+
+    Returns
+    -------
+    dict
+        The inputs of :func:`~ketephys.longitudinal.plan_study` (see
+        :func:`build_plan_inputs`).
+
+    Raises
+    ------
+    ConfigError
+        Naming the file and the field: missing file, bad YAML, unknown key, bad value.
+    """
     return build_plan_inputs(_read_yaml(path), path)
 
 
@@ -72,8 +90,9 @@ def _as_float_list(value: Any, field: str, path: Any) -> tuple[float, ...]:
         value = [v for v in value.replace(";", ",").split(",") if v.strip()]
     try:
         return tuple(float(v) for v in value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{field}: expected a list of numbers, got {value!r}", path) from None
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{field}: expected a list of numbers, got {value!r}",
+                          path) from exc
 
 
 def _comparison(spec: Any, path: Any):
@@ -83,7 +102,7 @@ def _comparison(spec: Any, path: Any):
         try:
             return Comparison(**spec)
         except TypeError as exc:
-            raise ConfigError(f"comparisons: {exc}", path) from None
+            raise ConfigError(f"comparisons: {exc}", path) from exc
     text = str(spec).replace(" ", "")
     for sym, alt in ((">", "greater"), ("<", "less"), ("-", "two-sided")):
         if sym in text:
@@ -173,9 +192,24 @@ def _comparisons_of(cfg: dict[str, Any], regions: list[Any], path: Any) -> list[
 def build_plan_inputs(cfg: dict[str, Any], path: Any = None) -> dict[str, Any]:
     """Check a plan configuration (YAML mapping or flags) and build the planning objects.
 
-    Returns a dict with ``design``, ``constraints``, ``criterion``, ``comparisons``,
-    ``allocation``, ``max_rse``, ``target_power``, ``n_simulations``, ``n_starts``,
-    ``seed`` and ``figure``.
+    Parameters
+    ----------
+    cfg : dict
+        The plan's keys (format in the module docstring).
+    path : str or Path, optional
+        The plan file, named in error messages.
+
+    Returns
+    -------
+    dict
+        ``design`` (:class:`StudyDesign`), ``constraints``, ``criterion``,
+        ``comparisons``, ``allocation``, ``max_rse``, ``target_power``,
+        ``n_simulations``, ``n_starts``, ``seed`` and ``figure``.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown key (with a suggestion) or a bad value, naming ``path``.
     """
     from .optimal_design import CRITERIA
     from .planning import StudyDesign
@@ -189,14 +223,13 @@ def build_plan_inputs(cfg: dict[str, Any], path: Any = None) -> dict[str, Any]:
                              n_baseline=int(cfg.get("n_baseline", 1)),
                              dose_ref_mg_per_kg=float(cfg.get("dose_ref_mg_per_kg", 0.5)))
         constraints = _constraints_of(cfg, design, path)
-        criterion = str(cfg.get("criterion", "mean_rse_tau"))
-        if criterion not in CRITERIA:
-            raise ConfigError(f"criterion: must be one of {CRITERIA}, got {criterion!r}", path)
+        criterion = check_option("criterion", str(cfg.get("criterion", "mean_rse_tau")),
+                                 CRITERIA)
         comparisons = _comparisons_of(cfg, regions, path)
-    except AnalysisError as exc:  # a bad number in the file: say which file
-        raise ConfigError(exc.detail, path) from None
+    except (AnalysisError, SettingsError) as exc:  # a bad value in the file: say which file
+        raise ConfigError(exc.detail, path) from exc
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"plan: {exc}", path) from None
+        raise ConfigError(f"plan: {exc}", path) from exc
     return {"design": design, "constraints": constraints, "criterion": criterion,
             "comparisons": comparisons, "allocation": bool(cfg.get("allocation", False)),
             "max_rse": cfg.get("max_rse"), "target_power": cfg.get("target_power"),
@@ -244,9 +277,9 @@ def _regions_flag(text: str) -> dict[str, Any]:
             raise ConfigError(f"--regions: expected NAME:TAU_H:AMPLITUDE, got {item!r}")
         try:
             tau, amp = float(parts[1]), float(parts[2])
-        except ValueError:
+        except ValueError as exc:
             raise ConfigError(f"--regions: tau and amplitude must be numbers in {item!r}"
-                              ) from None
+                              ) from exc
         regs[parts[0]] = {"tau_h": tau, "amplitude": amp,
                           "sd_log_amplitude": ref.sd_log_amplitude,
                           "sd_log_tau": ref.sd_log_tau, "residual_sd": ref.residual_sd}
@@ -262,9 +295,9 @@ def _constraint_flags(args: argparse.Namespace, con: dict[str, Any]) -> dict[str
     if args.working_hours:
         try:
             start, end = (float(x) for x in args.working_hours.split("-"))
-        except ValueError:
+        except ValueError as exc:
             raise ConfigError(f"--working-hours: expected START-END, got "
-                              f"{args.working_hours!r}") from None
+                              f"{args.working_hours!r}") from exc
         con["working_hours"] = {"start": start, "end": end, "dose_clock": start}
     return con
 
@@ -295,7 +328,18 @@ def _flags_to_config(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    """Add the ``plan`` subcommand to an argparse ``subparsers`` object."""
+    """Add the ``plan`` subcommand to an argparse ``subparsers`` object.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        What ``ArgumentParser.add_subparsers()`` returned.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``plan`` parser (its ``func`` default is :func:`run`).
+    """
     p = subparsers.add_parser(
         "plan", help="plan a study: optimal visit times, expected tau CIs, power, N",
         description="Expected precision of tau per region for the current visit schedule and "
@@ -307,7 +351,18 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``ketephys plan``; returns the exit code (2 for bad input)."""
+    """Run ``ketephys plan``: print the plan and write its figure.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed ``plan`` arguments.
+
+    Returns
+    -------
+    int
+        The exit code: 0, or 2 for bad input (the error is printed on stderr).
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)

@@ -26,7 +26,7 @@ that come from ``V`` depending on ``beta`` are dropped, as is the ``beta`` x var
 block): that matches the precision that the FOCE-type fit reaches. ``block_diagonal=False``
 gives the full FO matrix, with ``dV/dbeta`` by central differences.
 
-With ``baseline="pre-dose"`` (the fit's default) each subject's pre-dose mean is
+With ``baseline_mode="pre-dose"`` (the fit's default) each subject's pre-dose mean is
 subtracted; the post-dose changes then share one error ``-mean(baseline noise)``,
 which is exactly a random baseline with SD ``residual_sd / sqrt(n_baseline)``: the
 baseline SD between subjects cancels. Regions are fitted separately, so their matrices
@@ -43,7 +43,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_option
 from ..errors import AnalysisError
+from ..settings import check_keywords
+from .design import BASELINE_MODES
 from .fit import ParamMap, _beta_jacobian
 from .models import KERNELS, DecayModel
 
@@ -108,8 +111,7 @@ class RegionModel:
                 raise AnalysisError(f"{where}: {name} must be >= 0, got {v}")
         if not (np.isfinite(self.residual_sd) and self.residual_sd > 0):
             raise AnalysisError(f"{where}: residual_sd must be > 0, got {self.residual_sd}")
-        if self.kernel not in KERNELS:
-            raise AnalysisError(f"{where}: kernel must be one of {KERNELS}, got {self.kernel!r}")
+        check_option(f"{where}: kernel", self.kernel, KERNELS)
         if not 0 < self.rise_fraction < 1:
             raise AnalysisError(f"{where}: rise_fraction must be in (0, 1), "
                                 f"got {self.rise_fraction}")
@@ -182,8 +184,10 @@ class StudyDesign:
         Pre-dose visits per subject (at -1, -2, ... h).
     dose_ref_mg_per_kg : float
         Dose at which the regions' ``tau_h`` and ``amplitude`` are given.
-    baseline : {"pre-dose", "estimate"}
-        As in :func:`fit_decay`.
+    baseline_mode : {"pre-dose", "estimate"}
+        How the fit obtains each subject's baseline level, as in :func:`fit_decay`
+        (called ``baseline`` before ketephys 0.2; the old name raises
+        :class:`~ketephys.errors.SettingsError`).
     random_effects : bool
         Population fit (True) or pooled least squares (False), as in :func:`fit_decay`.
     """
@@ -193,7 +197,7 @@ class StudyDesign:
     arms: tuple[Arm, ...] = (Arm(),)
     n_baseline: int = 1
     dose_ref_mg_per_kg: float = 0.5
-    baseline: str = "pre-dose"
+    baseline_mode: str = "pre-dose"
     random_effects: bool = True
 
     def __post_init__(self) -> None:
@@ -210,10 +214,9 @@ class StudyDesign:
         for arm in self.arms:
             if arm.times is not None:
                 _check_times(arm.times, f"arm {arm.name!r}")
-        if self.baseline not in ("pre-dose", "estimate"):
-            raise AnalysisError(f"baseline must be 'pre-dose' or 'estimate', got {self.baseline!r}")
-        if self.baseline == "pre-dose" and self.n_baseline < 1:
-            raise AnalysisError("baseline='pre-dose' needs n_baseline >= 1 pre-dose visit")
+        check_option("baseline_mode", self.baseline_mode, BASELINE_MODES)
+        if self.baseline_mode == "pre-dose" and self.n_baseline < 1:
+            raise AnalysisError("baseline_mode='pre-dose' needs n_baseline >= 1 pre-dose visit")
         if not self.dose_ref_mg_per_kg > 0:
             raise AnalysisError("dose_ref_mg_per_kg must be > 0")
         for region in self.regions:
@@ -228,11 +231,35 @@ class StudyDesign:
 
     # ------------------------------------------------------------------ helpers
     def n_required_visits(self, region: RegionModel) -> int:
-        """Post-dose visits a subject needs: the kernel's parameters (+1 for the population)."""
+        """Post-dose visits a subject needs: the kernel's parameters (+1 for the population).
+
+        Parameters
+        ----------
+        region : RegionModel
+            The region (its kernel).
+
+        Returns
+        -------
+        int
+            2 (exponential) or 3 (Bateman), +1 with ``baseline_mode="estimate"``, +1 with
+            random effects.
+        """
         n = 3 if region.kernel == "bateman" else 2
-        return n + int(self.baseline == "estimate") + int(self.random_effects)
+        return n + int(self.baseline_mode == "estimate") + int(self.random_effects)
 
     def arm_times(self, arm: Arm) -> tuple[float, ...]:
+        """An arm's post-dose visit hours.
+
+        Parameters
+        ----------
+        arm : Arm
+            One of the design's arms.
+
+        Returns
+        -------
+        tuple of float
+            The arm's own ``times``, else the design's.
+        """
         return self.times if arm.times is None else arm.times
 
     @property
@@ -264,24 +291,82 @@ class StudyDesign:
         return "genotype" not in self.covariates and all(a.met_carrier for a in self.arms)
 
     def reference_tau(self, region: RegionModel) -> float:
-        """tau (h) of the fit's reference subject (reference dose and genotype)."""
+        """tau (h) of the fit's reference subject (reference dose and genotype).
+
+        Parameters
+        ----------
+        region : RegionModel
+            The region.
+
+        Returns
+        -------
+        float
+            The region's ``tau_h`` moved from ``dose_ref_mg_per_kg`` to the fit's
+            reference dose (:attr:`fit_dose_ref`) and genotype.
+        """
         return float(np.exp(_intercepts(self, region)[1]))
 
     def with_times(self, times: Sequence[float]) -> StudyDesign:
+        """The same design with other shared visit times.
+
+        Parameters
+        ----------
+        times : sequence of float
+            Post-dose visit hours (each > 0).
+
+        Returns
+        -------
+        StudyDesign
+        """
         return replace(self, times=tuple(times))
 
     def with_n(self, n_per_arm: int | Sequence[int]) -> StudyDesign:
-        """The same design with ``n_per_arm`` subjects in every arm (or one number per arm)."""
+        """The same design with other arm sizes.
+
+        Parameters
+        ----------
+        n_per_arm : int or sequence of int
+            Subjects in every arm, or one number per arm.
+
+        Returns
+        -------
+        StudyDesign
+        """
         ns = np.broadcast_to(np.asarray(n_per_arm), (len(self.arms),))
         return replace(self, arms=tuple(replace(a, n_subjects=int(n))
                                         for a, n in zip(self.arms, ns)))
 
     def baseline_times(self) -> tuple[float, ...]:
+        """The pre-dose visit hours: -1, -2, ... (``n_baseline`` of them).
+
+        Returns
+        -------
+        tuple of float
+        """
         return tuple(-float(k) for k in range(1, self.n_baseline + 1))
 
 
+# the dataclass's constructor: a former field name is an error naming the new one
+StudyDesign.__init__ = check_keywords(  # type: ignore[method-assign]
+    renamed={"baseline": "baseline_mode"})(StudyDesign.__init__)
+
+
 def split_schedule(schedule: Sequence[float]) -> tuple[tuple[float, ...], int]:
-    """Simulator-style schedule (negative = pre-dose) -> (post-dose times, n_baseline)."""
+    """Split a simulator-style schedule into what :class:`StudyDesign` takes.
+
+    Parameters
+    ----------
+    schedule : sequence of float
+        Visit hours, negative = pre-dose (e.g.
+        :data:`~ketephys.simulate.markers.DEFAULT_SCHEDULE`).
+
+    Returns
+    -------
+    times : tuple of float
+        The visits at hours >= 0.
+    n_baseline : int
+        The number of pre-dose visits.
+    """
     s = np.asarray(schedule, dtype=float)
     return tuple(s[s >= 0].tolist()), int(np.sum(s < 0))
 
@@ -315,12 +400,8 @@ class Comparison:
     alternative: str = "two-sided"
 
     def __post_init__(self) -> None:
-        if self.kind not in ("regions", "dose", "genotype"):
-            raise AnalysisError(f"comparison kind must be 'regions', 'dose' or 'genotype', "
-                                f"got {self.kind!r}")
-        if self.alternative not in ("two-sided", "greater", "less"):
-            raise AnalysisError(f"alternative must be 'two-sided', 'greater' or 'less', "
-                                f"got {self.alternative!r}")
+        check_option("comparison kind", self.kind, ("regions", "dose", "genotype"))
+        check_option("alternative", self.alternative, ("two-sided", "greater", "less"))
         if not 0 < self.alpha < 1:
             raise AnalysisError(f"alpha must be in (0, 1), got {self.alpha}")
 
@@ -340,12 +421,16 @@ class RegionInformation:
     Attributes
     ----------
     region : str
+        The region's name.
     names : list of str
         Free fixed effects (``fit_decay`` names) then variance components
         (``omega2_E0``, ``omega2_log_A``, ``omega2_log_tau``, ``sigma2``).
     values : ndarray
         The parameter values the matrix is evaluated at.
     matrix : ndarray (P, P)
+        The population Fisher information, in the order of ``names``.
+    n_beta : int
+        How many of ``names`` are fixed effects (the first ones).
     """
 
     region: str
@@ -359,10 +444,34 @@ class RegionInformation:
         return _safe_inverse(self.matrix, self.region)
 
     def se(self, name: str) -> float:
+        """Expected standard error of one parameter.
+
+        Parameters
+        ----------
+        name : str
+            One of :attr:`names`, e.g. ``"log_tau"`` (its SE is the relative SE of tau).
+
+        Returns
+        -------
+        float
+            ``sqrt`` of the diagonal entry of the inverse information.
+
+        Raises
+        ------
+        AnalysisError
+            When the information matrix is singular.
+        """
         k = self.names.index(name)
         return float(np.sqrt(self.covariance[k, k]))
 
     def log_det(self) -> float:
+        """Log determinant of the information matrix (the D criterion).
+
+        Returns
+        -------
+        float
+            ``log det(matrix)``, or ``-inf`` when it is not positive.
+        """
         sign, ld = np.linalg.slogdet(self.matrix)
         return float(ld) if sign > 0 else -np.inf
 
@@ -381,7 +490,7 @@ def _param_map(design: StudyDesign, region: RegionModel) -> ParamMap:
     covs = tuple(_COV_NAMES[c] for c in design.covariates)
     random = ("E0", "log_A", "log_tau") if design.random_effects else ()
     return ParamMap(model, covariates=covs, random=random,
-                    fixed_e0=design.baseline == "pre-dose")
+                    fixed_e0=design.baseline_mode == "pre-dose")
 
 
 def _intercepts(design: StudyDesign, region: RegionModel) -> tuple[float, float]:
@@ -408,8 +517,8 @@ def _beta(design: StudyDesign, region: RegionModel, pm: ParamMap) -> np.ndarray:
 def _omega(design: StudyDesign, region: RegionModel) -> np.ndarray:
     if not design.random_effects:
         return np.zeros(0)
-    base = (region.residual_sd / np.sqrt(design.n_baseline) if design.baseline == "pre-dose"
-            else region.baseline_sd)
+    base = (region.residual_sd / np.sqrt(design.n_baseline)
+            if design.baseline_mode == "pre-dose" else region.baseline_sd)
     # a zero SD would make the variance component's information infinite: floor it as
     # the fit does (_omega_floor), far below any SD that matters
     return np.maximum([base, region.sd_log_amplitude, region.sd_log_tau], 1e-3)
@@ -420,7 +529,7 @@ def _arm_arrays(design: StudyDesign, arm_sizes: Sequence[float] | None) -> dict[
     times = []
     for arm in design.arms:
         t = np.asarray(design.arm_times(arm))
-        if design.baseline == "estimate":
+        if design.baseline_mode == "estimate":
             t = np.concatenate([design.baseline_times(), t])
         times.append(t)
     n_arm, n_v = len(times), max(t.size for t in times)
@@ -552,7 +661,23 @@ def region_fims(design: StudyDesign, block_diagonal: bool = True,
 def region_fim(design: StudyDesign, region: RegionModel | str,
                block_diagonal: bool = True, arm_sizes: Sequence[float] | None = None
                ) -> RegionInformation:
-    """Population Fisher information (FO) of one region's fit; see :func:`region_fims`."""
+    """Population Fisher information (FO) of one region's fit; see :func:`region_fims`.
+
+    Parameters
+    ----------
+    design : StudyDesign
+        The design.
+    region : RegionModel or str
+        The region (or its name).
+    block_diagonal : bool
+        Block-diagonal FO matrix (default) or the full one.
+    arm_sizes : sequence of float, optional
+        Subjects per arm instead of the arms' ``n_subjects``.
+
+    Returns
+    -------
+    RegionInformation
+    """
     if isinstance(region, str):
         region = _find_region(design, region)
     arr = _arm_arrays(design, arm_sizes)
@@ -570,6 +695,13 @@ def _find_region(design: StudyDesign, name: str) -> RegionModel:
 # ---------------------------------------------------------------------- precision
 def expected_precision(design: StudyDesign, level: float = 0.95) -> pd.DataFrame:
     """Expected precision of each region's tau (and covariate effects) under ``design``.
+
+    Parameters
+    ----------
+    design : StudyDesign
+        The design.
+    level : float
+        Confidence level of the expected Wald intervals.
 
     Returns
     -------
@@ -638,7 +770,24 @@ def _comparison_terms(design: StudyDesign, comp: Comparison) -> tuple[float, flo
 
 def wald_power(diff: float | np.ndarray, se: float | np.ndarray, alpha: float = 0.05,
                alternative: str = "two-sided") -> np.ndarray:
-    """Power of a Wald z test of a difference ``diff`` estimated with standard error ``se``."""
+    """Power of a Wald z test of a difference ``diff`` estimated with standard error ``se``.
+
+    Parameters
+    ----------
+    diff : float or ndarray
+        True difference (e.g. of log tau).
+    se : float or ndarray
+        Standard error of its estimate.
+    alpha : float
+        Significance level.
+    alternative : {"two-sided", "greater", "less"}
+        ``"greater"``: the test rejects for a large positive estimate.
+
+    Returns
+    -------
+    ndarray
+        The power (same shape as ``diff`` and ``se`` broadcast).
+    """
     from scipy import stats
 
     ncp = np.asarray(diff, float) / np.asarray(se, float)
@@ -652,6 +801,13 @@ def wald_power(diff: float | np.ndarray, se: float | np.ndarray, alpha: float = 
 
 def expected_power(design: StudyDesign, comparisons: Sequence[Comparison]) -> pd.DataFrame:
     """Expected power of Wald tests on log-tau differences.
+
+    Parameters
+    ----------
+    design : StudyDesign
+        The design.
+    comparisons : sequence of Comparison
+        The tests.
 
     Returns
     -------
@@ -677,6 +833,24 @@ def regions_from_scenario(scenario: str | Mapping[str, Any] = "default",
     The ``"default"`` scenario is the seed article's (science.md, "Region time courses"):
     hippocampus fastest (tau 36 h), PFC several days (108 h), striatum ~2 weeks
     (204 h); dose ``tau ~ D^-0.4``, Met carriers 30 % shorter.
+
+    Parameters
+    ----------
+    scenario : str or mapping
+        A scenario name or a scenario mapping (see
+        :func:`~ketephys.simulate.markers.simulate_marker_study`).
+    regions : sequence of str, optional
+        Only these regions (default: all of the scenario's).
+
+    Returns
+    -------
+    tuple of RegionModel
+        One per region, with the scenario's SDs, kernel and covariate effects.
+
+    Raises
+    ------
+    AnalysisError
+        When a region is not in the scenario.
     """
     from ..simulate.markers import _resolve_scenario
 
@@ -708,7 +882,19 @@ def _residual_sd(g: Any) -> float:
 
 
 def fit_dose_reference(fit: Any, default: float = 0.5) -> float:
-    """The reference dose (mg/kg) of a fit with a dose covariate (else ``default``)."""
+    """The reference dose (mg/kg) of a fit with a dose covariate (else ``default``).
+
+    Parameters
+    ----------
+    fit : DecayFit
+        A pilot fit.
+    default : float
+        The dose to return when the fit has no dose covariate.
+
+    Returns
+    -------
+    float
+    """
     for cov in fit.covariates:
         if cov.kind == "log_ratio":
             return float(cov.reference)
@@ -721,7 +907,17 @@ def regions_from_fit(fit: Any) -> tuple[RegionModel, ...]:
     tau and the amplitude are the fit's reference-subject values; the between-subject
     and residual SDs and the covariate effects on log A / log tau are the estimates (a
     pooled fit gives no between-subject SDs: they are set to 0). The fit's reference
-    dose is the ``dose_ref_mg_per_kg`` to plan with.
+    dose is the ``dose_ref_mg_per_kg`` to plan with (:func:`fit_dose_reference`).
+
+    Parameters
+    ----------
+    fit : DecayFit
+        A pilot fit (one group per region; the region is the last key).
+
+    Returns
+    -------
+    tuple of RegionModel
+        One per fitted group.
     """
     out = []
     for g in fit.groups:

@@ -41,6 +41,25 @@ class ProfileInterval:
     value only at the outermost searched value on that side (offset ``log(1e4)`` for a
     log parameter, 50 standard errors otherwise, or the parameter's bound): the bound
     then is an artefact of where the search stopped, not a property of the data.
+
+    Attributes
+    ----------
+    name : str
+        The ``beta`` entry (e.g. ``"log_tau"``).
+    estimate : float
+        Its estimate.
+    lower, upper : float
+        The interval's bounds on the estimation scale (``exp`` of them for tau).
+    flat_lower, flat_upper : bool
+        The profile never reached the critical value on that side (bound infinite).
+    critical : float
+        The critical value of the profile statistic (F or t^2 calibrated).
+    grid : ndarray
+        The values profiled, increasing.
+    profile : ndarray
+        The profile statistic at ``grid``.
+    edge_lower, edge_upper : bool
+        The critical value was first exceeded only at the outermost value searched.
     """
 
     name: str
@@ -58,7 +77,27 @@ class ProfileInterval:
 
 def critical_value(level: float, random_effects: bool, n_obs: int, n_subjects: int,
                    n_free: int) -> tuple[float, int]:
-    """Critical value of the profile statistic and its denominator degrees of freedom."""
+    """Critical value of the profile statistic and its denominator degrees of freedom.
+
+    Parameters
+    ----------
+    level : float
+        Confidence level.
+    random_effects : bool
+        Population fit (the degrees of freedom count subjects) or pooled least squares
+        (they count observations).
+    n_obs, n_subjects : int
+        Observations and subjects of the group.
+    n_free : int
+        Free fixed effects.
+
+    Returns
+    -------
+    critical : float
+        The ``level`` quantile of ``F(1, df)`` (= ``t_df^2``).
+    df : int
+        ``n_subjects - n_free`` (population) or ``n_obs - n_free`` (pooled), at least 1.
+    """
     from scipy.special import fdtri
 
     df = (n_subjects if random_effects else n_obs) - n_free
@@ -80,13 +119,33 @@ def profile_intervals(pm: ParamMap, data: dict, st: State, names: list[str],
 
     Parameters
     ----------
-    pm, data, st : the fitted problem (batch size 1)
+    pm : ParamMap
+        The fitted model's parameter map.
+    data : dict of ndarray
+        The group's data, batch size 1 (:meth:`GroupData.take`).
+    st : State
+        The fit (batch size 1, with ``objective``).
     names : list of str
         Entries of ``pm.beta_names`` to profile.
     fixed : bool array (p,)
         Entries held fixed in the fit itself (e.g. E0 with change-from-baseline data).
     se : array (p,)
         Approximate standard errors, used only to lay out the grid.
+    level : float
+        Confidence level.
+    random_effects : bool
+        Calibration of a population fit (penalised objective vs ``t^2`` with subject
+        degrees of freedom) or of pooled least squares (the F test of nested models).
+    n_refine : int
+        Most regula falsi steps refining each crossing.
+    tol : float
+        A crossing is refined until the statistic is within ``tol * critical`` of the
+        critical value or the bracket is narrower than ``tol``.
+
+    Returns
+    -------
+    dict of str to ProfileInterval
+        One interval per name.
     """
     n_free = int((~fixed).sum())
     crit, df = critical_value(level, random_effects, int(data["mask"].sum()),

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_random_state
 from ..simulate.markers import DEFAULT_SCHEDULE, simulate_marker_study
 from .decay import fit_decay
 
@@ -52,7 +53,18 @@ class RecoveryResult:
     estimates: pd.DataFrame
 
     def ordering_fraction(self, order: Sequence[str] = ("STR", "PFC", "HPC")) -> float:
-        """Fraction of studies whose estimated taus are in ``order`` (longest first)."""
+        """Fraction of studies whose estimated taus are in ``order`` (longest first).
+
+        Parameters
+        ----------
+        order : sequence of str
+            Group names, from the longest expected tau to the shortest.
+
+        Returns
+        -------
+        float
+            The fraction of studies with ``tau(order[0]) > tau(order[1]) > ...``.
+        """
         tau = self.estimates[self.estimates["parameter"] == "tau_h"].pivot(
             index="study", columns="group", values="estimate")
         ok = np.ones(len(tau), bool)
@@ -61,7 +73,17 @@ class RecoveryResult:
         return float(ok.mean())
 
     def sign_fraction(self, parameter: str) -> float:
-        """Fraction of (study, group) estimates of ``parameter`` with the true sign."""
+        """Fraction of (study, group) estimates of ``parameter`` with the true sign.
+
+        Parameters
+        ----------
+        parameter : str
+            A parameter of :attr:`estimates` (e.g. ``"log_tau:log_dose"``).
+
+        Returns
+        -------
+        float
+        """
         e = self.estimates[self.estimates["parameter"] == parameter]
         return float(np.mean(np.sign(e["estimate"]) == np.sign(e["true"])))
 
@@ -71,7 +93,7 @@ def recovery_study(
     n_studies: int = 200,
     n_subjects: int = 20,
     schedule: Sequence[float] = DEFAULT_SCHEDULE,
-    seed: int | None = None,
+    seed: int | np.random.Generator | None = None,
     doses: float | Sequence[float] = (0.5,),
     genotype_fraction_met: float | None = None,
     covariates: Sequence[str] = (),
@@ -85,10 +107,12 @@ def recovery_study(
     scenario : str or dict
         Marker scenario (see :func:`ketephys.simulate.markers.simulate_marker_study`).
     n_studies, n_subjects : int
+        Simulated studies, and subjects per study.
     schedule : sequence of float
         Visit hours.
-    seed : int, optional
-    doses, genotype_fraction_met :
+    seed : int, Generator or None
+        Seed (or generator) of the simulations and of the fits' bootstraps.
+    doses, genotype_fraction_met : float or sequence of float, float or None
         Passed to the simulator (per-subject doses, fraction of Met carriers).
     covariates : sequence of str
         Passed to :func:`fit_decay` (e.g. ``("dose", "genotype")``).
@@ -100,8 +124,9 @@ def recovery_study(
     Returns
     -------
     RecoveryResult
+        The per-study estimates and their summary (bias, RMSE, coverage).
     """
-    rng = np.random.default_rng(seed)
+    rng = check_random_state(seed)
     rows = []
     for study in range(n_studies):
         table, truth = simulate_marker_study(scenario, n_subjects=n_subjects, regions=None,

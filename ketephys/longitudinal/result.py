@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_random_state
 from .._result import fill_doc
 from ..errors import AnalysisError
 from .design import Covariate, GroupData
@@ -29,7 +30,24 @@ WEAR_OFF_FRACTION = 0.1
 
 def derived_quantities(model: DecayModel, beta: np.ndarray, names: list[str]
                        ) -> dict[str, np.ndarray]:
-    """Population-typical (reference covariates) quantities from beta (..., p)."""
+    """Population-typical (reference covariates) quantities from the fixed effects.
+
+    Parameters
+    ----------
+    model : DecayModel
+        The fitted model (kernel and sign).
+    beta : ndarray, shape (..., p)
+        Fixed effects (batched: e.g. bootstrap replicates).
+    names : list of str
+        Names of the entries of ``beta`` (:attr:`ParamMap.beta_names`).
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``E0``, ``A`` (signed amplitude), ``tau_h``, ``half_life_h``, ``peak_time_h``,
+        ``peak_effect`` and ``t10_h`` (time to fall to :data:`WEAR_OFF_FRACTION` of the
+        peak), plus ``tau_rise_h`` for the Bateman kernel; each of shape ``(...)``.
+    """
     e0 = beta[..., names.index("E0")]
     amp = model.sign * np.exp(beta[..., names.index("log_A")])
     tau = np.exp(beta[..., names.index("log_tau")])
@@ -56,7 +74,37 @@ def derived_quantities(model: DecayModel, beta: np.ndarray, names: list[str]
 
 @dataclass
 class GroupFit:
-    """The fit of one group."""
+    """The fit of one group.
+
+    Attributes
+    ----------
+    key : tuple
+        The group's key values (e.g. ``("PFC",)``).
+    data : GroupData
+        The data fitted.
+    pm : ParamMap
+        The model's parameter map (names of ``beta``).
+    state : State
+        The estimates (batch size 1).
+    fixed : ndarray of bool, shape (p,)
+        Fixed effects held at their start value (E0 with the pre-dose mean subtracted).
+    random_effects : bool
+        Population fit (True) or pooled least squares.
+    loglik : float
+        Log-likelihood (Laplace approximation with random effects).
+    cov_beta : ndarray, shape (p, p)
+        Approximate covariance of ``beta``.
+    profile : dict of str to ProfileInterval
+        Profile intervals by ``beta`` name (empty without ``ci="profile"``/``"both"``).
+    boot : State or None
+        The bootstrap replicates' estimates.
+    boot_idx : ndarray or None
+        Their subject indices, shape (n_boot, n_subjects).
+    identifiable : bool
+        False when tau cannot be pinned down by these data (``reason`` says why).
+    reason : str
+        Why tau is not identifiable ("" when it is).
+    """
 
     key: tuple
     data: GroupData
@@ -90,16 +138,38 @@ class GroupFit:
         return pd.Series(self.state.beta[0], index=self.pm.beta_names)
 
     def derived(self) -> dict[str, float]:
+        """The typical subject's quantities at the estimates.
+
+        Returns
+        -------
+        dict of str to float
+            As :func:`derived_quantities` (``tau_h``, ``half_life_h``, ``peak_effect``...).
+        """
         return {k: float(v) for k, v in derived_quantities(
             self.pm.model, self.state.beta[0], self.pm.beta_names).items()}
 
     def boot_derived(self) -> dict[str, np.ndarray] | None:
+        """The typical subject's quantities of every converged bootstrap replicate.
+
+        Returns
+        -------
+        dict of str to ndarray or None
+            As :func:`derived_quantities`, one value per replicate; None without a
+            bootstrap.
+        """
         if self.boot is None:
             return None
         ok = self.boot.converged
         return derived_quantities(self.pm.model, self.boot.beta[ok], self.pm.beta_names)
 
     def se(self) -> np.ndarray:
+        """Approximate standard errors of ``beta`` (0 for fixed entries).
+
+        Returns
+        -------
+        ndarray, shape (p,)
+            Square roots of the diagonal of :attr:`cov_beta`, estimation scale.
+        """
         return np.sqrt(np.maximum(np.diagonal(self.cov_beta), 0.0))
 
 
@@ -126,11 +196,15 @@ class DecayFit:
     Attributes
     ----------
     groups : list of GroupFit
+        One per group, in key order.
     key_names : list of str
         Names of the group key columns (e.g. ``["region"]`` or ``["measure", "region"]``).
     covariates : list of Covariate
+        The encoded covariates (shared by the groups).
     settings : dict
         The arguments of :func:`fit_decay`.
+    level : float
+        Confidence level of the intervals.
     """
 
     groups: list[GroupFit]
@@ -157,7 +231,7 @@ class DecayFit:
         """One row per group: tau with CI, half-life, peak, wear-off time, variability, fit.
 
         Times are in hours, amplitudes in the marker's unit (the change from the pre-dose
-        baseline with ``baseline="pre-dose"``); all values are for the typical subject at
+        baseline with ``baseline_mode="pre-dose"``); all values are for the typical subject at
         the reference covariates. The CLI, the pipeline and the tutorials read these
         column names: they are a stable interface.
 
@@ -233,7 +307,7 @@ class DecayFit:
         if "tau_rise_h" in d:
             row["tau_rise_h"] = d["tau_rise_h"]
         row["baseline"] = d["E0"] if not g.pm.fixed_e0 else float(np.nanmean(
-            g.data.baseline))
+            g.data.pre_dose_mean))
         row["baseline_estimated"] = not g.pm.fixed_e0
         row.update(_variability_columns(g))
         row["n_subjects"] = g.data.n_subjects
@@ -247,7 +321,15 @@ class DecayFit:
         return row
 
     def effects(self) -> pd.DataFrame:
-        """Every fixed effect (estimation scale) per group with its profile / bootstrap CI."""
+        """Every fixed effect (estimation scale) per group with its profile / bootstrap CI.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per group and free fixed effect: group key columns, ``parameter``,
+            ``estimate``, ``se``, ``ci_low``/``ci_high`` (profile; NaN when not
+            profiled) and, with a bootstrap, ``boot_ci_low``/``boot_ci_high``.
+        """
         rows = []
         for g in self.groups:
             se = g.se()
@@ -273,6 +355,16 @@ class DecayFit:
         when both groups have the same subjects), the percentile interval of the paired
         ratio; otherwise a Wald interval on the log ratio from the profile intervals
         (treating the groups as independent).
+
+        Parameters
+        ----------
+        group_a, group_b : Any
+            Group keys (a tuple, or the last key value such as ``"PFC"``).
+
+        Returns
+        -------
+        dict
+            ``ratio``, ``ci_low``, ``ci_high``, ``p_value`` (of ratio = 1) and ``method``.
         """
         a, b = self[group_a], self[group_b]
         ta, tb = a.derived()["tau_h"], b.derived()["tau_h"]
@@ -307,7 +399,8 @@ class DecayFit:
     # ------------------------------------------------------------------ prediction
     def predict(self, times: np.ndarray, schedule: list[tuple[float, float]] | None = None,
                 groups: list[Any] | None = None, level: float | None = None,
-                n_draws: int = 1000, seed: int | None = 0) -> pd.DataFrame:
+                n_draws: int = 1000, seed: int | np.random.Generator | None = 0
+                ) -> pd.DataFrame:
         """Predict the typical response to a dose course, with confidence and prediction bands.
 
         Parameters
@@ -324,6 +417,8 @@ class DecayFit:
             Band level (default the fit's level).
         n_draws : int
             Parameter draws when there is no bootstrap (multivariate normal on beta).
+        seed : int, Generator or None
+            Seed (or generator) of the draws (default 0: the same bands every call).
 
         Returns
         -------
@@ -333,10 +428,10 @@ class DecayFit:
             percentiles, or normal draws of beta) and ``pi_low``/``pi_high`` (a new
             subject's single observation: adds between-subject variability and residual
             noise). On the fitted scale: change from the pre-dose baseline when the fit
-            used ``baseline="pre-dose"``.
+            used ``baseline_mode="pre-dose"``.
         """
         level = self.level if level is None else level
-        rng = np.random.default_rng(seed)
+        rng = check_random_state(seed)
         times = np.asarray(times, dtype=float)
         sched = [(0.0, 1.0)] if schedule is None else sorted((float(t), float(d))
                                                              for t, d in schedule)
@@ -397,7 +492,7 @@ class DecayFit:
         -------
         ndarray, shape (n_obs, 2)
             Hours since dose and value (the change from the pre-dose baseline with
-            ``baseline="pre-dose"``), in the order of :meth:`to_data_frame`.
+            ``baseline_mode="pre-dose"``), in the order of :meth:`to_data_frame`.
         """
         parts = [np.column_stack([g.data.t[g.data.mask], g.data.y[g.data.mask]])
                  for g in self.groups]
@@ -492,6 +587,18 @@ def compare_models(fit_a: DecayFit, fit_b: DecayFit) -> pd.DataFrame:
     exponential limit, so ``lr_stat >= 0`` up to rounding; ``tau_rise -> 0`` is on the
     boundary of the parameter space, so the chi-square(1) p-value is conservative (the
     null distribution is closer to a 50:50 mixture of chi-square(0) and chi-square(1)).
+
+    Parameters
+    ----------
+    fit_a, fit_b : DecayFit
+        The simpler and the richer fit of the same groups.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: ``model_a``, ``model_b``, ``lr_stat``, ``df`` (difference in
+        parameters), ``p_value`` (chi-square), ``delta_aic``, ``delta_bic`` (b - a) and
+        ``preferred`` (``"a"`` or ``"b"``, by AIC).
     """
     from scipy import stats
 

@@ -247,9 +247,10 @@ class FitConfig(_Strict):
     model: Literal["exponential", "bateman", "auto"] = Field(
         "exponential", description="Mono-exponential return to baseline, rise-then-decay "
                                    "(Bateman), or the lower-AIC one per group.")
-    baseline: Literal["pre-dose", "estimate"] = Field(
-        "pre-dose", description="Subtract each subject's pre-dose mean, or estimate a "
-                                "baseline parameter.")
+    baseline_mode: Literal["pre-dose", "estimate"] = Field(
+        "pre-dose", description="How each subject's baseline level is obtained: subtract "
+                                "its pre-dose mean, or estimate a baseline parameter "
+                                "(called 'baseline' before ketephys 0.2).")
     covariates: list[str] = Field(default_factory=list, description="Covariates on log A "
                                   "and log tau: dose, genotype, infusion or any column.")
     random_effects: bool = Field(True, description="Log-normal between-subject random "

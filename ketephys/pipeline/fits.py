@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from ..longitudinal import COVARIATE_COLUMNS
 from ..meta import META_COLUMNS
 from .config import FitConfig
 
@@ -16,8 +17,6 @@ log = logging.getLogger(__name__)
 
 #: Columns that name a fit in decay_fits.csv (before the fit's own summary columns).
 FIT_ID_COLUMNS = ("fit", "measure", "modality", "channel")
-# covariate names of fit_decay that stand for a metadata column
-_COVARIATE_COLUMNS = {"dose": "dose_mg_per_kg", "infusions": "infusion"}
 
 
 def fit_table(features, fit: FitConfig):
@@ -47,7 +46,7 @@ def fit_table(features, fit: FitConfig):
     rows = rows[pd.to_numeric(rows["value"], errors="coerce").notna()].copy()
     rows["value"] = rows["value"].astype(float)
     keys = [c for c in ("recording", "modality", "measure", "unit") if c in rows.columns]
-    wanted = [*META_COLUMNS, *fit.covariates, *_COVARIATE_COLUMNS.values()]
+    wanted = [*META_COLUMNS, *fit.covariates, *COVARIATE_COLUMNS.values()]
     carry = [c for c in dict.fromkeys(wanted) if c in rows.columns and c not in keys]
     if rows.empty:
         return rows
@@ -74,7 +73,8 @@ def fit_one(data, fit: FitConfig) -> tuple[Any, Any]:
     with single_blas_thread(), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # numerical trial steps
         summary, result = fit_decay_by_group(
-            data, value="value", group=fit.group, model=fit.model, baseline=fit.baseline,
+            data, value="value", group=fit.group, model=fit.model,
+            baseline_mode=fit.baseline_mode,
             covariates=list(fit.covariates), random_effects=fit.random_effects, ci=fit.ci,
             n_boot=fit.n_boot, seed=fit.seed, level=fit.level, **fit.options)
         return summary.copy(), result

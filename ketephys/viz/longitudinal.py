@@ -15,7 +15,19 @@ __all__ = ["plot_decay", "plot_taus", "plot_tau_table", "group_unit"]
 
 
 def group_unit(group: Any) -> str:
-    """The unit of a group's values (the feature table's ``unit`` column), or ``""``."""
+    """The unit of a group's values, for axis labels.
+
+    Parameters
+    ----------
+    group : GroupFit
+        One group of a :class:`~ketephys.longitudinal.DecayFit`.
+
+    Returns
+    -------
+    str
+        The single value of the fitted rows' ``unit`` column (a feature table's), or
+        ``""`` when there is none or the rows mix units.
+    """
     raw = getattr(group.data, "raw", None)
     if raw is None or "unit" not in getattr(raw, "columns", ()):
         return ""

@@ -17,7 +17,14 @@ _MAX_EPISODIC = 4
 
 
 def gui_backend() -> bool:
-    """True when matplotlib draws to a window (not Agg, PDF, inline...)."""
+    """Whether matplotlib draws to a window.
+
+    Returns
+    -------
+    bool
+        True for an interactive backend; False for Agg, PDF, PS, SVG, PGF, Cairo, the
+        template backend and inline (notebook) backends.
+    """
     import matplotlib
 
     backend = matplotlib.get_backend().lower()

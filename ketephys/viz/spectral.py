@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._check import check_option
 from .._result import fill_doc, finish_figure
 from ._util import MAX_LABELS, label_channels, log_frequency_axis, subplots
 
@@ -87,7 +88,13 @@ def plot_cross_spectrum(cross: Any, measure: str = "msc", kind: str = "matrix",
     %(show)s
 
     %(returns_figure)s
+
+    Raises
+    ------
+    SettingsError
+        When ``kind`` is neither ``"matrix"`` nor ``"pairs"``.
     """
+    check_option("kind", kind, ("matrix", "pairs"))
     values = cross.measure(measure)
     names = list(cross.ch_names)
     freqs = np.asarray(cross.freqs, float)
@@ -108,10 +115,6 @@ def plot_cross_spectrum(cross: Any, measure: str = "msc", kind: str = "matrix",
         ax.set_xlabel("channel")
         ax.set_ylabel("channel")
         return finish_figure(fig, show)
-    if kind != "pairs":
-        from ..errors import AnalysisError
-
-        raise AnalysisError(f"kind must be 'matrix' or 'pairs', got {kind!r}")
     if pairs is None:
         pairs = [(names[0], b) for b in names[1:9]]
     fig, axes = subplots(figsize=(6.0, 3.6))

@@ -24,7 +24,7 @@ def test_pooled_fit_equals_scipy_least_squares(tau_h, seed):
     from scipy.optimize import least_squares
 
     table = _study(tau_h, seed)
-    fit = fit_decay(table, random_effects=False, baseline="estimate", ci="none")
+    fit = fit_decay(table, random_effects=False, baseline_mode="estimate", ci="none")
     s = fit.summary().iloc[0]
     t = table["hours_since_dose"].to_numpy(float)
     y = table["value"].to_numpy(float)
@@ -40,7 +40,7 @@ def test_profile_intervals_equal_lmfit_conf_interval(tau_h, seed):
     import lmfit
 
     table = _study(tau_h, seed)
-    fit = fit_decay(table, random_effects=False, baseline="estimate", ci="profile")
+    fit = fit_decay(table, random_effects=False, baseline_mode="estimate", ci="profile")
     s = fit.summary().iloc[0]
     eff = fit.effects().set_index("parameter")
     t = table["hours_since_dose"].to_numpy(float)
