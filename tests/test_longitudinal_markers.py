@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ketephys.errors import ConfigError
+from ketephys.errors import SettingsError
 from ketephys.simulate.markers import DEFAULT_SCENARIO, simulate_marker_study
 
 COLUMNS = ["subject", "session", "region", "condition", "dose_mg_per_kg", "infusion",
@@ -71,11 +71,11 @@ def test_repeated_infusions_superpose():
 
 
 def test_bad_scenarios_raise_config_errors():
-    with pytest.raises(ConfigError, match="unknown marker scenario"):
+    with pytest.raises(SettingsError, match="unknown marker scenario"):
         simulate_marker_study("nope")
-    with pytest.raises(ConfigError, match="not in the scenario"):
+    with pytest.raises(SettingsError, match="not in the scenario"):
         simulate_marker_study(regions=("CBL",))
-    with pytest.raises(ConfigError, match="unknown scenario key"):
+    with pytest.raises(SettingsError, match="unknown scenario key"):
         simulate_marker_study({"taus": 1})
-    with pytest.raises(ConfigError, match="doses"):
+    with pytest.raises(SettingsError, match="doses"):
         simulate_marker_study(doses=(0.0,))

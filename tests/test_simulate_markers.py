@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ketephys.errors import ConfigError
+from ketephys.errors import SettingsError
 from ketephys.simulate.markers import simulate_marker_study
 
 
@@ -18,9 +18,9 @@ def test_named_scenario_with_default_regions_simulates_its_own(scenario, region)
 
 
 def test_regions_not_in_the_scenario_are_named():
-    with pytest.raises(ConfigError, match=r"region 'PFC' is not in the scenario \(\['FAST'\]\)"):
+    with pytest.raises(SettingsError, match=r"region 'PFC' is not in the scenario \(\['FAST'\]\)"):
         simulate_marker_study("too_fast", n_subjects=3, regions=["PFC"], seed=1)
-    with pytest.raises(ConfigError, match="region 'XX'"):
+    with pytest.raises(SettingsError, match="region 'XX'"):
         simulate_marker_study(n_subjects=3, regions=["HPC", "XX"], seed=1)
 
 

@@ -91,13 +91,13 @@ def regular_file(path: str | os.PathLike) -> os.stat_result:
         st = os.stat(path)
     except OSError as err:
         if err.errno == errno.ELOOP:
-            raise InputFileError("symbolic link loop: cannot reach a file", path) from None
+            raise InputFileError("symbolic link loop: cannot reach a file", path) from err
         if err.errno == errno.ENOENT and os.path.islink(path):
             raise InputFileError(f"dangling symbolic link to {os.readlink(path)!r}",
-                                 path) from None
+                                 path) from err
         if err.errno == errno.ENOENT:
-            raise InputFileError("no such file", path) from None
-        raise InputFileError(f"cannot read the file: {err}", path) from None
+            raise InputFileError("no such file", path) from err
+        raise InputFileError(f"cannot read the file: {err}", path) from err
     if not stat.S_ISREG(st.st_mode):
         kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
         raise InputFileError(f"not a regular file: {kind}", path)
@@ -131,7 +131,7 @@ def hash_file(path: str | os.PathLike) -> tuple[str, list[int]]:
     try:  # O_NONBLOCK: a file swapped for a FIFO after the check cannot block the open
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as err:
-        raise InputFileError(f"cannot read the file: {err}", path) from None
+        raise InputFileError(f"cannot read the file: {err}", path) from err
     digest = hashlib.sha256()
     with os.fdopen(fd, "rb") as fh:  # read-only: inputs are never modified
         before = os.fstat(fd)

@@ -473,7 +473,7 @@ def config_from_dict(data: dict[str, Any], base_dir: str | os.PathLike = ".",
         cfg = PipelineConfig(**data, base_dir=os.fspath(Path(base_dir).resolve()))
     except ValidationError as err:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(_format_validation(err)),
-                          source) from None
+                          source) from err
     problems = validate_analysers(cfg)
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems), source)
@@ -536,7 +536,7 @@ def load_config(path: str | os.PathLike) -> PipelineConfig:
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
-        raise ConfigError(f"not valid YAML: {err}", path) from None
+        raise ConfigError(f"not valid YAML: {err}", path) from err
     return config_from_dict(data, base_dir=path.parent, source=path)
 
 

@@ -281,7 +281,7 @@ def _read_manifest(path: Path) -> Any:
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise ConfigError(f"cannot read the manifest: {exc}", path) from None
+        raise ConfigError(f"cannot read the manifest: {exc}", path) from exc
     if "path" not in table.columns:
         raise ConfigError(f"the manifest has no 'path' column; columns are {list(table)}",
                           path)

@@ -86,7 +86,7 @@ def output_lock(out_dir: str | os.PathLike) -> Iterator[Path]:
         out_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(out_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as err:
-        raise output_error(err, out_dir, "use the output folder") from None
+        raise output_error(err, out_dir, "use the output folder") from err
     try:
         try:
             import fcntl
@@ -95,11 +95,11 @@ def output_lock(out_dir: str | os.PathLike) -> Iterator[Path]:
         if fcntl is not None:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+            except BlockingIOError as err:
                 holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
                 raise OutputFolderError(
                     f"another ketephys run (pid {holder}) is writing to this output folder; "
-                    "wait for it to finish or choose another --out", out_dir) from None
+                    "wait for it to finish or choose another --out", out_dir) from err
         try:
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode(), 0)

@@ -237,9 +237,9 @@ def make_slurm_cluster(cfg: PipelineConfig):
     """
     try:
         from dask_jobqueue import SLURMCluster
-    except ImportError:
+    except ImportError as err:
         raise ConfigError('run.cluster "slurm" needs dask-jobqueue: '
-                          'pip install "ketephys[slurm]"') from None
+                          'pip install "ketephys[slurm]"') from err
     s = cfg.run.slurm
     kwargs: dict[str, Any] = {
         "cores": s.cores, "processes": s.processes, "memory": s.memory,
@@ -325,9 +325,9 @@ def _connect(cfg: PipelineConfig):
         return None, None
     try:
         from distributed import Client
-    except ImportError:
+    except ImportError as err:
         raise ConfigError('a Dask scheduler needs dask.distributed: '
-                          'pip install "ketephys[dask]"') from None
+                          'pip install "ketephys[dask]"') from err
     if run_cfg.cluster == "slurm":
         cluster = make_slurm_cluster(cfg)
         cluster.scale(jobs=run_cfg.slurm.jobs)
@@ -341,7 +341,7 @@ def _connect(cfg: PipelineConfig):
         return Client(run_cfg.scheduler, timeout="30s"), None
     except (OSError, TimeoutError) as err:
         raise ConfigError(f"cannot connect to the Dask scheduler "
-                          f"{run_cfg.scheduler or run_cfg.scheduler_file}: {err}") from None
+                          f"{run_cfg.scheduler or run_cfg.scheduler_file}: {err}") from err
 
 
 # ------------------------------------------------------------------------------- run
@@ -471,7 +471,7 @@ def _run_locked(cfg: PipelineConfig, out_dir: Path, *, subjects, sessions, force
         paths = write_outputs(out_dir, features, tally.failures, fits, provenance,
                               run_id=run_id)
     except OSError as err:
-        raise output_error(err, out_dir, "write the output tables") from None
+        raise output_error(err, out_dir, "write the output tables") from err
     result = RunResult(out_dir=out_dir, features=features, failures=tally.failures, fits=fits,
                        n_computed=tally.n_computed, n_cached=tally.n_cached,
                        n_failed=len(tally.failures), aborted=tally.aborted, paths=paths,
@@ -483,7 +483,7 @@ def _run_locked(cfg: PipelineConfig, out_dir: Path, *, subjects, sessions, force
     try:
         paths["run"] = commit_outputs(out_dir, run_id, paths)
     except OSError as err:
-        raise output_error(err, out_dir, "write run.json") from None
+        raise output_error(err, out_dir, "write run.json") from err
     return result
 
 
@@ -541,7 +541,7 @@ def _open_cache(out_dir: Path) -> ResultCache:
     try:
         return ResultCache(out_dir / "cache")
     except OSError as err:
-        raise output_error(err, out_dir / "cache", "create the cache") from None
+        raise output_error(err, out_dir / "cache", "create the cache") from err
 
 
 def _discover_specs(cfg: PipelineConfig, out_dir: Path, subjects, sessions):
@@ -565,7 +565,7 @@ def _hash_phase(specs, cache: ResultCache, cfg: PipelineConfig, out_dir: Path):
     try:
         cache.save_index()
     except OSError as err:
-        raise output_error(err, out_dir / "cache", "write the hash index") from None
+        raise output_error(err, out_dir / "cache", "write the hash index") from err
     return tasks, sigs, failures
 
 
@@ -616,7 +616,7 @@ def _take_result(res: TaskResult, cache: ResultCache, out_dir: Path, tally: _Tal
             cache.put(res.key, res.rows, res.views)
         except OSError as err:  # disk full: stop; the cache stays valid
             raise output_error(err, out_dir / "cache",
-                               f"cache the result of {res.path}") from None
+                               f"cache the result of {res.path}") from err
         tally.done_keys.add(res.key)
         tally.n_computed += 1
         log.info("done %s (%.1f s)", res.path, res.seconds)
@@ -701,7 +701,7 @@ def _report_phase(result: RunResult, cfg: PipelineConfig, paths: dict[str, Path]
         paths["report"] = write_report(result, cfg)
         log.info("report: %.1f s", time.perf_counter() - t_rep)
     except OSError as err:
-        raise output_error(err, out_dir, "write report.html") from None
+        raise output_error(err, out_dir, "write report.html") from err
     except Exception as err:  # the tables are written; a report problem must not hide them
         log.error("report.html could not be written: %s: %s", type(err).__name__, err)
 

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_random_state
-from ..errors import ConfigError
+from ..errors import SettingsError
 
 __all__ = ["simulate_marker_study", "DEFAULT_SCENARIO", "DEFAULT_SCHEDULE", "SCENARIOS"]
 
@@ -76,19 +76,19 @@ SCENARIOS: dict[str, dict[str, Any]] = {
 def _resolve_scenario(scenario: str | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(scenario, str):
         if scenario not in SCENARIOS:
-            raise ConfigError(f"unknown marker scenario {scenario!r}; known: {sorted(SCENARIOS)}")
+            raise SettingsError(f"unknown marker scenario {scenario!r}; known: {sorted(SCENARIOS)}")
         scenario = SCENARIOS[scenario]
     out = copy.deepcopy(DEFAULT_SCENARIO)
     for key, val in dict(scenario).items():
         if key not in out:
-            raise ConfigError(f"unknown scenario key {key!r}; known: {sorted(out)}")
+            raise SettingsError(f"unknown scenario key {key!r}; known: {sorted(out)}")
         out[key] = copy.deepcopy(val)
     for name, reg in out["regions"].items():
         missing = {"E0", "A", "tau_h"} - set(reg)
         if missing:
-            raise ConfigError(f"scenario region {name!r} lacks {sorted(missing)}")
+            raise SettingsError(f"scenario region {name!r} lacks {sorted(missing)}")
         if reg["tau_h"] <= 0:
-            raise ConfigError(f"scenario region {name!r}: tau_h must be > 0")
+            raise SettingsError(f"scenario region {name!r}: tau_h must be > 0")
     return out
 
 
@@ -162,7 +162,7 @@ def simulate_marker_study(
 
     Raises
     ------
-    ConfigError
+    SettingsError
         An unknown scenario, scenario key or region, a region without ``E0``/``A``/
         ``tau_h`` or with ``tau_h <= 0``, ``n_subjects < 1``, a dose <= 0, or infusions not
         starting at 0 h.
@@ -170,7 +170,7 @@ def simulate_marker_study(
     sc = _scenario_with_overrides(scenario, genotype_fraction_met, bsv_sd, noise_sd)
     rng = check_random_state(seed)
     if n_subjects < 1:
-        raise ConfigError("n_subjects must be >= 1")
+        raise SettingsError("n_subjects must be >= 1")
     region_names = _region_names(sc, scenario, regions)
     subj_dose = _subject_doses(doses, n_subjects)
     met = rng.random(n_subjects) < sc["genotype_fraction_met"]
@@ -212,7 +212,7 @@ def _region_names(sc: dict[str, Any], scenario: str | Mapping[str, Any],
         return list(sc["regions"])
     for name in regions:
         if name not in sc["regions"]:
-            raise ConfigError(f"region {name!r} is not in the scenario ({sorted(sc['regions'])})")
+            raise SettingsError(f"region {name!r} is not in the scenario ({sorted(sc['regions'])})")
     return list(regions)
 
 
@@ -220,7 +220,7 @@ def _subject_doses(doses: float | Sequence[float], n_subjects: int) -> np.ndarra
     """Dose of every subject (mg/kg): one for all, one each, or cycling through the list."""
     dose_list = np.atleast_1d(np.asarray(doses, dtype=float))
     if np.any(dose_list <= 0):
-        raise ConfigError("doses must be > 0 mg/kg")
+        raise SettingsError("doses must be > 0 mg/kg")
     return dose_list if dose_list.size == n_subjects else np.resize(dose_list, n_subjects)
 
 
@@ -231,7 +231,7 @@ def _infusion_course(infusions: Sequence[tuple[float, float]] | None
     course = [(0.0, 1.0)] if not infusions else [(float(t), float(d)) for t, d in infusions]
     course.sort()
     if course[0][0] != 0.0:
-        raise ConfigError("the first infusion must be at t_h = 0 (times are since the first dose)")
+        raise SettingsError("the first infusion must be at t_h = 0 (times are since the first dose)")
     return course
 
 

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError
+from ..errors import SettingsError
 
 __all__ = ["simulate_study", "STUDY_LAYOUT", "DEMO_MODALITIES"]
 
@@ -80,7 +80,7 @@ def _render(modality: str, marker: float, meta: dict[str, Any], rng: np.random.G
                                          sweep_duration=0.05, induction_gap=180.0,
                                          ltp_magnitude=1.2 * marker,
                                          meta=meta, seed=rng)
-    raise ConfigError(f"simulate_study: unknown modality {modality!r}; known: "
+    raise SettingsError(f"simulate_study: unknown modality {modality!r}; known: "
                       f"{sorted(STUDY_LAYOUT)}")
 
 
@@ -176,7 +176,7 @@ def simulate_study(
     out_dir.mkdir(parents=True, exist_ok=True)
     unknown = [m for m in modalities if m not in STUDY_LAYOUT]
     if unknown:
-        raise ConfigError(f"simulate_study: unknown modalities {unknown}; known: "
+        raise SettingsError(f"simulate_study: unknown modalities {unknown}; known: "
                           f"{sorted(STUDY_LAYOUT)}")
     master = np.random.default_rng(seed)
     rows, marker_rows, jobs = [], [], []
