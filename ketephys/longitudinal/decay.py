@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_option, check_random_state
-from ..errors import AnalysisError, ConfigError, KetephysError
+from ..errors import AnalysisError, KetephysError, SettingsError
 from ..settings import check_keywords
 from .bootstrap import bootstrap_fit, bootstrap_indices
 from .design import GroupData, group_keys, prepare_groups, select_value
@@ -142,7 +142,7 @@ def fit_decay(
     check_option("variant", variant, VARIANTS, path)
     check_option("ci", ci, ("profile", "bootstrap", "both", "none"), path)
     if not 0 < level < 1:
-        raise ConfigError(f"level must be in (0, 1), got {level}", path)
+        raise SettingsError(f"level must be in (0, 1), got {level}", path)
     groups, covs, keys = prepare_groups(table, value=value, time=time, subject=subject,
                                         group=group, measure=measure,
                                         baseline_mode=baseline_mode,

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_option
-from ..errors import AnalysisError, ConfigError
+from ..errors import AnalysisError, SettingsError
 
 __all__ = ["GroupData", "Covariate", "prepare_groups", "select_value", "group_keys",
            "COVARIATE_COLUMNS", "BASELINE_MODES"]
@@ -183,13 +183,13 @@ def select_value(table: pd.DataFrame, value: str, measure: str | Sequence[str] |
 
     Raises
     ------
-    ConfigError
+    SettingsError
         When ``table`` is not a DataFrame.
     AnalysisError
         When a measure or the value column is not in the table.
     """
     if not isinstance(table, pd.DataFrame):
-        raise ConfigError("fit_decay needs a pandas DataFrame", path)
+        raise SettingsError("fit_decay needs a pandas DataFrame", path)
     long = "measure" in table.columns
     if measure is not None:
         if not long:
