@@ -76,7 +76,7 @@ def test_config_check_names_the_renamed_fit_key(tmp_path, capsys):
     old = write_yaml(data, tmp_path / "old.yaml")
     assert main(["config", "--check", str(old)]) == 2
     err = capsys.readouterr().err
-    assert "longitudinal.fits[0].baseline" in err and "'baseline_mode'" in err
+    assert "longitudinal.fits[0].baseline" in err and "renamed 'baseline_mode'" in err
     data["longitudinal"]["fits"][0] = {"measure": "gamma_power", "baseline_mode": "estimate"}
     new = write_yaml(data, tmp_path / "new.yaml")
     assert main(["config", "--check", str(new)]) == 0

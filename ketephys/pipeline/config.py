@@ -16,7 +16,7 @@ import typing
 from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -239,6 +239,9 @@ class InputsConfig(_Strict):
 class FitConfig(_Strict):
     """One longitudinal decay fit made at the end of the run."""
 
+    #: Keys renamed since an earlier release: old -> new (the old one is an error naming it).
+    RENAMED_KEYS: ClassVar[dict[str, str]] = {"baseline": "baseline_mode"}
+
     measure: str = Field(..., description="Feature 'measure' to fit, e.g. 'gamma_power'.")
     modality: str | None = Field(None, description="Only rows of this modality.")
     channel: str | None = Field(None, description="Only this channel/pair; default: the "
@@ -407,6 +410,10 @@ def _unknown_keys(data: Any, model: type[BaseModel], where: str) -> list[str]:
     fields = {name: f for name, f in model.model_fields.items() if name != "base_dir"}
     for key, value in data.items():
         path = f"{where}.{key}" if where else str(key)
+        renamed = getattr(model, "RENAMED_KEYS", {})
+        if key in renamed:
+            problems.append(f"key {path!r} was renamed {renamed[key]!r} in ketephys 0.2")
+            continue
         if key not in fields:
             hint = suggest(key, fields)
             section = where or "the top level"
