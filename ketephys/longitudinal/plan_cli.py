@@ -19,12 +19,11 @@ Errors in the input are :class:`~ketephys.errors.ConfigError` naming the file an
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from pathlib import Path
 from typing import Any
 
-from .._check import check_option
+from .._check import check_option, suggest
 from ..errors import AnalysisError, ConfigError, KetephysError, SettingsError
 
 __all__ = ["register", "run", "load_plan_config", "build_plan_inputs"]
@@ -42,10 +41,8 @@ _CONSTRAINT_KEYS = {"n_visits", "earliest_h", "latest_h", "min_spacing_h", "wind
 def _unknown(keys: Any, known: set[str], where: str, path: Any) -> None:
     for key in keys:
         if key not in known:
-            hint = difflib.get_close_matches(str(key), sorted(known), n=1)
-            raise ConfigError(f"{where}: unknown key {key!r}"
-                              + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                              + f"; known: {sorted(known)}", path)
+            raise ConfigError(f"{where}: unknown key {key!r}{suggest(str(key), known)}; "
+                              f"known: {sorted(known)}", path)
 
 
 def _read_yaml(path: str | Path) -> dict[str, Any]:
