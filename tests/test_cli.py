@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from test_pipeline_helpers import subprocess_env, tiny_config, write_yaml
+from pipeline_plugins import subprocess_env, tiny_config, write_yaml
 
 from ketephys.cli import build_parser, main
 

@@ -65,10 +65,10 @@ def test_misspelled_modality_and_analyser_are_suggested():
 def test_unknown_analyser_setting_is_suggested(tmp_path):
     # the analyser's signature (no **kwargs) gives the settings it accepts
     data = {**MINIMAL, "modalities": {"lfp": {
-        "test_pipeline_helpers:tiny_analyse": {"scael": 2.0}}}}
+        "pipeline_plugins:tiny_analyse": {"scael": 2.0}}}}
     with pytest.raises(ConfigError) as err:
         config_from_dict(data)
-    assert "modalities.lfp.test_pipeline_helpers:tiny_analyse.scael" in str(err.value)
+    assert "modalities.lfp.pipeline_plugins:tiny_analyse.scael" in str(err.value)
     assert "did you mean 'scale'" in str(err.value)
 
 
@@ -136,7 +136,7 @@ SPEC = RecordingSpec("/data/s01_pfc_0h.npy", "lfp", {"subject": "s01"}, "glob")
 HASHES = [("/data/s01_pfc_0h.npy", "0" * 64)]
 ANALYSIS = {
     "inputs": {"manifest": "manifest.csv", "reader": "ketephys.io:read"},
-    "modalities": {"lfp": {"spectral": {}, "test_pipeline_helpers:tiny_analyse":
+    "modalities": {"lfp": {"spectral": {}, "pipeline_plugins:tiny_analyse":
                            {"scale": 2.0}},
                    "eeg": {"spectral": {}}},
 }
@@ -175,10 +175,10 @@ def _changed(path: tuple[str, ...], value) -> dict:
 
 
 @pytest.mark.parametrize("path, value", [
-    (("modalities", "lfp", "test_pipeline_helpers:tiny_analyse", "scale"), 3.0),
+    (("modalities", "lfp", "pipeline_plugins:tiny_analyse", "scale"), 3.0),
     (("modalities", "lfp", "spectral", "bands"), ["theta"]),
     (("modalities", "lfp", "synaptic"), {}),
-    (("inputs", "reader"), "test_pipeline_helpers:tiny_read"),
+    (("inputs", "reader"), "pipeline_plugins:tiny_read"),
     (("inputs", "read_options", "lfp"), {"sfreq": 250.0}),
 ])
 def test_analysis_settings_of_the_modality_change_the_cache_key(path, value):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from test_pipeline_helpers import make_study, tiny_config, write_yaml
+from pipeline_plugins import make_study, tiny_config, write_yaml
 
 from ketephys.cli import main
 from ketephys.errors import ConfigError

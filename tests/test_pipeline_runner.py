@@ -1,6 +1,6 @@
 """Batch runner: identical results in every execution mode, failure isolation, resume.
 
-Uses the tiny reader/analyser of ``test_pipeline_helpers`` (value = mean square x scale,
+Uses the tiny reader/analyser of ``pipeline_plugins`` (value = mean square x scale,
 known exactly), so these tests exercise the machinery, not an analyser.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_pipeline_helpers import (
+from pipeline_plugins import (
     make_study,
     subprocess_env,
     tiny_config,
@@ -114,7 +114,7 @@ def test_cache_key_ignores_execution_but_not_analysis_settings(tmp_path, monkeyp
     forced = run(cfg, out=out, force=True)
     assert forced.n_computed == 4 and len(list(calls.iterdir())) == 8
     # an analysis setting changes the key
-    data["modalities"]["lfp"]["test_pipeline_helpers:tiny_analyse"]["scale"] = 3.0
+    data["modalities"]["lfp"]["pipeline_plugins:tiny_analyse"]["scale"] = 3.0
     changed = run(config_from_dict(data, base_dir=tmp_path), out=out)
     assert changed.n_computed == 4
     assert np.allclose(changed.features["value"] / first.features["value"], 1.5)

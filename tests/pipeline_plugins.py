@@ -1,6 +1,10 @@
 """A tiny reader and analyser for the pipeline's own tests (not part of the library).
 
-They are importable as ``test_pipeline_helpers:...`` by worker processes (spawned
+A plug-in module, not a test file: batch configs name its functions
+(``pipeline_plugins:tiny_analyse``) as they would a lab's own reader or analyser, and
+the pipeline tests import its study builders.
+
+They are importable as ``pipeline_plugins:...`` by worker processes (spawned
 processes and Dask workers inherit ``sys.path``; subprocesses get ``PYTHONPATH``).
 The analyser's value is known exactly: the mean square of each channel.
 """
@@ -95,8 +99,8 @@ def tiny_config(root: Path, **run) -> dict:
         "study": "tiny",
         "inputs": {"glob": str(root / "*.npy"),
                    "pattern": "{subject}_{region}_{hours_since_dose}h.npy",
-                   "modality": "lfp", "reader": "test_pipeline_helpers:tiny_read"},
-        "modalities": {"lfp": {"test_pipeline_helpers:tiny_analyse": {"scale": 2.0}}},
+                   "modality": "lfp", "reader": "pipeline_plugins:tiny_read"},
+        "modalities": {"lfp": {"pipeline_plugins:tiny_analyse": {"scale": 2.0}}},
         "report": {"enabled": False},
     }
     if run:
