@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from .._samples import release_mapped_pages
 from ..errors import CorruptFileError, KetephysError, MetadataError
-from ..recording import Recording, Source, release_mapped_pages
+from ..recording import Recording, Source
 from ..units import si_scale
 from .flags import add_reader_flag
 from .sidecar import read_sidecar

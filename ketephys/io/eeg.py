@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .._neo import select_channels
+from .._mne import file_subject, pick_mne_channels
 from ..errors import CorruptFileError, KetephysError, MissingCompanionError
 from ..recording import Recording, Source
 from ._files import sniff_eeglab, unique_paths
@@ -589,8 +589,32 @@ def _probe_ends(raw: Any, path: Path) -> None:
 
 def recording_from_mne(inst: Any, source: Source, rename: bool = True,
                        retype: bool = True, channels: list[str] | None = None) -> Recording:
-    """Tidy an MNE Raw/Epochs read from a file (names, types) and wrap it, lazily, in a
-    recording; the EDF patient id, when real, becomes the header ``subject``."""
+    """Tidy an MNE Raw/Epochs read from a file and wrap it, lazily, in a recording.
+
+    The reader-specific steps (channel names, types guessed from names) are done here;
+    the conversion itself is the one of :meth:`Recording.from_mne
+    <ketephys.recording.Recording.from_mne>` (:mod:`ketephys._mne`).
+
+    Parameters
+    ----------
+    inst : mne.io.BaseRaw or mne.BaseEpochs
+        The object MNE (or mne-bids) read; it is renamed, retyped and picked in place.
+    source : Source
+        The file(s) read and the reader used.
+    rename, retype, channels
+        As in :func:`read_mne`.
+
+    Returns
+    -------
+    Recording
+        Lazy unless ``inst`` was preloaded; the EDF patient id, when real, is the header
+        ``subject``.
+
+    Raises
+    ------
+    MetadataError
+        When ``channels`` names a channel the file does not have.
+    """
     if rename:
         mapping = clean_channel_names(list(inst.ch_names))
         if mapping:
@@ -599,14 +623,9 @@ def recording_from_mne(inst: Any, source: Source, rename: bool = True,
         types = guess_channel_types(list(inst.ch_names), inst.get_channel_types())
         if types:
             inst.set_channel_types(types, on_unit_change="ignore", verbose="error")
-    if channels:
-        select_channels(inst.ch_names, channels, source.path)
-        inst.pick(list(channels), verbose="error")  # lazy: the others are never read
-    header: dict[str, Any] = {}
-    subj = inst.info.get("subject_info") or {}
-    if subj.get("his_id") and str(subj["his_id"]).strip() not in {"X", ""}:
-        header["subject"] = str(subj["his_id"])
+    pick_mne_channels(inst, channels, source.path)
+    subject = file_subject(inst)
     rec = Recording.from_mne(inst, source=source, meta=None)
-    if header and rec.meta.subject is None:
-        rec.meta = rec.meta.updated(**header)
+    if subject is not None and rec.meta.subject is None:
+        rec.meta = rec.meta.updated(subject=subject)
     return rec

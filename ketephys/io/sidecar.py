@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._events import event_columns
 from ..errors import MetadataError
 from ..meta import META_COLUMNS
 
@@ -108,13 +109,7 @@ def recording_sidecar(rec: Any, with_events: bool = True) -> dict[str, Any]:
     if rec.sweep_starts is not None:
         content["sweep_starts"] = [float(s) for s in rec.sweep_starts]
     if with_events:
-        ev = rec.events
-        content["events"] = {
-            "onset": [float(v) for v in ev["onset"]],
-            "duration": [float(v) for v in ev["duration"]],
-            "description": [str(v) for v in ev["description"]],
-            "sweep": [None if pd.isna(v) else int(v) for v in ev["sweep"]],
-        }
+        content["events"] = event_columns(rec.events)
     content["meta"] = _jsonable({k: v for k, v in rec.meta.to_dict(extras=True).items()
                                  if v is not None})
     names = [k for k, v in rec.meta.extras.items() if v is not None]
