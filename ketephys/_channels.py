@@ -18,7 +18,7 @@ from .errors import MetadataError
 from .units import SI_UNITS
 
 __all__ = ["CH_TYPES", "MODALITIES", "SIGNAL_TYPES", "infer_modality", "untyped_channel_type",
-           "Labels", "check_ch_names", "check_ch_types", "check_units", "check_modality"]
+           "Labels", "select_channels", "check_ch_names", "check_ch_types", "check_units", "check_modality"]
 
 #: Channel types a recording may declare.
 CH_TYPES = ("eeg", "eog", "emg", "ecg", "lfp", "field", "vm", "im", "stim", "misc")
@@ -102,6 +102,23 @@ class Labels(list):
 
     def __reduce__(self):
         return (list, (list(self),))
+
+
+def select_channels(names: Sequence[str], wanted: Sequence[str] | None,
+                    path: Any) -> list[str]:
+    """``wanted`` (default all ``names``), checked against the file's channel names.
+
+    The one "channel not in the file" check of every reader (Neo, MNE, arrays, Axona,
+    NWB), so it is the same MetadataError, with the same message, whatever read the file.
+    """
+    names = [str(n) for n in names]
+    if wanted is None:
+        return names
+    missing = [c for c in wanted if c not in names]
+    if missing:
+        raise MetadataError(f"channels {missing} not in the file; it has {names}",
+                            None if path is None else str(path))
+    return list(wanted)
 
 
 def check_ch_names(ch_names: Sequence[Any], n_channels: int, path: str | None) -> list[str]:

@@ -6,8 +6,8 @@ Shared by :meth:`Recording.from_mne <ketephys.recording.Recording.from_mne>` /
 :meth:`~ketephys.recording.Recording.to_mne` and the MNE readers of :mod:`ketephys.io.eeg`
 (``read`` of EDF/BDF, BrainVision, EEGLAB, FIF and ``read_bids``), so a file read by
 ``read`` and an object converted by hand get the same channels, units, types, events and
-error messages. The channel selection check is the one of the Neo conversion
-(:func:`ketephys._neo.select_channels`), so "channel not in the file" is the same
+error messages. The channel selection check is the one of every reader
+(:func:`ketephys._channels.select_channels`), so "channel not in the file" is the same
 :class:`~ketephys.errors.MetadataError` whichever library read the file.
 
 Like :mod:`ketephys._neo` it sits beside ``recording.py`` in the base layer and never
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ._bridge import read_note, write_note
-from ._neo import select_channels
+from ._channels import select_channels
 from ._source import Source
 from .meta import StudyMeta
 

@@ -21,26 +21,14 @@ import numpy as np
 import pandas as pd
 
 from ._bridge import read_note, write_note
+from ._channels import select_channels
 from ._source import Source
-from .errors import KetephysError, MetadataError, UnitError
+from .errors import KetephysError, UnitError
 from .meta import StudyMeta
 from .units import si_scale
 
 __all__ = ["select_channels", "one_rate", "is_episodic", "default_ch_type", "block_parts",
            "neo_parts", "neo_unit_to_si", "to_neo"]
-
-
-def select_channels(names: Sequence[str], wanted: Sequence[str] | None,
-                    path: Any) -> list[str]:
-    """``wanted`` (default all ``names``), checked against the file's channel names."""
-    names = [str(n) for n in names]
-    if wanted is None:
-        return names
-    missing = [c for c in wanted if c not in names]
-    if missing:
-        raise MetadataError(f"channels {missing} not in the file; it has {names}",
-                            None if path is None else str(path))
-    return list(wanted)
 
 
 def one_rate(rates: set[float], path: Any) -> float:

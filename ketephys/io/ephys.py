@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._neo import default_ch_type, is_episodic, one_rate, select_channels
+from .._channels import select_channels
+from .._neo import default_ch_type, is_episodic, one_rate
 from ..errors import CorruptFileError, KetephysError, UnsupportedFormatError
 from ..recording import Recording, Source
 from ..units import si_scale
