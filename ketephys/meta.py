@@ -208,6 +208,17 @@ def check_keys(keys: Iterable[str], extras: Iterable[str], source: str,
                 None if path is None else os.fspath(path))
 
 
+def _declared_extras(sources: list[tuple[str, Any]], extras: Iterable[str] | None
+                     ) -> tuple[str, ...] | None:
+    """The extra names allowed: ``extras`` plus those declared by StudyMeta sources, in
+    order without repeats; None when neither declares any (any key is kept)."""
+    declared = None if extras is None else [str(e) for e in extras]
+    for _, mapping in sources:
+        if isinstance(mapping, StudyMeta) and mapping.declared_extras is not None:
+            declared = [*(declared or []), *mapping.declared_extras]
+    return None if declared is None else tuple(dict.fromkeys(declared))
+
+
 @dataclass
 class StudyMeta:
     """Who, where and when a recording is: the study design behind it.
@@ -281,13 +292,7 @@ class StudyMeta:
             suggests the closest field).
         """
         sources = list(sources)
-        declared = None if extras is None else [str(e) for e in extras]
-        for _, mapping in sources:
-            if isinstance(mapping, StudyMeta) and mapping.declared_extras is not None:
-                declared = [*(declared or []), *mapping.declared_extras]
-        meta = cls(declared_extras=None if declared is None
-                   else tuple(dict.fromkeys(declared)))
-        known = set(META_COLUMNS)
+        meta = cls(declared_extras=_declared_extras(sources, extras))
         for source, mapping in sources:
             if not mapping:
                 continue
@@ -295,36 +300,47 @@ class StudyMeta:
                 for key, raw in mapping.extras.items():
                     meta._set_extra(key, raw, mapping.sources.get(key, source))
                 mapping = mapping.to_dict(extras=False)
-            elif not isinstance(mapping, Mapping):
-                raise MetadataError(f"metadata from {source} must be a mapping of field -> "
-                                    f"value, got {type(mapping).__name__}", path)
-            elif source in CHECKED_SOURCES and meta.declared_extras is not None:
-                check_keys([k for k in mapping if k not in {"sources", "conflicts",
-                                                            "extras"}],
-                           meta.declared_extras, source, path)
-            for key, raw in mapping.items():
-                if key in {"sources", "conflicts"}:
-                    continue
-                if key == "extras" and isinstance(raw, Mapping):
-                    for k2, v2 in raw.items():
-                        meta._set_extra(k2, v2, source)
-                    continue
-                if key in known:
-                    value = _coerce(key, raw, source, path)
-                    if value is None:
-                        continue
-                    current = getattr(meta, key)
-                    if current is None:
-                        setattr(meta, key, value)
-                        meta.sources[key] = source
-                    elif current != value:
-                        meta.conflicts.append(
-                            f"{key}: {current!r} from {meta.sources[key]} kept over "
-                            f"{value!r} from {source}"
-                        )
-                else:
-                    meta._set_extra(key, raw, source)
+            else:
+                meta._check_source(source, mapping, path)
+            meta._merge(source, mapping, path)
         return meta
+
+    def _check_source(self, source: str, mapping: Any, path: str | None) -> None:
+        """A source must be a mapping; a checked source may only name fields or declared
+        extras (when extras are declared)."""
+        if not isinstance(mapping, Mapping):
+            raise MetadataError(f"metadata from {source} must be a mapping of field -> "
+                                f"value, got {type(mapping).__name__}", path)
+        if source in CHECKED_SOURCES and self.declared_extras is not None:
+            check_keys([k for k in mapping if k not in {"sources", "conflicts", "extras"}],
+                       self.declared_extras, source, path)
+
+    def _merge(self, source: str, mapping: Mapping[str, Any], path: str | None) -> None:
+        """Take the values of ``mapping`` that are not set yet (an ``extras`` mapping's
+        entries as extras); record the disagreeing ones in :attr:`conflicts`."""
+        for key, raw in mapping.items():
+            if key in {"sources", "conflicts"}:
+                continue
+            if key == "extras" and isinstance(raw, Mapping):
+                for k2, v2 in raw.items():
+                    self._set_extra(k2, v2, source)
+            elif key in META_COLUMNS:
+                self._set_field(key, _coerce(key, raw, source, path), source)
+            else:
+                self._set_extra(key, raw, source)
+
+    def _set_field(self, key: str, value: Any, source: str) -> None:
+        if value is None:
+            return
+        current = getattr(self, key)
+        if current is None:
+            setattr(self, key, value)
+            self.sources[key] = source
+        elif current != value:
+            self.conflicts.append(
+                f"{key}: {current!r} from {self.sources[key]} kept over "
+                f"{value!r} from {source}"
+            )
 
     def _set_extra(self, key: str, value: Any, source: str) -> None:
         if _is_missing(value):
