@@ -64,11 +64,21 @@ def _is_missing(value: Any) -> bool:
 
 
 def parse_hours(text: str) -> float | None:
-    """Hours since dose from text, or None when the text is not a documented form.
+    """Hours since dose from text.
 
     Accepted: a number (hours), a number with a unit (``"24 h"``, ``"2 hours"``,
     ``"1d"``, ``"3 days"``, ``"120min"``, ``"2 weeks"``), and ``"pre"``/``"baseline"``
     (pre-dose, :data:`PRE_DOSE_HOURS`).
+
+    Parameters
+    ----------
+    text : str
+        The text (case and surrounding spaces ignored).
+
+    Returns
+    -------
+    float or None
+        Hours; None when the text is not one of the forms above.
     """
     text = text.strip().lower()
     if text in ("pre", "pre-dose", "predose", "baseline"):
@@ -100,8 +110,8 @@ def _number(name: str, value: Any, where: str, path: str | None) -> float:
         return out
     try:
         return float(value)
-    except (TypeError, ValueError):
-        raise MetadataError(f"{where} must be a number, got {value!r}", path) from None
+    except (TypeError, ValueError) as exc:
+        raise MetadataError(f"{where} must be a number, got {value!r}", path) from exc
 
 
 def _coerce(name: str, value: Any, source: str, path: str | None) -> Any:
@@ -121,8 +131,9 @@ def _coerce(name: str, value: Any, source: str, path: str | None) -> Any:
             raise MetadataError(f"{where} must be a whole number >= 1, got {value!r}", path)
         try:
             as_float = float(value)
-        except (TypeError, ValueError):
-            raise MetadataError(f"{where} must be a whole number >= 1, got {value!r}", path) from None
+        except (TypeError, ValueError) as exc:
+            raise MetadataError(f"{where} must be a whole number >= 1, got {value!r}",
+                                path) from exc
         if not as_float.is_integer() or as_float < 1:
             raise MetadataError(f"{where} must be a whole number >= 1, got {value!r}", path)
         return int(as_float)
@@ -167,7 +178,21 @@ def check_value(name: str, value: Any, source: str, path: str | os.PathLike | No
 
 
 def suggest(name: str, choices: Iterable[str]) -> str:
-    """A ``"; did you mean 'x'?"`` hint for a misspelled name (empty when none is close)."""
+    """A did-you-mean hint for a misspelled name.
+
+    Parameters
+    ----------
+    name : str
+        The name given.
+    choices : iterable of str
+        The names allowed.
+
+    Returns
+    -------
+    str
+        ``"; did you mean 'x'?"`` for the closest choice (by spelling, or a choice that
+        starts with the name or begins it, 3 letters at least), or ``""`` when none is close.
+    """
     choices = list(choices)
     lower = name.lower()
     close = difflib.get_close_matches(lower, choices, n=1, cutoff=0.6)
@@ -284,6 +309,12 @@ class StudyMeta:
             field or a declared extra. None (the default, for in-memory constructors and
             readers' own headers) keeps any key as an extra.
 
+        Returns
+        -------
+        StudyMeta
+            The merged metadata, with :attr:`sources` (field -> source it came from) and
+            :attr:`conflicts` filled.
+
         Raises
         ------
         MetadataError
@@ -355,7 +386,19 @@ class StudyMeta:
             )
 
     def to_dict(self, extras: bool = True) -> dict[str, Any]:
-        """The metadata as a flat dict: the :data:`META_COLUMNS` then, optionally, extras."""
+        """The metadata as a flat dict.
+
+        Parameters
+        ----------
+        extras : bool
+            Add the extra fields after the :data:`META_COLUMNS` (a study field of the same
+            name wins).
+
+        Returns
+        -------
+        dict
+            Field -> value (None for unset study fields).
+        """
         out = {name: getattr(self, name) for name in META_COLUMNS}
         if extras:
             for key, value in self.extras.items():
@@ -363,10 +406,28 @@ class StudyMeta:
         return out
 
     def columns(self) -> dict[str, Any]:
-        """The :data:`META_COLUMNS` only, for tidy output rows."""
+        """The :data:`META_COLUMNS` only, for tidy output rows.
+
+        Returns
+        -------
+        dict
+            Study field -> value (None when unset), in :data:`META_COLUMNS` order.
+        """
         return self.to_dict(extras=False)
 
     def updated(self, **values: Any) -> StudyMeta:
-        """A copy with ``values`` taking priority over the current ones."""
+        """A copy with some values replaced.
+
+        Parameters
+        ----------
+        **values
+            Fields (or extras) taking priority over the current values.
+
+        Returns
+        -------
+        StudyMeta
+            A new object (this one is unchanged); replaced values are recorded in
+            :attr:`conflicts`, the declared extras kept.
+        """
         return StudyMeta.from_sources([("keyword", values), ("previous", self)],
                                       extras=self.declared_extras)

@@ -30,7 +30,16 @@ ARRAY_FORMATS = (".npy", ".npz", ".mat", ".csv")
 
 class ScaledArray:
     """Lazy view of an integer or non-SI array (e.g. a memory map) times per-channel
-    factors; ``read(picks, start, stop)`` scales only the block asked for."""
+    factors: only the block asked for is read and scaled.
+
+    Parameters
+    ----------
+    raw : array-like
+        The stored samples, ``(n_channels, n_times)`` or ``(n_sweeps, n_channels, n_times)``
+        (a ``numpy.memmap`` stays mapped).
+    factors : array-like of float
+        One factor per channel from the stored unit to SI (e.g. 1e-3 for mV).
+    """
 
     def __init__(self, raw: Any, factors: np.ndarray):
         self._raw = raw
@@ -40,6 +49,21 @@ class ScaledArray:
         self.dtype = np.dtype(np.float64)
 
     def read(self, picks: Any, start: int, stop: int) -> np.ndarray:
+        """The samples of channels ``picks`` from ``start`` to ``stop``, in SI units.
+
+        Parameters
+        ----------
+        picks : array-like of int
+            Channel indices.
+        start, stop : int
+            Sample range (``stop`` excluded), in every sweep of 3-D data.
+
+        Returns
+        -------
+        numpy.ndarray
+            Float ``(n_picks, n)`` (or ``(n_sweeps, n_picks, n)``), a copy; the mapped pages
+            read are released afterwards.
+        """
         picks = np.asarray(picks, dtype=int)
         if self.ndim == 3:
             block = np.asarray(self._raw[:, picks, start:stop], dtype=float)  # a copy

@@ -60,11 +60,22 @@ def _standard_names() -> dict[str, str]:
 
 
 def clean_channel_names(names: list[str]) -> dict[str, str]:
-    """Renames that tidy EEG channel names: strip spaces and the dot padding of BCI2000
-    EDF files (``"Fc5."`` -> ``"Fc5"``, ``"C3.."`` -> ``"C3"``), and spell 10-05 electrode
-    names as the standard montage does (``"FPz"`` -> ``"Fpz"``, ``"FC5"`` unchanged).
+    """Renames that tidy EEG channel names.
 
-    Returns only the names that change, and never two channels onto one name.
+    Strips spaces and the dot padding of BCI2000 EDF files (``"Fc5."`` -> ``"Fc5"``,
+    ``"C3.."`` -> ``"C3"``) and spells 10-05 electrode names as the standard montage
+    does (``"FPz"`` -> ``"Fpz"``, ``"FC5"`` unchanged).
+
+    Parameters
+    ----------
+    names : list of str
+        The channel names as the file gives them.
+
+    Returns
+    -------
+    dict of str to str
+        Old name -> new name for the names that change only; empty when two channels
+        would end up with one name (then the file's names are kept).
     """
     standard = _standard_names()
     proposal = {}
@@ -80,10 +91,24 @@ def clean_channel_names(names: list[str]) -> dict[str, str]:
 
 
 def guess_channel_types(names: list[str], types: list[str]) -> dict[str, str]:
-    """MNE channel types for channels MNE typed ``"eeg"`` whose name says otherwise
-    (``EOG1`` -> eog, ``EMG`` -> emg, ``ECG``/``EKG`` -> ecg, ``Trigger``/``STI 014`` ->
-    stim, ``acc1`` -> misc), and for ``"misc"`` channels named EOG/EMG/ECG (BrainVision
-    channels without coordinates)."""
+    """MNE channel types that the channel names tell better than MNE did.
+
+    Channels MNE typed ``"eeg"`` whose name says otherwise (``EOG1`` -> eog, ``EMG`` ->
+    emg, ``ECG``/``EKG`` -> ecg, ``Trigger``/``STI 014`` -> stim, ``acc1`` -> misc), and
+    ``"misc"`` channels named EOG/EMG/ECG (BrainVision channels without coordinates).
+
+    Parameters
+    ----------
+    names : list of str
+        Channel names.
+    types : list of str
+        Their MNE channel types, in the same order.
+
+    Returns
+    -------
+    dict of str to str
+        Channel name -> MNE type, for the channels to retype only.
+    """
     out = {}
     for name, kind in zip(names, types):
         if kind not in {"eeg", "misc"}:

@@ -54,7 +54,27 @@ _TRUNCATION_HINTS = ("mmap length is greater than file size", "unpack requires a
 
 
 def neo_io_class(path: Path, io_name: str | None = None) -> Any:
-    """The Neo IO class for ``path``: ``io_name`` (e.g. ``"NeuralynxIO"``) or by extension."""
+    """The Neo IO class that reads a file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    io_name : str, optional
+        A Neo IO name (``"NeuralynxIO"``, or without the ``IO``: ``"Neuralynx"``; any
+        case); default: from the extension (:data:`NEO_IOS`), else the first IO Neo
+        proposes for it.
+
+    Returns
+    -------
+    type
+        A class of ``neo.io``.
+
+    Raises
+    ------
+    UnsupportedFormatError
+        When Neo has no IO of that name, or none for the extension.
+    """
     import neo
 
     if io_name is not None:
@@ -79,8 +99,21 @@ def neo_io_class(path: Path, io_name: str | None = None) -> Any:
 
 
 def winwcp_sweep_starts(path: Path) -> np.ndarray | None:
-    """Start time (s) of each WinWCP record from its analysis block (``TimeRecorded``),
-    read with Neo's own header description; None when the header cannot give them."""
+    """The start time of each WinWCP record, from its analysis block (``TimeRecorded``).
+
+    Neo gives 0 for every record; the header is read with Neo's own description.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.wcp`` file.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Seconds, one per record; None when the header lacks the record count (``NR``) or
+        block size (``NBD``).
+    """
     from neo.rawio.winwcprawio import AnalysisDescription, HeaderReader
 
     with open(path, "rb") as fh:
@@ -121,7 +154,19 @@ def _is_rawio(reader: Any) -> bool:
 
 class NeoRawSamples:
     """Lazy ``(n_channels, n_times)`` view of one signal stream of a Neo rawio reader:
-    ``read(picks, start, stop)`` asks Neo for just that chunk and scales it to SI."""
+    ``read(picks, start, stop)`` asks Neo for just that chunk and scales it to SI.
+
+    Parameters
+    ----------
+    reader : neo.rawio.BaseRawIO
+        An opened reader with its header parsed (block 0 is read).
+    stream_index : int
+        The signal stream.
+    channel_indexes : list of int
+        The channels' columns in that stream, in recording order.
+    factors : list of float
+        Per channel, the factor from Neo's float values (in the file's unit) to SI.
+    """
 
     ndim = 2
     dtype = np.dtype(np.float64)
@@ -136,6 +181,22 @@ class NeoRawSamples:
                       int(reader.get_signal_size(0, 0, stream_index=stream_index)))
 
     def read(self, picks: Any, start: int, stop: int, segment: int = 0) -> np.ndarray:
+        """SI samples of channels ``picks`` from ``start`` to ``stop`` of one segment.
+
+        Parameters
+        ----------
+        picks : array-like of int
+            Channel indices of the recording (not of the stream).
+        start, stop : int
+            Sample range (``stop`` excluded).
+        segment : int
+            The Neo segment (sweep) to read.
+
+        Returns
+        -------
+        numpy.ndarray
+            Float ``(n_picks, stop - start)``; empty when the range or the picks are.
+        """
         picks = np.asarray(picks, dtype=int)
         if stop <= start or picks.size == 0:
             return np.empty((picks.size, max(stop - start, 0)))
