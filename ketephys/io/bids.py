@@ -123,12 +123,8 @@ def bids_meta(root: str | os.PathLike, subject: str, session: str | None = None
 
     Parameters
     ----------
-    root : path-like
-        The BIDS root.
-    subject : str
-        Subject label without ``sub-``.
-    session : str, optional
-        Session label without ``ses-``.
+    root, subject, session
+        As in :func:`bids_table_paths`.
 
     Returns
     -------
