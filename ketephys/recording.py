@@ -13,7 +13,7 @@ This module holds the container; its parts live beside it in the base layer: the
 vocabulary and label checks (:mod:`ketephys._channels`), the sample checks
 (:mod:`ketephys._samples`), the events table (:mod:`ketephys._events`), the source
 (:mod:`ketephys._source`) and the MNE and Neo conversions (:mod:`ketephys._mne`,
-:mod:`ketephys._neo`).
+:mod:`ketephys._neo`, with the note they leave in MNE/Neo objects: :mod:`ketephys._bridge`).
 """
 
 from __future__ import annotations
