@@ -7,8 +7,9 @@ layer go through ``from_neo``; files with one are read straight from the rawio l
 use the same checks below), so a file read by ``read`` and a Block converted by hand get
 the same channels, units, types and error messages.
 
-This module sits beside ``recording.py`` in the base layer and never imports it (the
-recording calls it), so it has no cycle and imports nothing above the base.
+The way back, :func:`to_neo`, is here too. This module sits beside ``recording.py`` in
+the base layer and never imports it (the recording calls it), so it has no cycle and
+imports nothing above the base.
 """
 
 from __future__ import annotations
@@ -19,24 +20,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import KetephysError, MetadataError, UnitError
+from ._bridge import read_note, write_note
+from ._channels import select_channels
+from ._source import Source
+from .errors import KetephysError, UnitError
+from .meta import StudyMeta
 from .units import si_scale
 
 __all__ = ["select_channels", "one_rate", "is_episodic", "default_ch_type", "block_parts",
-           "neo_unit_to_si"]
-
-
-def select_channels(names: Sequence[str], wanted: Sequence[str] | None,
-                    path: Any) -> list[str]:
-    """``wanted`` (default all ``names``), checked against the file's channel names."""
-    names = [str(n) for n in names]
-    if wanted is None:
-        return names
-    missing = [c for c in wanted if c not in names]
-    if missing:
-        raise MetadataError(f"channels {missing} not in the file; it has {names}",
-                            None if path is None else str(path))
-    return list(wanted)
+           "neo_parts", "neo_unit_to_si", "to_neo"]
 
 
 def one_rate(rates: set[float], path: Any) -> float:
@@ -204,3 +196,70 @@ def neo_unit_to_si(quantity: Any, path: str | None) -> tuple[str, float]:
         except ValueError:
             continue
     raise UnitError(f"unit {text!r} cannot be converted to V, A or Ohm", path)
+
+
+def neo_parts(block: Any, units: dict[str, str] | None = None,
+              channels: Sequence[str] | None = None, ch_types: dict[str, str] | None = None,
+              meta: StudyMeta | dict | None = None, source: Source | None = None,
+              episodic: bool | None = None, modality: str | None = None) -> dict[str, Any]:
+    """:func:`block_parts` plus ``meta``, ``source`` and ``modality``, restoring what
+    :func:`to_neo` stored in the block (source, metadata, channel types, modality); see
+    :meth:`Recording.from_neo <ketephys.recording.Recording.from_neo>` for the
+    parameters."""
+    path = None if source is None else source.path
+    parts = block_parts(block, units=units, channels=channels, ch_types=ch_types,
+                        episodic=episodic, path=path)
+    stored = read_note(block.annotations.get("ketephys") if hasattr(block, "annotations")
+                       else None)
+    if source is None:
+        source = Source(*stored["source"]) if "source" in stored else Source(
+            None, "neo", "ketephys.Recording.from_neo")
+    merged = StudyMeta.from_sources([("keyword", meta), ("stored", stored.get("meta"))],
+                                    path=source.path)
+    if ("ch_types" in stored and len(stored["ch_types"]) == len(parts["ch_names"])
+            and not ch_types):
+        parts["ch_types"] = stored["ch_types"]
+    return {**parts, "meta": merged, "source": source,
+            "modality": modality or stored.get("modality")}
+
+
+def _segment_epoch(events: pd.DataFrame, start: float) -> Any:
+    """The events of one segment as a ``neo.Epoch`` (times from the recording start)."""
+    import neo
+    import quantities as pq
+
+    return neo.Epoch(times=(events["onset"].to_numpy(float) + start) * pq.s,
+                     durations=events["duration"].to_numpy(float) * pq.s,
+                     labels=events["description"].to_numpy(str), name="ketephys events")
+
+
+def to_neo(rec: Any) -> Any:
+    """Recording ``rec`` as a ``neo.Block``: one Segment per sweep (one for continuous
+    data), one AnalogSignal per channel with its unit and ``ch_type`` annotation, the
+    events of each segment as a ``neo.Epoch``, the ketephys note in
+    ``block.annotations["ketephys"]``."""
+    import os
+
+    import neo
+    import quantities as pq
+
+    block = neo.Block(name=os.path.basename(rec.source.path or "recording"))
+    block.annotate(ketephys=write_note(rec, with_events=False))
+    data = rec.data if rec.is_episodic else rec.data[np.newaxis]
+    starts = rec.sweep_starts if rec.is_episodic else np.zeros(1)
+    ev = rec.events
+    for s in range(data.shape[0]):
+        seg = neo.Segment(name=f"sweep {s}", index=s)
+        for c, name in enumerate(rec.ch_names):
+            unit = rec.units[c] or "dimensionless"
+            unit = {"Ohm": "ohm"}.get(unit, unit)
+            sig = neo.AnalogSignal(data[s, c][:, np.newaxis], units=unit,
+                                   sampling_rate=rec.sfreq * pq.Hz,
+                                   t_start=float(starts[s]) * pq.s, name=name)
+            sig.annotate(ch_type=rec.ch_types[c])
+            seg.analogsignals.append(sig)
+        rows = ev[ev["sweep"] == s] if rec.is_episodic else ev
+        if len(rows):
+            seg.epochs.append(_segment_epoch(rows, float(starts[s])))
+        block.segments.append(seg)
+    return block

@@ -64,11 +64,21 @@ def _is_missing(value: Any) -> bool:
 
 
 def parse_hours(text: str) -> float | None:
-    """Hours since dose from text, or None when the text is not a documented form.
+    """Hours since dose from text.
 
     Accepted: a number (hours), a number with a unit (``"24 h"``, ``"2 hours"``,
     ``"1d"``, ``"3 days"``, ``"120min"``, ``"2 weeks"``), and ``"pre"``/``"baseline"``
     (pre-dose, :data:`PRE_DOSE_HOURS`).
+
+    Parameters
+    ----------
+    text : str
+        The text (case and surrounding spaces ignored).
+
+    Returns
+    -------
+    float or None
+        Hours; None when the text is not one of the forms above.
     """
     text = text.strip().lower()
     if text in ("pre", "pre-dose", "predose", "baseline"):
@@ -100,8 +110,8 @@ def _number(name: str, value: Any, where: str, path: str | None) -> float:
         return out
     try:
         return float(value)
-    except (TypeError, ValueError):
-        raise MetadataError(f"{where} must be a number, got {value!r}", path) from None
+    except (TypeError, ValueError) as exc:
+        raise MetadataError(f"{where} must be a number, got {value!r}", path) from exc
 
 
 def _coerce(name: str, value: Any, source: str, path: str | None) -> Any:
@@ -121,8 +131,9 @@ def _coerce(name: str, value: Any, source: str, path: str | None) -> Any:
             raise MetadataError(f"{where} must be a whole number >= 1, got {value!r}", path)
         try:
             as_float = float(value)
-        except (TypeError, ValueError):
-            raise MetadataError(f"{where} must be a whole number >= 1, got {value!r}", path) from None
+        except (TypeError, ValueError) as exc:
+            raise MetadataError(f"{where} must be a whole number >= 1, got {value!r}",
+                                path) from exc
         if not as_float.is_integer() or as_float < 1:
             raise MetadataError(f"{where} must be a whole number >= 1, got {value!r}", path)
         return int(as_float)
@@ -167,7 +178,21 @@ def check_value(name: str, value: Any, source: str, path: str | os.PathLike | No
 
 
 def suggest(name: str, choices: Iterable[str]) -> str:
-    """A ``"; did you mean 'x'?"`` hint for a misspelled name (empty when none is close)."""
+    """A did-you-mean hint for a misspelled name.
+
+    Parameters
+    ----------
+    name : str
+        The name given.
+    choices : iterable of str
+        The names allowed.
+
+    Returns
+    -------
+    str
+        ``"; did you mean 'x'?"`` for the closest choice (by spelling, or a choice that
+        starts with the name or begins it, 3 letters at least), or ``""`` when none is close.
+    """
     choices = list(choices)
     lower = name.lower()
     close = difflib.get_close_matches(lower, choices, n=1, cutoff=0.6)
@@ -206,6 +231,17 @@ def check_keys(keys: Iterable[str], extras: Iterable[str], source: str,
                 f"{key!r} from {source}{suggest(key, META_COLUMNS)} (declare other metadata "
                 "as extras: inputs.extra_columns in a config, extras=[...] in Python)",
                 None if path is None else os.fspath(path))
+
+
+def _declared_extras(sources: list[tuple[str, Any]], extras: Iterable[str] | None
+                     ) -> tuple[str, ...] | None:
+    """The extra names allowed: ``extras`` plus those declared by StudyMeta sources, in
+    order without repeats; None when neither declares any (any key is kept)."""
+    declared = None if extras is None else [str(e) for e in extras]
+    for _, mapping in sources:
+        if isinstance(mapping, StudyMeta) and mapping.declared_extras is not None:
+            declared = [*(declared or []), *mapping.declared_extras]
+    return None if declared is None else tuple(dict.fromkeys(declared))
 
 
 @dataclass
@@ -273,6 +309,12 @@ class StudyMeta:
             field or a declared extra. None (the default, for in-memory constructors and
             readers' own headers) keeps any key as an extra.
 
+        Returns
+        -------
+        StudyMeta
+            The merged metadata, with :attr:`sources` (field -> source it came from) and
+            :attr:`conflicts` filled.
+
         Raises
         ------
         MetadataError
@@ -281,13 +323,7 @@ class StudyMeta:
             suggests the closest field).
         """
         sources = list(sources)
-        declared = None if extras is None else [str(e) for e in extras]
-        for _, mapping in sources:
-            if isinstance(mapping, StudyMeta) and mapping.declared_extras is not None:
-                declared = [*(declared or []), *mapping.declared_extras]
-        meta = cls(declared_extras=None if declared is None
-                   else tuple(dict.fromkeys(declared)))
-        known = set(META_COLUMNS)
+        meta = cls(declared_extras=_declared_extras(sources, extras))
         for source, mapping in sources:
             if not mapping:
                 continue
@@ -295,36 +331,47 @@ class StudyMeta:
                 for key, raw in mapping.extras.items():
                     meta._set_extra(key, raw, mapping.sources.get(key, source))
                 mapping = mapping.to_dict(extras=False)
-            elif not isinstance(mapping, Mapping):
-                raise MetadataError(f"metadata from {source} must be a mapping of field -> "
-                                    f"value, got {type(mapping).__name__}", path)
-            elif source in CHECKED_SOURCES and meta.declared_extras is not None:
-                check_keys([k for k in mapping if k not in {"sources", "conflicts",
-                                                            "extras"}],
-                           meta.declared_extras, source, path)
-            for key, raw in mapping.items():
-                if key in {"sources", "conflicts"}:
-                    continue
-                if key == "extras" and isinstance(raw, Mapping):
-                    for k2, v2 in raw.items():
-                        meta._set_extra(k2, v2, source)
-                    continue
-                if key in known:
-                    value = _coerce(key, raw, source, path)
-                    if value is None:
-                        continue
-                    current = getattr(meta, key)
-                    if current is None:
-                        setattr(meta, key, value)
-                        meta.sources[key] = source
-                    elif current != value:
-                        meta.conflicts.append(
-                            f"{key}: {current!r} from {meta.sources[key]} kept over "
-                            f"{value!r} from {source}"
-                        )
-                else:
-                    meta._set_extra(key, raw, source)
+            else:
+                meta._check_source(source, mapping, path)
+            meta._merge(source, mapping, path)
         return meta
+
+    def _check_source(self, source: str, mapping: Any, path: str | None) -> None:
+        """A source must be a mapping; a checked source may only name fields or declared
+        extras (when extras are declared)."""
+        if not isinstance(mapping, Mapping):
+            raise MetadataError(f"metadata from {source} must be a mapping of field -> "
+                                f"value, got {type(mapping).__name__}", path)
+        if source in CHECKED_SOURCES and self.declared_extras is not None:
+            check_keys([k for k in mapping if k not in {"sources", "conflicts", "extras"}],
+                       self.declared_extras, source, path)
+
+    def _merge(self, source: str, mapping: Mapping[str, Any], path: str | None) -> None:
+        """Take the values of ``mapping`` that are not set yet (an ``extras`` mapping's
+        entries as extras); record the disagreeing ones in :attr:`conflicts`."""
+        for key, raw in mapping.items():
+            if key in {"sources", "conflicts"}:
+                continue
+            if key == "extras" and isinstance(raw, Mapping):
+                for k2, v2 in raw.items():
+                    self._set_extra(k2, v2, source)
+            elif key in META_COLUMNS:
+                self._set_field(key, _coerce(key, raw, source, path), source)
+            else:
+                self._set_extra(key, raw, source)
+
+    def _set_field(self, key: str, value: Any, source: str) -> None:
+        if value is None:
+            return
+        current = getattr(self, key)
+        if current is None:
+            setattr(self, key, value)
+            self.sources[key] = source
+        elif current != value:
+            self.conflicts.append(
+                f"{key}: {current!r} from {self.sources[key]} kept over "
+                f"{value!r} from {source}"
+            )
 
     def _set_extra(self, key: str, value: Any, source: str) -> None:
         if _is_missing(value):
@@ -339,7 +386,19 @@ class StudyMeta:
             )
 
     def to_dict(self, extras: bool = True) -> dict[str, Any]:
-        """The metadata as a flat dict: the :data:`META_COLUMNS` then, optionally, extras."""
+        """The metadata as a flat dict.
+
+        Parameters
+        ----------
+        extras : bool
+            Add the extra fields after the :data:`META_COLUMNS` (a study field of the same
+            name wins).
+
+        Returns
+        -------
+        dict
+            Field -> value (None for unset study fields).
+        """
         out = {name: getattr(self, name) for name in META_COLUMNS}
         if extras:
             for key, value in self.extras.items():
@@ -347,10 +406,28 @@ class StudyMeta:
         return out
 
     def columns(self) -> dict[str, Any]:
-        """The :data:`META_COLUMNS` only, for tidy output rows."""
+        """The :data:`META_COLUMNS` only, for tidy output rows.
+
+        Returns
+        -------
+        dict
+            Study field -> value (None when unset), in :data:`META_COLUMNS` order.
+        """
         return self.to_dict(extras=False)
 
     def updated(self, **values: Any) -> StudyMeta:
-        """A copy with ``values`` taking priority over the current ones."""
+        """A copy with some values replaced.
+
+        Parameters
+        ----------
+        **values
+            Fields (or extras) taking priority over the current values.
+
+        Returns
+        -------
+        StudyMeta
+            A new object (this one is unchanged); replaced values are recorded in
+            :attr:`conflicts`, the declared extras kept.
+        """
         return StudyMeta.from_sources([("keyword", values), ("previous", self)],
                                       extras=self.declared_extras)

@@ -8,177 +8,51 @@ Study metadata (:class:`~ketephys.meta.StudyMeta`) rides along into every output
 The data may be held lazily (a memory map or a reader that loads slices on demand):
 :meth:`Recording.get_data` and :meth:`Recording.iter_chunks` read only what is asked for;
 :attr:`Recording.data` loads everything once and keeps it.
+
+This module holds the container; its parts live beside it in the base layer: the channel
+vocabulary and label checks (:mod:`ketephys._channels`), the sample checks
+(:mod:`ketephys._samples`), the events table (:mod:`ketephys._events`), the source
+(:mod:`ketephys._source`) and the MNE and Neo conversions (:mod:`ketephys._mne`,
+:mod:`ketephys._neo`, with the note they leave in MNE/Neo objects: :mod:`ketephys._bridge`).
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._check import suggest
+from ._channels import (
+    CH_TYPES,
+    MODALITIES,
+    SIGNAL_TYPES,
+    check_ch_names,
+    check_ch_types,
+    check_modality,
+    check_units,
+    infer_modality,
+    untyped_channel_type,
+)
+from ._events import EVENT_COLUMNS, as_event_frame
+from ._mne import mne_parts, to_mne
+from ._neo import neo_parts, to_neo
+from ._samples import (
+    check_data,
+    check_sfreq,
+    check_sweep_starts,
+    release_mapped_pages,
+    scan_quality,
+)
+from ._source import Source
 from .errors import AnalysisError, KetephysError, MetadataError
 from .meta import StudyMeta
-from .units import SI_UNITS, si_scale
+from .units import si_scale
 
 __all__ = ["Recording", "Source", "CH_TYPES", "EVENT_COLUMNS", "MODALITIES", "SIGNAL_TYPES",
            "infer_modality"]
-
-#: Channel types a recording may declare.
-CH_TYPES = ("eeg", "eog", "emg", "ecg", "lfp", "field", "vm", "im", "stim", "misc")
-#: Columns of :attr:`Recording.events`; ``sweep`` is <NA> for continuous recordings.
-EVENT_COLUMNS = ("onset", "duration", "description", "sweep")
-
-_DEFAULT_UNIT = {
-    "eeg": "V", "eog": "V", "emg": "V", "ecg": "V", "lfp": "V", "field": "V",
-    "vm": "V", "im": "A", "stim": "", "misc": "",
-}
-# ketephys type -> MNE type, and back for files that MNE made
-_TO_MNE_TYPE = {
-    "eeg": "eeg", "eog": "eog", "emg": "emg", "ecg": "ecg", "lfp": "seeg",
-    "field": "misc", "vm": "misc", "im": "misc", "stim": "stim", "misc": "misc",
-}
-_FROM_MNE_TYPE = {
-    "eeg": "eeg", "eog": "eog", "emg": "emg", "ecg": "ecg", "seeg": "lfp", "ecog": "lfp",
-    "dbs": "lfp", "stim": "stim",
-}
-_MNE_MARKER = "ketephys-recording:"
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a recording came from.
-
-    Attributes
-    ----------
-    path : str or None
-        The file read (``None`` for data built in memory).
-    format : str
-        File format, e.g. ``"edf"``, ``"abf"``, ``"axona"``, ``"array"``.
-    reader : str
-        The reader used, e.g. ``"mne.io.read_raw_edf"``, ``"neo.io.AxonIO"``.
-    files : tuple of str
-        Every file the reader opened (the main file first: ``.set`` + ``.fdt``,
-        ``.vhdr`` + ``.vmrk`` + data, Axona ``.set`` + ``.eeg*``, JSON sidecars...). Empty
-        for data built in memory. The batch cache hashes all of them.
-    """
-
-    path: str | None = None
-    format: str = "array"
-    reader: str = "ketephys.Recording.from_array"
-    files: tuple[str, ...] = ()
-
-
-class _MNESlicer:
-    """Lazy ``(n_channels, n_times)`` view of an MNE Raw that was not preloaded."""
-
-    def __init__(self, raw: Any):
-        self._raw = raw
-        self.shape = (len(raw.ch_names), raw.n_times)
-        self.dtype = np.dtype(np.float64)
-        self.ndim = 2
-
-    def read(self, picks: np.ndarray, start: int, stop: int) -> np.ndarray:
-        return self._raw.get_data(picks=picks, start=start, stop=stop)
-
-    def __array__(self, dtype=None, copy=None):
-        # load in place (MNE's preload path, no second copy); the array is shared
-        self._raw.load_data(verbose="error")
-        data = self._raw._data
-        return data if dtype is None else data.astype(dtype, copy=False)
-
-
-def _as_event_frame(events: Any, path: str | None) -> pd.DataFrame:
-    if events is None:
-        frame = pd.DataFrame({c: [] for c in EVENT_COLUMNS})
-    elif isinstance(events, pd.DataFrame):
-        frame = events.copy()
-    else:
-        frame = pd.DataFrame(events)
-    if len(frame) and "onset" not in frame:
-        raise MetadataError("events need an 'onset' column (seconds)", path)
-    for col, default in (("duration", 0.0), ("description", ""), ("sweep", pd.NA)):
-        if col not in frame:
-            frame[col] = default
-    frame["onset"] = frame["onset"].astype(float)
-    frame["duration"] = frame["duration"].astype(float)
-    frame["description"] = frame["description"].astype(str)
-    frame["sweep"] = frame["sweep"].astype("Int64")
-    cols = list(EVENT_COLUMNS) + [c for c in frame.columns if c not in EVENT_COLUMNS]
-    return frame[cols].reset_index(drop=True)
-
-
-#: Modalities a recording may have.
-MODALITIES = ("eeg", "tms-eeg", "lfp", "fepsp", "patch")
-#: Channel types an analysis uses by default, per modality (:meth:`Recording.default_picks`).
-SIGNAL_TYPES = {
-    "eeg": ("eeg",), "tms-eeg": ("eeg",), "lfp": ("lfp",), "fepsp": ("field",),
-    "patch": ("vm", "im"),
-}
-
-
-def infer_modality(ch_types: Sequence[str], episodic: bool) -> str | None:
-    """The modality of a recording that was not told its modality.
-
-    The rule, in order: episodic data with a ``field`` channel is ``"fepsp"``, with an
-    ``im``/``vm`` channel ``"patch"``; continuous data with an ``lfp`` channel is
-    ``"lfp"``, with an ``eeg`` channel ``"eeg"`` (TMS-EEG is never inferred: it is the
-    reader's ``modality="tms-eeg"``); otherwise ``None`` (unknown).
-    """
-    types = set(ch_types)
-    if episodic:
-        if "field" in types:
-            return "fepsp"
-        if types & {"im", "vm"}:
-            return "patch"
-        return None
-    if "lfp" in types:
-        return "lfp"
-    if "eeg" in types:
-        return "eeg"
-    if "field" in types:
-        return "fepsp"
-    if types & {"im", "vm"}:
-        return "patch"
-    return None
-
-
-def _type_for(modality: str | None, unit: str) -> str:
-    """The channel type :meth:`Recording.from_array` gives an untyped channel."""
-    if modality in ("eeg", "tms-eeg") and unit == "V":
-        return "eeg"
-    if modality == "lfp" and unit == "V":
-        return "lfp"
-    if modality == "fepsp" and unit == "V":
-        return "field"
-    if modality == "patch":
-        return "im" if unit == "A" else "vm" if unit == "V" else "misc"
-    return "misc"
-
-
-class _Labels(list):
-    """A list of per-channel labels that cannot be changed item by item."""
-
-    def __init__(self, items: Sequence[str], name: str, setter: str):
-        super().__init__(items)
-        self._what = (name, setter)
-
-    def _refuse(self, *args: Any, **kwargs: Any) -> None:
-        name, setter = self._what
-        raise MetadataError(f"Recording.{name} cannot be changed in place; use "
-                            f"Recording.{setter}({{name: value}}) or assign a whole list")
-
-    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
-    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
-
-    def __reduce__(self):
-        return (list, (list(self),))
 
 
 class Recording:
@@ -212,6 +86,14 @@ class Recording:
     modality : str, optional
         One of :data:`MODALITIES`; inferred from the channel types when omitted
         (:func:`infer_modality`).
+
+    Raises
+    ------
+    MetadataError
+        When the sampling rate, channel names, units, sweep start times or events do not
+        fit the data (the message names what and, for a file, the file).
+    SettingsError
+        For a channel type or modality that is not one of the known ones.
     """
 
     def __init__(
@@ -229,56 +111,17 @@ class Recording:
     ):
         self.source = source if source is not None else Source()
         path = self.source.path
-        if not hasattr(data, "shape") or not hasattr(data, "ndim"):
-            data = np.asarray(data, dtype=float)
-        if data.ndim not in (2, 3):
-            raise KetephysError(
-                f"data must be (n_channels, n_times) or (n_sweeps, n_channels, n_times), "
-                f"got shape {tuple(data.shape)}",
-                path,
-            )
-        self._data = data
-        try:
-            sfreq = float(sfreq)
-        except (TypeError, ValueError):
-            raise MetadataError(f"sampling rate must be a number, got {sfreq!r}", path) from None
-        if not math.isfinite(sfreq) or sfreq <= 0:
-            raise MetadataError(f"sampling rate must be a positive number of Hz, got {sfreq}", path)
-        self.sfreq = sfreq
-        n_ch = data.shape[-2]
-        self.ch_names = [str(c) for c in ch_names]
-        if len(self.ch_names) != n_ch:
-            raise MetadataError(f"{len(self.ch_names)} channel names for {n_ch} channels", path)
-        if len(set(self.ch_names)) != n_ch:
-            dup = sorted({c for c in self.ch_names if self.ch_names.count(c) > 1})
-            raise MetadataError(f"channel names must be unique, repeated: {dup}", path)
+        self._data = check_data(data, path)
+        self.sfreq = check_sfreq(sfreq, path)
+        n_ch = self._data.shape[-2]
+        self.ch_names = check_ch_names(ch_names, n_ch, path)
         self.ch_types = ["misc"] * n_ch if ch_types is None else ch_types
         self.units = units
-        if data.ndim == 3:
-            n_sw = data.shape[0]
-            if sweep_starts is None:
-                starts = np.arange(n_sw) * (data.shape[2] / sfreq)
-            else:
-                starts = np.asarray(sweep_starts, dtype=float).ravel()
-            if starts.shape != (n_sw,):
-                raise MetadataError(f"{starts.size} sweep start times for {n_sw} sweeps", path)
-            if not np.all(np.isfinite(starts)):
-                raise MetadataError("sweep start times must be finite", path)
-            if n_sw > 1 and not np.all(np.diff(starts) > 0):
-                i = int(np.argmin(np.diff(starts)))
-                raise MetadataError(
-                    f"sweep start times must increase; sweep {i + 1} starts at "
-                    f"{starts[i + 1]:.6g} s, not after sweep {i} at {starts[i]:.6g} s", path)
-            self.sweep_starts = starts
-        else:
-            if sweep_starts is not None:
-                raise MetadataError("sweep_starts given for continuous data", path)
-            self.sweep_starts = None
-        self.events = _as_event_frame(events, path)
-        if isinstance(meta, StudyMeta):
-            self.meta = meta
-        else:
-            self.meta = StudyMeta.from_sources([("keyword", meta)], path=path)
+        self.sweep_starts = check_sweep_starts(self._data.shape, self.sfreq, sweep_starts,
+                                               path)
+        self.events = as_event_frame(events, path)
+        self.meta = meta if isinstance(meta, StudyMeta) else StudyMeta.from_sources(
+            [("keyword", meta)], path=path)
         self.modality = modality
         #: Channel -> quality flags the reader attached (``unit_assumed``,
         #: ``discontinuous``, ``aux_dc``... see :mod:`ketephys.io.flags`); every feature
@@ -297,19 +140,7 @@ class Recording:
 
     @ch_types.setter
     def ch_types(self, types: Sequence[str]) -> None:
-        path = self.source.path
-        if isinstance(types, str):
-            raise MetadataError(f"channel types must be a list, one per channel, got the "
-                                f"string {types!r}; use set_channel_types", path)
-        types = [str(t).lower() for t in types]
-        if len(types) != self.n_channels:
-            raise MetadataError(f"{len(types)} channel types for {self.n_channels} channels",
-                                path)
-        bad = sorted(set(types) - set(CH_TYPES))
-        if bad:
-            raise MetadataError(f"unknown channel types {bad}; expected one of {CH_TYPES}",
-                                path)
-        self._ch_types = _Labels(types, "ch_types", "set_channel_types")
+        self._ch_types = check_ch_types(types, self.n_channels, self.source.path)
 
     @property
     def units(self) -> list[str]:
@@ -322,17 +153,7 @@ class Recording:
 
     @units.setter
     def units(self, units: str | Sequence[str]) -> None:
-        path = self.source.path
-        unit_list = [units] * self.n_channels if isinstance(units, str) else [
-            str(u) for u in units]
-        if len(unit_list) != self.n_channels:
-            raise MetadataError(f"{len(unit_list)} units for {self.n_channels} channels", path)
-        for u in unit_list:
-            if u not in SI_UNITS:
-                raise MetadataError(
-                    f"unit {u!r} is not an SI base unit {SI_UNITS}; "
-                    "use Recording.from_array to convert", path)
-        self._units = _Labels(unit_list, "units", "set_units")
+        self._units = check_units(units, self.n_channels, self.source.path)
 
     def set_channel_types(self, mapping: dict[str, str]) -> Recording:
         """Change the type of some channels, in place (as MNE's ``set_channel_types``).
@@ -392,11 +213,7 @@ class Recording:
 
     @modality.setter
     def modality(self, value: str | None) -> None:
-        if value is not None and value not in MODALITIES:
-            hint = suggest(value, MODALITIES)
-            raise MetadataError(f"unknown modality {value!r}; use one of {MODALITIES}{hint}",
-                                self.source.path)
-        self._modality = value
+        self._modality = check_modality(value, self.source.path)
 
     def default_picks(self) -> list[int]:
         """The channels an analysis uses unless told otherwise: the modality's signal
@@ -407,6 +224,11 @@ class Recording:
         picked by name or type. The same rule serves scripts, the batch and the report.
         Only a recording of unknown modality whose channels are all untyped (``misc``,
         as :meth:`from_array` makes without ``ch_types``) analyses all of them.
+
+        Returns
+        -------
+        list of int
+            Indices of the channels to analyse, in channel order.
 
         Raises
         ------
@@ -460,6 +282,17 @@ class Recording:
         Returns
         -------
         Recording
+            The data in SI units; channels given no type get the modality's signal type
+            when their unit fits it (V: ``eeg``, ``lfp``, ``field``, ``vm``; A: ``im``),
+            else ``misc``.
+
+        Raises
+        ------
+        MetadataError
+            When the data are not numeric or the number of units is not the number of
+            channels.
+        UnitError
+            For a unit that cannot be converted to SI.
         """
         path = None if source is None else source.path
         arr = np.asarray(data)
@@ -479,7 +312,7 @@ class Recording:
         else:
             out = arr * factors[:, np.newaxis]
         if ch_types is None:
-            ch_types = [_type_for(modality, base) for base, _ in conv]
+            ch_types = [untyped_channel_type(modality, base) for base, _ in conv]
         return cls(out, sfreq, names, ch_types=ch_types, units=[b for b, _ in conv],
                    sweep_starts=sweep_starts, events=events, meta=meta, source=source,
                    modality=modality)
@@ -527,7 +360,24 @@ class Recording:
         return self._data
 
     def pick_indices(self, picks: str | int | Sequence[str | int] | None = None) -> np.ndarray:
-        """Channel indices for ``picks``: names, indices, a channel type, or None (all)."""
+        """Channel indices for ``picks``.
+
+        Parameters
+        ----------
+        picks : str, int, sequence of str/int, or None
+            Channel names, channel indices (negative counts from the end), channel types
+            (every channel of that type), mixed in a list; None: all channels.
+
+        Returns
+        -------
+        numpy.ndarray of int
+            The indices, in the order picked.
+
+        Raises
+        ------
+        KetephysError
+            For an index out of range or a name that is neither a channel nor a type.
+        """
         if picks is None:
             return np.arange(self.n_channels)
         if isinstance(picks, (str, int, np.integer)):
@@ -556,8 +406,20 @@ class Recording:
     ) -> np.ndarray:
         """Read channels ``picks`` and samples ``start:stop`` without loading the rest.
 
-        Returns ``(n_picks, n)`` for continuous and ``(n_sweeps, n_picks, n)`` for
-        episodic recordings, in SI units.
+        Parameters
+        ----------
+        picks : str, int, sequence of str/int, or None
+            Channels, as in :meth:`pick_indices` (default all).
+        start : int
+            First sample (clipped at 0).
+        stop : int, optional
+            One past the last sample (default and upper bound: :attr:`n_times`).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_picks, n)`` for continuous and ``(n_sweeps, n_picks, n)`` for episodic
+            recordings, float, in SI units (a copy: the recording is not changed).
         """
         idx = self.pick_indices(picks)
         stop = self.n_times if stop is None else min(int(stop), self.n_times)
@@ -577,8 +439,27 @@ class Recording:
         chunk_seconds: float = 60.0,
         picks: str | int | Sequence[str | int] | None = None,
     ) -> Iterator[tuple[int, np.ndarray]]:
-        """Yield ``(first_sample, block)`` over a continuous recording in blocks of
-        ``chunk_seconds``, reading each block only when it is reached."""
+        """Read a continuous recording block by block, each block only when it is reached.
+
+        Parameters
+        ----------
+        chunk_seconds : float
+            Length of a block in seconds (rounded to whole samples, at least one).
+        picks : str, int, sequence of str/int, or None
+            Channels, as in :meth:`pick_indices` (default all).
+
+        Yields
+        ------
+        first_sample : int
+            Index of the block's first sample.
+        block : numpy.ndarray
+            ``(n_picks, n)`` samples in SI units (the last block may be shorter).
+
+        Raises
+        ------
+        KetephysError
+            For an episodic recording.
+        """
         if self.is_episodic:
             raise KetephysError("iter_chunks needs a continuous recording", self.source.path)
         step = max(1, int(round(chunk_seconds * self.sfreq)))
@@ -586,7 +467,19 @@ class Recording:
             yield start, self.get_data(picks, start, start + step)
 
     def copy(self, data: np.ndarray | None = None) -> Recording:
-        """A copy (deep for the events and metadata); ``data`` replaces the samples."""
+        """A copy (deep for the samples, events and metadata).
+
+        Parameters
+        ----------
+        data : numpy.ndarray, optional
+            Samples to put in place of a copy of the recording's own (same shape, SI
+            units), e.g. filtered data.
+
+        Returns
+        -------
+        Recording
+            With the same labels, sweep times, source, modality and reader flags.
+        """
         new = Recording(
             self.data.copy() if data is None else data, self.sfreq, list(self.ch_names),
             ch_types=list(self.ch_types), units=list(self.units),
@@ -603,7 +496,18 @@ class Recording:
         return meta
 
     def pick(self, picks: str | int | Sequence[str | int]) -> Recording:
-        """A new recording with only the channels ``picks`` (metadata copied)."""
+        """A new recording with only some channels (metadata and events copied).
+
+        Parameters
+        ----------
+        picks : str, int or sequence of str/int
+            Channels, as in :meth:`pick_indices`.
+
+        Returns
+        -------
+        Recording
+            The picked channels in the order picked, with their reader flags.
+        """
         idx = self.pick_indices(picks)
         new = Recording(
             self.get_data(idx.tolist()), self.sfreq, [self.ch_names[i] for i in idx],
@@ -621,10 +525,17 @@ class Recording:
         Parameters
         ----------
         sweeps : sequence of int
+            Sweep indices (negative counts from the end), in the order wanted.
 
         Returns
         -------
         Recording
+            The sweeps picked, renumbered 0, 1, ... in the order given.
+
+        Raises
+        ------
+        KetephysError
+            For a continuous recording, no sweep, or an index out of range.
         """
         if not self.is_episodic:
             raise KetephysError("pick_sweeps needs an episodic recording", self.source.path)
@@ -650,36 +561,23 @@ class Recording:
         """Per-channel flags: ``all_nan``, ``has_nan``, ``flat`` (peak-to-peak 0).
 
         Reads the data in chunks, so it works on lazy recordings of any length.
+
+        Parameters
+        ----------
+        chunk_seconds : float
+            Length of the blocks read at a time (continuous recordings; episodic ones are
+            read whole).
+
+        Returns
+        -------
+        dict
+            Channel name -> list of flags, for the flagged channels only.
         """
-        n = self.n_channels
-        finite_any = np.zeros(n, bool)
-        nan_any = np.zeros(n, bool)
-        lo = np.full(n, np.inf)
-        hi = np.full(n, -np.inf)
         if self.is_episodic:
             blocks: Any = [(0, self.get_data())]
         else:
             blocks = self.iter_chunks(chunk_seconds)
-        for _, block in blocks:
-            x = block if block.ndim == 2 else np.moveaxis(block, 1, 0).reshape(n, -1)
-            fin = np.isfinite(x)
-            finite_any |= fin.any(axis=1)
-            nan_any |= ~fin.all(axis=1)
-            with np.errstate(invalid="ignore"):
-                lo = np.minimum(lo, np.where(fin, x, np.inf).min(axis=1))
-                hi = np.maximum(hi, np.where(fin, x, -np.inf).max(axis=1))
-        flags: dict[str, list[str]] = {}
-        for i, name in enumerate(self.ch_names):
-            f = []
-            if not finite_any[i]:
-                f.append("all_nan")
-            elif nan_any[i]:
-                f.append("has_nan")
-            if finite_any[i] and hi[i] - lo[i] == 0:
-                f.append("flat")
-            if f:
-                flags[name] = f
-        return flags
+        return scan_quality(blocks, self.ch_names)
 
     def plot(self, picks: str | int | Sequence[str | int] | None = None, start: float = 0.0,
              duration: float = 10.0, n_sweeps: int = 20, show: bool | None = None) -> Any:
@@ -716,26 +614,6 @@ class Recording:
                 f"{len(self.events)} events | subject={self.meta.subject!r}>")
 
     # ------------------------------------------------------------------ MNE bridge
-    def _bridge_json(self, with_events: bool) -> str:
-        payload: dict[str, Any] = {
-            "ch_types": self.ch_types,
-            "units": self.units,
-            "meta": self.meta.to_dict(extras=True),
-            "source": [self.source.path, self.source.format, self.source.reader],
-            "modality": self.modality,
-        }
-        if self.sweep_starts is not None:
-            payload["sweep_starts"] = [float(s) for s in self.sweep_starts]
-        if with_events:
-            ev = self.events
-            payload["events"] = {
-                "onset": [float(v) for v in ev["onset"]],
-                "duration": [float(v) for v in ev["duration"]],
-                "description": [str(v) for v in ev["description"]],
-                "sweep": [None if pd.isna(v) else int(v) for v in ev["sweep"]],
-            }
-        return _MNE_MARKER + json.dumps(payload, default=str)
-
     def to_mne(self) -> Any:
         """This recording as ``mne.io.RawArray`` (continuous) or ``mne.EpochsArray``
         (episodic; one epoch per sweep).
@@ -743,123 +621,58 @@ class Recording:
         Channel types map to MNE's (``lfp`` -> ``seeg``; ``field``, ``vm``, ``im`` ->
         ``misc`` with the FIFF unit set); ketephys' own types, units, metadata and sweep
         times are stored in ``info["description"]`` so :meth:`from_mne` restores them.
-        """
-        import mne
-        from mne.io.constants import FIFF
 
-        info = mne.create_info(self.ch_names, self.sfreq,
-                               [_TO_MNE_TYPE[t] for t in self.ch_types], verbose=False)
-        fiff_unit = {"V": FIFF.FIFF_UNIT_V, "A": FIFF.FIFF_UNIT_A, "": FIFF.FIFF_UNIT_NONE}
-        with info._unlock():
-            for ch, unit in zip(info["chs"], self.units):
-                if unit in fiff_unit:
-                    ch["unit"] = fiff_unit[unit]
-            info["description"] = self._bridge_json(with_events=self.is_episodic)
-        if self.is_episodic:
-            n = self.n_sweeps
-            ev = np.column_stack([np.arange(n), np.zeros(n, int), np.ones(n, int)])
-            return mne.EpochsArray(self.data, info, events=ev, tmin=0.0, verbose=False)
-        raw = mne.io.RawArray(self.data, info, verbose=False)
-        if len(self.events):
-            raw.set_annotations(mne.Annotations(
-                self.events["onset"].to_numpy(float), self.events["duration"].to_numpy(float),
-                self.events["description"].to_numpy(str)))
-        return raw
+        Returns
+        -------
+        mne.io.RawArray or mne.EpochsArray
+            A Raw with the events as annotations, or Epochs with the sweeps.
+        """
+        return to_mne(self)
 
     @classmethod
     def from_mne(cls, inst: Any, meta: StudyMeta | dict | None = None,
                  source: Source | None = None, modality: str | None = None) -> Recording:
         """A recording from an MNE ``Raw`` or ``Epochs``.
 
-        A Raw that is not preloaded stays lazy: samples are read when asked for.
-        Annotations become events (onsets from the first sample). Epochs become sweeps
-        starting at their event time plus ``tmin``. ``modality`` (else the one stored by
-        :meth:`to_mne`, else inferred) is kept.
+        The conversion is the one :func:`ketephys.read` uses for EDF/BDF, BrainVision,
+        EEGLAB and FIF files (:mod:`ketephys._mne`).
+
+        Parameters
+        ----------
+        inst : mne.io.BaseRaw or mne.BaseEpochs
+            A Raw that is not preloaded stays lazy: samples are read when asked for.
+            Annotations become events (onsets from the first sample). Epochs become
+            sweeps starting at their event time plus ``tmin``.
+        meta : StudyMeta or dict, optional
+            Study metadata; wins over what :meth:`to_mne` stored.
+        source : Source, optional
+            Where the data came from (default: the one stored by :meth:`to_mne`, else
+            the file MNE read).
+        modality : str, optional
+            As in :class:`Recording` (default: the one stored by :meth:`to_mne`, else
+            inferred from the channel types).
+
+        Returns
+        -------
+        Recording
+            Channel types from MNE's (``seeg``, ``ecog``, ``dbs`` -> ``lfp``; unknown ->
+            ``misc``) and units from the FIFF codes (V, A, else ``""``), unless
+            :meth:`to_mne` stored ketephys' own.
         """
-        import mne
-
-        stored: dict[str, Any] = {}
-        desc = inst.info.get("description") or ""
-        if isinstance(desc, str) and desc.startswith(_MNE_MARKER):
-            stored = json.loads(desc[len(_MNE_MARKER):])
-        mne_types = inst.get_channel_types()
-        from mne.io.constants import FIFF
-
-        if "ch_types" in stored:
-            ch_types = stored["ch_types"]
-            units = stored["units"]
-        else:
-            ch_types = [_FROM_MNE_TYPE.get(t, "misc") for t in mne_types]
-            units = []
-            for ch in inst.info["chs"]:
-                code = int(ch["unit"])
-                units.append("V" if code == FIFF.FIFF_UNIT_V else
-                             "A" if code == FIFF.FIFF_UNIT_A else "")
-        if source is None:
-            if "source" in stored:
-                source = Source(*stored["source"])
-            else:
-                fnames = getattr(inst, "filenames", None) or [None]
-                source = Source(None if fnames[0] is None else str(fnames[0]), "mne",
-                                "ketephys.Recording.from_mne")
-        metas = [("keyword", meta), ("stored", stored.get("meta"))]
-        merged = StudyMeta.from_sources(metas, path=source.path)
-        if isinstance(inst, mne.BaseEpochs):
-            data = inst.get_data(copy=True)
-            if "sweep_starts" in stored:
-                starts = np.asarray(stored["sweep_starts"], float)
-            else:
-                first = getattr(inst, "_first_samp", 0) or 0
-                starts = (inst.events[:, 0] - first) / inst.info["sfreq"] + inst.tmin
-            events = stored.get("events")
-            return cls(data, inst.info["sfreq"], inst.ch_names, ch_types, units,
-                       sweep_starts=starts, events=events, meta=merged, source=source,
-                       modality=modality or stored.get("modality"))
-        data: Any = inst._data if inst.preload else _MNESlicer(inst)
-        ann = inst.annotations
-        onset = np.asarray(ann.onset, float)
-        if ann.orig_time is not None:
-            onset = onset - inst.first_time
-        events = pd.DataFrame({"onset": onset, "duration": np.asarray(ann.duration, float),
-                               "description": list(ann.description)})
-        return cls(data, inst.info["sfreq"], inst.ch_names, ch_types, units,
-                   events=events, meta=merged, source=source,
-                   modality=modality or stored.get("modality"))
+        return cls(**mne_parts(inst, meta=meta, source=source, modality=modality))
 
     # ------------------------------------------------------------------ Neo bridge
     def to_neo(self) -> Any:
-        """This recording as a ``neo.Block``: one Segment per sweep (one for continuous
-        data), one AnalogSignal per channel with its unit, events as a ``neo.Epoch``
-        (times, durations, labels) per segment, metadata in ``block.annotations``."""
-        import neo
-        import quantities as pq
+        """This recording as a ``neo.Block``.
 
-        block = neo.Block(name=os.path.basename(self.source.path or "recording"))
-        block.annotate(ketephys=self._bridge_json(with_events=False))
-        data = self.data if self.is_episodic else self.data[np.newaxis]
-        starts = self.sweep_starts if self.is_episodic else np.zeros(1)
-        ev = self.events
-        for s in range(data.shape[0]):
-            seg = neo.Segment(name=f"sweep {s}", index=s)
-            for c, name in enumerate(self.ch_names):
-                unit = self.units[c] or "dimensionless"
-                unit = {"Ohm": "ohm"}.get(unit, unit)
-                sig = neo.AnalogSignal(data[s, c][:, np.newaxis], units=unit,
-                                       sampling_rate=self.sfreq * pq.Hz,
-                                       t_start=float(starts[s]) * pq.s, name=name)
-                sig.annotate(ch_type=self.ch_types[c])
-                seg.analogsignals.append(sig)
-            if self.is_episodic:
-                rows = ev[ev["sweep"] == s]
-            else:
-                rows = ev
-            if len(rows):
-                seg.epochs.append(neo.Epoch(
-                    times=(rows["onset"].to_numpy(float) + float(starts[s])) * pq.s,
-                    durations=rows["duration"].to_numpy(float) * pq.s,
-                    labels=rows["description"].to_numpy(str), name="ketephys events"))
-            block.segments.append(seg)
-        return block
+        Returns
+        -------
+        neo.Block
+            One Segment per sweep (one for continuous data), one AnalogSignal per channel
+            with its unit, events as a ``neo.Epoch`` (times, durations, labels) per
+            segment, metadata in ``block.annotations``.
+        """
+        return to_neo(self)
 
     @classmethod
     def from_neo(
@@ -875,6 +688,9 @@ class Recording:
     ) -> Recording:
         """A recording from a ``neo.Block``.
 
+        The conversion is the one :func:`ketephys.read` uses for Neo files
+        (:mod:`ketephys._neo`).
+
         Parameters
         ----------
         block : neo.Block
@@ -887,8 +703,9 @@ class Recording:
         channels : sequence of str, optional
             Keep only these channels (e.g. to drop channels sampled at another rate).
         ch_types : dict, optional
-            Channel name -> ketephys channel type; otherwise inferred from the unit
-            (V -> ``vm`` for patch-style names, else ``field``; A -> ``im``).
+            Channel name -> ketephys channel type; otherwise the type stored by
+            :meth:`to_neo`, else from the unit (V -> ``field``, A -> ``im``, else
+            ``misc``).
         meta, source
             As in :class:`Recording`.
         episodic : bool, optional
@@ -897,41 +714,20 @@ class Recording:
         modality : str, optional
             As in :class:`Recording` (default: the one stored by :meth:`to_neo`, else
             inferred from the channel types).
+
+        Returns
+        -------
+        Recording
+            In SI units; sweeps start at their segments' ``t_start``.
+
+        Raises
+        ------
+        MetadataError
+            When ``channels`` names a channel the block does not have.
+        KetephysError
+            When the block has no segment or signal, the channels picked are sampled at
+            different rates, or segments disagree in channels or (continuous) length.
         """
-        from ._neo import block_parts
-
-        path = None if source is None else source.path
-        parts = block_parts(block, units=units, channels=channels, ch_types=ch_types,
-                            episodic=episodic, path=path)
-        stored: dict[str, Any] = {}
-        note = block.annotations.get("ketephys") if hasattr(block, "annotations") else None
-        if isinstance(note, str) and note.startswith(_MNE_MARKER):
-            stored = json.loads(note[len(_MNE_MARKER):])
-        if source is None:
-            source = Source(*stored["source"]) if "source" in stored else Source(
-                None, "neo", "ketephys.Recording.from_neo")
-        merged = StudyMeta.from_sources([("keyword", meta), ("stored", stored.get("meta"))],
-                                        path=source.path)
-        if ("ch_types" in stored and len(stored["ch_types"]) == len(parts["ch_names"])
-                and not ch_types):
-            parts["ch_types"] = stored["ch_types"]
-        return cls(**parts, meta=merged, source=source,
-                   modality=modality or stored.get("modality"))
-
-def release_mapped_pages(array: Any) -> None:
-    """Let the kernel drop the pages of a memory-mapped file that were read so far.
-
-    Pages of a file mapping stay in the process's resident set after they were read, so a
-    pass over a days-long memory-mapped recording would grow the RSS with the file's
-    length although only one block is held. Readers call this after copying a block out
-    of a ``numpy.memmap``; it does nothing for other arrays.
-    """
-    import mmap
-
-    mapped = getattr(array, "_mmap", None)
-    if mapped is None or not hasattr(mapped, "madvise") or not hasattr(mmap, "MADV_DONTNEED"):
-        return
-    try:
-        mapped.madvise(mmap.MADV_DONTNEED)
-    except (OSError, ValueError):  # closed map or a platform that refuses: harmless
-        pass
+        return cls(**neo_parts(block, units=units, channels=channels, ch_types=ch_types,
+                               meta=meta, source=source, episodic=episodic,
+                               modality=modality))

@@ -26,7 +26,9 @@ Layers (``LAYERS``, longest matching module prefix wins) follow the data flow of
 0. leaves: ``errors``, ``_lazy``, ``_version``, ``_parallel`` (execution helpers: pools and
    BLAS pinning), ``_check`` (shared argument checks);
 1. base: ``recording``, ``meta``, ``units``, ``features``, ``settings``, ``_result``,
-   ``_neo`` (the Neo conversion), ``decay_models`` (kernels used by fits and simulations),
+   ``_neo`` and ``_mne`` (the Neo and MNE conversions), the parts of the recording
+   (``_channels``, ``_samples``, ``_events``, ``_source``, ``_bridge``),
+   ``decay_models`` (kernels used by fits and simulations),
    ``viz`` (plots of results) and the root package ``ketephys`` (it imports only the
    base eagerly; everything else it exports lazily, resolved as above);
 2. readers: ``io``;
@@ -67,6 +69,12 @@ LAYERS: dict[str, int] = {
     "ketephys.settings": 1,
     "ketephys._result": 1,
     "ketephys._neo": 1,
+    "ketephys._mne": 1,
+    "ketephys._channels": 1,
+    "ketephys._samples": 1,
+    "ketephys._events": 1,
+    "ketephys._source": 1,
+    "ketephys._bridge": 1,
     "ketephys.decay_models": 1,
     "ketephys.viz": 1,
     "ketephys.io": 2,

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ketephys import ConfigError, MetadataError, Recording
+from ketephys import MetadataError, Recording
+from ketephys.errors import SettingsError
 from ketephys.io import info, read, read_bids, read_manifest, write
 from ketephys.io.eeg import clean_channel_names, guess_channel_types
 
@@ -240,10 +241,24 @@ def test_ch_types_override_and_unknown_modality(tmp_path):
     path = write(rec, tmp_path / "r.fif")
     out = read(path, ch_types={"b": "emg"})
     assert out.ch_types == ["eeg", "emg"]
-    with pytest.raises(ConfigError, match="unknown modality"):
+    with pytest.raises(SettingsError, match="modality must be one of .*got 'meg'"):
         read(path, modality="meg")
     with pytest.raises(MetadataError, match="not in"):
         read(path, ch_types={"zz": "eeg"})
+    with pytest.raises(SettingsError, match="did you mean 'emg'"):
+        read(path, ch_types={"b": "emgg"})
+
+
+@pytest.mark.parametrize("ext", [".fif", ".npy", ".nwb"])
+def test_a_channel_not_in_the_file_is_one_error_whatever_the_reader(tmp_path, ext):
+    """MNE (.fif), array (.npy) and ketephys NWB files: the same MetadataError and
+    message as the Neo readers (ketephys._channels.select_channels)."""
+    rec = Recording(np.zeros((2, 100)), 100.0, ["a", "b"], ch_types=["eeg", "eeg"])
+    path = write(rec, tmp_path / f"r{ext}")
+    with pytest.raises(MetadataError, match=r"channels \['zz'\] not in the file; it has "
+                                            r"\['a', 'b'\]") as err:
+        read(path, channels=["a", "zz"])
+    assert str(path) in str(err.value)
 
 
 def test_tms_eeg_calls_the_pulse_marker(tmp_path, monkeypatch):

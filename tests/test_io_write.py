@@ -142,8 +142,11 @@ def test_overwrite_protection_and_no_temp_files(tmp_path):
 def test_write_refusals(tmp_path):
     with pytest.raises(UnsupportedFormatError, match="continuous data only"):
         write(_episodic(), tmp_path / "ep.edf")
-    with pytest.raises(UnsupportedFormatError, match=r"\.xyz"):
+    with pytest.raises(UnsupportedFormatError, match=r"\.xyz") as err:
         write(_continuous(), tmp_path / "a.xyz")
+    assert "did you mean" not in str(err.value)
+    with pytest.raises(UnsupportedFormatError, match=r"did you mean '\.edf'"):
+        write(_continuous(), tmp_path / "a.ed")
     assert list(tmp_path.iterdir()) == []
 
 

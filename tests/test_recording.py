@@ -173,3 +173,43 @@ def test_errors_pickle_with_path():
 def test_recording_pickles(episodic):
     back = pickle.loads(pickle.dumps(episodic))
     assert np.array_equal(back.data, episodic.data)
+
+
+def test_read_and_from_mne_are_one_conversion(tmp_path):
+    """A FIF that MNE wrote (no ketephys note) gives the same channels, types, units,
+    samples and events through read() and Recording.from_mne (ketephys._mne)."""
+    import mne
+
+    import ketephys
+
+    rng = np.random.default_rng(3)
+    info = mne.create_info(["Cz", "EOG", "CA1", "aux"], 250.0,
+                           ["eeg", "eog", "seeg", "misc"], verbose=False)
+    raw = mne.io.RawArray(rng.standard_normal((4, 1000)) * 1e-5, info, verbose=False)
+    raw.set_annotations(mne.Annotations([0.5, 2.0], [0.0, 0.3], ["stim", "BAD_x"]))
+    path = tmp_path / "x_raw.fif"
+    raw.save(path, verbose=False)
+
+    by_hand = Recording.from_mne(mne.io.read_raw_fif(path, verbose=False))
+    read = ketephys.read(path, rename=False, bids=False, quality=False)
+    assert read.ch_types == by_hand.ch_types == ["eeg", "eog", "lfp", "misc"]
+    assert read.units == by_hand.units == ["V", "V", "V", ""]
+    np.testing.assert_array_equal(read.get_data(), by_hand.get_data())
+    pd.testing.assert_frame_equal(read.events, by_hand.events)
+    assert by_hand.events["description"].tolist() == ["stim", "BAD_x"]
+
+
+def test_events_are_written_out_one_way(continuous, episodic):
+    """The sidecar and the MNE/Neo note serialise events with one function
+    (ketephys._events.event_columns), and reading the columns back gives the table."""
+    from ketephys._bridge import read_note, write_note
+    from ketephys._events import as_event_frame, event_columns
+    from ketephys.io.sidecar import recording_sidecar
+
+    for rec in (continuous, episodic):
+        columns = event_columns(rec.events)
+        assert recording_sidecar(rec)["events"] == columns
+        assert read_note(write_note(rec, with_events=True))["events"] == columns
+        pd.testing.assert_frame_equal(as_event_frame(columns, None), rec.events)
+    assert event_columns(continuous.events)["sweep"] == [None, None]
+    assert read_note("not a ketephys note") == {}

@@ -88,7 +88,18 @@ def unique_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 
 def sniff_eeglab(path: Path) -> bool:
-    """True when ``path`` is a MATLAB or HDF5 file (an EEGLAB ``.set``)."""
+    """Whether a file is a MATLAB or HDF5 file, as an EEGLAB ``.set`` is.
+
+    Parameters
+    ----------
+    path : Path
+        Any file.
+
+    Returns
+    -------
+    bool
+        True when the first bytes are a MATLAB header or the HDF5 signature.
+    """
     with open(path, "rb") as fh:
         head = fh.read(8)
     return head.startswith(b"MATLAB") or head == _HDF5

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from .._samples import release_mapped_pages
 from ..errors import CorruptFileError, KetephysError, MetadataError
-from ..recording import Recording, Source, release_mapped_pages
+from ..recording import Recording, Source
 from ..units import si_scale
 from .flags import add_reader_flag
 from .sidecar import read_sidecar
@@ -29,7 +30,16 @@ ARRAY_FORMATS = (".npy", ".npz", ".mat", ".csv")
 
 class ScaledArray:
     """Lazy view of an integer or non-SI array (e.g. a memory map) times per-channel
-    factors; ``read(picks, start, stop)`` scales only the block asked for."""
+    factors: only the block asked for is read and scaled.
+
+    Parameters
+    ----------
+    raw : array-like
+        The stored samples, ``(n_channels, n_times)`` or ``(n_sweeps, n_channels, n_times)``
+        (a ``numpy.memmap`` stays mapped).
+    factors : array-like of float
+        One factor per channel from the stored unit to SI (e.g. 1e-3 for mV).
+    """
 
     def __init__(self, raw: Any, factors: np.ndarray):
         self._raw = raw
@@ -39,6 +49,21 @@ class ScaledArray:
         self.dtype = np.dtype(np.float64)
 
     def read(self, picks: Any, start: int, stop: int) -> np.ndarray:
+        """The samples of channels ``picks`` from ``start`` to ``stop``, in SI units.
+
+        Parameters
+        ----------
+        picks : array-like of int
+            Channel indices.
+        start, stop : int
+            Sample range (``stop`` excluded), in every sweep of 3-D data.
+
+        Returns
+        -------
+        numpy.ndarray
+            Float ``(n_picks, n)`` (or ``(n_sweeps, n_picks, n)``), a copy; the mapped pages
+            read are released afterwards.
+        """
         picks = np.asarray(picks, dtype=int)
         if self.ndim == 3:
             block = np.asarray(self._raw[:, picks, start:stop], dtype=float)  # a copy
@@ -83,15 +108,19 @@ _CSV_SEPARATORS = (",", ";", "\t", "|")
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d+([eE][-+]?\d+)?\s*$")
 
 
-def csv_dialect(path: Path) -> tuple[str, str]:
-    """``(separator, decimal)`` of a numeric CSV, from its first lines: the separator among
-    ``, ; tab |`` that splits every line into the same number (> 1) of fields (else one
-    column, or whitespace-separated numbers); decimal ``","`` when fields look like
-    ``1,5`` and the separator is not a comma. CorruptFileError when it cannot be told."""
+def _head_lines(path: Path) -> list[str]:
+    """The first 50 non-blank lines of a CSV (CorruptFileError when there is none)."""
     with open(path, encoding="utf-8-sig", errors="replace") as fh:
         lines = [ln.rstrip("\r\n") for ln, _ in zip(fh, range(50)) if ln.strip()]
     if not lines:
         raise CorruptFileError("the CSV holds no lines", path)
+    return lines
+
+
+def _even_separators(lines: list[str], path: Path) -> list[str]:
+    """The separators among ``, ; tab |`` that split every line into the same number (> 1)
+    of fields; ``","`` dropped when another one leaves decimal commas (``1,5``). At most
+    one: CorruptFileError when two remain."""
     counts = {sep: {ln.count(sep) for ln in lines} for sep in _CSV_SEPARATORS}
     seps = [sep for sep, c in counts.items() if len(c) == 1 and c.pop() > 0]
     if len(seps) > 1 and "," in seps and any(
@@ -101,26 +130,64 @@ def csv_dialect(path: Path) -> tuple[str, str]:
         raise CorruptFileError(
             f"cannot tell the CSV separator: {' and '.join(map(repr, seps))} both split "
             "every line evenly; save it with one separator", path)
-    if seps:
-        sep = seps[0]
-    elif all(len(ln.split()) == len(lines[-1].split()) > 1 for ln in lines[1:]):
-        sep = r"\s+"
-    else:
-        sep = ","
-        widths = [ln.count(",") + 1 for ln in lines]
-        if len(set(widths)) > 1:
-            row = next(i for i, w in enumerate(widths) if w != widths[0])
-            raise CorruptFileError(
-                "cannot tell the CSV layout: no separator among ',' ';' tab '|' splits every "
-                f"line into the same number of fields (',' gives {widths[0]} on line 1, "
-                f"{widths[row]} on line {row + 1}); ragged rows, or decimal commas with ',' "
-                "separators?", path)
+    return seps
+
+
+def _fallback_separator(lines: list[str], path: Path) -> str:
+    """Whitespace when it splits every line alike (> 1 field), else ``","`` for a single
+    column; CorruptFileError for ragged rows."""
+    if all(len(ln.split()) == len(lines[-1].split()) > 1 for ln in lines[1:]):
+        return r"\s+"
+    widths = [ln.count(",") + 1 for ln in lines]
+    if len(set(widths)) > 1:
+        row = next(i for i, w in enumerate(widths) if w != widths[0])
+        raise CorruptFileError(
+            "cannot tell the CSV layout: no separator among ',' ';' tab '|' splits every "
+            f"line into the same number of fields (',' gives {widths[0]} on line 1, "
+            f"{widths[row]} on line {row + 1}); ragged rows, or decimal commas with ',' "
+            "separators?", path)
+    return ","
+
+
+def _decimal_mark(lines: list[str], sep: str, path: Path) -> str:
+    """``","`` when data fields look like ``1,5`` (refused with ``","`` separators), else
+    ``"."``."""
     fields = [f for ln in lines[1:] for f in (ln.split(sep) if sep != r"\s+" else ln.split())]
     comma_decimals = sum(bool(_DECIMAL_COMMA.match(f)) for f in fields)
     if comma_decimals and sep == ",":
         raise CorruptFileError("the CSV uses ',' both as separator and (apparently) as "
                                "decimal mark; save it with ';' or tab separators", path)
-    return sep, "," if comma_decimals else "."
+    return "," if comma_decimals else "."
+
+
+def csv_dialect(path: Path) -> tuple[str, str]:
+    r"""The separator and decimal mark of a numeric CSV, from its first 50 lines.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.csv`` file.
+
+    Returns
+    -------
+    separator : str
+        The one of ``, ; tab |`` that splits every line into the same number (> 1) of
+        fields; else ``r"\s+"`` for whitespace-separated numbers, or ``","`` for one
+        column.
+    decimal : str
+        ``","`` when fields look like ``1,5`` and the separator is not a comma, else
+        ``"."``.
+
+    Raises
+    ------
+    CorruptFileError
+        When the file has no line, two separators fit, rows are ragged, or ``","`` is both
+        separator and decimal mark.
+    """
+    lines = _head_lines(path)
+    seps = _even_separators(lines, path)
+    sep = seps[0] if seps else _fallback_separator(lines, path)
+    return sep, _decimal_mark(lines, sep, path)
 
 
 def _load_csv(path: Path) -> tuple[Any, list[str] | None]:
@@ -217,18 +284,49 @@ def read_array(
     """
     path = Path(path)
     ext = path.suffix.lower()
+    side = _sidecar_with_rate(path, ch_names, sfreq)
+    sfreq = side["sfreq"] if sfreq is None else sfreq
+    raw, file_names = _load_numeric(path, ext, side)
+    names = next((n for n in (ch_names, side.get("ch_names"), file_names) if n is not None),
+                 None)
+    raw, names = _channels_first(raw, names, ext, path)
+    given = per_channel(units if units is not None else side.get("units"), names, "units",
+                        path, default=None)
+    type_list = per_channel(ch_types if ch_types is not None else side.get("ch_types"),
+                            names, "ch_types", path, default=default_ch_type)
+    data, si_units = _scaled_to_si(raw, ["V" if u is None else u for u in given], path)
+    starts = sweep_starts if sweep_starts is not None else side.get("sweep_starts")
+    if raw.ndim == 2 and starts is not None:
+        raise MetadataError("sweep_starts given for a 2-D (continuous) array", path)
+    _check_timing(starts, side.get("events"), raw.shape, float(sfreq), path)
+    fmt = {".npy": "npy", ".npz": "npz", ".mat": "mat", ".csv": "csv"}[ext]
+    rec = Recording(data, sfreq, names, ch_types=type_list, units=si_units,
+                    sweep_starts=starts, events=side.get("events"), meta=None,
+                    source=Source(str(path), fmt, f"ketephys.io.arrays ({fmt})",
+                                  (str(path),)))
+    _flag_assumed_units(rec, given, raw.dtype, path)
+    return rec
+
+
+def _sidecar_with_rate(path: Path, ch_names: Any, sfreq: Any) -> dict[str, Any]:
+    """The sidecar content (``{}`` without one), checked to give ``sfreq`` when the
+    keyword does not; MetadataError for a string ``ch_names`` or a boolean ``sfreq``."""
     if isinstance(ch_names, str):
         raise MetadataError(f"ch_names must be a list of names, got the string {ch_names!r}",
                             path)
     if isinstance(sfreq, bool):
         raise MetadataError(f"sfreq must be a number of Hz, got {sfreq!r}", path)
     side = read_sidecar(path, required=sfreq is None) or {}
-    if sfreq is None:
-        if side.get("sfreq") is None:
-            raise MetadataError(
-                f"sidecar {path.with_suffix('.json').name} lacks the required field 'sfreq' "
-                "(sampling rate in Hz)", path)
-        sfreq = side["sfreq"]
+    if sfreq is None and side.get("sfreq") is None:
+        raise MetadataError(
+            f"sidecar {path.with_suffix('.json').name} lacks the required field 'sfreq' "
+            "(sampling rate in Hz)", path)
+    return side
+
+
+def _load_numeric(path: Path, ext: str, side: dict[str, Any]) -> tuple[Any, list[str] | None]:
+    """The stored array, at least 2-D, numeric and non-empty, with the file's column
+    names (CSV header); any failure of the loaders is a CorruptFileError."""
     try:
         raw, file_names = _load(path, ext, side)
     except KetephysError:
@@ -245,8 +343,13 @@ def read_array(
                                path)
     if 0 in raw.shape:
         raise CorruptFileError(f"the array of shape {raw.shape} holds no samples", path)
-    names = next((n for n in (ch_names, side.get("ch_names"), file_names) if n is not None),
-                 None)
+    return raw, file_names
+
+
+def _channels_first(raw: Any, names: list[str] | None, ext: str, path: Path
+                    ) -> tuple[Any, list[str]]:
+    """``raw`` as ``(n_channels, n_times)`` (a 2-D array whose second axis alone matches
+    the names is transposed, as a view) and one name per channel (default ``ch0``...)."""
     if ext == ".csv":
         pass  # columns are channels: _load_csv returns (n_channels, n_times)
     elif names is not None and raw.ndim == 2 and len(names) == raw.shape[0] != raw.shape[1]:
@@ -258,33 +361,30 @@ def read_array(
     if len(names) != n_ch:
         raise MetadataError(f"{len(names)} ch_names for {n_ch} channels of shape {raw.shape}",
                             path)
-    given = per_channel(units if units is not None else side.get("units"), names, "units",
-                        path, default=None)
-    unit_list = ["V" if u is None else u for u in given]
-    type_list = per_channel(ch_types if ch_types is not None else side.get("ch_types"),
-                            names, "ch_types", path, default=default_ch_type)
+    return raw, names
+
+
+def _scaled_to_si(raw: Any, unit_list: list[str], path: Path) -> tuple[Any, list[str]]:
+    """The samples in SI (the array itself when float and already SI, e.g. a memory map
+    kept as it is; else a lazy :class:`ScaledArray`) and the SI unit of each channel."""
     conv = [si_scale(u, str(path)) for u in unit_list]
     factors = np.array([f for _, f in conv])
     if raw.dtype.kind == "f" and np.all(factors == 1.0):
         data: Any = raw  # float in SI already: keep the memory map as it is
     else:
         data = ScaledArray(raw, factors)
-    starts = sweep_starts if sweep_starts is not None else side.get("sweep_starts")
-    if raw.ndim == 2 and starts is not None:
-        raise MetadataError("sweep_starts given for a 2-D (continuous) array", path)
-    _check_timing(starts, side.get("events"), raw.shape, float(sfreq), path)
-    fmt = {".npy": "npy", ".npz": "npz", ".mat": "mat", ".csv": "csv"}[ext]
-    rec = Recording(data, sfreq, names, ch_types=type_list, units=[b for b, _ in conv],
-                    sweep_starts=starts, events=side.get("events"), meta=None,
-                    source=Source(str(path), fmt, f"ketephys.io.arrays ({fmt})",
-                                  (str(path),)))
-    counts = " (integer samples: ADC counts?)" if raw.dtype.kind in "iu" else ""
-    for name, unit in zip(names, given):
+    return data, [b for b, _ in conv]
+
+
+def _flag_assumed_units(rec: Recording, given: list[str | None], dtype: np.dtype,
+                        path: Path) -> None:
+    """Flag ``unit_assumed`` on the channels no unit was given for (taken as V)."""
+    counts = " (integer samples: ADC counts?)" if dtype.kind in "iu" else ""
+    for name, unit in zip(rec.ch_names, given):
         if unit is None:
             add_reader_flag(rec, name, "unit_assumed", path,
                             f"no unit given (units= or sidecar 'units'); values{counts} "
                             "taken as V")
-    return rec
 
 
 def _check_timing(starts: Any, events: Any, shape: tuple[int, ...], sfreq: float,

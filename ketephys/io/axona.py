@@ -34,7 +34,19 @@ _MAX_HEADER = 16384
 
 
 def is_axona(path: Path) -> bool:
-    """True when ``path`` starts like an Axona file (``trial_date`` header line)."""
+    """Whether a file starts like an Axona file.
+
+    Parameters
+    ----------
+    path : Path
+        Any file.
+
+    Returns
+    -------
+    bool
+        True when the first line is the ``trial_date`` header field; False otherwise or
+        when the file cannot be opened.
+    """
     try:
         with open(path, "rb") as fh:
             return fh.read(10) == b"trial_date"
@@ -54,7 +66,26 @@ def _parse_lines(text: str) -> dict[str, str]:
 
 
 def parse_axona_header(path: Path) -> tuple[dict[str, str], int]:
-    """The ``key value`` header of an Axona data file and the byte offset of its samples."""
+    """The ASCII header of an Axona data file and where its samples start.
+
+    Parameters
+    ----------
+    path : Path
+        A ``.eeg*``/``.egf*`` (or ``.set``) file.
+
+    Returns
+    -------
+    header : dict of str to str
+        ``key -> value`` of the lines before ``data_start`` (first occurrence of a key).
+    offset : int
+        Byte offset of the first sample (just after ``data_start``).
+
+    Raises
+    ------
+    CorruptFileError
+        When the file does not start with ``trial_date`` or has no ``data_start`` in its
+        first 16 kB.
+    """
     with open(path, "rb") as fh:
         head = fh.read(_MAX_HEADER)
     pos = head.find(_MARKER)
@@ -77,7 +108,25 @@ def _number(header: dict[str, str], key: str, path: Path, kind: type = float) ->
 
 @dataclass(frozen=True)
 class AxonaChannel:
-    """One Axona channel file: where its samples are and how to scale them to volts."""
+    """One Axona channel file: where its samples are and how to scale them to volts.
+
+    Attributes
+    ----------
+    path : Path
+        The ``.eeg*``/``.egf*`` file.
+    name : str
+        Channel name, ``EEG_ch_<k>`` or ``EGF_ch_<k>``.
+    offset : int
+        Byte offset of the first sample.
+    n_samples : int
+        Number of samples the header declares.
+    dtype : str
+        ``"i1"`` (1-byte samples) or ``"<i2"`` (2-byte, little-endian).
+    sfreq : float
+        Sampling rate in Hz.
+    scale : float
+        Volts per sample unit (ADC full scale / gain / 2**(8*bytes - 1)).
+    """
 
     path: Path
     name: str
@@ -89,8 +138,27 @@ class AxonaChannel:
 
 
 def axona_channel_files(path: Path) -> tuple[Path, list[Path]]:
-    """The ``.set`` of the trial ``path`` belongs to, and its channel files in order
-    (``.eeg``, ``.eeg2``... then ``.egf``, ``.egf2``...)."""
+    """The trial's ``.set`` and its channel files of one family.
+
+    Parameters
+    ----------
+    path : Path
+        The trial's ``.set`` or one of its ``.eeg*``/``.egf*`` files (then only that
+        family: ``.eeg`` and ``.egf`` differ in rate).
+
+    Returns
+    -------
+    setfile : Path
+        The ``.set`` beside ``path``.
+    files : list of Path
+        The channel files in order (``.eeg``, ``.eeg2``... or ``.egf``, ``.egf2``...); from
+        a ``.set``, the ``.eeg`` family when both exist.
+
+    Raises
+    ------
+    MissingCompanionError
+        When the ``.set`` or every channel file is missing.
+    """
     path = Path(path)
     setfile = path.with_suffix(".set")
     if not setfile.is_file():
@@ -149,8 +217,15 @@ def _channel(path: Path, settings: dict[str, str], setfile: Path) -> AxonaChanne
 
 
 class AxonaSamples:
-    """Lazy ``(n_channels, n_times)`` view of Axona channel files (memory maps, read-only);
-    ``read(picks, start, stop)`` returns volts for just that block."""
+    """Lazy ``(n_channels, n_times)`` view of Axona channel files (read-only memory maps,
+    opened on first use and again after pickling); ``read(picks, start, stop)`` returns
+    volts for just that block.
+
+    Parameters
+    ----------
+    channels : list of AxonaChannel
+        One per channel; the view is as long as the shortest.
+    """
 
     ndim = 2
     dtype = np.dtype(np.float64)
@@ -168,6 +243,20 @@ class AxonaSamples:
         return self._maps[i]
 
     def read(self, picks: Any, start: int, stop: int) -> np.ndarray:
+        """Volts of channels ``picks`` from sample ``start`` to ``stop``.
+
+        Parameters
+        ----------
+        picks : array-like of int
+            Channel indices.
+        start, stop : int
+            Sample range (``stop`` excluded).
+
+        Returns
+        -------
+        numpy.ndarray
+            Float ``(n_picks, stop - start)``.
+        """
         picks = np.asarray(picks, dtype=int)
         out = np.empty((len(picks), max(stop - start, 0)))
         for j, i in enumerate(picks):

@@ -29,7 +29,20 @@ _NA = ["n/a", "N/A", "NA", ""]
 
 
 def find_bids_root(path: str | os.PathLike, max_up: int = 5) -> Path | None:
-    """The BIDS root above ``path`` (the folder holding ``dataset_description.json``)."""
+    """The BIDS root above a file: the nearest folder holding ``dataset_description.json``.
+
+    Parameters
+    ----------
+    path : path-like
+        A file inside the dataset.
+    max_up : int
+        How many folders up to look, from the file's own folder.
+
+    Returns
+    -------
+    Path or None
+        The root, or None when none is found within ``max_up`` levels.
+    """
     here = Path(path).resolve().parent
     for _ in range(max_up):
         if (here / "dataset_description.json").is_file():
@@ -81,8 +94,22 @@ def _hours_column(row: dict[str, Any], path: Path) -> dict[str, Any]:
 
 def bids_table_paths(root: str | os.PathLike, subject: str, session: str | None = None
                      ) -> list[Path]:
-    """``participants.tsv`` and, with a session, ``sub-<subject>_sessions.tsv`` under the
-    BIDS ``root`` (whether they exist or not)."""
+    """Where the metadata tables of a subject (and session) are, whether they exist or not.
+
+    Parameters
+    ----------
+    root : path-like
+        The BIDS root.
+    subject : str
+        Subject label without ``sub-``.
+    session : str, optional
+        Session label without ``ses-``.
+
+    Returns
+    -------
+    list of Path
+        ``participants.tsv`` and, with a session, ``sub-<subject>/sub-<subject>_sessions.tsv``.
+    """
     root = Path(root)
     out = [root / "participants.tsv"]
     if session is not None:
@@ -92,8 +119,25 @@ def bids_table_paths(root: str | os.PathLike, subject: str, session: str | None 
 
 def bids_meta(root: str | os.PathLike, subject: str, session: str | None = None
               ) -> dict[str, Any]:
-    """Study metadata of ``subject`` (and ``session``) from ``participants.tsv`` and
-    ``sub-<subject>_sessions.tsv`` under the BIDS ``root``."""
+    """Study metadata of a subject (and session) from the dataset's tables.
+
+    Parameters
+    ----------
+    root, subject, session
+        As in :func:`bids_table_paths`.
+
+    Returns
+    -------
+    dict
+        ``subject`` (and ``session``), the subject's ``participants.tsv`` columns and the
+        session's ``_sessions.tsv`` columns (``n/a`` left out); the one numeric column
+        whose name mentions hours becomes ``hours_since_dose``.
+
+    Raises
+    ------
+    MetadataError
+        When a table exists but cannot be read.
+    """
     meta: dict[str, Any] = {"subject": subject}
     if session is not None:
         meta["session"] = session
@@ -122,7 +166,19 @@ def _file_entities(path: str | os.PathLike) -> tuple[Path, dict[str, Any]] | Non
 
 
 def bids_meta_for_file(path: str | os.PathLike) -> dict[str, Any]:
-    """BIDS metadata for a file inside a BIDS dataset (empty when it is not in one)."""
+    """:func:`bids_meta` for a recording file, from the entities in its name.
+
+    Parameters
+    ----------
+    path : path-like
+        A recording file.
+
+    Returns
+    -------
+    dict
+        The metadata; empty when the file is not in a BIDS dataset (no ``sub-`` name or
+        no root found).
+    """
     found = _file_entities(path)
     if found is None:
         return {}
@@ -131,7 +187,18 @@ def bids_meta_for_file(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def bids_tables_for_file(path: str | os.PathLike) -> list[Path]:
-    """The BIDS tables :func:`bids_meta_for_file` reads for ``path`` (none outside BIDS)."""
+    """The BIDS tables :func:`bids_meta_for_file` reads for a file.
+
+    Parameters
+    ----------
+    path : path-like
+        A recording file.
+
+    Returns
+    -------
+    list of Path
+        As :func:`bids_table_paths`; empty outside a BIDS dataset.
+    """
     found = _file_entities(path)
     if found is None:
         return []
@@ -143,9 +210,22 @@ _BIDS_SIDE = ("channels.tsv", "events.tsv", "electrodes.tsv", "coordsystem.json"
 
 
 def bids_file_companions(fpath: Path, suffix: str) -> list[Path]:
-    """Sidecars mne-bids reads beside a BIDS recording ``fpath`` (those that exist): the
-    ``_<suffix>.json``, ``_channels.tsv``, ``_events.tsv``, ``_electrodes.tsv``,
-    ``_coordsystem.json`` sharing its entities, and the subject's ``_scans.tsv``."""
+    """The sidecars mne-bids reads beside a BIDS recording (those that exist).
+
+    Parameters
+    ----------
+    fpath : Path
+        The recording file.
+    suffix : str
+        Its BIDS suffix (``"eeg"``, ``"ieeg"``...).
+
+    Returns
+    -------
+    list of Path
+        ``_<suffix>.json``, ``_channels.tsv``, ``_events.tsv``, ``_electrodes.tsv`` and
+        ``_coordsystem.json`` sharing its entities, and the subject's (session's)
+        ``_scans.tsv``.
+    """
     fpath = Path(fpath)
     base = fpath.name.split(f"_{suffix}.")[0]
     names = [f"{base}_{suffix}.json", *(f"{base}_{s}" for s in _BIDS_SIDE)]

@@ -31,6 +31,16 @@ _SPLIT_BIDS = re.compile(r"_split-(\d+)_")
 def vhdr_entries(path: Path) -> dict[str, str]:
     """``key -> value`` of a BrainVision header (first occurrence of each key).
 
+    Parameters
+    ----------
+    path : Path
+        The ``.vhdr`` file.
+
+    Returns
+    -------
+    dict of str to str
+        Every ``key=value`` line outside comments, of every section.
+
     Raises
     ------
     CorruptFileError
@@ -55,16 +65,42 @@ def vhdr_entries(path: Path) -> dict[str, str]:
 
 
 def vhdr_companions(path: Path) -> list[Path]:
-    """The marker and data files a ``.vhdr`` names (``MarkerFile``, ``DataFile``), beside it."""
+    """The marker and data files a BrainVision header names.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.vhdr`` file.
+
+    Returns
+    -------
+    list of Path
+        ``MarkerFile`` then ``DataFile``, beside the header (those named, existing or not).
+    """
     entries = vhdr_entries(path)
     return [path.parent / entries[k] for k in ("MarkerFile", "DataFile") if entries.get(k)]
 
 
 def eeglab_data_file(path: Path) -> Path | None:
-    """The ``.fdt`` an EEGLAB ``.set`` keeps its samples in (None when they are embedded).
+    """The ``.fdt`` an EEGLAB ``.set`` keeps its samples in.
 
     The name comes from the ``.set`` (``EEG.datfile``, else ``EEG.data`` when it is text);
     when that file is missing but ``<stem>.fdt`` exists, that one (as MNE does).
+
+    Parameters
+    ----------
+    path : Path
+        The ``.set`` file.
+
+    Returns
+    -------
+    Path or None
+        The data file (existing or not), or None when the samples are in the ``.set``.
+
+    Raises
+    ------
+    CorruptFileError
+        When the ``.set`` cannot be read as MATLAB/HDF5.
     """
     from pymatreader import read_mat
 
@@ -89,8 +125,19 @@ def eeglab_data_file(path: Path) -> Path | None:
 
 
 def fif_split_parts(path: Path) -> list[Path]:
-    """The split continuation files of a FIF recording that exist beside it:
-    ``x-1.fif``, ``x-2.fif``... (MNE naming) or ``..._split-02_...`` (BIDS naming)."""
+    """The split continuation files of a FIF recording that exist beside it.
+
+    Parameters
+    ----------
+    path : Path
+        The first FIF file.
+
+    Returns
+    -------
+    list of Path
+        ``x-1.fif``, ``x-2.fif``... (MNE naming) or ``..._split-02_...`` (BIDS naming),
+        in order, up to the first missing one.
+    """
     parts = []
     m = _SPLIT_BIDS.search(path.name)
     for i in range(1, 1000):
@@ -138,8 +185,23 @@ def format_files(path: Path, fmt: str) -> list[Path]:
 
 
 def metadata_files(path: Path, sidecar: bool = True, bids: bool = True) -> list[Path]:
-    """Files read for the metadata of ``path``: its JSON sidecar and, inside a BIDS dataset,
-    ``participants.tsv`` and the subject's sessions table (those that exist)."""
+    """The files read for the metadata of a recording (those that exist).
+
+    Parameters
+    ----------
+    path : Path
+        The recording file.
+    sidecar : bool
+        Include its JSON sidecar.
+    bids : bool
+        Include ``participants.tsv`` and the subject's sessions table when the file is in
+        a BIDS dataset.
+
+    Returns
+    -------
+    list of Path
+        Sidecar first, then the BIDS tables.
+    """
     out = []
     if sidecar and sidecar_path(path).is_file():
         out.append(sidecar_path(path))

@@ -25,6 +25,8 @@ from typing import Any
 
 import pandas as pd
 
+from .._channels import select_channels
+from .._check import check_option
 from ..errors import (
     ConfigError,
     CorruptFileError,
@@ -184,9 +186,8 @@ def read(
     if path.is_dir():
         raise UnsupportedFormatError("is a folder; for a BIDS dataset use read_bids(root, "
                                      "subject=...)", path)
-    if modality is not None and modality not in MODALITIES:
-        raise ConfigError(f"unknown modality {modality!r}; use one of {sorted(MODALITIES)}",
-                          path)
+    if modality is not None:
+        check_option("modality", modality, MODALITIES, path)
     opts = {"preload": preload, "rename": rename, "sfreq": sfreq, "ch_names": ch_names,
             "units": units, "ch_types": ch_types, "sweep_starts": sweep_starts,
             "channels": channels, "episodic": episodic, "modality": modality,
@@ -226,31 +227,63 @@ def finish_recording(
     tms_options: dict[str, Any] | None = None,
     extras: Sequence[str] | None = None,
 ) -> Recording:
-    """Apply sidecar labels and user overrides, merge the metadata sources, check channel
-    quality and mark TMS pulses: the steps every reader shares.
+    """The steps every reader shares: sidecar labels and user overrides, channel pick,
+    metadata merge, channel quality and, for TMS-EEG, pulse marking.
 
-    Sets ``rec.source.files`` (every file read, main first) and ``rec.reader_flags``
-    (channel -> reader flags, see :mod:`ketephys.io.flags`; empty when none)."""
+    Parameters
+    ----------
+    rec : Recording
+        What a reader returned (changed in place where possible).
+    path : Path
+        The file read.
+    modality : str, optional
+        As in :func:`read`: checked against the channels, set on the recording; for
+        Neo files ``"lfp"``/``"patch"`` retype the volt ``field`` channels (``lfp``/``vm``)
+        unless ``ch_types`` is given; ``"tms-eeg"`` runs the post-read hook.
+    meta : dict or StudyMeta, optional
+        Study metadata; wins over every other source.
+    manifest : path-like or DataFrame, optional
+        Manifest whose row for ``path`` adds metadata.
+    sidecar : bool
+        Use ``<stem>.json`` (channel types and unit labels of files other than arrays,
+        and metadata).
+    bids : bool or dict
+        True: add the metadata of the BIDS tables of ``path``'s dataset; a dict: that
+        metadata (source ``"bids"``, as :func:`read_bids` gives it); False: none.
+    ch_types : dict, list or str, optional
+        Channel types overriding the reader's (a str: every channel).
+    channels : list of str, optional
+        Keep only these channels (for readers that do not pick themselves).
+    quality : bool or "auto"
+        As in :func:`read`.
+    tms_options : dict, optional
+        Keywords of the post-read hook.
+    extras : sequence of str or None
+        Extra metadata names allowed, as in :func:`read`.
+
+    Returns
+    -------
+    Recording
+        With ``source.files`` set (every file read, main first) and ``reader_flags``
+        (channel -> reader flags, see :mod:`ketephys.io.flags`; empty when none).
+
+    Raises
+    ------
+    CorruptFileError
+        When the recording holds no sample or its samples cannot be read.
+    MetadataError
+        When ``channels`` or ``ch_types`` name a channel the file does not have, a label
+        is unknown, or metadata sources have a wrong value or an unknown key.
+    """
     from .flags import reader_flags_of
     from .sidecar import read_sidecar
 
-    if rec.n_times == 0 or rec.n_channels == 0:
-        raise CorruptFileError(
-            f"holds no samples: {rec.n_channels} channels x {rec.n_times} time points"
-            + (f" x {rec.n_sweeps} sweeps" if rec.is_episodic else ""), path)
+    _check_has_samples(rec, path)
     content = read_sidecar(path) if sidecar else None
-    if content and rec.source.format not in {"array"}:
-        _apply_sidecar_labels(rec, content, path)
-    if ch_types:
-        _apply_ch_types(rec, ch_types, path)
-    from_neo = rec.source.reader.startswith("neo.io") or rec.source.format == "nwb"
-    if modality in MODALITIES and from_neo:
-        target = MODALITIES[modality]
-        if target in {"lfp", "vm"} and not ch_types:
-            rec.ch_types = [target if (t == "field" and u == "V") else t
-                            for t, u in zip(rec.ch_types, rec.units)]
+    _apply_labels(rec, content, ch_types, modality, path)
     flags = reader_flags_of(rec)
     if channels:
+        select_channels(rec.ch_names, channels, path)
         rec = rec.pick(list(channels))
     if modality in MODALITIES:
         from .modality import check_modality
@@ -263,15 +296,44 @@ def finish_recording(
         logger.warning("%s: metadata sources disagree: %s", path, note)
     _record_files(rec, path, sidecar, bids is True)
     _check_quality(rec, path, quality)
-    try:  # the documented post-read registry (io/hooks.py): TMS pulse marking for tms-eeg
+    rec = _run_post_read_hook(rec, modality, tms_options, path)
+    rec.reader_flags = {ch: flags[ch] for ch in rec.ch_names if ch in flags}
+    return rec
+
+
+def _check_has_samples(rec: Recording, path: Path) -> None:
+    if rec.n_times == 0 or rec.n_channels == 0:
+        raise CorruptFileError(
+            f"holds no samples: {rec.n_channels} channels x {rec.n_times} time points"
+            + (f" x {rec.n_sweeps} sweeps" if rec.is_episodic else ""), path)
+
+
+def _apply_labels(rec: Recording, content: dict[str, Any] | None, ch_types: Any,
+                  modality: str | None, path: Path) -> None:
+    """Channel labels, lowest priority first: the sidecar's (not for arrays, whose reader
+    used them), the user's ``ch_types``, and the modality's type for the volt ``field``
+    channels of Neo files (``lfp``, ``vm``) when the user typed none."""
+    if content and rec.source.format not in {"array"}:
+        _apply_sidecar_labels(rec, content, path)
+    if ch_types:
+        _apply_ch_types(rec, ch_types, path)
+    from_neo = rec.source.reader.startswith("neo.io") or rec.source.format == "nwb"
+    if modality in MODALITIES and from_neo:
+        target = MODALITIES[modality]
+        if target in {"lfp", "vm"} and not ch_types:
+            rec.ch_types = [target if (t == "field" and u == "V") else t
+                            for t, u in zip(rec.ch_types, rec.units)]
+
+
+def _run_post_read_hook(rec: Recording, modality: str | None,
+                        tms_options: dict[str, Any] | None, path: Path) -> Recording:
+    """The documented post-read registry (io/hooks.py): TMS pulse marking for tms-eeg."""
+    try:
         hook = post_read_hook(modality)
     except ImportError as exc:
         raise KetephysError(f"post-read step of modality {modality!r} (TMS pulse marking) "
                             f"is not available: {exc}", path) from exc
-    if hook is not None:
-        rec = hook(rec, **(tms_options or {}))
-    rec.reader_flags = {ch: flags[ch] for ch in rec.ch_names if ch in flags}
-    return rec
+    return rec if hook is None else hook(rec, **(tms_options or {}))
 
 
 def _merged_meta(rec: Recording, path: Path, meta: Any, content: dict[str, Any] | None,
@@ -331,9 +393,8 @@ def _apply_ch_types(rec: Recording, ch_types: Any, path: Path) -> None:
     unknown = sorted(set(ch_types) - set(rec.ch_names))
     if unknown:
         raise MetadataError(f"ch_types names channels {unknown} not in {rec.ch_names}", path)
-    bad = sorted({str(t) for t in ch_types.values()} - set(CH_TYPES))
-    if bad:
-        raise MetadataError(f"unknown channel types {bad}; use {CH_TYPES}", path)
+    for kind in ch_types.values():
+        check_option("channel type", str(kind), CH_TYPES, path)
     rec.ch_types = [str(ch_types.get(n, t)) for n, t in zip(rec.ch_names, rec.ch_types)]
 
 
@@ -445,9 +506,8 @@ def read_bids(
     from .eeg import recording_from_mne
 
     root = Path(root)
-    if modality is not None and modality not in MODALITIES:
-        raise ConfigError(f"unknown modality {modality!r}; use one of {sorted(MODALITIES)}",
-                          root)
+    if modality is not None:
+        check_option("modality", modality, MODALITIES, root)
     if not root.is_dir():
         raise KetephysError("BIDS root folder does not exist", root)
     bp = BIDSPath(root=root, subject=subject, session=session, task=task, run=run,

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .._neo import select_channels
+from .._mne import file_subject, pick_mne_channels
 from ..errors import CorruptFileError, KetephysError, MissingCompanionError
 from ..recording import Recording, Source
 from ._files import sniff_eeglab, unique_paths
@@ -60,11 +60,22 @@ def _standard_names() -> dict[str, str]:
 
 
 def clean_channel_names(names: list[str]) -> dict[str, str]:
-    """Renames that tidy EEG channel names: strip spaces and the dot padding of BCI2000
-    EDF files (``"Fc5."`` -> ``"Fc5"``, ``"C3.."`` -> ``"C3"``), and spell 10-05 electrode
-    names as the standard montage does (``"FPz"`` -> ``"Fpz"``, ``"FC5"`` unchanged).
+    """Renames that tidy EEG channel names.
 
-    Returns only the names that change, and never two channels onto one name.
+    Strips spaces and the dot padding of BCI2000 EDF files (``"Fc5."`` -> ``"Fc5"``,
+    ``"C3.."`` -> ``"C3"``) and spells 10-05 electrode names as the standard montage
+    does (``"FPz"`` -> ``"Fpz"``, ``"FC5"`` unchanged).
+
+    Parameters
+    ----------
+    names : list of str
+        The channel names as the file gives them.
+
+    Returns
+    -------
+    dict of str to str
+        Old name -> new name for the names that change only; empty when two channels
+        would end up with one name (then the file's names are kept).
     """
     standard = _standard_names()
     proposal = {}
@@ -80,10 +91,24 @@ def clean_channel_names(names: list[str]) -> dict[str, str]:
 
 
 def guess_channel_types(names: list[str], types: list[str]) -> dict[str, str]:
-    """MNE channel types for channels MNE typed ``"eeg"`` whose name says otherwise
-    (``EOG1`` -> eog, ``EMG`` -> emg, ``ECG``/``EKG`` -> ecg, ``Trigger``/``STI 014`` ->
-    stim, ``acc1`` -> misc), and for ``"misc"`` channels named EOG/EMG/ECG (BrainVision
-    channels without coordinates)."""
+    """MNE channel types that the channel names tell better than MNE did.
+
+    Channels MNE typed ``"eeg"`` whose name says otherwise (``EOG1`` -> eog, ``EMG`` ->
+    emg, ``ECG``/``EKG`` -> ecg, ``Trigger``/``STI 014`` -> stim, ``acc1`` -> misc), and
+    ``"misc"`` channels named EOG/EMG/ECG (BrainVision channels without coordinates).
+
+    Parameters
+    ----------
+    names : list of str
+        Channel names.
+    types : list of str
+        Their MNE channel types, in the same order.
+
+    Returns
+    -------
+    dict of str to str
+        Channel name -> MNE type, for the channels to retype only.
+    """
     out = {}
     for name, kind in zip(names, types):
         if kind not in {"eeg", "misc"}:
@@ -247,6 +272,30 @@ def check_edf_size(path: Path) -> EdfLayout:
         with samples; has a data signal whose digital or physical range is zero (MNE would
         read it mis-scaled); or EDF+ records that overlap in time.
     """
+    head, header_bytes, n_records, fields = _edf_header(path)
+    per_record = _samples_per_record(fields, path)
+    data_sigs = [n for n, lab in zip(per_record, fields["label"]) if lab not in _ANNOT_LABELS]
+    duration = _record_duration(head, data_sigs, path)
+    _check_edf_scaling(fields, path)
+    width = 3 if head[:8] == b"\xffBIOSEMI" else 2
+    layout = EdfLayout(mixed_rates=len({n for n in data_sigs if n}) > 1,
+                       n_records_unknown=n_records < 0,
+                       empty_signals=[lab for n, lab in zip(per_record, fields["label"])
+                                      if n == 0 and lab not in _ANNOT_LABELS])
+    record_bytes = sum(per_record) * width
+    if record_bytes == 0:
+        return layout
+    whole = _whole_records(path, header_bytes, n_records, record_bytes)
+    reserved = head[192:236].decode("latin-1")
+    if reserved.startswith(("EDF+", "BDF+")) and duration and duration > 0:
+        layout.start, layout.gaps = _edf_gaps(path, fields["label"], per_record, width,
+                                              header_bytes, whole, duration)
+    return layout
+
+
+def _edf_header(path: Path) -> tuple[bytes, int, int, dict[str, list[str]]]:
+    """The 256-byte main header, header size, record count and per-signal fields of an
+    EDF/BDF, checked: the signature, numeric counts, header size = 256 x (signals + 1)."""
     size = path.stat().st_size
     with open(path, "rb") as fh:
         head = fh.read(256)
@@ -268,6 +317,11 @@ def check_edf_size(path: Path) -> EdfLayout:
                 f"EDF header says {n_signals} signals and {header_bytes} header bytes; "
                 f"expected {256 * (max(n_signals, 0) + 1)}", path)
         fields = _edf_signal_fields(fh, n_signals, path)
+    return head, header_bytes, n_records, fields
+
+
+def _samples_per_record(fields: dict[str, list[str]], path: Path) -> list[int]:
+    """Samples per data record of each signal (CorruptFileError unless whole >= 0)."""
     try:
         per_record = [int(v) for v in fields["n_samples"]]
     except ValueError as exc:
@@ -275,7 +329,12 @@ def check_edf_size(path: Path) -> EdfLayout:
     if min(per_record) < 0:
         raise CorruptFileError("EDF header gives a negative number of samples per record",
                                path)
-    data_sigs = [n for n, lab in zip(per_record, fields["label"]) if lab not in _ANNOT_LABELS]
+    return per_record
+
+
+def _record_duration(head: bytes, data_sigs: list[int], path: Path) -> float | None:
+    """Seconds per data record (None when unreadable: MNE names the field);
+    CorruptFileError for 0 s with samples, or when no data signal has samples."""
     try:
         duration = float(head[244:252].decode("ascii").strip())
     except (UnicodeDecodeError, ValueError):
@@ -286,15 +345,13 @@ def check_edf_size(path: Path) -> EdfLayout:
     if not any(data_sigs):
         raise CorruptFileError("holds no samples: every data signal has 0 samples per "
                                "record", path)
-    _check_edf_scaling(fields, path)
-    width = 3 if head[:8] == b"\xffBIOSEMI" else 2
-    record_bytes = sum(per_record) * width
-    layout = EdfLayout(mixed_rates=len({n for n in data_sigs if n}) > 1,
-                       n_records_unknown=n_records < 0,
-                       empty_signals=[lab for n, lab in zip(per_record, fields["label"])
-                                      if n == 0 and lab not in _ANNOT_LABELS])
-    if record_bytes == 0:
-        return layout
+    return duration
+
+
+def _whole_records(path: Path, header_bytes: int, n_records: int, record_bytes: int) -> int:
+    """The number of whole data records in the file, which must be the header's count
+    (unless -1, unknown); bytes after the last whole record are logged and ignored."""
+    size = path.stat().st_size
     whole, extra = divmod(size - header_bytes, record_bytes)
     if n_records >= 0:
         expected = header_bytes + n_records * record_bytes
@@ -310,11 +367,7 @@ def check_edf_size(path: Path) -> EdfLayout:
     if extra:
         logger.warning("%s: %d bytes after the last whole data record are ignored", path,
                        extra)
-    reserved = head[192:236].decode("latin-1")
-    if reserved.startswith(("EDF+", "BDF+")) and duration and duration > 0:
-        layout.start, layout.gaps = _edf_gaps(path, fields["label"], per_record, width,
-                                              header_bytes, whole, duration)
-    return layout
+    return whole
 
 
 def _edf_gaps(path: Path, labels: list[str], per_record: list[int], width: int,
@@ -351,23 +404,26 @@ def _edf_gaps(path: Path, labels: list[str], per_record: list[int], width: int,
 
 
 def check_brainvision(path: Path) -> None:
-    """Check a ``.vhdr``: its data and marker files exist and the binary data file holds
-    as many samples as the header says (``DataPoints``) in whole multiplexed frames."""
+    """Check a BrainVision header against its files before MNE reads it.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.vhdr`` file.
+
+    Raises
+    ------
+    MissingCompanionError
+        When the data or marker file named in the header is missing.
+    CorruptFileError
+        When the header names no data file or gives no positive sampling interval; its
+        ``NumberOfChannels`` disagrees with ``[Channel Infos]``; or the binary data file
+        is empty, not whole multiplexed frames, not the size ``DataPoints`` gives, or
+        shorter than the last marker's position.
+    """
     entries = vhdr_entries(path)
-    for key in ("DataFile", "MarkerFile"):
-        name = entries.get(key)
-        if key == "DataFile" and not name:
-            raise CorruptFileError("the header names no DataFile", path)
-        if name and not (path.parent / name).is_file():
-            raise MissingCompanionError(f"{key} {name!r} named in the header is missing", path)
-    interval = entries.get("SamplingInterval", "")
-    try:
-        ok = float(interval) > 0
-    except ValueError:
-        ok = False
-    if not ok:
-        raise CorruptFileError(f"SamplingInterval={interval!r}: the sampling interval (in "
-                               "µs) must be a positive number", path)
+    _check_vhdr_files(entries, path)
+    _check_sampling_interval(entries.get("SamplingInterval", ""), path)
     if entries.get("DataFormat", "BINARY").upper() != "BINARY":
         return
     width = {"INT_16": 2, "UINT_16": 2, "INT_32": 4, "IEEE_FLOAT_32": 4}.get(
@@ -383,6 +439,42 @@ def check_brainvision(path: Path) -> None:
         raise CorruptFileError(f"NumberOfChannels={n_ch} but [Channel Infos] lists {listed} "
                                "channels", path)
     data = path.parent / entries["DataFile"]
+    n_frames = _check_vhdr_data_size(data, entries, width, n_ch, path)
+    marker = entries.get("MarkerFile")
+    if marker:
+        last = _last_marker_sample(path.parent / marker)
+        if last is not None and last > n_frames:
+            raise CorruptFileError(
+                f"data file {data.name} is truncated: it holds {n_frames} samples but "
+                f"the marker file places a marker at sample {last}", path)
+
+
+def _check_vhdr_files(entries: dict[str, str], path: Path) -> None:
+    """The data file the header must name, and the marker file it may name, exist."""
+    for key in ("DataFile", "MarkerFile"):
+        name = entries.get(key)
+        if key == "DataFile" and not name:
+            raise CorruptFileError("the header names no DataFile", path)
+        if name and not (path.parent / name).is_file():
+            raise MissingCompanionError(f"{key} {name!r} named in the header is missing", path)
+
+
+def _check_sampling_interval(interval: str, path: Path) -> None:
+    """``SamplingInterval`` (µs) must be a positive number."""
+    try:
+        ok = float(interval) > 0
+    except ValueError:
+        ok = False
+    if not ok:
+        raise CorruptFileError(f"SamplingInterval={interval!r}: the sampling interval (in "
+                               "µs) must be a positive number", path)
+
+
+def _check_vhdr_data_size(data: Path, entries: dict[str, str], width: int, n_ch: int,
+                          path: Path) -> int:
+    """The number of multiplexed frames (time points) in the binary data file, which must
+    be non-empty, whole frames of ``n_ch`` x ``width`` bytes and, when the header gives
+    ``DataPoints``, exactly that many."""
     size = data.stat().st_size
     if size == 0:
         raise CorruptFileError(f"the data file {data.name} is empty", path)
@@ -395,27 +487,22 @@ def check_brainvision(path: Path) -> None:
             f"{frame} bytes, but the file's {size} bytes are not a whole number of them "
             f"({size / frame:.2f} frames); the header is wrong or the file truncated", path)
     points = entries.get("DataPoints", "").strip()
-    if points.isdigit() and int(points) > 0:
-        expected = int(points) * frame
-        if size < expected:
-            raise CorruptFileError(
-                f"data file {data.name} is truncated: the header promises {points} samples "
-                f"x {n_ch} channels ({expected} bytes), the file has {size} bytes", path)
-        if size > expected:
-            per_point = size / int(points)
-            raise CorruptFileError(
-                f"data file {data.name} does not fit the header: {declared} and "
-                f"DataPoints={points} give {expected} bytes, but the file has {size} "
-                f"bytes, i.e. {per_point:g} bytes per time point (e.g. "
-                f"{per_point / width:g} channels of {width} bytes, or {n_ch} channels of "
-                f"{per_point / n_ch:g} bytes)", path)
-    marker = entries.get("MarkerFile")
-    if marker:
-        last = _last_marker_sample(path.parent / marker)
-        if last is not None and last > size // frame:
-            raise CorruptFileError(
-                f"data file {data.name} is truncated: it holds {size // frame} samples but "
-                f"the marker file places a marker at sample {last}", path)
+    if not (points.isdigit() and int(points) > 0):
+        return size // frame
+    expected = int(points) * frame
+    if size < expected:
+        raise CorruptFileError(
+            f"data file {data.name} is truncated: the header promises {points} samples "
+            f"x {n_ch} channels ({expected} bytes), the file has {size} bytes", path)
+    if size > expected:
+        per_point = size / int(points)
+        raise CorruptFileError(
+            f"data file {data.name} does not fit the header: {declared} and "
+            f"DataPoints={points} give {expected} bytes, but the file has {size} "
+            f"bytes, i.e. {per_point:g} bytes per time point (e.g. "
+            f"{per_point / width:g} channels of {width} bytes, or {n_ch} channels of "
+            f"{per_point / n_ch:g} bytes)", path)
+    return size // frame
 
 
 def _channel_info_count(vhdr: Path) -> int | None:
@@ -509,26 +596,10 @@ def read_mne(path: str | Path, fmt: str, preload: bool = False,
         warning of :data:`~ketephys.io.flags.FATAL_WARNINGS`.
     """
     path = Path(path)
-    layout = EdfLayout()
-    if fmt in {"edf", "bdf"}:
-        layout = check_edf_size(path)
-        preload = preload or layout.mixed_rates  # lazy resampling has edge artifacts
-    elif fmt == "brainvision":
-        check_brainvision(path)
-    elif fmt == "eeglab":
-        check_eeglab(path)
+    layout = _check_before_mne(path, fmt)
+    preload = preload or layout.mixed_rates  # lazy resampling has edge artifacts
     with captured_warnings() as messages:
-        try:
-            inst = _open_mne(path, fmt, preload)
-            if not preload and hasattr(inst, "n_times") and not inst.preload:
-                _probe_ends(inst, path)
-        except KetephysError:
-            raise
-        except FileNotFoundError as exc:
-            raise MissingCompanionError(f"a file it needs is missing: {exc}", path) from exc
-        except Exception as exc:
-            raise CorruptFileError(
-                f"MNE cannot read it as {fmt}: {type(exc).__name__}: {exc}", path) from exc
+        inst = _open_checked(path, fmt, preload)
     ignore = [_MIXED_RATE_WARNING] + ([_RECORD_COUNT_WARNING] if layout.n_records_unknown
                                       else [])
     if layout.gaps:  # annotations after a gap: re-read in true time below
@@ -537,12 +608,47 @@ def read_mne(path: str | Path, fmt: str, preload: bool = False,
     reader = "mne.read_epochs" if fmt == "fif" and not hasattr(inst, "n_times") else (
         "mne.io." + EEG_FORMATS[fmt][0])
     files = _opened_files(path, fmt, inst)
-    names = list(inst.ch_names)
+    renamed = clean_channel_names(list(inst.ch_names)) if rename else {}
     rec = recording_from_mne(inst, Source(str(path), fmt, reader, files), rename, retype,
                              channels)
     if layout.gaps:
         rec = _with_gaps(rec, layout, path)
-    renamed = clean_channel_names(names) if rename else {}
+    _flag_channels(rec, flags, layout, renamed, path)
+    return rec
+
+
+def _check_before_mne(path: Path, fmt: str) -> EdfLayout:
+    """The checks MNE does not make, per format; the EDF/BDF layout (empty otherwise)."""
+    if fmt in {"edf", "bdf"}:
+        return check_edf_size(path)
+    if fmt == "brainvision":
+        check_brainvision(path)
+    elif fmt == "eeglab":
+        check_eeglab(path)
+    return EdfLayout()
+
+
+def _open_checked(path: Path, fmt: str, preload: bool) -> Any:
+    """The file opened with MNE (first and last samples probed when lazy); MNE's failures
+    as MissingCompanionError (a file not found) or CorruptFileError."""
+    try:
+        inst = _open_mne(path, fmt, preload)
+        if not preload and hasattr(inst, "n_times") and not inst.preload:
+            _probe_ends(inst, path)
+    except KetephysError:
+        raise
+    except FileNotFoundError as exc:
+        raise MissingCompanionError(f"a file it needs is missing: {exc}", path) from exc
+    except Exception as exc:
+        raise CorruptFileError(
+            f"MNE cannot read it as {fmt}: {type(exc).__name__}: {exc}", path) from exc
+    return inst
+
+
+def _flag_channels(rec: Recording, flags: dict[str, list[str]], layout: EdfLayout,
+                   renamed: dict[str, str], path: Path) -> None:
+    """Reader flags: channels an MNE warning named (``renamed``: the file's names ->
+    the recording's), EDF signals without samples, every channel of a file with gaps."""
     for name, what in flags.items():
         if renamed.get(name, name) in rec.ch_names:
             add_reader_flag(rec, renamed.get(name, name), what[0], path, "named in an MNE "
@@ -558,7 +664,6 @@ def read_mne(path: str | Path, fmt: str, preload: bool = False,
             add_reader_flag(rec, name, "discontinuous", path,
                             f"{len(layout.gaps)} time gap(s) ({total:g} s in all) between "
                             "EDF+ records, kept as NaN samples inside BAD_gap events")
-    return rec
 
 
 def _opened_files(path: Path, fmt: str, inst: Any) -> tuple[str, ...]:
@@ -589,8 +694,32 @@ def _probe_ends(raw: Any, path: Path) -> None:
 
 def recording_from_mne(inst: Any, source: Source, rename: bool = True,
                        retype: bool = True, channels: list[str] | None = None) -> Recording:
-    """Tidy an MNE Raw/Epochs read from a file (names, types) and wrap it, lazily, in a
-    recording; the EDF patient id, when real, becomes the header ``subject``."""
+    """Tidy an MNE Raw/Epochs read from a file and wrap it, lazily, in a recording.
+
+    The reader-specific steps (channel names, types guessed from names) are done here;
+    the conversion itself is the one of :meth:`Recording.from_mne
+    <ketephys.recording.Recording.from_mne>` (:mod:`ketephys._mne`).
+
+    Parameters
+    ----------
+    inst : mne.io.BaseRaw or mne.BaseEpochs
+        The object MNE (or mne-bids) read; it is renamed, retyped and picked in place.
+    source : Source
+        The file(s) read and the reader used.
+    rename, retype, channels
+        As in :func:`read_mne`.
+
+    Returns
+    -------
+    Recording
+        Lazy unless ``inst`` was preloaded; the EDF patient id, when real, is the header
+        ``subject``.
+
+    Raises
+    ------
+    MetadataError
+        When ``channels`` names a channel the file does not have.
+    """
     if rename:
         mapping = clean_channel_names(list(inst.ch_names))
         if mapping:
@@ -599,14 +728,9 @@ def recording_from_mne(inst: Any, source: Source, rename: bool = True,
         types = guess_channel_types(list(inst.ch_names), inst.get_channel_types())
         if types:
             inst.set_channel_types(types, on_unit_change="ignore", verbose="error")
-    if channels:
-        select_channels(inst.ch_names, channels, source.path)
-        inst.pick(list(channels), verbose="error")  # lazy: the others are never read
-    header: dict[str, Any] = {}
-    subj = inst.info.get("subject_info") or {}
-    if subj.get("his_id") and str(subj["his_id"]).strip() not in {"X", ""}:
-        header["subject"] = str(subj["his_id"])
+    pick_mne_channels(inst, channels, source.path)
+    subject = file_subject(inst)
     rec = Recording.from_mne(inst, source=source, meta=None)
-    if header and rec.meta.subject is None:
-        rec.meta = rec.meta.updated(**header)
+    if subject is not None and rec.meta.subject is None:
+        rec.meta = rec.meta.updated(subject=subject)
     return rec

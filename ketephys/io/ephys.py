@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._neo import default_ch_type, is_episodic, one_rate, select_channels
+from .._channels import select_channels
+from .._neo import default_ch_type, is_episodic, one_rate
 from ..errors import CorruptFileError, KetephysError, UnsupportedFormatError
 from ..recording import Recording, Source
 from ..units import si_scale
@@ -53,7 +54,27 @@ _TRUNCATION_HINTS = ("mmap length is greater than file size", "unpack requires a
 
 
 def neo_io_class(path: Path, io_name: str | None = None) -> Any:
-    """The Neo IO class for ``path``: ``io_name`` (e.g. ``"NeuralynxIO"``) or by extension."""
+    """The Neo IO class that reads a file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    io_name : str, optional
+        A Neo IO name (``"NeuralynxIO"``, or without the ``IO``: ``"Neuralynx"``; any
+        case); default: from the extension (:data:`NEO_IOS`), else the first IO Neo
+        proposes for it.
+
+    Returns
+    -------
+    type
+        A class of ``neo.io``.
+
+    Raises
+    ------
+    UnsupportedFormatError
+        When Neo has no IO of that name, or none for the extension.
+    """
     import neo
 
     if io_name is not None:
@@ -78,8 +99,21 @@ def neo_io_class(path: Path, io_name: str | None = None) -> Any:
 
 
 def winwcp_sweep_starts(path: Path) -> np.ndarray | None:
-    """Start time (s) of each WinWCP record from its analysis block (``TimeRecorded``),
-    read with Neo's own header description; None when the header cannot give them."""
+    """The start time of each WinWCP record, from its analysis block (``TimeRecorded``).
+
+    Neo gives 0 for every record; the header is read with Neo's own description.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.wcp`` file.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Seconds, one per record; None when the header lacks the record count (``NR``) or
+        block size (``NBD``).
+    """
     from neo.rawio.winwcprawio import AnalysisDescription, HeaderReader
 
     with open(path, "rb") as fh:
@@ -120,7 +154,19 @@ def _is_rawio(reader: Any) -> bool:
 
 class NeoRawSamples:
     """Lazy ``(n_channels, n_times)`` view of one signal stream of a Neo rawio reader:
-    ``read(picks, start, stop)`` asks Neo for just that chunk and scales it to SI."""
+    ``read(picks, start, stop)`` asks Neo for just that chunk and scales it to SI.
+
+    Parameters
+    ----------
+    reader : neo.rawio.BaseRawIO
+        An opened reader with its header parsed (block 0 is read).
+    stream_index : int
+        The signal stream.
+    channel_indexes : list of int
+        The channels' columns in that stream, in recording order.
+    factors : list of float
+        Per channel, the factor from Neo's float values (in the file's unit) to SI.
+    """
 
     ndim = 2
     dtype = np.dtype(np.float64)
@@ -135,6 +181,22 @@ class NeoRawSamples:
                       int(reader.get_signal_size(0, 0, stream_index=stream_index)))
 
     def read(self, picks: Any, start: int, stop: int, segment: int = 0) -> np.ndarray:
+        """SI samples of channels ``picks`` from ``start`` to ``stop`` of one segment.
+
+        Parameters
+        ----------
+        picks : array-like of int
+            Channel indices of the recording (not of the stream).
+        start, stop : int
+            Sample range (``stop`` excluded).
+        segment : int
+            The Neo segment (sweep) to read.
+
+        Returns
+        -------
+        numpy.ndarray
+            Float ``(n_picks, stop - start)``; empty when the range or the picks are.
+        """
         picks = np.asarray(picks, dtype=int)
         if stop <= start or picks.size == 0:
             return np.empty((picks.size, max(stop - start, 0)))
@@ -197,13 +259,12 @@ def _rawio_events(reader: Any, seg: int, t0: float, sweep: int | None) -> list[d
     return out
 
 
-def _read_rawio(reader: Any, path: Path, io_cls: Any, units: dict[str, str],
-                ch_types: dict[str, str] | None, channels: list[str] | None,
-                episodic: bool | None, lazy: bool) -> Recording | None:
-    """A recording straight from Neo's rawio layer; None when the channels asked for lie
-    in streams of different lengths (the caller then uses read_block)."""
+def _rawio_stream(reader: Any, path: Path, io_cls: Any, channels: list[str] | None
+                  ) -> tuple[list[str], int, list[int]] | None:
+    """The channels to read (checked: in the file, one rate), the index of their signal
+    stream and their columns in it; None when channel names repeat or the channels lie
+    in several streams (the caller then uses read_block)."""
     chans = reader.header["signal_channels"]
-    streams = reader.header["signal_streams"]
     names = [str(n) for n in chans["name"]]
     if not names:
         raise CorruptFileError(f"Neo {io_cls.__name__} finds no analog signal in it (empty, "
@@ -216,29 +277,49 @@ def _read_rawio(reader: Any, path: Path, io_cls: Any, units: dict[str, str],
     if len(stream_ids) != 1:
         return None
     stream_id = stream_ids.pop()
-    stream_index = [str(x) for x in streams["id"]].index(stream_id)
+    stream_index = [str(x) for x in reader.header["signal_streams"]["id"]].index(stream_id)
     in_stream = [i for i, sid in enumerate(chans["stream_id"]) if str(sid) == stream_id]
-    local = [in_stream.index(names.index(c)) for c in wanted]
+    return wanted, stream_index, [in_stream.index(names.index(c)) for c in wanted]
+
+
+def _read_rawio(reader: Any, path: Path, io_cls: Any, units: dict[str, str],
+                ch_types: dict[str, str] | None, channels: list[str] | None,
+                episodic: bool | None, lazy: bool) -> Recording | None:
+    """A recording straight from Neo's rawio layer; None when the channels asked for lie
+    in streams of different lengths (the caller then uses read_block)."""
+    picked = _rawio_stream(reader, path, io_cls, channels)
+    if picked is None:
+        return None
+    wanted, stream_index, local = picked
+    chans = reader.header["signal_channels"]
+    names = [str(n) for n in chans["name"]]
     conv = [_unit_of(c, str(chans["units"][names.index(c)]), units, path) for c in wanted]
     types = [(ch_types or {}).get(c) or default_ch_type(b) for c, (b, _) in zip(wanted, conv)]
     samples = NeoRawSamples(reader, stream_index, local, [f for _, f in conv])
     sfreq = float(reader.get_signal_sampling_rate(stream_index=stream_index))
-    n_seg = reader.segment_count(0)
-    is_ep = is_episodic(n_seg, episodic, path)
-    source = _neo_source(path, io_cls)
-    si_units = [b for b, _ in conv]
-    file_meta = _file_clock(reader)
+    is_ep = is_episodic(reader.segment_count(0), episodic, path)
+    labels = {"ch_names": wanted, "ch_types": types, "units": [b for b, _ in conv],
+              "meta": _file_clock(reader), "source": _neo_source(path, io_cls)}
     if not is_ep:
-        t0 = float(reader.get_signal_t_start(0, 0, stream_index=stream_index))
-        data: Any = samples if lazy else np.asarray(samples)
-        events = _rawio_events(reader, 0, t0, None)
-        return Recording(data, sfreq, wanted, ch_types=types, units=si_units,
-                         events=pd.DataFrame(events) if events else None, meta=file_meta,
-                         source=source)
-    sizes = [int(reader.get_signal_size(0, s, stream_index=stream_index)) for s in range(n_seg)]
-    n_t = min(sizes)
-    idx = np.arange(len(wanted))
-    sweeps = np.stack([samples.read(idx, 0, n_t, segment=s) for s in range(n_seg)])
+        return _rawio_continuous(reader, samples, sfreq, lazy, labels)
+    return _rawio_sweeps(reader, samples, sfreq, path, io_cls, labels)
+
+
+def _rawio_continuous(reader: Any, samples: NeoRawSamples, sfreq: float, lazy: bool,
+                      labels: dict[str, Any]) -> Recording:
+    """The one segment of a continuous file, lazy unless ``lazy`` is False, with its
+    events from the signal's start."""
+    t0 = float(reader.get_signal_t_start(0, 0, stream_index=samples.stream_index))
+    data: Any = samples if lazy else np.asarray(samples)
+    events = _rawio_events(reader, 0, t0, None)
+    return Recording(data, sfreq, events=pd.DataFrame(events) if events else None,
+                     **labels)
+
+
+def _rawio_sweep_starts(reader: Any, path: Path, io_cls: Any, stream_index: int,
+                        n_seg: int, sweep_s: float) -> np.ndarray:
+    """Start time (s) of each segment: Neo's ``t_start``, WinWCP's recorded times when
+    Neo gives none, else (all equal) back to back every ``sweep_s``, with a warning."""
     starts = np.array([float(reader.get_signal_t_start(0, s, stream_index=stream_index))
                        for s in range(n_seg)])
     if io_cls.__name__ == "WinWcpIO":
@@ -248,15 +329,28 @@ def _read_rawio(reader: Any, path: Path, io_cls: Any, units: dict[str, str],
             starts = recorded
     if n_seg > 1 and np.all(starts == starts[0]):
         logger.warning("%s: the file stores no sweep start times; sweeps placed back to back "
-                       "every %.6g s", path, n_t / sfreq)
-        starts = starts[0] + np.arange(n_seg) * (n_t / sfreq)
+                       "every %.6g s", path, sweep_s)
+        starts = starts[0] + np.arange(n_seg) * sweep_s
+    return starts
+
+
+def _rawio_sweeps(reader: Any, samples: NeoRawSamples, sfreq: float, path: Path,
+                  io_cls: Any, labels: dict[str, Any]) -> Recording:
+    """Every segment as a sweep (loaded; cut to the shortest), with sweep start times
+    and each segment's events from its own start."""
+    stream_index = samples.stream_index
+    n_seg = reader.segment_count(0)
+    n_t = min(int(reader.get_signal_size(0, s, stream_index=stream_index))
+              for s in range(n_seg))
+    idx = np.arange(len(labels["ch_names"]))
+    sweeps = np.stack([samples.read(idx, 0, n_t, segment=s) for s in range(n_seg)])
+    starts = _rawio_sweep_starts(reader, path, io_cls, stream_index, n_seg, n_t / sfreq)
     events = []
     for s in range(n_seg):
         events += _rawio_events(reader, s, float(reader.get_signal_t_start(
             0, s, stream_index=stream_index)), s)
-    return Recording(sweeps, sfreq, wanted, ch_types=types, units=si_units,
-                     sweep_starts=starts, events=pd.DataFrame(events) if events else None,
-                     meta=file_meta, source=source)
+    return Recording(sweeps, sfreq, sweep_starts=starts,
+                     events=pd.DataFrame(events) if events else None, **labels)
 
 
 def _neo_source(path: Path, io_cls: Any) -> Source:

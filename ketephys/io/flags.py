@@ -54,7 +54,21 @@ _HARMLESS = (
 
 def add_reader_flag(rec: Any, channel: str, flag: str, path: str | Path | None,
                     why: str) -> None:
-    """Flag ``channel`` of ``rec`` with ``flag`` and log ``why`` as a warning."""
+    """Flag a channel of a recording and log why as a warning.
+
+    Parameters
+    ----------
+    rec : Recording
+        The recording (its ``reader_flags`` is created when missing).
+    channel : str
+        The channel name.
+    flag : str
+        The flag (``unit_assumed``, ``discontinuous``, ``aux_dc``...); added once.
+    path : path-like or None
+        The file, for the log line.
+    why : str
+        What the reader found, for the log line.
+    """
     flags = rec.__dict__.setdefault("reader_flags", {})
     if flag not in flags.setdefault(channel, []):
         flags[channel].append(flag)
@@ -62,7 +76,18 @@ def add_reader_flag(rec: Any, channel: str, flag: str, path: str | Path | None,
 
 
 def reader_flags_of(rec: Any) -> dict[str, list[str]]:
-    """The reader flags of ``rec`` (a copy; empty when none were set)."""
+    """The reader flags of a recording.
+
+    Parameters
+    ----------
+    rec : Recording
+        Any recording.
+
+    Returns
+    -------
+    dict of str to list of str
+        Channel -> flags, a copy; empty when none were set.
+    """
     return {k: list(v) for k, v in getattr(rec, "reader_flags", {}).items()}
 
 
@@ -85,7 +110,13 @@ def captured_warnings() -> Iterator[list[str]]:
     :func:`resolve_warnings`).
 
     The warning filters are process-wide, so blocks in different threads take turns (a
-    lock): one thread's block never restores the filters inside another's."""
+    lock): one thread's block never restores the filters inside another's.
+
+    Yields
+    ------
+    list of str
+        The messages, filled while the block runs.
+    """
     with _CAPTURE_LOCK:
         with _capture() as messages:
             yield messages

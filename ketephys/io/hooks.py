@@ -32,14 +32,30 @@ POST_READ_HOOKS: dict[str, str | Callable[..., Any]] = {
 def register_post_read(modality: str, hook: str | Callable[..., Any]) -> None:
     """Run ``hook(rec, **options)`` on every Recording read with ``modality``.
 
-    ``hook`` is a callable or a ``"package.module:function"`` string (imported on first
-    use). It replaces any hook registered before for that modality.
+    Parameters
+    ----------
+    modality : str
+        The ``modality=`` of :func:`ketephys.io.read` the hook serves.
+    hook : str or callable
+        A callable, or a ``"package.module:function"`` string imported on first use. It
+        replaces any hook registered before for that modality.
     """
     POST_READ_HOOKS[modality] = hook
 
 
 def post_read_hook(modality: str | None) -> Callable[..., Any] | None:
-    """The hook registered for ``modality`` (imported now), or None.
+    """The hook registered for a modality, imported now.
+
+    Parameters
+    ----------
+    modality : str or None
+        The modality read.
+
+    Returns
+    -------
+    callable or None
+        ``hook(rec, **options) -> Recording``, or None when none is registered (or
+        ``modality`` is None).
 
     Raises
     ------

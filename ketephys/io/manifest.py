@@ -65,9 +65,19 @@ def _resolve(path: str, base: Path) -> Path:
 
 def manifest_meta(manifest: str | os.PathLike | pd.DataFrame, path: str | os.PathLike
                   ) -> dict[str, Any]:
-    """Metadata of the manifest row for ``path`` (empty dict when it is not listed).
+    """Metadata of the manifest row of a recording.
 
-    ``manifest`` is a CSV path or a table from :func:`read_manifest`.
+    Parameters
+    ----------
+    manifest : path-like or DataFrame
+        A manifest CSV, or a table from :func:`read_manifest` (absolute ``path`` column).
+    path : path-like
+        The recording, matched by its resolved absolute path.
+
+    Returns
+    -------
+    dict
+        The row's non-empty columns other than ``path``; empty when the file is not listed.
     """
     table = manifest if isinstance(manifest, pd.DataFrame) else read_manifest(manifest)
     target = str(Path(path).resolve())

@@ -47,8 +47,19 @@ def _channels(rec: Any) -> str:
 
 
 def describe(rec: Any) -> str:
-    """What the recording looks like: ``"9 sweeps of 0.2 s with one field channel"``
-    (naming the channels when there are at most 8)."""
+    """What a recording looks like, for messages.
+
+    Parameters
+    ----------
+    rec : Recording
+        Any recording.
+
+    Returns
+    -------
+    str
+        E.g. ``"9 sweeps of 0.2 s with one field channel"`` or ``"120 s of continuous data
+        with 2 eeg channels (a: eeg, b: eeg)"`` (channels named when there are 2 to 8).
+    """
     names = ""
     if 1 < rec.n_channels <= 8:
         names = " (" + ", ".join(f"{n}: {t}" for n, t in zip(rec.ch_names, rec.ch_types)) + ")"
@@ -58,7 +69,20 @@ def describe(rec: Any) -> str:
 
 
 def likely_modality(rec: Any) -> str | None:
-    """The modality the recording looks like (None when nothing fits)."""
+    """The modality a recording looks like, to suggest when the one asked for does not fit.
+
+    Parameters
+    ----------
+    rec : Recording
+        Any recording.
+
+    Returns
+    -------
+    str or None
+        :func:`~ketephys.recording.infer_modality`, except that episodic ``lfp`` data
+        look like ``"fepsp"`` and one continuous sweep longer than
+        :data:`MAX_SINGLE_SWEEP_S` looks like ``"lfp"`` (None when nothing fits).
+    """
     types = set(rec.ch_types)
     guess = infer_modality(rec.ch_types, rec.is_episodic)
     if rec.is_episodic and guess is None and "lfp" in types:

@@ -19,7 +19,24 @@ __all__ = ["read_ketephys_nwb", "nwb_notes"]
 
 
 def nwb_notes(path: Path) -> dict[str, Any] | None:
-    """The ketephys description stored in an NWB file's ``notes`` (None for other files)."""
+    """The ketephys description stored in an NWB file's ``general/notes``.
+
+    Parameters
+    ----------
+    path : Path
+        An NWB (HDF5) file.
+
+    Returns
+    -------
+    dict or None
+        The description :func:`ketephys.io.write` stored (sfreq, channels, units, types,
+        sweep starts, events, metadata); None for an NWB file written by other software.
+
+    Raises
+    ------
+    CorruptFileError
+        When the file is not readable HDF5, or the description is broken JSON.
+    """
     import h5py
 
     try:
@@ -42,7 +59,25 @@ def nwb_notes(path: Path) -> dict[str, Any] | None:
 
 
 def read_ketephys_nwb(path: Path, notes: dict[str, Any]) -> Recording:
-    """Read an NWB file written by :func:`ketephys.io.write` (one TimeSeries per sweep)."""
+    """Read an NWB file written by :func:`ketephys.io.write` (one TimeSeries per sweep).
+
+    Parameters
+    ----------
+    path : Path
+        The NWB file.
+    notes : dict
+        Its description, from :func:`nwb_notes`.
+
+    Returns
+    -------
+    Recording
+        Episodic when the description has sweep start times, else continuous.
+
+    Raises
+    ------
+    CorruptFileError
+        When the file holds no ``sweep_*`` TimeSeries.
+    """
     import h5py
 
     with h5py.File(path, "r") as fh:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._events import event_columns
 from ..errors import MetadataError
 from ..meta import META_COLUMNS
 
@@ -32,7 +33,18 @@ DATA_KEYS = ("sfreq", "ch_names", "units", "ch_types", "sweep_starts", "events",
 
 
 def sidecar_path(path: str | os.PathLike) -> Path:
-    """The sidecar of ``path``: same folder and stem, extension ``.json``."""
+    """The sidecar of a recording: same folder and stem, extension ``.json``.
+
+    Parameters
+    ----------
+    path : path-like
+        The recording file.
+
+    Returns
+    -------
+    Path
+        ``<stem>.json`` beside it (existing or not).
+    """
     return Path(path).with_suffix(".json")
 
 
@@ -74,7 +86,19 @@ def read_sidecar(path: str | os.PathLike, required: bool = False) -> dict[str, A
 
 
 def sidecar_meta(content: dict[str, Any] | None) -> dict[str, Any]:
-    """Study metadata from a sidecar: top-level :data:`META_COLUMNS` plus the ``meta`` object."""
+    """Study metadata from a sidecar.
+
+    Parameters
+    ----------
+    content : dict or None
+        A sidecar's content (:func:`read_sidecar`).
+
+    Returns
+    -------
+    dict
+        The top-level :data:`~ketephys.meta.META_COLUMNS`, then the entries of the
+        ``meta`` object that are not set at the top level; empty without a sidecar.
+    """
     if not content:
         return {}
     out = {k: content[k] for k in META_COLUMNS if k in content}
@@ -98,7 +122,22 @@ def _jsonable(value: Any) -> Any:
 
 
 def recording_sidecar(rec: Any, with_events: bool = True) -> dict[str, Any]:
-    """The sidecar content describing recording ``rec`` (units in SI)."""
+    """The sidecar content describing a recording, as :func:`ketephys.io.write` writes it.
+
+    Parameters
+    ----------
+    rec : Recording
+        The recording.
+    with_events : bool
+        Include the events table (as columns of JSON lists).
+
+    Returns
+    -------
+    dict
+        ``sfreq``, ``ch_names``, ``units`` (SI), ``ch_types``, ``sweep_starts`` (episodic),
+        ``events``, ``meta`` (the non-missing metadata, JSON-ready) and ``extras`` (the
+        extra metadata names, declared so that reading the file back accepts them).
+    """
     content: dict[str, Any] = {
         "sfreq": float(rec.sfreq),
         "ch_names": list(rec.ch_names),
@@ -108,13 +147,7 @@ def recording_sidecar(rec: Any, with_events: bool = True) -> dict[str, Any]:
     if rec.sweep_starts is not None:
         content["sweep_starts"] = [float(s) for s in rec.sweep_starts]
     if with_events:
-        ev = rec.events
-        content["events"] = {
-            "onset": [float(v) for v in ev["onset"]],
-            "duration": [float(v) for v in ev["duration"]],
-            "description": [str(v) for v in ev["description"]],
-            "sweep": [None if pd.isna(v) else int(v) for v in ev["sweep"]],
-        }
+        content["events"] = event_columns(rec.events)
     content["meta"] = _jsonable({k: v for k, v in rec.meta.to_dict(extras=True).items()
                                  if v is not None})
     names = [k for k, v in rec.meta.extras.items() if v is not None]
@@ -124,7 +157,28 @@ def recording_sidecar(rec: Any, with_events: bool = True) -> dict[str, Any]:
 
 
 def write_sidecar(path: str | os.PathLike, content: dict[str, Any], overwrite: bool) -> Path:
-    """Write ``content`` atomically as the sidecar of the recording ``path``."""
+    """Write ``content`` as the sidecar of a recording, atomically.
+
+    Parameters
+    ----------
+    path : path-like
+        The recording file (the sidecar is :func:`sidecar_path` of it).
+    content : dict
+        The sidecar content; numpy values and missing values (NaN, ``pd.NA`` -> null)
+        are made JSON-ready.
+    overwrite : bool
+        Replace an existing sidecar; otherwise an existing one is an error.
+
+    Returns
+    -------
+    Path
+        The sidecar written.
+
+    Raises
+    ------
+    KetephysError
+        When the sidecar exists and ``overwrite`` is False.
+    """
     from ._files import atomic_path
 
     side = sidecar_path(path)

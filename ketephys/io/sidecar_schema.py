@@ -89,7 +89,31 @@ class SidecarEvents(BaseModel):
 
 
 class SidecarModel(BaseModel):
-    """The data fields of a sidecar; other keys pass through unchanged."""
+    """The data fields of a sidecar (pydantic); other keys pass through unchanged.
+
+    Attributes
+    ----------
+    sfreq : number or numeric str, optional
+        Sampling rate in Hz (finite, > 0; never a boolean).
+    ch_names : list of str, optional
+        Distinct, non-empty channel names.
+    units, ch_types : str, list of str or dict of str, optional
+        Per channel (:func:`per_channel`); units convertible to SI, types of ``CH_TYPES``.
+    sweep_starts : list of number, optional
+        Sweep start times in s (finite).
+    events : SidecarEvents, optional
+        Columns ``onset`` (required), ``duration``, ``description``, ``sweep`` of equal
+        length, or a list of event objects.
+    meta : dict, optional
+        Study metadata (any fields, extras included).
+    extras : list of str, optional
+        Names of the extra metadata the sidecar carries (declared by ketephys' writer).
+    data_key, variable : str, optional
+        The array to read in a ``.npz``/``.mat`` holding several.
+    dose_mg_per_kg, hours_since_dose, infusion : number or str, optional
+        Numeric study fields at the top level (never booleans; values checked by
+        :mod:`ketephys.meta`).
+    """
 
     model_config = ConfigDict(extra="allow")
     sfreq: Number | StrictStr | None = None
@@ -182,16 +206,33 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def load_json_strict(path: Path) -> Any:
-    """Parse the JSON file ``path`` refusing repeated keys (MetadataError naming the key)."""
+    """Parse a JSON file, refusing repeated keys.
+
+    Parameters
+    ----------
+    path : Path
+        The JSON file.
+
+    Returns
+    -------
+    object
+        The parsed JSON (any JSON type).
+
+    Raises
+    ------
+    MetadataError
+        When a key is repeated in an object (naming the key), the file cannot be opened,
+        or it is not valid JSON (UTF-8).
+    """
     try:
         with open(path, encoding="utf-8") as fh:
             return json.load(fh, object_pairs_hook=_no_duplicate_keys)
     except MetadataError as exc:
-        raise MetadataError(exc.detail, path) from None
+        raise MetadataError(exc.detail, path) from exc
     except PermissionError as exc:
-        raise MetadataError(f"sidecar cannot be opened: {exc.strerror}", path) from None
+        raise MetadataError(f"sidecar cannot be opened: {exc.strerror}", path) from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MetadataError(f"sidecar is not valid JSON: {exc}", path) from None
+        raise MetadataError(f"sidecar is not valid JSON: {exc}", path) from exc
 
 
 _EXPECTED = {
@@ -258,7 +299,7 @@ def validate_sidecar(content: dict[str, Any], path: Path, owner: Path | None = N
             text = (f"{field} must be {_EXPECTED.get(top, 'of another type')}, got "
                     f"{_short(first.get('input'))}" + (f" at {where}" if where != top else ""))
         cls = UnitError if top == "units" and text.startswith("unknown unit") else MetadataError
-        raise cls(text, owner or path) from None
+        raise cls(text, owner or path) from exc
     out = dict(content)
     if model.sfreq is not None:
         out["sfreq"] = model.sfreq
@@ -274,9 +315,33 @@ def _short(value: Any) -> str:
 
 def per_channel(value: Any, names: list[str], field: str, path: Path,
                 default: str | None) -> list[str | None]:
-    """One value per channel from a string (all channels), a list (in order) or a dict
-    ``{channel: value}`` (others get ``default``); MetadataError naming the field and the
-    unknown channels, listing the channels there are."""
+    """One value per channel from a per-channel field (``units=``, ``ch_types=``).
+
+    Parameters
+    ----------
+    value : str, list, dict or None
+        One string for every channel, a list in channel order, or ``{channel: value}``
+        (channels not named get ``default``); None: ``default`` for every channel.
+    names : list of str
+        The channel names.
+    field : str
+        The field's name, for messages.
+    path : Path
+        The file, for messages.
+    default : str or None
+        The value of channels the field does not give.
+
+    Returns
+    -------
+    list of str or None
+        One value per channel.
+
+    Raises
+    ------
+    MetadataError
+        For a dict naming channels that are not in the file (naming them and listing the
+        channels), a list of the wrong length, or a value of another type.
+    """
     if value is None:
         return [default] * len(names)
     if isinstance(value, str):

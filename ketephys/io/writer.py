@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .._check import suggest
 from ..errors import KetephysError, UnsupportedFormatError
 from ._files import atomic_folder, atomic_path, suffix_of
 from .sidecar import recording_sidecar, write_sidecar
@@ -69,8 +70,8 @@ def write(rec: Any, path: str | os.PathLike, overwrite: bool = False) -> Path:
     ext = suffix_of(path)
     if ext not in WRITE_FORMATS:
         raise UnsupportedFormatError(
-            f"cannot write {ext or 'a file without extension'}; use one of {WRITE_FORMATS}",
-            path)
+            f"cannot write {ext or 'a file without extension'}; use one of {WRITE_FORMATS}"
+            f"{suggest(ext, WRITE_FORMATS)}", path)
     if ext in {".edf", ".bdf", ".vhdr"} and rec.is_episodic:
         raise UnsupportedFormatError(
             f"{ext} holds continuous data only; write episodic recordings to .nwb, .fif, "
