@@ -16,6 +16,7 @@ from .errors import (
     KetephysError,
     MetadataError,
     MissingCompanionError,
+    SettingsError,
     UnitError,
     UnsupportedFormatError,
 )
@@ -29,7 +30,7 @@ from ._version import __version__
 
 __all__ = [
     "AnalysisError", "ConfigError", "CorruptFileError", "KetephysError", "MetadataError",
-    "MissingCompanionError", "UnitError", "UnsupportedFormatError",
+    "MissingCompanionError", "SettingsError", "UnitError", "UnsupportedFormatError",
     "Recording", "Source", "StudyMeta", "META_COLUMNS", "feature_table", "settings_hash",
     "read", "read_bids", "io", "spectral", "tms", "synaptic", "longitudinal", "simulate",
     "pipeline", "__version__",

@@ -121,6 +121,29 @@ def select_channels(names: Sequence[str], wanted: Sequence[str] | None,
     return list(wanted)
 
 
+def check_typed_names(ch_types: Any, names: Sequence[str], path: Any) -> None:
+    """Raise when a ``{channel: type}`` mapping names a channel not in ``names``.
+
+    Parameters
+    ----------
+    ch_types : mapping or None
+        The user's channel types by name.
+    names : sequence of str
+        The channels the file has (after any pick).
+    path : path-like or None
+        The file, named in the message.
+
+    Raises
+    ------
+    MetadataError
+        Naming the unknown channels and the file's channels.
+    """
+    unknown = sorted(set(ch_types or {}) - {str(n) for n in names})
+    if unknown:
+        raise MetadataError(f"ch_types names channels {unknown} not in {list(names)}",
+                            None if path is None else str(path))
+
+
 def check_ch_names(ch_names: Sequence[Any], n_channels: int, path: str | None) -> list[str]:
     """``ch_names`` as strings, one per channel and unique; MetadataError otherwise."""
     names = [str(c) for c in ch_names]

@@ -245,8 +245,23 @@ def test_ch_types_override_and_unknown_modality(tmp_path):
         read(path, modality="meg")
     with pytest.raises(MetadataError, match="not in"):
         read(path, ch_types={"zz": "eeg"})
+    with pytest.raises(SettingsError, match="units= overrides apply to Neo and array"):
+        read(path, units="uV")
     with pytest.raises(SettingsError, match="did you mean 'emg'"):
         read(path, ch_types={"b": "emgg"})
+
+
+def test_neo_reader_refuses_ch_types_for_a_channel_not_in_the_file(shared_data):
+    """A Neo file (real ABF): ``ch_types`` naming a channel the file lacks is the same
+    MetadataError as for every other reader (it used to be ignored)."""
+    path = shared_data / "fepsp" / "2022_01_24_0000.abf"
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    with pytest.raises(MetadataError, match=r"ch_types names channels \['nope'\] not in "
+                                            r"\['Ipatch', 'Ipatch2'\]") as err:
+        read(path, ch_types={"nope": "field"})
+    assert str(path) in str(err.value)
+    assert read(path, ch_types={"Ipatch2": "misc"}).ch_types[1] == "misc"
 
 
 @pytest.mark.parametrize("ext", [".fif", ".npy", ".nwb"])

@@ -25,14 +25,14 @@ from typing import Any
 
 import pandas as pd
 
-from .._channels import select_channels
+from .._channels import check_typed_names, select_channels
 from .._check import check_option
 from ..errors import (
-    ConfigError,
     CorruptFileError,
     KetephysError,
     MetadataError,
     MissingCompanionError,
+    SettingsError,
     UnsupportedFormatError,
 )
 from ..meta import StudyMeta
@@ -204,8 +204,8 @@ def read(
         raise CorruptFileError(f"cannot read it: {type(exc).__name__}: {exc}", path) from exc
     if fmt not in {"array", "neo"}:
         if units is not None:
-            raise ConfigError("units= overrides apply to Neo and array files; this file's "
-                              "reader already gives SI units", path)
+            raise SettingsError("units= overrides apply to Neo and array files; this file's "
+                                "reader already gives SI units", path)
     return finish_recording(
         rec, path, modality=modality, meta=meta, manifest=manifest, sidecar=sidecar,
         bids=bids, ch_types=ch_types if fmt not in {"array", "neo"} else None,
@@ -390,9 +390,7 @@ def _apply_ch_types(rec: Recording, ch_types: Any, path: Path) -> None:
         ch_types = {n: ch_types for n in rec.ch_names}
     elif not isinstance(ch_types, dict):
         ch_types = dict(zip(rec.ch_names, ch_types))
-    unknown = sorted(set(ch_types) - set(rec.ch_names))
-    if unknown:
-        raise MetadataError(f"ch_types names channels {unknown} not in {rec.ch_names}", path)
+    check_typed_names(ch_types, rec.ch_names, path)
     for kind in ch_types.values():
         check_option("channel type", str(kind), CH_TYPES, path)
     rec.ch_types = [str(ch_types.get(n, t)) for n, t in zip(rec.ch_names, rec.ch_types)]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._channels import select_channels
+from .._channels import check_typed_names, select_channels
 from .._neo import default_ch_type, is_episodic, one_rate
 from ..errors import CorruptFileError, KetephysError, UnsupportedFormatError
 from ..recording import Recording, Source
@@ -421,6 +421,7 @@ def read_neo(
     with captured_warnings() as messages:
         rec = _read_neo_quiet(path, io_cls, units, ch_types, channels, episodic, io_kwargs,
                               lazy)
+    check_typed_names(ch_types, rec.ch_names, path)
     flags = resolve_warnings(messages, path, "Neo", rec.ch_names, [_NEO_UNIT_WARNING])
     for name, what in flags.items():
         add_reader_flag(rec, name, what[0], path, "named in a Neo warning (see above)")
