@@ -140,12 +140,25 @@ docdict["tms_rec"] = """\
 rec : Recording or CleanResult
     Cleaned continuous EEG with ``tms_pulse`` events (a
     :class:`~ketephys.tms.CleanResult` is taken for its recording)."""
+docdict["epoch_limits"] = """\
+tmin, tmax : float
+    Epoch limits (s relative to each pulse)."""
+docdict["epoch_baseline"] = """\
+baseline : (float, float) or None
+    Baseline window (tmin, tmax in s relative to each pulse, both ends included)
+    subtracted from every epoch; None subtracts nothing."""
 docdict["epoch_reject"] = """\
-reject : float, optional
-    Drop epochs whose peak-to-peak amplitude (V) on any channel exceeds this."""
-docdict["roi"] = """\
-roi : list of str, optional
-    Region-of-interest channels, averaged into ``"ROI"`` rows."""
+reject : float or None
+    Peak-to-peak rejection threshold (V) on any channel; None keeps every epoch."""
+docdict["tms_analysis_parameters"] = """\
+settings : TMSAnalysis or dict, optional
+    See :class:`~ketephys.tms.settings.TMSAnalysis`: ``clean_options`` (keywords of
+    :func:`ketephys.tms.clean`), ``tep_options`` (of :func:`ketephys.tms.tep`),
+    ``find_options`` (of :func:`ketephys.tms.find_tms_pulses`), ``peak_channels``,
+    ``roi``. ``**kwargs`` override them; unknown names (at any level) raise
+    :class:`~ketephys.errors.SettingsError` with a suggestion.
+**kwargs
+    Individual settings."""
 
 # ---------------------------------------------------------------- synaptic
 docdict["stim_times"] = """\

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin, fill_doc
+from .._docs import fill_doc
+from .._result import ResultMixin
 from ..errors import AnalysisError
 from ..recording import Recording
 from .field import fepsp

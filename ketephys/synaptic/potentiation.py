@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin, compact_recording, fill_doc
+from .._docs import fill_doc
+from .._result import ResultMixin, compact_recording
 from ..errors import AnalysisError
 from ..features import feature_table
 from ..recording import Recording

@@ -36,7 +36,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin, compact_recording, fill_doc
+from .._docs import fill_doc
+from .._result import ResultMixin, compact_recording
 from ..errors import AnalysisError
 from ..recording import Recording
 from ..settings import check_keywords
