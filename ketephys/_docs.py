@@ -150,6 +150,13 @@ baseline : (float, float) or None
 docdict["epoch_reject"] = """\
 reject : float or None
     Peak-to-peak rejection threshold (V) on any channel; None keeps every epoch."""
+docdict["roi_data"] = """\
+data : ndarray, shape (..., n_channels, n_times)
+    Evoked data (V).
+ch_names : sequence of str
+    Names of the channels of ``data``.
+roi : sequence of str
+    The region-of-interest channels."""
 docdict["tms_analysis_parameters"] = """\
 settings : TMSAnalysis or dict, optional
     See :class:`~ketephys.tms.settings.TMSAnalysis`: ``clean_options`` (keywords of

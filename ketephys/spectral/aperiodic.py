@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._check import check_option
 from ..errors import AnalysisError
 
 __all__ = ["AperiodicFit", "fit_aperiodic", "interpolate_line_noise"]
@@ -152,8 +153,7 @@ def fit_aperiodic(
     -------
     list of AperiodicFit
     """
-    if mode not in ("fixed", "knee", "auto"):
-        raise AnalysisError(f"aperiodic mode must be 'fixed', 'knee' or 'auto', got {mode!r}")
+    check_option("mode", mode, ("fixed", "knee", "auto"))
     if mode == "auto":
         knee = fit_aperiodic(freqs, psd, "knee", freq_range, line_freq, peak_width_limits,
                              max_n_peaks)

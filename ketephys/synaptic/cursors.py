@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_option
 from ..errors import AnalysisError
 from .slope import fit_line
 
@@ -79,6 +80,7 @@ def group_labels(spec: Any, sweeps: np.ndarray, measures: Mapping[str, np.ndarra
     """
     sweeps = np.asarray(sweeps, int)
     if isinstance(spec, str):
+        check_option("cursor_groups", spec, ("auto", "all", "parity"))
         if spec == "all":
             return {int(s): "all" for s in sweeps}
         if spec == "auto":
@@ -88,10 +90,7 @@ def group_labels(spec: Any, sweeps: np.ndarray, measures: Mapping[str, np.ndarra
             spec = "parity" if split else "all"
             if spec == "all":
                 return {int(s): "all" for s in sweeps}
-        if spec == "parity":
-            return {int(s): ("even" if s % 2 == 0 else "odd") for s in sweeps}
-        raise AnalysisError(f"cursor_groups must be 'auto', 'all', 'parity', a sequence or a "
-                            f"mapping of labels, got {spec!r}")
+        return {int(s): ("even" if s % 2 == 0 else "odd") for s in sweeps}
     if isinstance(spec, Mapping):
         return {int(s): str(spec.get(int(s), spec.get(str(s), "unassigned"))) for s in sweeps}
     if isinstance(spec, Sequence):

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_option
 from .._docs import fill_doc
 from .._result import ResultMixin, compact_recording
 from ..errors import AnalysisError
@@ -158,9 +159,7 @@ class LTPResult(ResultMixin):
         """
         tables = {"time_course": self.time_course, "sweeps": self.sweeps,
                   "summary": self.pathways}
-        if kind not in tables:
-            raise AnalysisError(f"kind must be one of {sorted(tables)}, got {kind!r}")
-        return tables[kind].copy()
+        return tables[check_option("kind", kind, tables)].copy()
 
     def plot(self, show_sweeps: bool = True, show: bool | None = None) -> Any:
         """Time course per pathway with the baseline, PTP and LTP windows marked.
@@ -569,12 +568,9 @@ def ltp(
     -------
     LTPResult
     """
-    if measure not in ("slope", "amplitude"):
-        raise AnalysisError(f"measure must be 'slope' or 'amplitude', got {measure!r}")
+    check_option("measure", measure, ("slope", "amplitude"))
+    mode = check_option("cursors", LTP_CURSORS if cursors is None else cursors, CURSOR_MODES)
     items = _ltp_items(recs_or_table)
-    mode = LTP_CURSORS if cursors is None else cursors
-    if mode not in CURSOR_MODES:
-        raise AnalysisError(f"cursors must be one of {list(CURSOR_MODES)}, got {cursors!r}")
     kw = dict(induction=induction, baseline_minutes=baseline_minutes, measure=measure,
               bin_minutes=bin_minutes, window_minutes=window_minutes, ptp_minutes=ptp_minutes,
               pathways=pathways, stimulus=stimulus, channel=channel,

@@ -43,11 +43,10 @@ from ..recording import Recording
 from ..settings import check_keywords
 from ._common import (
     assemble,
-    detect_polarity,
+    channel_stimuli,
     moving_average,
     odd_width,
     pick_channel,
-    stimulus_table,
     sweep_starts,
     sweeps_of,
 )
@@ -333,7 +332,6 @@ def psc(
         Study metadata, ``recording``, ``modality`` (``"patch"``), :data:`PSC_COLUMNS`,
         ``settings_hash``.
     """
-    path = rec.source.path
     ch = _psc_channel(rec, channel)
     mode = "voltage_clamp" if rec.units[ch] == "A" else "current_clamp"
     settings = dict(channel=rec.ch_names[ch], polarity=polarity, stim_times=stim_times,
@@ -343,21 +341,11 @@ def psc(
                     peak_smooth=peak_smooth, k_response=k_response,
                     rs_change_limit=rs_change_limit, tail_baseline=tail_baseline,
                     decay_from=decay_from)
-    y = sweeps_of(rec, ch)
     sf = rec.sfreq
     tp = _test_pulse_spec(rec, test_pulse)
     exclude = [(tp["start"] - 5e-4, tp["start"] + tp["duration"] + 5e-3)] if tp else None
-    stims = stimulus_table(rec, y, stim_times, exclude=exclude)
-    if stims.empty:
-        raise AnalysisError(f"no stimulus found on channel {rec.ch_names[ch]!r}; pass "
-                            "stim_times=[...]", path)
-    if polarity == "auto":
-        pol = detect_polarity(y, stims, sf, baseline_window, response_window)
-    else:
-        pol = {"negative": -1, "positive": 1, -1: -1, 1: 1}.get(polarity)
-        if pol is None:
-            raise AnalysisError(f"polarity must be 'auto', 'negative' or 'positive', "
-                                f"got {polarity!r}", path)
+    y, stims, pol = channel_stimuli(rec, ch, stim_times, polarity, baseline_window,
+                                    response_window, exclude=exclude)
     tpt = None
     if tp:
         tpt = _test_pulse(y, sf, tp["start"], tp["duration"], tp["amplitude"], mode=mode)
@@ -367,7 +355,6 @@ def psc(
                   peak_smooth=peak_smooth, k_response=k_response,
                   rs_change_limit=rs_change_limit, tail_baseline=tail_baseline,
                   decay_from=decay_from)
-    stims = stims.sort_values(["sweep", "stim_time"])
     rows = []
     for s in np.unique(stims["sweep"].to_numpy(int)):
         rows.extend(_psc_sweep(run, s, stims[stims["sweep"] == s]))

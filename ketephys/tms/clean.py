@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_option
 from .._docs import fill_doc
 from .._result import ResultMixin
 from ..errors import AnalysisError
@@ -238,8 +239,7 @@ def clean(
     if rec.is_episodic:
         raise AnalysisError("tms.clean needs a continuous recording (pulses in one stream), "
                             "got sweeps", path)
-    if decay not in ("exponential", "ica", "none"):
-        raise AnalysisError(f"decay must be 'exponential', 'ica' or 'none', got {decay!r}", path)
+    check_option("decay", decay, ("exponential", "ica", "none"), path)
     remove = _check_window("remove", remove)
     second_pass = _check_window("second_pass", second_pass)
     history: list[dict[str, Any]] = []

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .._docs import fill_doc
 from ..errors import AnalysisError
 
 __all__ = ["gmfp", "lmfp", "roi_average", "area", "GMFP_DDOF"]
@@ -54,17 +55,13 @@ def _roi_idx(ch_names: Sequence[str], roi: Sequence[str]) -> list[int]:
     return [list(ch_names).index(c) for c in roi]
 
 
+@fill_doc
 def lmfp(data: np.ndarray, ch_names: Sequence[str], roi: Sequence[str]) -> np.ndarray:
     """Local mean field power: root mean square across the ROI channels at each time.
 
     Parameters
     ----------
-    data : ndarray, shape (..., n_channels, n_times)
-        Evoked data (V).
-    ch_names : sequence of str
-        Names of the channels of ``data``.
-    roi : sequence of str
-        The region-of-interest channels.
+    %(roi_data)s
 
     Returns
     -------
@@ -80,17 +77,13 @@ def lmfp(data: np.ndarray, ch_names: Sequence[str], roi: Sequence[str]) -> np.nd
     return np.sqrt(np.mean(np.asarray(data, float)[..., idx, :] ** 2, axis=-2))
 
 
+@fill_doc
 def roi_average(data: np.ndarray, ch_names: Sequence[str], roi: Sequence[str]) -> np.ndarray:
     """Signed mean across the ROI channels at each time.
 
     Parameters
     ----------
-    data : ndarray, shape (..., n_channels, n_times)
-        Evoked data (V).
-    ch_names : sequence of str
-        Names of the channels of ``data``.
-    roi : sequence of str
-        The region-of-interest channels.
+    %(roi_data)s
 
     Returns
     -------
