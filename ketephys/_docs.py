@@ -180,6 +180,18 @@ polarity : {"auto", "negative", "positive"} or {-1, 1}
 docdict["k_response"] = """\
 k_response : float
     ``no_response`` when the amplitude is below this many baseline noise SDs."""
+docdict["synaptic_analysis_parameters"] = """\
+settings : dict or settings model, optional
+    ``kind`` (``"auto"``: by the first channel that is ``field``/``lfp`` ->
+    ``"fepsp"``, ``im``/``vm`` -> ``"psc"``) and the keywords of
+    :func:`~ketephys.synaptic.fepsp` and :func:`~ketephys.synaptic.ltp`
+    (``induction="auto"`` by default; ``None`` skips LTP) or of
+    :func:`~ketephys.synaptic.psc` (see
+    :func:`~ketephys.synaptic.settings.synaptic_settings_model`). ``**kwargs``
+    override them; an unknown name raises :class:`~ketephys.errors.SettingsError`
+    with a suggestion.
+**kwargs
+    Individual settings."""
 docdict["response_window"] = """\
 response_window : float
     The longest response window (s after the stimulus; it ends earlier at the next
