@@ -279,6 +279,7 @@ def _test_pulse_spec(rec: Recording, test_pulse: Any) -> dict | None:
 
 
 @check_keywords()
+@fill_doc
 def psc(
     rec: Recording,
     channel: str | int | None = None,
@@ -305,19 +306,15 @@ def psc(
     channel : str or int, optional
         Default: the first current (``im``) channel (voltage clamp), else the first voltage
         (``vm``) channel (current clamp).
-    polarity : {"auto", "negative", "positive"} or {-1, 1}
-        Direction of the response (``"auto"`` as in :func:`~ketephys.synaptic.fepsp`).
-    stim_times : sequence of float, optional
-        Stimulus times within a sweep (s); default: rising edges of the first ``stim``
-        channel, else ``stimulus`` events, else detected artifacts.
+    %(polarity)s
+    %(stim_times)s
     test_pulse : "auto", None or dict
         ``{"start", "duration", "amplitude"}`` (s, s, V or A); ``"auto"`` reads a
         ``test_pulse`` event with an ``amplitude`` column; ``None`` for none.
     baseline_window, baseline_gap, response_window, min_latency, smooth, peak_smooth : float
         Seconds (see the module docstring); the baseline ends ``baseline_gap`` before the
         stimulus.
-    k_response : float
-        ``no_response`` below this many baseline noise SDs.
+    %(k_response)s
     rs_change_limit : float
         Fractional access-resistance change flagged ``access_changed``.
     tail_baseline : bool
