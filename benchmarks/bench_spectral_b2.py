@@ -98,7 +98,7 @@ def worker(hours: float, reader: str, out: Path) -> None:
     with single_blas_thread():
         table = ks.spectral_timecourse(rec, bands=("gamma",), kinds=("absolute",),
                                        coherence_band="theta", measures=("msc",),
-                                       window=60.0)
+                                       window_s=60.0)
     t2 = time.perf_counter()
     n_win = table["window_start"].nunique()
     msc = table.query("measure == 'theta_msc' and channel == 'EEG001-EEG002'")["value"]

@@ -304,3 +304,53 @@ def test_mean_over_another_montage_than_other_visits_is_flagged():
     flagged = means.qc_flags.str.contains("montage_changed")
     assert flagged.tolist() == [True, True, True, False]
     assert not table[table.channel != "mean"].qc_flags.str.contains("montage").any()
+
+
+# ------------------------------------------------------------ shared parameter descriptions
+def test_fill_doc_puts_the_shared_description_at_the_placeholder_indent():
+    from ketephys._docs import docdict, fill_doc
+
+    @fill_doc
+    def f(overlap: float) -> None:
+        """Do.
+
+        Parameters
+        ----------
+        %(overlap)s
+        """
+
+    lines = docdict["overlap"].split("\n")
+    assert f.__doc__.split("\n")[4:6] == ["        " + lines[0], "        " + lines[1]]
+
+
+def test_fill_doc_fails_loudly_on_an_unknown_or_inline_placeholder():
+    from ketephys._docs import fill_doc
+
+    def unknown():
+        """%(overlapp)s"""
+
+    def inline():
+        """See %(overlap)s here."""
+
+    with pytest.raises(KeyError, match="overlapp"):
+        fill_doc(unknown)
+    with pytest.raises(ValueError, match="alone on its line"):
+        fill_doc(inline)
+
+
+def test_analyser_docstrings_have_no_unfilled_placeholder():
+    import importlib
+    import inspect
+    import pkgutil
+
+    left = []
+    for package in (spectral, tms, synaptic):
+        for info in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+            mod = importlib.import_module(info.name)
+            for name, obj in vars(mod).items():
+                if getattr(obj, "__module__", None) != info.name:
+                    continue
+                members = [obj, *vars(obj).values()] if inspect.isclass(obj) else [obj]
+                left += [f"{info.name}.{name}" for m in members
+                         if "%(" in (getattr(m, "__doc__", None) or "")]
+    assert left == []

@@ -24,7 +24,8 @@ Layers (``LAYERS``, longest matching module prefix wins) follow the data flow of
 ``docs/design.md``; a module may import its own layer or lower ones, never a higher one:
 
 0. leaves: ``errors``, ``_lazy``, ``_version``, ``_parallel`` (execution helpers: pools and
-   BLAS pinning), ``_check`` (shared argument checks);
+   BLAS pinning), ``_check`` (shared argument checks), ``_docs`` (shared parameter
+   descriptions);
 1. base: ``recording``, ``meta``, ``units``, ``features``, ``settings``, ``_result``,
    ``_neo`` and ``_mne`` (the Neo and MNE conversions), the parts of the recording
    (``_channels``, ``_samples``, ``_events``, ``_source``, ``_bridge``),
@@ -61,6 +62,7 @@ LAYERS: dict[str, int] = {
     "ketephys._version": 0,
     "ketephys._parallel": 0,
     "ketephys._check": 0,
+    "ketephys._docs": 0,
     "ketephys": 1,  # the root package and every base module not listed here
     "ketephys.recording": 1,
     "ketephys.meta": 1,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ketephys.spectral as ks
-from ketephys.errors import AnalysisError
+from ketephys.errors import AnalysisError, SettingsError
 from ketephys.features import FEATURE_COLUMNS
 from ketephys.simulate.eeg import simulate_eeg
 
@@ -81,7 +81,7 @@ def test_analyse_db_against_baseline():
     base, _ = simulate_eeg(3, 60, 500.0, seed=41, gamma_power=1e-11)
     post, _ = simulate_eeg(3, 60, 500.0, seed=42, gamma_power=1e-11, aperiodic_offset=2e-10)
     t = ks.analyse(post, kinds=("db",), aperiodic=None, coherence_band=None,
-                   baseline=base).set_index("channel")
+                   baseline_recording=base).set_index("channel")
     # everything doubled except the bump: 10 log10 of the ratio of gamma powers
     pb = ks.band_power(base, "gamma").set_index("channel")["value"]
     pp = ks.band_power(post, "gamma").set_index("channel")["value"]
@@ -89,3 +89,12 @@ def test_analyse_db_against_baseline():
     assert (t["unit"] == "dB").all()
     with pytest.raises(AnalysisError, match="baseline"):
         ks.analyse(post, kinds=("db",), aperiodic=None, coherence_band=None)
+
+
+@pytest.mark.parametrize("func", [ks.analyse, ks.features, ks.compute, ks.band_power])
+def test_baseline_recording_is_the_new_name_of_baseline(sim, func):
+    # ``baseline`` means a (tmin, tmax) time window across ketephys; a recording is
+    # ``baseline_recording``
+    rec, _ = sim
+    with pytest.raises(SettingsError, match=r"'baseline' .* renamed 'baseline_recording'"):
+        func(rec, baseline=rec)

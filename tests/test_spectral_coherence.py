@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import ketephys.spectral as ks
-from ketephys.errors import AnalysisError
+from ketephys.errors import AnalysisError, SettingsError
 from ketephys.recording import Recording
 from ketephys.simulate.eeg import simulate_eeg
 
@@ -82,7 +82,7 @@ def test_pairs_all_list_and_regions():
         ks.coherence(rec, pairs=[("P1", "P1")])
     with pytest.raises(AnalysisError, match="not among"):
         ks.coherence(rec, pairs=[("P1", "X")])
-    with pytest.raises(AnalysisError, match="measure"):
+    with pytest.raises(SettingsError, match="measure must be one of"):
         ks.coherence(rec, measure="granger")
 
 

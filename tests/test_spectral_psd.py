@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import ketephys.spectral as ks
-from ketephys.errors import AnalysisError
+from ketephys.errors import AnalysisError, SettingsError
 from ketephys.features import FEATURE_COLUMNS
 from ketephys.recording import Recording
 from ketephys.simulate.eeg import simulate_eeg
@@ -43,7 +43,7 @@ def test_relative_and_db():
     rel = ks.band_power(rec, "gamma", kind="relative").iloc[0]
     assert rel["measure"] == "gamma_power_relative" and 0.99 < rel["value"] <= 1.0
     base = _sine_rec(amp=50e-6, seed=1)
-    db = ks.band_power(rec, "gamma", kind="db", baseline=base).iloc[0]
+    db = ks.band_power(rec, "gamma", kind="db", baseline_recording=base).iloc[0]
     assert db["unit"] == "dB" and abs(db["value"] - 10 * np.log10(4)) < 0.05
     with pytest.raises(AnalysisError, match="baseline"):
         ks.band_power(rec, "gamma", kind="db")
@@ -134,11 +134,11 @@ def test_errors_name_the_problem():
         ks.psd(rec, seg_len=10)
     with pytest.raises(AnalysisError, match="unknown band"):
         ks.band_power(rec, "gama")
-    with pytest.raises(AnalysisError, match="method"):
+    with pytest.raises(SettingsError, match="method must be one of .*'periodogram'"):
         ks.psd(rec, method="periodogram")
     ep = Recording(np.zeros((2, 1, 500)), 250.0, ["a"])
     with pytest.raises(AnalysisError, match="continuous"):
-        ks.band_power_timecourse(ep, window=1.0)
+        ks.band_power_timecourse(ep, window_s=1.0)
 
 
 def test_episodic_sweeps_are_segmented_separately():

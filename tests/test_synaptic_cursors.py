@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ketephys.errors import AnalysisError
+from ketephys.errors import SettingsError
 from ketephys.simulate.fepsp import simulate_fepsp_experiment
 from ketephys.synaptic import fepsp, ltp
 from ketephys.synaptic.cursors import CURSOR_COLUMNS
@@ -65,15 +65,16 @@ def test_cursor_groups_follow_two_alternating_pathways():
 
 def test_invalid_cursors_and_definitions_name_the_choices():
     rec, _ = _baseline(5e-6)
-    with pytest.raises(AnalysisError, match=r"'sliding'.*per-sweep.*fixed|per-sweep.*fixed.*'sliding'"):
+    # a bad value of a setting is a SettingsError (a ValueError) listing the choices
+    with pytest.raises(SettingsError, match=r"cursors must be one of \('per-sweep', 'fixed'\), "
+                                            r"got 'sliding'"):
         fepsp(rec, cursors="sliding")
-    with pytest.raises(AnalysisError, match="clampfit"):
+    with pytest.raises(SettingsError, match=r"definitions must be one of .*'brainwash'.*"
+                                            r"got 'clampfit'"):
         fepsp(rec, definitions="clampfit")
-    with pytest.raises(AnalysisError, match="brainwash"):
-        fepsp(rec, definitions="clampfit")
-    with pytest.raises(AnalysisError, match="'sliding'"):
+    with pytest.raises(SettingsError, match="'sliding'"):
         ltp(rec, cursors="sliding", induction=None)
-    with pytest.raises(AnalysisError, match="cursor_groups"):
+    with pytest.raises(SettingsError, match="cursor_groups must be one of .*'parity'"):
         fepsp(rec, cursors="fixed", cursor_groups="thirds")
     assert set(PRESETS) == {"ketephys", "brainwash", "winltp"}
 

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from ketephys import Recording
-from ketephys.errors import AnalysisError
+from ketephys.errors import AnalysisError, SettingsError
 from ketephys.simulate.fepsp import simulate_fepsp_experiment
 from ketephys.synaptic import fepsp
 from ketephys.synaptic.artifacts import find_stimuli
@@ -28,7 +28,8 @@ WINDOW = (2.8e-3, 3.8e-3)
 @pytest.mark.parametrize("definition", ["20-80", "10-90", "20-90", "window", "max"])
 def test_slope_and_amplitude_within_2_percent(noise, definition):
     rec, truth = _baseline(noise, seed=int(noise * 1e6))
-    tab = fepsp(rec, slope=definition, window=WINDOW if definition == "window" else None)
+    tab = fepsp(rec, slope=definition, slope_window_s=WINDOW if definition == "window"
+                else None)
     assert len(tab) == rec.n_sweeps
     # tolerance stated: 2 % of the true slope and amplitude, mean over 80 sweeps
     assert tab["slope"].mean() == pytest.approx(truth.slope, rel=0.02)
@@ -40,7 +41,7 @@ def test_slope_and_amplitude_within_2_percent(noise, definition):
 def test_noiseless_slopes_are_exact():
     rec, truth = _baseline(0.0, fibre_volley=0.0)
     for definition in ("20-80", "10-90", "20-90", "window", "max"):
-        tab = fepsp(rec, slope=definition, window=WINDOW)
+        tab = fepsp(rec, slope=definition, slope_window_s=WINDOW)
         np.testing.assert_allclose(tab["slope"], truth.slope, rtol=1e-9)
     tab = fepsp(rec)
     np.testing.assert_allclose(tab["amplitude"], truth.amplitude, rtol=2e-3)
@@ -148,9 +149,9 @@ def test_no_response_flag_and_errors():
     flat = Recording(np.zeros((3, 1, 500)), 10000.0, ["f"], ch_types=["field"])
     with pytest.raises(AnalysisError, match="no stimulus"):
         fepsp(flat)
-    with pytest.raises(AnalysisError, match="slope must be"):
+    with pytest.raises(SettingsError, match="slope must be one of .*'best-fit'.*'30-70'"):
         fepsp(rec, slope="30-70")
-    with pytest.raises(AnalysisError, match="polarity"):
+    with pytest.raises(SettingsError, match="polarity"):
         fepsp(rec, polarity="up")
     with pytest.raises(AnalysisError, match="field-potential"):
         fepsp(Recording(data, 10000.0, ["i"], ch_types=["im"], units=["A"]))
@@ -193,3 +194,28 @@ def test_batched_baseline_and_parabola_equal_polyfit():
     for row in seg[:5, :5]:
         np.testing.assert_allclose(_parabola_solver(-2, 3) @ row, np.polyfit(x, row, 2),
                                    rtol=1e-9, atol=1e-18)
+
+
+def test_slope_window_is_no_longer_called_window():
+    # ``window`` is only the spectral taper in ketephys; the slope's time window is
+    # ``slope_window_s``, and the old name says so instead of being ignored
+    rec, _ = _baseline(0.0, fibre_volley=0.0)
+    with pytest.raises(SettingsError, match="'window' of fepsp\\(\\) was renamed "
+                                            "'slope_window_s'"):
+        fepsp(rec, slope="window", window=WINDOW)
+    from ketephys.synaptic.field import measure_response
+
+    y = rec.data[0, 0]
+    with pytest.raises(SettingsError, match="'window' of measure_response\\(\\) was renamed "
+                                            "'slope_window_s'"):
+        measure_response(y, rec.sfreq, 100, 110, 400, (50, 95), -1, "window", window=WINDOW)
+    with pytest.raises(SettingsError, match="'baseline' .* renamed 'base_stats'"):
+        measure_response(y, rec.sfreq, 100, 110, 400, (50, 95), -1, baseline=(0.0, 1e-6))
+
+
+@pytest.mark.parametrize("bad", ["negativ", 0, "up"])
+def test_bad_polarity_is_a_settings_error_listing_the_choices(bad):
+    rec, _ = _baseline(0.0, fibre_volley=0.0)
+    with pytest.raises(SettingsError, match=r"polarity must be one of \('auto', 'negative', "
+                                            r"'positive', -1, 1\)"):
+        fepsp(rec, polarity=bad)

@@ -7,7 +7,7 @@ import pytest
 from scipy.optimize import curve_fit
 
 from ketephys import Recording
-from ketephys.errors import AnalysisError
+from ketephys.errors import AnalysisError, SettingsError
 from ketephys.simulate.fepsp import simulate_fepsp_io
 from ketephys.simulate.patch import simulate_patch
 from ketephys.synaptic import analyse, io_curve, measure_test_pulse, psc
@@ -103,3 +103,19 @@ def test_io_curve_boltzmann():
     big = curve[curve["intensity"] >= 60]
     expect = truth["slope_max"] / (1 + np.exp((truth["i50"] - big["intensity"]) / truth["k"]))
     np.testing.assert_allclose(big["mean"], expect, rtol=0.03)
+
+
+def test_test_pulse_baseline_duration_is_baseline_s():
+    # ``baseline`` means a (tmin, tmax) window in ketephys; a duration is ``baseline_s``
+    rec, truth = simulate_patch(seed=4, mode="current_clamp", noise_sd=3e-5)
+    args = (rec.data[:, 0], rec.sfreq)
+    with pytest.raises(SettingsError, match="'baseline' of measure_test_pulse\\(\\) was "
+                                            "renamed 'baseline_s'"):
+        measure_test_pulse(*args, **truth.test_pulse, mode="current_clamp", baseline=5e-3)
+    a = measure_test_pulse(*args, **truth.test_pulse, mode="current_clamp", baseline_s=5e-3)
+    b = measure_test_pulse(*args, **truth.test_pulse, mode="current_clamp")
+    assert a.equals(b)
+    with pytest.raises(SettingsError, match="mode must be one of"):
+        measure_test_pulse(*args, **truth.test_pulse, mode="clamp")
+    with pytest.raises(SettingsError, match="polarity must be one of"):
+        psc(rec, polarity="down")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ketephys.errors import SettingsError
 from ketephys.features import FEATURE_COLUMNS
 from ketephys.simulate.tms import simulate_tms_eeg
 from ketephys.tms import analyse, clean, compare, evoked_oscillations, tep
@@ -105,3 +106,12 @@ def test_evoked_oscillation_natural_frequency_and_mne():
     base = (times[keep] >= -0.4 - 1e-9) & (times[keep] <= -0.1 + 1e-9)
     db = 10 * np.log10(p / p[:, :, base].mean(axis=2, keepdims=True))
     np.testing.assert_allclose(res.power_db, db, rtol=1e-10, atol=1e-10)
+
+
+def test_oscillation_summary_span_is_no_longer_called_window():
+    # ``window`` means only the spectral taper in ketephys: the post-pulse span averaged
+    # for the band summaries is ``summary_s``
+    rec, _ = simulate_tms_eeg(n_channels=4, n_trials=5, sfreq=1000.0, seed=4, components=[])
+    with pytest.raises(SettingsError, match="'window' of evoked_oscillations\\(\\) was "
+                                            "renamed 'summary_s'"):
+        evoked_oscillations(rec, window=(0.02, 0.3))

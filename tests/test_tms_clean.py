@@ -128,7 +128,7 @@ def test_low_rate_and_options_are_recorded():
 
 def test_bad_input():
     rec, _ = simulate_tms_eeg(n_channels=4, n_trials=5, sfreq=1000.0, seed=1, annotate=True)
-    with pytest.raises(AnalysisError, match="decay"):
+    with pytest.raises(SettingsError, match="decay must be one of .*'ica'.*got 'magic'"):
         clean(rec, decay="magic")
     with pytest.raises(AnalysisError, match="remove"):
         clean(rec, remove=(0.01, -0.002))

@@ -222,7 +222,7 @@ pre, truth_pre = simulate_lfp(n_channels=2, duration=300.0, gamma_power=2e-10, s
 post, truth_post = simulate_lfp(n_channels=2, duration=300.0, gamma_power=6e-10, seed=2)
 lfp = ketephys.Recording(np.concatenate([pre.data, post.data], axis=1), pre.sfreq,
                          pre.ch_names, ch_types=["lfp"] * 2, meta={"region": "PFC"})
-course = ks.band_power_timecourse(lfp, "gamma", window=30.0)
+course = ks.band_power_timecourse(lfp, "gamma", window_s=30.0)
 course["t_mid_min"] = (course["window_start"] + course["window_stop"]) / 120.0
 means = course.groupby(course["window_start"] >= 300.0)["value"].mean()
 
@@ -269,7 +269,7 @@ axona_path = shared_data() / "lfp" / "axona_rat_mec_hpc" / "83812141.set"
 if axona_path.is_file():
     axona = ketephys.read(axona_path)
     real = ks.spectral_timecourse(axona, bands=("gamma",), kinds=("absolute",),
-                                  coherence_band="theta_rodent", window=60.0)
+                                  coherence_band="theta_rodent", window_s=60.0)
     msc = real[real["measure"] == "theta_rodent_msc"]
     summary = msc.groupby("channel")["value"].agg(["mean", "min", "max"])
     print(summary.round(3))

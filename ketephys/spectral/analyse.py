@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._docs import fill_doc
 from ..errors import AnalysisError
 from ..features import AnalysisOutput, feature_table
 from ..recording import Recording
+from ..settings import check_keywords
 from .bandpower import band_peak_check, band_power_rows
 from .bands import band_neighbourhood, peak_outside_band, resolve_band
 from .coherence import _PER_SEGMENT, coherence_rows, cross_from_accumulated
@@ -42,6 +44,8 @@ def _frange(sfreq: float, bands: Sequence[Any], total_band: tuple[float, float] 
     return max(0.0, fmin), min(fmax, nyq)
 
 
+@check_keywords(renamed={"baseline": "baseline_recording"})
+@fill_doc
 def spectral_rows(
     rec: Recording,
     settings: SpectralSettings,
@@ -58,19 +62,46 @@ def spectral_rows(
     start: int = 0,
     stop: int | None = None,
     add_mean: bool = True,
-    baseline: Recording | None = None,
+    baseline_recording: Recording | None = None,
     views: dict[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Rows of band powers (and aperiodic parameters) and coherence from one pass.
 
-    ``kinds`` containing ``"db"`` needs ``baseline``, a recording analysed with the same
-    settings and channels (matched by name). ``views``, when given, receives the
-    ``"spectrum"`` (and ``"cross"``) the rows were computed from.
+    Parameters
+    ----------
+    rec : Recording
+        The recording analysed.
+    settings : SpectralSettings
+        How the spectra are estimated.
+    %(bands)s
+    %(kinds)s
+    %(aperiodic)s
+    %(coherence_band)s
+    %(pairs)s
+    %(measures)s
+    %(line_freq)s
+    %(total_band)s
+    %(fit_range)s
+    %(picks)s
+    start, stop : int
+        Sample range analysed (``stop=None``: to the end).
+    add_mean : bool
+        Add ``channel="mean"`` rows (and pair means).
+    %(baseline_recording)s
+    views : dict, optional
+        Receives the ``"spectrum"`` (and ``"cross"``) the rows were computed from.
+
+    Returns
+    -------
+    rows : list of dict
+        Feature rows.
+    settings : dict
+        The estimation settings and the marker settings used (for the feature table).
     """
     picks = rec.default_picks() if picks is None else picks
     fmin, fmax = _frange(rec.sfreq, bands, total_band, aperiodic, fit_range,
                          relative="relative" in kinds, modality=rec.modality)
-    base_spec = _baseline_spectrum(rec, baseline, settings, picks, fmin, fmax) \
+    base_spec = _baseline_spectrum(rec, baseline_recording, settings, picks, fmin, fmax) \
         if "db" in kinds else None
     cb = None
     if coherence_band is not None:
@@ -114,7 +145,7 @@ def _baseline_spectrum(rec: Recording, baseline: Recording | None,
                        settings: SpectralSettings, picks: Any, fmin: float, fmax: float):
     """The spectrum of ``baseline`` for kind ``"db"`` (same settings, channels by name)."""
     if baseline is None:
-        raise AnalysisError("kind 'db' needs a baseline recording (baseline=...)",
+        raise AnalysisError("kind 'db' needs a baseline recording (baseline_recording=...)",
                             rec.source.path)
     names = [rec.ch_names[i] for i in rec.pick_indices(picks)]
     return spectrum_from_accumulated(
@@ -195,7 +226,7 @@ _MEAN_CARRIED = ("k", "band_lo", "band_hi", "band_hi_effective", "n_segments", "
                  "line_freq", "peak_hz")
 
 
-def _run(rec: Recording, s: SpectralAnalysis, baseline: Recording | None,
+def _run(rec: Recording, s: SpectralAnalysis, baseline_recording: Recording | None,
          add_mean: bool) -> AnalysisOutput:
     engine = SpectralSettings(method=s.method, seg_len=s.seg_len, overlap=s.overlap,
                               window=s.window, bandwidth=s.bandwidth, precision=s.precision,
@@ -203,21 +234,50 @@ def _run(rec: Recording, s: SpectralAnalysis, baseline: Recording | None,
     views: dict[str, Any] = {}
     rows, _ = spectral_rows(rec, engine, s.bands, s.kinds, s.aperiodic, s.coherence_band,
                             s.pairs, s.measures(), s.line_freq, s.total_band, s.fit_range,
-                            s.picks, add_mean=add_mean, baseline=baseline, views=views)
+                            s.picks, add_mean=add_mean, baseline_recording=baseline_recording,
+                            views=views)
     sett = s.to_dict()
-    if baseline is not None:
-        sett["baseline"] = baseline.source.path or "in-memory recording"
+    if baseline_recording is not None:
+        sett["baseline"] = baseline_recording.source.path or "in-memory recording"
     return AnalysisOutput(feature_table(rows, rec, rec.modality, sett), views)
 
 
+def _settings_keywords() -> Any:
+    """A stand-in signature (recording first) whose keywords are the settings of
+    :class:`SpectralAnalysis`, so :func:`~ketephys.settings.check_keywords` accepts them
+    in ``**kwargs`` (and names the renamed ones)."""
+    import inspect
+
+    def keywords(rec: Recording, **_: Any) -> None:
+        """Signature only."""
+
+    params = [inspect.Parameter("rec", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=f.default)
+               for n, f in SpectralAnalysis.model_fields.items()]
+    keywords.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return keywords
+
+
+#: Former names of the parameters of :func:`analyse`, :func:`features`, :func:`compute`.
+_RENAMED = {"baseline": "baseline_recording"}
+
+
+@check_keywords(_settings_keywords, renamed=_RENAMED)
+@fill_doc
 def features(rec: Recording, settings: SpectralAnalysis | dict | None = None,
-             baseline: Recording | None = None, **kwargs: Any) -> pd.DataFrame:
+             baseline_recording: Recording | None = None, **kwargs: Any) -> pd.DataFrame:
     """Band powers and coherence of a recording from one pass of FFTs, per channel and
     pair only (no mean rows).
 
     Takes the same settings as :func:`analyse` (one declaration,
     :class:`~ketephys.spectral.settings.SpectralAnalysis`); the per-channel and per-pair
     rows are identical to :func:`analyse`'s.
+
+    Parameters
+    ----------
+    rec : Recording
+        Continuous EEG/LFP.
+    %(analysis_parameters)s
 
     Returns
     -------
@@ -226,11 +286,13 @@ def features(rec: Recording, settings: SpectralAnalysis | dict | None = None,
         per pair (those have ``ch_a``/``ch_b``).
     """
     s = SpectralAnalysis.resolve(settings, path=rec.source.path, **kwargs)
-    return _run(rec, s, baseline, add_mean=False).features
+    return _run(rec, s, baseline_recording, add_mean=False).features
 
 
+@check_keywords(_settings_keywords, renamed=_RENAMED)
+@fill_doc
 def analyse(rec: Recording, settings: SpectralAnalysis | dict | None = None,
-            baseline: Recording | None = None, **kwargs: Any) -> pd.DataFrame:
+            baseline_recording: Recording | None = None, **kwargs: Any) -> pd.DataFrame:
     """Per-recording spectral summary: the entry point of scripts and the batch alike.
 
     ``ketephys run`` calls this function with the settings of the config's
@@ -243,19 +305,7 @@ def analyse(rec: Recording, settings: SpectralAnalysis | dict | None = None,
         Continuous EEG/LFP. Channels default to the modality's signal channels
         (:meth:`~ketephys.Recording.default_picks`: EEG channels of an EEG recording,
         LFP channels of an LFP recording; never stim/misc/EOG/ECG/EMG).
-    settings : SpectralAnalysis or dict, optional
-        The settings (see :class:`~ketephys.spectral.settings.SpectralAnalysis` for every
-        name and default); ``**kwargs`` override them. Unknown names raise
-        :class:`~ketephys.errors.SettingsError` with a suggestion. The main ones:
-        ``bands`` (default gamma 30-80 Hz), ``kinds`` (absolute: ``gamma_power`` in V^2,
-        relative: fraction of 1-100 Hz, db: against ``baseline``), ``aperiodic``
-        (specparam mode for ``gamma_power_aperiodic_corrected``; default ``"fixed"``),
-        ``coherence_band`` (default theta, resolved per modality), ``measure`` (``"msc"``
-        and others), ``method``/``seg_len``/``overlap`` (Welch, 2 s Hann, 50 %).
-    baseline : Recording, optional
-        Baseline recording for ``kinds=["db"]`` (same settings and channel names).
-    **kwargs
-        Individual settings.
+    %(analysis_parameters)s
 
     Returns
     -------
@@ -265,19 +315,26 @@ def analyse(rec: Recording, settings: SpectralAnalysis | dict | None = None,
         ``"PFC-HPC"``) coherence, with ``k`` = segments x tapers and the band edges
         used (``band_lo``, ``band_hi``, ``band_hi_effective``).
     """
-    return compute(rec, settings, baseline, **kwargs).features
+    return compute(rec, settings, baseline_recording, **kwargs).features
 
 
+@check_keywords(_settings_keywords, renamed=_RENAMED)
+@fill_doc
 def compute(rec: Recording, settings: SpectralAnalysis | dict | None = None,
-            baseline: Recording | None = None, **kwargs: Any) -> AnalysisOutput:
+            baseline_recording: Recording | None = None, **kwargs: Any) -> AnalysisOutput:
     """:func:`analyse`'s rows together with the spectrum and cross-spectrum they came from
     (``views``: ``"spectrum"``, ``"cross"``), as the batch stores them for the report.
 
-    Takes exactly :func:`analyse`'s parameters.
+    Parameters
+    ----------
+    rec : Recording
+        Continuous EEG/LFP.
+    %(analysis_parameters)s
 
     Returns
     -------
     AnalysisOutput
+        ``features`` (the table :func:`analyse` returns) and ``views``.
     """
     s = SpectralAnalysis.resolve(settings, path=rec.source.path, **kwargs)
-    return _run(rec, s, baseline, add_mean=True)
+    return _run(rec, s, baseline_recording, add_mean=True)

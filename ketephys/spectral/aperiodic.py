@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._check import check_option
 from ..errors import AnalysisError
 
 __all__ = ["AperiodicFit", "fit_aperiodic", "interpolate_line_noise"]
@@ -46,10 +47,19 @@ class AperiodicFit:
     n_peaks: int = 0
 
     def psd(self, freqs: np.ndarray) -> np.ndarray:
-        """The aperiodic PSD (V^2/Hz) at ``freqs``.
+        """The aperiodic PSD at ``freqs``.
 
-        The model is defined for ``f > 0`` (and at 0 Hz with a positive knee); elsewhere
-        (0 Hz in fixed mode, where it is infinite, or negative frequencies) it is NaN.
+        Parameters
+        ----------
+        freqs : array_like
+            Frequencies (Hz).
+
+        Returns
+        -------
+        ndarray
+            V^2/Hz, shaped as ``freqs``. The model is defined for ``f > 0`` (and at 0 Hz
+            with a positive knee); elsewhere (0 Hz in fixed mode, where it is infinite,
+            or negative frequencies) it is NaN.
         """
         f = np.asarray(freqs, dtype=float)
         knee = self.knee or 0.0
@@ -74,11 +84,18 @@ def interpolate_line_noise(freqs: np.ndarray, psd: np.ndarray, line_freq: float 
     Parameters
     ----------
     freqs : ndarray (n_freqs,)
+        Frequencies of the bins (Hz).
     psd : ndarray (..., n_freqs)
+        The PSD (V^2/Hz).
     line_freq : float or None
         50 or 60 Hz; ``None`` returns ``psd`` unchanged (a copy).
     width : float
         Half-width of the replaced span (Hz).
+
+    Returns
+    -------
+    ndarray (..., n_freqs)
+        A copy of ``psd`` with the line bins interpolated.
     """
     out = np.array(psd, dtype=float, copy=True)
     if not line_freq:
@@ -136,8 +153,7 @@ def fit_aperiodic(
     -------
     list of AperiodicFit
     """
-    if mode not in ("fixed", "knee", "auto"):
-        raise AnalysisError(f"aperiodic mode must be 'fixed', 'knee' or 'auto', got {mode!r}")
+    check_option("mode", mode, ("fixed", "knee", "auto"))
     if mode == "auto":
         knee = fit_aperiodic(freqs, psd, "knee", freq_range, line_freq, peak_width_limits,
                              max_n_peaks)

@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_option
+from .._docs import fill_doc
 from ..errors import AnalysisError
 from ..features import feature_table
 from ..recording import Recording
@@ -89,13 +91,15 @@ def band_peak_check(spectrum: Spectrum, band: str | tuple[float, float]) -> floa
     return peak
 
 
+@check_keywords(renamed={"baseline": "baseline_spectrum"})
+@fill_doc
 def band_power_rows(
     spectrum: Spectrum,
     band: str | tuple[float, float] = "gamma",
     kind: str = "absolute",
     aperiodic: str | None = None,
     line_freq: Any = None,
-    baseline: Spectrum | None = None,
+    baseline_spectrum: Spectrum | None = None,
     total_band: tuple[float, float] | None = None,
     fit_range: tuple[float, float] | None = None,
     fits: list[AperiodicFit] | None = None,
@@ -104,14 +108,44 @@ def band_power_rows(
 ) -> tuple[list[dict[str, Any]], list[AperiodicFit] | None]:
     """Rows (one per channel) of a band power and the aperiodic fits used (reusable).
 
-    ``peak`` is :func:`band_peak_check`'s answer when the caller already has it (one check
-    and one warning per band, whatever the kinds); ``"check"`` makes it here.
+    Parameters
+    ----------
+    spectrum : Spectrum
+        The PSD the power is summed from.
+    band : str or (lo, hi)
+        Preset (``"gamma"`` = 30-80 Hz...) or Hz, edges inclusive.
+    kind : {"absolute", "relative", "db"}
+        V^2; fraction of the power in ``total_band``; dB against ``baseline_spectrum``.
+    %(aperiodic)s
+    %(line_freq)s
+    baseline_spectrum : Spectrum, optional
+        Needed for ``kind="db"``: the baseline's PSD (same settings; channels matched by
+        name).
+    %(total_band)s
+    %(fit_range)s
+    fits, baseline_fits : list of AperiodicFit, optional
+        Aperiodic fits already made on ``spectrum`` (and on the baseline), one per
+        channel; None: fitted here.
+    peak : float, None or "check"
+        :func:`band_peak_check`'s answer when the caller already has it (one check and
+        one warning per band, whatever the kinds); ``"check"`` makes it here.
+
+    Returns
+    -------
+    rows : list of dict
+        One feature row per channel.
+    fits : list of AperiodicFit or None
+        The aperiodic fits used (None without ``aperiodic``), to reuse for other kinds.
+
+    Raises
+    ------
+    SettingsError
+        An unknown ``kind`` or ``aperiodic`` mode.
+    AnalysisError
+        No PSD bin in the band, or ``kind="db"`` without a usable baseline.
     """
-    if kind not in KINDS:
-        raise AnalysisError(f"kind must be one of {KINDS}, got {kind!r}")
-    if aperiodic not in (None, "fixed", "knee", "auto"):
-        raise AnalysisError(f"aperiodic must be None, 'fixed', 'knee' or 'auto', got "
-                            f"{aperiodic!r}")
+    check_option("kind", kind, KINDS)
+    check_option("aperiodic", aperiodic, (None, "fixed", "knee", "auto"))
     name, lo, hi = resolve_band(band, spectrum.settings.get("modality"))
     if peak == "check":
         peak = band_peak_check(spectrum, band)
@@ -119,7 +153,8 @@ def band_power_rows(
     power, fits = _powers(spectrum, lo, hi, aperiodic, line, fits, fit_range)
     measure = f"{name}_power" + ("_aperiodic_corrected" if aperiodic else "")
     values, units, suffix = _kind_values(spectrum, power, kind, lo, hi, aperiodic, line_freq,
-                                         baseline, total_band, fit_range, baseline_fits)
+                                         baseline_spectrum, total_band, fit_range,
+                                         baseline_fits)
     measure += suffix
     qflags = channel_flags(spectrum)
     nyquist = spectrum.settings.get("sfreq", np.inf) / 2
@@ -186,14 +221,15 @@ def _kind_values(spectrum: Spectrum, power: np.ndarray, kind: str, lo: float, hi
     return values, ["dB"] * len(power), "_db"
 
 
-@check_keywords(lambda: psd)
+@check_keywords(lambda: psd, renamed={"baseline": "baseline_recording"})
+@fill_doc
 def band_power(
     rec: Recording | Spectrum,
     band: str | tuple[float, float] = "gamma",
     kind: str = "absolute",
     aperiodic: str | None = None,
     line_freq: Any = None,
-    baseline: Recording | Spectrum | None = None,
+    baseline_recording: Recording | Spectrum | None = None,
     total_band: tuple[float, float] | None = None,
     fit_range: tuple[float, float] | None = None,
     **psd_kwargs: Any,
@@ -209,24 +245,19 @@ def band_power(
     band : str or (lo, hi)
         Preset (``"gamma"`` = 30-80 Hz...) or Hz, edges inclusive.
     kind : {"absolute", "relative", "db"}
-        V^2; fraction of the power in ``total_band``; dB against ``baseline``.
+        V^2; fraction of the power in ``total_band``; dB against ``baseline_recording``.
     aperiodic : {None, "fixed", "knee", "auto"}
         Subtract specparam's aperiodic fit (use ``"knee"`` when the spectrum bends;
         ``"auto"`` keeps the knee model only when a knee is found, see
         :func:`~ketephys.spectral.aperiodic.fit_aperiodic`). Rows
         then carry ``aperiodic_offset`` (log10 V^2/Hz), ``aperiodic_exponent`` and
         ``aperiodic_knee``.
-    line_freq : float, "auto" or None
-        Line noise to interpolate before the aperiodic fit (``"auto"`` detects 50/60 Hz).
-        Uncorrected band powers keep the line's power and get the flag
-        ``line_noise_in_band`` when a line (or harmonic) falls inside the band.
-    baseline : Recording or Spectrum, optional
-        Needed for ``kind="db"``; a recording is analysed with the same settings.
-    total_band : (lo, hi), optional
-        Denominator of relative power (default 1 Hz to ``min(100, fmax)``).
-    fit_range : (lo, hi), optional
-        Aperiodic fit range (Hz); default 1 Hz to ``min(150, 0.8 Nyquist)`` whatever range
-        the spectrum was computed over, so a PSD, a cross-spectrum and the batch agree.
+    %(line_freq)s
+    baseline_recording : Recording or Spectrum, optional
+        Needed for ``kind="db"``: a recording (analysed with the same ``psd_kwargs``) or
+        its spectrum. Renamed from ``baseline`` in 0.2.
+    %(total_band)s
+    %(fit_range)s
     **psd_kwargs
         Passed to :func:`~ketephys.spectral.psd.psd` (method, seg_len, overlap, picks...).
 
@@ -239,9 +270,9 @@ def band_power(
     if getattr(rec, "spectrum", None) is not None:  # a CrossSpectrum: its PSD
         rec = rec.spectrum
     spectrum = rec if isinstance(rec, Spectrum) else psd(rec, **psd_kwargs)
-    base = baseline
-    if isinstance(baseline, Recording):
-        base = psd(baseline, **psd_kwargs)
+    base = baseline_recording
+    if isinstance(baseline_recording, Recording):
+        base = psd(baseline_recording, **psd_kwargs)
     rows, _ = band_power_rows(spectrum, band, kind, aperiodic, line_freq, base, total_band,
                               fit_range)
     sett = dict(spectrum.settings)

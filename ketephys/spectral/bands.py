@@ -97,8 +97,18 @@ def resolve_band(band: str | tuple[float, float],
 
 
 def band_neighbourhood(lo: float, hi: float) -> tuple[float, float]:
-    """``(lo - w/2, hi + w/2)`` with ``w = hi - lo``: where :func:`peak_outside_band`
-    looks for the band's peak, so the PSD must cover it."""
+    """Where :func:`peak_outside_band` looks for a band's peak (the PSD must cover it).
+
+    Parameters
+    ----------
+    lo, hi : float
+        Band edges (Hz).
+
+    Returns
+    -------
+    (float, float)
+        ``(lo - w/2, hi + w/2)`` with ``w = hi - lo`` (Hz; the low end may be negative).
+    """
     w = hi - lo
     return lo - w / 2, hi + w / 2
 

@@ -31,7 +31,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin, channel_indices, fill_doc
+from .._check import check_option
+from .._docs import fill_doc
+from .._result import ResultMixin, channel_indices
 from ..errors import AnalysisError
 from ..features import feature_table
 from ..recording import Recording
@@ -58,13 +60,19 @@ class CrossSpectrum(ResultMixin):
     Attributes
     ----------
     freqs : ndarray (n_freqs,)
+        The band bins (Hz).
     csd : ndarray (n_freqs, n_channels, n_channels), complex
         ``S_ab = E[conj(X_a) X_b]`` in V^2/Hz, one-sided; the diagonal is the PSD.
     im_sum, abs_im_sum, phase_sum : ndarray or None
         Per-segment sums for wPLI and PLV.
     ch_names : list of str
+        Channels, in the order of the matrix rows and columns.
     n_segments, n_tapers, n_rejected : int
+        Segments averaged, tapers per segment, segments dropped.
     settings : dict
+        Estimation settings (as :attr:`Spectrum.settings <ketephys.spectral.psd.Spectrum>`).
+    spectrum : Spectrum or None
+        The PSD from the same FFTs (made by :func:`cross_spectrum`, for band powers).
     """
 
     freqs: np.ndarray
@@ -77,7 +85,6 @@ class CrossSpectrum(ResultMixin):
     abs_im_sum: np.ndarray | None = None
     phase_sum: np.ndarray | None = None
     settings: dict[str, Any] = field(default_factory=dict)
-    #: The PSD from the same FFTs (:func:`cross_spectrum`), for band powers; or None.
     spectrum: Any = None
 
     @property
@@ -86,10 +93,26 @@ class CrossSpectrum(ResultMixin):
         return int(self.n_segments * self.n_tapers)
 
     def measure(self, measure: str = "msc") -> np.ndarray:
-        """Per-bin measure ``(n_freqs, n_channels, n_channels)``."""
-        measure = measure.lower()
-        if measure not in MEASURES:
-            raise AnalysisError(f"measure must be one of {sorted(MEASURES)}, got {measure!r}")
+        """A coherence measure per band bin and channel pair.
+
+        Parameters
+        ----------
+        measure : {"msc", "coh", "imcoh", "wpli", "plv"}
+            See :data:`MEASURES` and the module docstring (case-insensitive).
+
+        Returns
+        -------
+        ndarray, shape (n_freqs, n_channels, n_channels)
+            Unitless; NaN for a pair with a flat channel.
+
+        Raises
+        ------
+        SettingsError
+            An unknown measure.
+        AnalysisError
+            ``"wpli"``/``"plv"`` without per-segment sums.
+        """
+        measure = check_option("measure", measure.lower(), MEASURES)
         if measure in _PER_SEGMENT:
             if self.im_sum is None:
                 raise AnalysisError(f"{measure} needs per-segment cross-spectra; compute "
@@ -187,7 +210,24 @@ class CrossSpectrum(ResultMixin):
 
 
 def cross_from_accumulated(acc: Accumulated) -> CrossSpectrum:
-    """The mean cross-spectrum of an :class:`~ketephys.spectral.fft.Accumulated`."""
+    """The mean cross-spectrum of an :class:`~ketephys.spectral.fft.Accumulated`.
+
+    Parameters
+    ----------
+    acc : Accumulated
+        Sums of an :func:`~ketephys.spectral.fft.accumulate` pass made with a
+        ``cross_band``.
+
+    Returns
+    -------
+    CrossSpectrum
+        Without ``spectrum`` (set it from the same ``acc`` when needed).
+
+    Raises
+    ------
+    AnalysisError
+        ``acc`` holds no cross-spectrum.
+    """
     if acc.csd_sum is None:
         raise AnalysisError("no cross-spectrum was accumulated (cross_band not given)")
     sett = dict(acc.settings)
@@ -203,10 +243,27 @@ def resolve_pairs(ch_names: Sequence[str], pairs: Any = "all"
                   ) -> tuple[list[tuple[int, int]], list[tuple[str | None, str | None]]]:
     """Channel index pairs and, for a region mapping, the region of each side.
 
-    ``"all"``: every unordered pair once (``i < j`` in channel order), no self-pairs.
-    A list of ``(a, b)`` names or indices: those pairs, in that order.
-    A mapping ``{"PFC": [...], "HPC": [...]}``: every pair between channels of two
-    different regions (regions in the mapping's order).
+    Parameters
+    ----------
+    ch_names : sequence of str
+        The analysed channels (indices refer to this order).
+    pairs : "all", list of (a, b) or {region: [channels]}
+        ``"all"``: every unordered pair once (``i < j`` in channel order), no self-pairs.
+        A list of ``(a, b)`` names or indices: those pairs, in that order.
+        A mapping ``{"PFC": [...], "HPC": [...]}``: every pair between channels of two
+        different regions (regions in the mapping's order).
+
+    Returns
+    -------
+    pairs : list of (int, int)
+        Channel indices of each pair.
+    regions : list of (str or None, str or None)
+        The regions of each pair's channels (None unless ``pairs`` is a mapping).
+
+    Raises
+    ------
+    AnalysisError
+        An unknown channel, a self-pair, or a string other than ``"all"``.
     """
     names = list(ch_names)
 
@@ -244,6 +301,7 @@ def resolve_pairs(ch_names: Sequence[str], pairs: Any = "all"
     return out, [(None, None)] * len(out)
 
 
+@fill_doc
 def coherence_rows(cross: CrossSpectrum, band: str | tuple[float, float] = "theta",
                    pairs: Any = "all", measure: str = "msc",
                    add_mean: bool = False, peak_hz: float | None = None
@@ -252,9 +310,34 @@ def coherence_rows(cross: CrossSpectrum, band: str | tuple[float, float] = "thet
 
     A pair with a flat channel (:func:`~ketephys.spectral.preprocess.flat_mask` on the
     band power) has value NaN and the flag ``flat_channel``; it is left out of the mean
-    rows, which name the channels they left out (``excluded``). ``peak_hz`` (from
-    :func:`~ketephys.spectral.bands.peak_outside_band`) flags every row
-    ``peak_outside_band``.
+    rows, which name the channels they left out (``excluded``).
+
+    Parameters
+    ----------
+    cross : CrossSpectrum
+        The cross-spectrum (its bins must cover ``band``).
+    band : str or (lo, hi)
+        Band averaged (name resolved for the recording's modality, or Hz, inclusive).
+    %(pairs)s
+    measure : {"msc", "coh", "imcoh", "wpli", "plv"}
+        The measure (see :data:`MEASURES`).
+    add_mean : bool
+        Add mean rows over the pairs (``"mean"``, or one per region pair).
+    peak_hz : float, optional
+        The peak outside the band (from
+        :func:`~ketephys.spectral.bands.peak_outside_band`): every row gets the flag
+        ``peak_outside_band`` and the column ``peak_hz``.
+
+    Returns
+    -------
+    list of dict
+        Feature rows (``measure``, ``channel`` ``"A-B"``, ``value``, ``unit``, ``flags``,
+        ``ch_a``, ``ch_b``, band edges, ``k``...).
+
+    Raises
+    ------
+    AnalysisError
+        No cross-spectrum bin inside the band.
     """
     from .preprocess import flat_mask
 
@@ -321,9 +404,12 @@ def _pair_means(rows: list[dict[str, Any]], flat: np.ndarray, ch_names: Sequence
 
 
 @check_keywords()
+@fill_doc
 def cross_spectrum(
     rec: Recording,
     band: str | tuple[float, float] = "theta",
+    picks: Any = None,
+    *,
     fmin: float | None = None,
     fmax: float | None = None,
     method: str = "welch",
@@ -331,10 +417,9 @@ def cross_spectrum(
     overlap: float = 0.5,
     window: Any = "hann",
     bandwidth: float | None = None,
-    picks: Any = None,
+    precision: str = "float64",
     reject: float | None = None,
     reject_by_annotation: bool = True,
-    precision: str = "float64",
     per_segment: bool = False,
 ) -> CrossSpectrum:
     """One pass of FFTs giving the cross-spectrum over a band and the PSD around it.
@@ -354,13 +439,19 @@ def cross_spectrum(
         (:meth:`~ketephys.Recording.default_picks`).
     band : str or (lo, hi)
         Cross-spectrum band (resolved for the recording's modality).
+    %(picks)s
     fmin, fmax : float, optional
         PSD range (default 1 Hz to ``min(150, 0.8 Nyquist) + 10`` Hz: the aperiodic fit
         range with room for its line-noise interpolation; widened to cover the band's
         neighbourhood).
-    method, seg_len, overlap, window, bandwidth, reject, reject_by_annotation, precision
-        See :class:`~ketephys.spectral.fft.SpectralSettings`.
-    picks : channels, optional
+    %(method)s
+    %(seg_len)s
+    %(overlap)s
+    %(window)s
+    %(bandwidth)s
+    %(precision)s
+    %(reject)s
+    %(reject_by_annotation)s
     per_segment : bool
         Keep per-segment sums (needed by ``"wpli"`` and ``"plv"``).
 
@@ -390,38 +481,48 @@ def cross_spectrum(
 
 
 @check_keywords()
+@fill_doc
 def coherence(
     rec: Recording | CrossSpectrum,
     band: str | tuple[float, float] = "theta",
     pairs: Any = "all",
     measure: str = "msc",
+    picks: Any = None,
+    *,
+    add_mean: bool = False,
     method: str = "welch",
     seg_len: float | None = 2.0,
     overlap: float = 0.5,
     window: Any = "hann",
     bandwidth: float | None = None,
-    picks: Any = None,
+    precision: str = "float64",
     reject: float | None = None,
     reject_by_annotation: bool = True,
-    precision: str = "float64",
-    add_mean: bool = False,
 ) -> pd.DataFrame:
     """Band-averaged coherence between channel pairs as a tidy feature table.
 
     Parameters
     ----------
     rec : Recording or CrossSpectrum
+        A recording (its cross-spectrum is computed with the settings below, per-segment
+        sums when ``measure`` needs them), or the result of :func:`cross_spectrum` (the
+        estimation settings are then those it was made with).
     band : str or (lo, hi)
         Preset name or Hz (edges inclusive).
-    pairs : "all", list of (a, b) or {region: [channels]}
-        See :func:`resolve_pairs`.
+    %(pairs)s
     measure : {"msc", "coh", "imcoh", "wpli", "plv"}
         See the module docstring; ``"msc"`` is ``|C|^2`` (scipy's convention).
-    method, seg_len, overlap, window, bandwidth, reject, reject_by_annotation, precision
-        See :class:`~ketephys.spectral.fft.SpectralSettings`.
-    picks : channels, optional
+    %(picks)s
     add_mean : bool
         Add the mean over pairs (channel ``"mean"``, or ``"PFC-HPC"`` per region pair).
+    %(method)s
+    %(seg_len)s
+    %(overlap)s
+    %(window)s
+    %(bandwidth)s
+    %(precision)s
+    %(reject)s
+    %(reject_by_annotation)s
 
     Returns
     -------

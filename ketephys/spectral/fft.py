@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from .._check import check_option
+from .._docs import fill_doc
 from ..errors import AnalysisError
 from ..recording import Recording
 
@@ -36,36 +38,14 @@ __all__ = ["SpectralSettings", "Accumulated", "make_tapers", "segment_starts",
 _METHODS = ("welch", "multitaper")
 
 
+@fill_doc
 @dataclass(frozen=True)
 class SpectralSettings:
     """How spectra are estimated.
 
     Parameters
     ----------
-    method : {"welch", "multitaper"}
-        ``"welch"``: one window per segment (``window``). ``"multitaper"``: DPSS tapers per
-        segment, weighted by their eigenvalues (non-adaptive), as MNE.
-    seg_len : float or None
-        Segment length in seconds (default 2 s); ``None`` = one segment over the whole
-        recording (or window), as ``mne.time_frequency.psd_array_multitaper`` (this loads
-        the whole span).
-    overlap : float
-        Fraction of overlap between consecutive segments (0 <= overlap < 1).
-    window : str, tuple or array
-        Welch window, anything ``scipy.signal.get_window`` takes (periodic), or an array of
-        ``seg_len * sfreq`` samples (e.g. ``numpy.hanning(n)`` as mne-connectivity's
-        ``fourier`` mode).
-    bandwidth : float, optional
-        Multitaper full bandwidth in Hz (MNE's ``bandwidth``); default a normalised
-        half-bandwidth of 4.
-    low_bias : bool
-        Keep only tapers with eigenvalue > 0.9 (MNE's default).
-    precision : {"float64", "float32"}
-        Arithmetic of the FFTs; accumulation is always float64/complex128.
-    reject : float, optional
-        Drop segments whose peak-to-peak amplitude (V) on any picked channel exceeds this.
-    reject_by_annotation : bool
-        Drop segments overlapping events whose description starts with ``BAD`` (any case).
+    %(spectral_settings)s
     batch_mb : float
         Memory budget for one batch of segments (MB).
     """
@@ -82,17 +62,22 @@ class SpectralSettings:
     batch_mb: float = 48.0
 
     def __post_init__(self) -> None:
-        if self.method not in _METHODS:
-            raise AnalysisError(f"method must be one of {_METHODS}, got {self.method!r}")
+        check_option("method", self.method, _METHODS)
         if not 0.0 <= self.overlap < 1.0:
             raise AnalysisError(f"overlap must be in [0, 1), got {self.overlap}")
         if self.seg_len is not None and self.seg_len <= 0:
             raise AnalysisError(f"seg_len must be > 0 s, got {self.seg_len}")
-        if self.precision not in ("float64", "float32"):
-            raise AnalysisError(f"precision must be float64 or float32, got {self.precision!r}")
+        check_option("precision", self.precision, ("float64", "float32"))
 
     def to_dict(self) -> dict[str, Any]:
-        """Settings as plain values (for tables and the settings hash)."""
+        """Settings as plain values (for tables and the settings hash).
+
+        Returns
+        -------
+        dict
+            Every field but ``batch_mb``; an array ``window`` becomes
+            ``"array[n]"``.
+        """
         out = asdict(self)
         if isinstance(self.window, np.ndarray):
             out["window"] = f"array[{self.window.size}]"
@@ -104,8 +89,32 @@ class SpectralSettings:
 class Accumulated:
     """Sums over the used segments (divide by ``n_segments`` for means).
 
-    ``psd`` and ``csd`` are already in V^2/Hz per segment (one-sided); ``im_sum``,
-    ``abs_im_sum`` and ``phase_sum`` are the per-segment sums that wPLI and PLV need.
+    Attributes
+    ----------
+    freqs : ndarray, shape (n_freqs,)
+        Frequencies of the PSD bins (Hz).
+    psd_sum : ndarray, shape (n_channels, n_freqs)
+        Sum over segments of the one-sided PSD (V^2/Hz per segment).
+    cross_freqs : ndarray, shape (n_cross,)
+        Frequencies of the cross-spectrum bins (Hz; empty without ``cross_band``).
+    csd_sum : ndarray, shape (n_cross, n_channels, n_channels), or None
+        Sum over segments of the one-sided cross-spectra (V^2/Hz per segment).
+    im_sum, abs_im_sum, phase_sum : ndarray or None
+        The per-segment sums wPLI and PLV need (imaginary part, its absolute value, unit
+        phase factor of each segment's cross-spectrum).
+    n_segments, n_rejected : int
+        Segments summed and segments dropped.
+    n_tapers : int
+        Tapers per segment.
+    nperseg : int
+        Samples per segment.
+    sfreq : float
+        Sampling rate (Hz).
+    ch_names : list of str
+        Channels, in the order of the rows.
+    settings : dict
+        :meth:`SpectralSettings.to_dict` plus ``nperseg``, ``step``, ``n_tapers`` and
+        ``modality``.
     """
 
     freqs: np.ndarray
@@ -125,7 +134,22 @@ class Accumulated:
 
 
 def segment_starts(n_times: int, nperseg: int, step: int) -> np.ndarray:
-    """Start samples of the segments (as ``scipy.signal.welch``: no padding)."""
+    """Start samples of the segments (as ``scipy.signal.welch``: no padding).
+
+    Parameters
+    ----------
+    n_times : int
+        Samples of the span.
+    nperseg : int
+        Samples per segment.
+    step : int
+        Samples between segment starts.
+
+    Returns
+    -------
+    ndarray of int64
+        Starts of the complete segments (empty when the span is shorter than one).
+    """
     if n_times < nperseg:
         return np.zeros(0, dtype=np.int64)
     return np.arange(0, n_times - nperseg + 1, step, dtype=np.int64)
@@ -133,7 +157,29 @@ def segment_starts(n_times: int, nperseg: int, step: int) -> np.ndarray:
 
 def make_tapers(nperseg: int, sfreq: float, settings: SpectralSettings
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Unit-energy tapers ``(K, nperseg)`` and weights ``(K,)`` summing to one."""
+    """Unit-energy tapers and their weights.
+
+    Parameters
+    ----------
+    nperseg : int
+        Samples per segment.
+    sfreq : float
+        Sampling rate (Hz; converts a multitaper ``bandwidth`` to a half-bandwidth).
+    settings : SpectralSettings
+        Method, window, bandwidth and ``low_bias``.
+
+    Returns
+    -------
+    tapers : ndarray, shape (K, nperseg)
+        Unit-energy tapers (one Welch window, or the kept DPSS tapers).
+    weights : ndarray, shape (K,)
+        Weights summing to one (eigenvalue weights for DPSS).
+
+    Raises
+    ------
+    AnalysisError
+        An array window of the wrong length, or a bandwidth below the resolution.
+    """
     if settings.method == "welch":
         if isinstance(settings.window, np.ndarray):
             win = np.asarray(settings.window, dtype=float)
@@ -168,8 +214,20 @@ def make_tapers(nperseg: int, sfreq: float, settings: SpectralSettings
 
 
 def bad_intervals(rec: Recording, sweep: int | None = None) -> np.ndarray:
-    """``(n, 2)`` start/stop samples of events whose description starts with BAD (of
-    ``sweep`` when given: onsets then count from that sweep's start)."""
+    """The spans of events whose description starts with BAD (any case).
+
+    Parameters
+    ----------
+    rec : Recording
+        The recording whose events are read.
+    sweep : int, optional
+        Only events of this sweep (onsets then count from that sweep's start).
+
+    Returns
+    -------
+    ndarray of int64, shape (n, 2)
+        Start and stop samples (stop at least start + 1).
+    """
     ev = rec.events
     if ev is None or not len(ev):
         return np.zeros((0, 2), dtype=np.int64)
@@ -215,6 +273,7 @@ def _hann_bins(spec: np.ndarray, a: int, b: int, n: int, scale: float) -> np.nda
     return (0.5 * ext[..., 1:-1] - 0.25 * (ext[..., :-2] + ext[..., 2:])) * scale
 
 
+@fill_doc
 def accumulate(
     rec: Recording,
     settings: SpectralSettings,
@@ -232,9 +291,10 @@ def accumulate(
     Parameters
     ----------
     rec : Recording
-        Continuous recording (may be lazy).
+        Continuous or episodic recording (may be lazy).
     settings : SpectralSettings
-    picks : channels, optional
+        How the spectra are estimated.
+    %(picks)s
     fmin, fmax : float
         PSD frequency range (Hz, inclusive).
     cross_band : (lo, hi), optional

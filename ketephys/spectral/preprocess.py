@@ -32,6 +32,20 @@ def detect_line_noise(spectrum: Spectrum, candidates: Sequence[float] = (50.0, 6
     A candidate is present when the median over channels of the PSD at that frequency
     divided by the median PSD 3-8 Hz either side exceeds ``threshold``; the candidate with
     the largest ratio wins.
+
+    Parameters
+    ----------
+    spectrum : Spectrum
+        A PSD covering the candidates and 8 Hz either side.
+    candidates : sequence of float
+        Mains frequencies tried (Hz).
+    threshold : float
+        Smallest peak-to-neighbourhood PSD ratio that counts as line noise.
+
+    Returns
+    -------
+    float or None
+        The line frequency (Hz), or None when no candidate stands out.
     """
     f = spectrum.freqs
     best, best_ratio = None, threshold
@@ -83,10 +97,20 @@ def flat_mask(power: np.ndarray) -> np.ndarray:
 def channel_flags(spectrum: Spectrum, z_threshold: float = 5.0) -> dict[str, list[str]]:
     """Per-channel quality flags from a spectrum.
 
-    ``flat``: negligible power against the other channels (:func:`flat_mask`).
-    ``extreme_variance``: log total power more than ``z_threshold`` robust z-scores
-    (median absolute deviation) from the median of the channels (needs at least 4
-    channels).
+    Parameters
+    ----------
+    spectrum : Spectrum
+        The PSD (its sum times the bin width is each channel's power in its range).
+    z_threshold : float
+        ``extreme_variance``: log total power more than this many robust z-scores
+        (median absolute deviation) from the median of the channels (needs at least 4
+        channels).
+
+    Returns
+    -------
+    dict of str to list of str
+        Channel name -> its flags: ``flat`` (negligible power against the other
+        channels, :func:`flat_mask`) and/or ``extreme_variance``.
     """
     total = spectrum.psd.sum(axis=1) * spectrum.df
     flags: dict[str, list[str]] = {c: [] for c in spectrum.ch_names}
@@ -112,6 +136,27 @@ def notch(rec: Recording, line_freq: float = 50.0, harmonics: bool = True,
     """Zero-phase IIR notch at ``line_freq`` (and harmonics below Nyquist).
 
     Loads the data (filtering is not chunk-exact); the input is not modified.
+
+    Parameters
+    ----------
+    rec : Recording
+        A continuous recording.
+    line_freq : float
+        Mains frequency (Hz).
+    harmonics : bool
+        Also notch every harmonic below Nyquist.
+    quality : float
+        Quality factor of each notch (``scipy.signal.iirnotch``'s ``Q``).
+
+    Returns
+    -------
+    Recording
+        A filtered in-memory copy (all channels).
+
+    Raises
+    ------
+    AnalysisError
+        An episodic recording.
     """
     from scipy.signal import filtfilt, iirnotch
 
@@ -152,11 +197,29 @@ class _Montage:
 
 def rereference(rec: Recording, ref: str | Sequence[tuple[str, str]] = "average",
                 picks: Any = None) -> Recording:
-    """Average reference over ``picks`` (default the eeg/lfp channels, else all), or a
-    bipolar montage from ``(anode, cathode)`` pairs (channels ``"A-B"``).
+    """Average reference, or a bipolar montage, as a lazy recording.
 
-    Returns a lazy recording that re-references each block as it is read, so long
-    recordings stream.
+    Parameters
+    ----------
+    rec : Recording
+        A continuous recording.
+    ref : "average" or list of (str, str)
+        ``"average"``: subtract the mean of the picked channels from each; a list of
+        ``(anode, cathode)`` pairs: one channel ``"A-B"`` per pair.
+    picks : str, int, list or None
+        Channels re-referenced (and available to the pairs); default the eeg/lfp
+        channels, else all.
+
+    Returns
+    -------
+    Recording
+        Re-references each block as it is read, so long recordings stream.
+
+    Raises
+    ------
+    AnalysisError
+        An episodic recording, fewer than 2 channels for an average, a pair channel not
+        picked, or another string ``ref``.
     """
     if rec.is_episodic:
         raise AnalysisError("rereference needs a continuous recording", rec.source.path)

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin, channel_indices, compact_recording, fill_doc, short
+from .._docs import fill_doc
+from .._result import ResultMixin, channel_indices, compact_recording, short
 from ..recording import Recording
 from ..settings import check_keywords
 from .fft import Accumulated, SpectralSettings, accumulate
@@ -126,7 +127,13 @@ class Spectrum(ResultMixin):
         })
 
     def to_frame(self) -> pd.DataFrame:
-        """Same as :meth:`to_data_frame` (the older name, kept for scripts)."""
+        """Same as :meth:`to_data_frame` (the older name, kept for scripts).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per channel and frequency.
+        """
         return self.to_data_frame()
 
     def plot(self, picks: Any = None, average: bool = False,
@@ -167,7 +174,20 @@ def _psd_units(rec: Recording, names: list[str]) -> list[str]:
 
 
 def spectrum_from_accumulated(acc: Accumulated, rec: Recording | None = None) -> Spectrum:
-    """The mean PSD of an :class:`~ketephys.spectral.fft.Accumulated`."""
+    """The mean PSD of an :class:`~ketephys.spectral.fft.Accumulated`.
+
+    Parameters
+    ----------
+    acc : Accumulated
+        Sums of one :func:`~ketephys.spectral.fft.accumulate` pass.
+    rec : Recording, optional
+        The recording analysed: gives the units (``unit^2/Hz`` per channel) and is kept
+        as the spectrum's compact :attr:`Spectrum.recording`; None: ``V^2/Hz``.
+
+    Returns
+    -------
+    Spectrum
+    """
     sett = dict(acc.settings)
     sett["sfreq"] = acc.sfreq
     units = _psd_units(rec, acc.ch_names) if rec is not None else ["V^2/Hz"] * len(acc.ch_names)
@@ -177,22 +197,24 @@ def spectrum_from_accumulated(acc: Accumulated, rec: Recording | None = None) ->
 
 
 @check_keywords()
+@fill_doc
 def psd(
     rec: Recording,
     fmin: float = 0.0,
     fmax: float = np.inf,
+    picks: Any = None,
+    *,
+    start: float | None = None,
+    stop: float | None = None,
     method: str = "welch",
     seg_len: float | None = 2.0,
     overlap: float = 0.5,
     window: Any = "hann",
     bandwidth: float | None = None,
-    picks: Any = None,
+    low_bias: bool = True,
+    precision: str = "float64",
     reject: float | None = None,
     reject_by_annotation: bool = True,
-    precision: str = "float64",
-    low_bias: bool = True,
-    start: float | None = None,
-    stop: float | None = None,
 ) -> Spectrum:
     """Power spectral density (V^2/Hz, one-sided), streamed over the recording.
 
@@ -208,18 +230,26 @@ def psd(
     Parameters
     ----------
     rec : Recording
+        Continuous or episodic recording (may be lazy: it is read in batches).
     fmin, fmax : float
         Frequency range kept (Hz, inclusive).
-    method, seg_len, overlap, window, bandwidth, reject, reject_by_annotation, precision,
-    low_bias
-        See :class:`~ketephys.spectral.fft.SpectralSettings`.
-    picks : channels, optional
+    %(picks)s
     start, stop : float, optional
-        Analyse only this span (s).
+        Analyse only this span (s from the recording start).
+    %(spectral_settings)s
 
     Returns
     -------
     Spectrum
+        The mean PSD over the segments kept, with the settings used.
+
+    Raises
+    ------
+    AnalysisError
+        No channel picked, segments longer than the span, no frequency bin in the range,
+        or every segment rejected.
+    SettingsError
+        An unknown keyword or a bad value (``method``, ``precision``).
     """
     settings = SpectralSettings(method=method, seg_len=seg_len, overlap=overlap,
                                 window=window, bandwidth=bandwidth, low_bias=low_bias,

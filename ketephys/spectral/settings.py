@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from .._docs import fill_doc
 from ..errors import AnalysisError
 from ..settings import AnalyserSettings
 from .bands import resolve_band
@@ -24,11 +25,41 @@ def _check_band(band: Any) -> Any:
     return name if isinstance(band, str) else (lo, hi)
 
 
+@fill_doc
 class SpectralAnalysis(AnalyserSettings):
     """Settings of :func:`ketephys.spectral.analyse` (and of the batch's ``spectral``).
 
     Band names are resolved per modality (:mod:`ketephys.spectral.bands`): ``"theta"``
     is 4-8 Hz on EEG and 6-10 Hz on rodent LFP.
+
+    Attributes
+    ----------
+    %(bands)s
+        Default ``["gamma"]``.
+    %(kinds)s
+        Default ``["absolute", "relative"]`` (``"db"`` needs a baseline recording).
+    %(aperiodic)s
+        Default ``"fixed"``.
+    %(coherence_band)s
+        Default ``"theta"``.
+    %(pairs)s
+    measure : str or list of str
+        Coherence measure(s): ``"msc"`` (default), ``"coh"``, ``"imcoh"``, ``"wpli"``,
+        ``"plv"``.
+    %(method)s
+    %(seg_len)s
+    %(overlap)s
+    window : str
+        Welch taper, a ``scipy.signal.get_window`` name (default ``"hann"``).
+    %(bandwidth)s
+    %(line_freq)s
+        Default ``"auto"``.
+    %(total_band)s
+    %(fit_range)s
+    %(picks)s
+    %(reject)s
+    %(reject_by_annotation)s
+    %(precision)s
     """
 
     bands: list[Band] = Field(["gamma"], description="Band-power bands (names or [lo, hi] "
@@ -79,5 +110,11 @@ class SpectralAnalysis(AnalyserSettings):
         return None if value is None else _check_band(value)
 
     def measures(self) -> list[str]:
-        """The coherence measures as a list."""
+        """The coherence measures as a list.
+
+        Returns
+        -------
+        list of str
+            ``measure`` as a list (one item when it is a string).
+        """
         return [self.measure] if isinstance(self.measure, str) else list(self.measure)

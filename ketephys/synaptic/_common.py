@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_option
 from ..errors import AnalysisError
 from ..features import settings_hash
 from ..meta import META_COLUMNS
@@ -136,6 +137,46 @@ def detect_polarity(y: np.ndarray, stims: pd.DataFrame, sfreq: float, baseline_w
         return -1
     big = np.flatnonzero(np.abs(dev) >= 0.5 * np.abs(dev).max())
     return 1 if dev[big[0]] > 0 else -1
+
+
+#: Values of the ``polarity`` setting of :func:`~ketephys.synaptic.fepsp` and
+#: :func:`~ketephys.synaptic.psc`.
+POLARITIES = ("auto", "negative", "positive", -1, 1)
+
+
+def resolve_polarity(polarity: str | int, y: np.ndarray, stims: pd.DataFrame,
+                     sfreq: float, baseline_window: float, response_window: float,
+                     path: str | None = None) -> int:
+    """-1 or 1: the ``polarity`` given, or detected on the sweeps ``y`` (``"auto"``,
+    :func:`detect_polarity`); a :class:`~ketephys.errors.SettingsError` for any other
+    value (naming ``path``)."""
+    check_option("polarity", polarity, POLARITIES, path)
+    if polarity == "auto":
+        return detect_polarity(y, stims, sfreq, baseline_window, response_window)
+    return -1 if polarity in ("negative", -1) else 1
+
+
+def channel_stimuli(rec: Recording, ch: int, stim_times: Sequence[float] | None,
+                    polarity: str | int, baseline_window: float, response_window: float,
+                    exclude: list[tuple[float, float]] | None = None,
+                    missing: str = "stimulus") -> tuple[np.ndarray, pd.DataFrame, int]:
+    """What the fEPSP and whole-cell measures start from on channel ``ch``.
+
+    Returns the channel's sweeps ``(n_sweeps, n_times)``, its stimulus table
+    (:func:`stimulus_table`, sorted by sweep and time) and the response's polarity
+    (:func:`resolve_polarity`, detected on the unsorted table). An
+    :class:`~ketephys.errors.AnalysisError` ``"no <missing> found on channel ..."`` when
+    there is no stimulus.
+    """
+    path = rec.source.path
+    y = sweeps_of(rec, ch)
+    stims = stimulus_table(rec, y, stim_times, exclude=exclude)
+    if stims.empty:
+        raise AnalysisError(f"no {missing} found on channel {rec.ch_names[ch]!r}; pass "
+                            "stim_times=[...]", path)
+    pol = resolve_polarity(polarity, y, stims, rec.sfreq, baseline_window, response_window,
+                           path)
+    return y, stims.sort_values(["sweep", "stim_time"]), pol
 
 
 def pick_channel(rec: Recording, channel: str | int | None, types: Sequence[str],

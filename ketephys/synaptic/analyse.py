@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._docs import fill_doc
 from ..errors import AnalysisError
 from ..features import AnalysisOutput, feature_table, settings_hash
 from ..recording import Recording
@@ -136,6 +137,7 @@ def _psc_rows(rec: Recording, settings: Any) -> tuple[list[dict[str, Any]], pd.D
     return rows, tab
 
 
+@fill_doc
 def analyse(rec: Recording, settings: Any = None, **kwargs: Any) -> pd.DataFrame:
     """Per-recording synaptic summary as a tidy feature table.
 
@@ -146,17 +148,7 @@ def analyse(rec: Recording, settings: Any = None, **kwargs: Any) -> pd.DataFrame
     ----------
     rec : Recording
         An fEPSP or whole-cell recording.
-    settings : dict or settings model, optional
-        ``kind`` (``"auto"``: by the first channel that is ``field``/``lfp`` ->
-        ``"fepsp"``, ``im``/``vm`` -> ``"psc"``) and the keywords of
-        :func:`~ketephys.synaptic.fepsp` and :func:`~ketephys.synaptic.ltp`
-        (``induction="auto"`` by default; ``None`` skips LTP) or of
-        :func:`~ketephys.synaptic.psc` (see
-        :func:`~ketephys.synaptic.settings.synaptic_settings_model`). ``**kwargs``
-        override them; an unknown name raises :class:`~ketephys.errors.SettingsError`
-        with a suggestion.
-    **kwargs
-        Individual settings.
+    %(synaptic_analysis_parameters)s
 
     Returns
     -------
@@ -166,17 +158,23 @@ def analyse(rec: Recording, settings: Any = None, **kwargs: Any) -> pd.DataFrame
     return compute(rec, settings, **kwargs).features
 
 
+@fill_doc
 def compute(rec: Recording, settings: Any = None, **kwargs: Any) -> AnalysisOutput:
     """:func:`analyse`'s rows together with what they came from, as the batch stores them
     for the report: ``views["fepsp"]`` or ``views["psc"]`` (the per-sweep table),
     ``views["ltp"]`` (the :class:`~ketephys.synaptic.LTPResult`, when LTP was measured)
     and ``views["first_sweep"]`` (the first sweep, for the measurement figure).
 
-    Takes exactly :func:`analyse`'s parameters.
+    Parameters
+    ----------
+    rec : Recording
+        An fEPSP or whole-cell recording, as :func:`analyse` takes it.
+    %(synaptic_analysis_parameters)s
 
     Returns
     -------
     AnalysisOutput
+        ``features`` (the table :func:`analyse` returns) and ``views``.
     """
     s = synaptic_settings_model().resolve(settings, path=rec.source.path, **kwargs)
     kind = s.kind

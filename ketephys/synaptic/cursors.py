@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._check import check_option
 from ..errors import AnalysisError
 from .slope import fit_line
 
@@ -51,7 +52,19 @@ CURSOR_COLUMNS = ("channel", "group", "stimulus", "n_sweeps", "polarity", *CURSO
 
 
 def welch_differs(a: np.ndarray, b: np.ndarray) -> bool:
-    """Two groups of values differ: Welch t-test p < 0.001 and means > 10 % apart."""
+    """Whether two groups of values differ (for ``cursor_groups="auto"``).
+
+    Parameters
+    ----------
+    a, b : ndarray
+        The values of each group (non-finite values are left out).
+
+    Returns
+    -------
+    bool
+        True when Welch's t-test gives p < 0.001 and the means are more than 10 %
+        apart (False with fewer than 3 finite values in a group).
+    """
     from scipy import stats
 
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
@@ -76,9 +89,23 @@ def group_labels(spec: Any, sweeps: np.ndarray, measures: Mapping[str, np.ndarra
         The sweep numbers (of stimulus 1).
     measures : mapping
         Per-sweep stimulus-1 measures aligned with ``sweeps`` (used by ``"auto"``).
+
+    Returns
+    -------
+    dict of int to str
+        Sweep number -> its group label (``"all"``, ``"even"``/``"odd"``, the given
+        labels, or ``"unassigned"`` for a sweep the sequence or mapping does not cover).
+
+    Raises
+    ------
+    SettingsError
+        A string other than ``"auto"``, ``"all"`` or ``"parity"``.
+    AnalysisError
+        A value that is neither a string, a sequence nor a mapping.
     """
     sweeps = np.asarray(sweeps, int)
     if isinstance(spec, str):
+        check_option("cursor_groups", spec, ("auto", "all", "parity"))
         if spec == "all":
             return {int(s): "all" for s in sweeps}
         if spec == "auto":
@@ -88,10 +115,7 @@ def group_labels(spec: Any, sweeps: np.ndarray, measures: Mapping[str, np.ndarra
             spec = "parity" if split else "all"
             if spec == "all":
                 return {int(s): "all" for s in sweeps}
-        if spec == "parity":
-            return {int(s): ("even" if s % 2 == 0 else "odd") for s in sweeps}
-        raise AnalysisError(f"cursor_groups must be 'auto', 'all', 'parity', a sequence or a "
-                            f"mapping of labels, got {spec!r}")
+        return {int(s): ("even" if s % 2 == 0 else "odd") for s in sweeps}
     if isinstance(spec, Mapping):
         return {int(s): str(spec.get(int(s), spec.get(str(s), "unassigned"))) for s in sweeps}
     if isinstance(spec, Sequence):
@@ -102,7 +126,22 @@ def group_labels(spec: Any, sweeps: np.ndarray, measures: Mapping[str, np.ndarra
 
 
 def cursor_row(offsets: Mapping[str, float], sfreq: float, **info: Any) -> dict[str, Any]:
-    """A cursor-table row: sample offsets converted to s from the stimulus."""
+    """A cursor-table row.
+
+    Parameters
+    ----------
+    offsets : mapping of str to float
+        Sample offsets from the stimulus of every :data:`CURSOR_OFFSETS` key.
+    sfreq : float
+        Sampling rate (Hz).
+    **info
+        Identifying columns (channel, group, stimulus...).
+
+    Returns
+    -------
+    dict
+        ``info`` and the offsets in s from the stimulus.
+    """
     row = dict(info)
     row.update({k: float(offsets[k]) / sfreq for k in CURSOR_OFFSETS})
     return row
@@ -111,10 +150,36 @@ def cursor_row(offsets: Mapping[str, float], sfreq: float, **info: Any) -> dict[
 def measure_at_cursors(y: np.ndarray, dev: np.ndarray, sfreq: float,
                        i_stim: int, off: Mapping[str, float], polarity: int, base: float,
                        volley_reference: str, what: str = "all") -> dict[str, Any]:
-    """Measures of one sweep at fixed cursor offsets (samples from ``i_stim``).
+    """Measures of one sweep at fixed cursor offsets.
 
-    ``dev`` is the sweep in the response's direction about its baseline; ``what="slope"``
-    returns only the slope fields.
+    Parameters
+    ----------
+    y : ndarray
+        The sweep (V).
+    dev : ndarray
+        The sweep in the response's direction about its baseline.
+    sfreq : float
+        Sampling rate (Hz).
+    i_stim : int
+        Stimulus sample.
+    off : mapping of str to float
+        Cursor offsets (samples from ``i_stim``) of every :data:`CURSOR_OFFSETS` key.
+    polarity : {-1, 1}
+        Direction of the response.
+    base : float
+        Baseline level (V), for the onset latency.
+    volley_reference : {"flanks", "baseline"}
+        ``"baseline"``: the volley is the sample at the fixed trough time (brainwash);
+        otherwise the volley fields are left to the per-sweep measure.
+    what : {"all", "slope"}
+        ``"slope"`` returns only the slope fields.
+
+    Returns
+    -------
+    dict
+        ``slope``, ``slope_se``, ``slope_start``, ``slope_stop``, ``slope_n``,
+        ``onset_latency`` and, with ``what="all"``, ``amplitude``, ``peak_latency``
+        (and the volley with ``volley_reference="baseline"``).
     """
     n = y.size
 
@@ -154,8 +219,24 @@ def cursor_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 def plateau_span(dev: np.ndarray, ip: int, fraction: float, lo: int, hi: int
                  ) -> tuple[int, int]:
-    """First and last sample of the contiguous run about the peak ``ip`` where ``dev`` stays
-    within ``fraction`` of its peak value (within ``lo..hi-1``)."""
+    """The run of samples about a peak where the response stays near its peak value.
+
+    Parameters
+    ----------
+    dev : ndarray
+        The sweep in the response's direction.
+    ip : int
+        Peak sample.
+    fraction : float
+        The run keeps samples within this fraction of ``dev[ip]``.
+    lo, hi : int
+        Search bounds (``lo`` to ``hi - 1``).
+
+    Returns
+    -------
+    (int, int)
+        First and last sample of the contiguous run.
+    """
     level = (1.0 - fraction) * dev[ip]
     a = ip
     while a - 1 >= lo and dev[a - 1] >= level:

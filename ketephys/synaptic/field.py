@@ -12,7 +12,7 @@ For each stimulus (from ``stim_times``, ``stimulus`` events, or detected artifac
 * **slope** (V/s, signed) with its least-squares standard error: ``"20-80"``, ``"10-90"``,
   ``"20-90"`` (samples on the final rise between those fractions of the amplitude,
   located on the trace smoothed over ``smooth`` s, fitted on raw samples), ``"window"``
-  (``window=(start, stop)`` s after the stimulus; default 1 ms from the foot of the final
+  (``slope_window_s=(start, stop)`` s after the stimulus; default 1 ms from the foot of the final
   rise -- the last local minimum of the 0.3 ms-smoothed trace before 50 % -- of the mean
   sweep of the sweep's pathway and stimulus, else the volley's second peak or the 10 %
   point), ``"max"`` (the steepest ``max_window``
@@ -54,18 +54,18 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from .._check import check_option
+from .._docs import fill_doc
 from ..errors import AnalysisError
 from ..recording import Recording
 from ..settings import check_keywords
 from ._common import (
     assemble,
-    detect_polarity,
+    channel_stimuli,
     moving_average,
     odd_width,
     pick_channel,
-    stimulus_table,
     sweep_starts,
-    sweeps_of,
 )
 from .cursors import (
     CURSOR_OFFSETS,
@@ -77,6 +77,9 @@ from .cursors import (
 )
 from .presets import CURSOR_MODES, get_preset
 from .slope import SLOPE_FRACTIONS, best_fit_span, fit_line, fraction_span, max_slope_span
+
+#: The slope definitions of :func:`fepsp` (``slope=``).
+SLOPE_DEFINITIONS = (*SLOPE_FRACTIONS, "window", "max", "best-fit")
 
 __all__ = ["fepsp", "FEPSP_COLUMNS", "measure_response"]
 
@@ -242,12 +245,14 @@ def _rise_foot(dev_p: np.ndarray, i_first: int, i_half: int) -> int | None:
     return i_first + 1 + int(low[-1]) if low.size else None
 
 
+@check_keywords(renamed={"window": "slope_window_s", "baseline": "base_stats"})
+@fill_doc
 def measure_response(
     y: np.ndarray, sfreq: float, i_stim: int, i_art: int, i_stop: int,
     base_span: tuple[int, int],
-    polarity: int, slope: str = "20-80", window: tuple[float, float] | None = None,
+    polarity: int, slope: str = "20-80", slope_window_s: tuple[float, float] | None = None,
     smooth: float = 1e-4, peak_smooth: float = 3e-4, max_window: float = 1e-3,
-    k_response: float = 4.0, *, baseline: tuple[float, float] | None = None,
+    k_response: float = 4.0, *, base_stats: tuple[float, float] | None = None,
     traces: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     max_smooth: bool = True, max_search: tuple[float, float] | None = None,
     fit_width: float = 7e-4, fit_search: float = 0.25, volley_reference: str = "flanks",
@@ -267,9 +272,21 @@ def measure_response(
         First and last (exclusive) baseline samples.
     polarity : {-1, 1}
         Direction of the response.
-    baseline : (float, float), optional
+    slope : {"20-80", "10-90", "20-90", "window", "max", "best-fit"}
+        Slope definition (see the module docstring).
+    slope_window_s : (float, float), optional
+        For ``slope="window"``: start and stop (s after the stimulus); default 1 ms from
+        the foot of the rise. Renamed from ``window`` in 0.2.
+    smooth, peak_smooth : float
+        Moving-average widths (s) used to locate crossings/volley and to find and
+        measure the peak.
+    max_window : float
+        Width (s) of the sliding window of ``slope="max"``.
+    %(k_response)s
+    base_stats : (float, float), optional
         Baseline mean and noise SD of ``base_span`` already computed (with
-        :func:`baseline_stats`, as :func:`fepsp` does for all sweeps at once).
+        :func:`baseline_stats`, as :func:`fepsp` does for all sweeps at once). Renamed
+        from ``baseline`` in 0.2.
     traces : (ndarray, ndarray, ndarray), optional
         The response-direction trace and its two smoothed versions already computed
         (with :func:`_response_traces`, for many sweeps at once).
@@ -284,12 +301,12 @@ def measure_response(
         from ``i_stim`` of the points used (see :data:`~.cursors.CURSOR_OFFSETS`).
     """
     flags: list[str] = []
-    if baseline is None:
+    if base_stats is None:
         # SD about a line, so a sloping tail (trains) is not counted as noise
         b0, b1 = _base_bounds(base_span, i_stim)
         m, sd = baseline_stats(y[None, b0:b1])
-        baseline = (float(m[0]), float(sd[0]))
-    base, noise = float(baseline[0]), float(baseline[1])
+        base_stats = (float(m[0]), float(sd[0]))
+    base, noise = float(base_stats[0]), float(base_stats[1])
     lo_i, hi_i = i_art, i_stop  # never smooth across an artifact
     w_pk = odd_width(peak_smooth, sfreq)
     if traces is None:
@@ -319,7 +336,7 @@ def measure_response(
     out["volley_latency"] = vol.latency
     trace = _Rise(y=y, dev=dev, dev_s=dev_s, dev_p=dev_p, sfreq=sfreq, i_stim=i_stim,
                   i_art=i_art, i_stop=i_stop, ip=ip, amp_pos=amp_pos, s10=s10)
-    a, b = _slope_span(trace, vol, slope, window, max_window, max_smooth, max_search,
+    a, b = _slope_span(trace, vol, slope, slope_window_s, max_window, max_smooth, max_search,
                        fit_width, fit_search, flags)
     n = b - a + 1
     if n < 3:
@@ -408,10 +425,11 @@ def _find_volley(y: np.ndarray, dev: np.ndarray, dev_s: np.ndarray, sfreq: float
     return _Volley(nan, nan, None, None, None, True)
 
 
-def _slope_span(r: _Rise, vol: _Volley, slope: str, window: tuple[float, float] | None,
+def _slope_span(r: _Rise, vol: _Volley, slope: str, window_s: tuple[float, float] | None,
                 max_window: float, max_smooth: bool, max_search: tuple[float, float] | None,
                 fit_width: float, fit_search: float, flags: list[str]) -> tuple[int, int]:
     """First and last samples of the slope fit for the definition ``slope``."""
+    check_option("slope", slope, SLOPE_DEFINITIONS)
     if slope in SLOPE_FRACTIONS:
         lo, hi = SLOPE_FRACTIONS[slope]
         a, b, at_art = fraction_span(r.dev_s, r.i_art, r.ip, r.amp_pos, lo, hi)
@@ -419,21 +437,18 @@ def _slope_span(r: _Rise, vol: _Volley, slope: str, window: tuple[float, float] 
             flags.append("slope_at_artifact")
         return a, b
     if slope == "window":
-        return _window_span(r, vol, window)
+        return _window_span(r, vol, window_s)
     if slope == "max":
         return _max_span(r, max_window, max_smooth, max_search)
-    if slope == "best-fit":
-        return _best_fit_span(r, vol, fit_width, fit_search)
-    raise AnalysisError(f"slope must be one of {list(SLOPE_FRACTIONS)}, 'window', 'max' "
-                        f"or 'best-fit', got {slope!r}")
+    return _best_fit_span(r, vol, fit_width, fit_search)
 
 
-def _window_span(r: _Rise, vol: _Volley, window: tuple[float, float] | None
+def _window_span(r: _Rise, vol: _Volley, window_s: tuple[float, float] | None
                  ) -> tuple[int, int]:
     """``slope="window"``: the given window after the stimulus, else 1 ms from the rise's
     foot (from the volley's second peak, else the 10 % point)."""
     sfreq = r.sfreq
-    if window is None:
+    if window_s is None:
         second = vol.second_peak
         a = _rise_foot(r.dev_p, second if second is not None else r.i_art,
                        fraction_span(r.dev_p, r.i_art, r.ip, r.amp_pos, 0.5, 0.9)[0])
@@ -441,8 +456,8 @@ def _window_span(r: _Rise, vol: _Volley, window: tuple[float, float] | None
             a = second if second is not None else r.s10
         b = a + int(round(1e-3 * sfreq)) - 1
     else:
-        a = r.i_stim + int(round(window[0] * sfreq))
-        b = r.i_stim + int(round(window[1] * sfreq)) - 1
+        a = r.i_stim + int(round(window_s[0] * sfreq))
+        b = r.i_stim + int(round(window_s[1] * sfreq)) - 1
     return a, min(b, r.y.size - 1)
 
 
@@ -482,13 +497,14 @@ def _best_fit_span(r: _Rise, vol: _Volley, fit_width: float, fit_search: float
     return a + start, min(b + start, r.y.size - 1)
 
 
-@check_keywords()
+@check_keywords(renamed={"window": "slope_window_s"})
+@fill_doc
 def fepsp(
     rec: Recording,
     channel: str | int | Sequence[str | int] | None = None,
     polarity: str | int = "auto",
     slope: str | None = None,
-    window: tuple[float, float] | None = None,
+    slope_window_s: tuple[float, float] | None = None,
     stim_times: Sequence[float] | None = None,
     baseline_window: float | None = None,
     baseline_gap: float | None = None,
@@ -520,33 +536,26 @@ def fepsp(
         Episodic (or one continuous sweep) field recording, in V.
     channel : str, int or list, optional
         Channels to measure; default every ``field``/``lfp`` channel.
-    polarity : {"auto", "negative", "positive"} or {-1, 1}
-        Direction of the fEPSP; ``"auto"`` takes, per channel, the sign of the first
-        deflection of the mean sweep beyond half its largest deflection.
+    %(polarity)s
     slope : {"20-80", "10-90", "20-90", "window", "max", "best-fit"}, optional
         Slope definition (see the module docstring); default ``"20-80"``.
-    window : (float, float), optional
+    slope_window_s : (float, float), optional
         For ``slope="window"``: start and stop (s after the stimulus). Without it the 1 ms
         window is placed once per cursor group (pathway) and stimulus, on the group's mean
         sweep, from the volley's second peak (else the 10 % point), and applied to every
-        sweep of the group.
-    stim_times : sequence of float, optional
-        Stimulus times (s from the sweep start) used in every sweep; default: rising edges
-        of the first ``stim`` channel, else ``stimulus`` events, else the artifacts found
-        in the trace.
+        sweep of the group. Renamed from ``window`` in 0.2.
+    %(stim_times)s
     baseline_window, baseline_gap : float, optional
         Pre-stimulus baseline length (default 2 ms) and the gap between its end and the
         stimulus (default 0.3 ms; the artifact may begin slightly before the detected
         stimulus).
-    response_window : float
-        The maximal response window (s).
+    %(response_window)s
     smooth, peak_smooth : float, optional
         Moving-average widths (s) used to locate crossings/volley (default 0.1 ms) and to
         find and measure the peak (default 0.3 ms; 0 = the single extreme sample).
     max_window : float, optional
         Width of the sliding window of ``slope="max"`` (default 1 ms).
-    k_response : float
-        ``no_response`` when the amplitude is below this many baseline noise SDs.
+    %(k_response)s
     definitions : {"ketephys", "brainwash", "winltp"}
         Measurement definitions of a tool (:mod:`ketephys.synaptic.presets`).
     cursors : {"per-sweep", "fixed"}, DataFrame or None
@@ -584,7 +593,7 @@ def fepsp(
         The study metadata columns, ``recording``, ``modality`` (``"fepsp"``), then
         :data:`FEPSP_COLUMNS` and ``settings_hash``. ``time`` is ``sweep_start +
         stim_time`` (s from the recording start). Amplitudes in V and slopes in V/s carry
-        the response's sign. With fixed cursors (or a placed ``window``)
+        the response's sign. With fixed cursors (or a placed ``slope_window_s``)
         ``table.attrs["cursors"]`` holds the cursor table
         (:data:`~ketephys.synaptic.cursors.CURSOR_COLUMNS`) and ``cursor_group`` is
         added after ``flags``.
@@ -597,11 +606,9 @@ def fepsp(
     table_given = isinstance(cursors, pd.DataFrame)
     mode = "fixed" if table_given else (get_preset(definitions).cursors if cursors is None
                                         else cursors)
-    if mode not in CURSOR_MODES:
-        raise AnalysisError(f"cursors must be one of {list(CURSOR_MODES)} or a cursor table, "
-                            f"got {cursors!r}")
+    check_option("cursors", mode, CURSOR_MODES)
     slope = opt["slope"]
-    settings = dict(slope=slope, window=window, polarity=polarity, stim_times=stim_times,
+    settings = dict(slope=slope, slope_window_s=slope_window_s, polarity=polarity, stim_times=stim_times,
                     baseline_window=opt["baseline_window"], baseline_gap=opt["baseline_gap"],
                     response_window=response_window, smooth=opt["smooth"],
                     peak_smooth=opt["peak_smooth"], max_window=opt["max_window"],
@@ -614,10 +621,10 @@ def fepsp(
                                            "fit_search", "volley_reference",
                                            "amplitude_plateau")})
     run = _FepspRun(
-        rec=rec, opt=opt, window=window, response_window=response_window,
+        rec=rec, opt=opt, slope_window_s=slope_window_s, response_window=response_window,
         k_response=k_response, mode=mode, cursors=cursors if table_given else None,
         cursor_groups=cursor_groups, cursor_sweeps=cursor_sweeps, definitions=definitions,
-        use_cursors=mode == "fixed" or (slope == "window" and window is None),
+        use_cursors=mode == "fixed" or (slope == "window" and slope_window_s is None),
         starts=sweep_starts(rec))
     rows = []
     cursor_rows: list[dict[str, Any]] = []
@@ -637,9 +644,8 @@ def _fepsp_options(definitions: str, given: dict[str, Any]) -> dict[str, Any]:
     ``definitions`` preset."""
     preset = get_preset(definitions)
     opt = {k: (preset.settings[k] if v is None else v) for k, v in given.items()}
-    if opt["volley_reference"] not in ("flanks", "baseline"):
-        raise AnalysisError(f"volley_reference must be 'flanks' or 'baseline', got "
-                            f"{opt['volley_reference']!r}")
+    check_option("slope", opt["slope"], SLOPE_DEFINITIONS)
+    check_option("volley_reference", opt["volley_reference"], ("flanks", "baseline"))
     return opt
 
 
@@ -649,7 +655,7 @@ class _FepspRun:
 
     rec: Recording
     opt: dict[str, Any]
-    window: tuple[float, float] | None
+    slope_window_s: tuple[float, float] | None
     response_window: float
     k_response: float
     mode: str
@@ -672,19 +678,6 @@ class _StimColumns(NamedTuple):
     stim_time: np.ndarray
     artifact_end: np.ndarray
     clipped: np.ndarray
-
-
-def _channel_polarity(polarity: str | int, y: np.ndarray, stims: pd.DataFrame, sf: float,
-                      baseline_window: float, response_window: float, path) -> int:
-    """-1 or 1: given, or detected on the channel's sweeps (``"auto"``)."""
-    if polarity == "auto":
-        return detect_polarity(y, stims, sf, baseline_window, response_window)
-    if polarity in ("negative", -1):
-        return -1
-    if polarity in ("positive", 1):
-        return 1
-    raise AnalysisError(f"polarity must be 'auto', 'negative' or 'positive', "
-                        f"got {polarity!r}", path)
 
 
 def _stimulus_spans(st_all: np.ndarray, end_all: np.ndarray, sw_all: np.ndarray, sf: float,
@@ -726,15 +719,8 @@ def _fepsp_channel(run: _FepspRun, ch: int, polarity: str | int,
                    stim_times: Sequence[float] | None) -> tuple[list[dict], list[dict]]:
     """Rows of every sweep and stimulus of channel ``ch``, and its cursor rows."""
     rec, opt, sf = run.rec, run.opt, run.rec.sfreq
-    path = rec.source.path
-    y = sweeps_of(rec, ch)
-    stims = stimulus_table(rec, y, stim_times)
-    if stims.empty:
-        raise AnalysisError(f"no stimulus artifact found on channel {rec.ch_names[ch]!r}; "
-                            "pass stim_times=[...]", path)
-    pol = _channel_polarity(polarity, y, stims, sf, opt["baseline_window"],
-                            run.response_window, path)
-    stims = stims.sort_values(["sweep", "stim_time"])
+    y, stims, pol = channel_stimuli(rec, ch, stim_times, polarity, opt["baseline_window"],
+                                    run.response_window, missing="stimulus artifact")
     cols = _StimColumns(stim_time=stims["stim_time"].to_numpy(float),
                         artifact_end=stims["artifact_end"].to_numpy(float),
                         clipped=stims["clipped"].to_numpy(bool))
@@ -792,9 +778,9 @@ def _measure_span(run: _FepspRun, ch: int, y: np.ndarray, pol: int, span: tuple,
     slope = opt["slope"]
     try:
         res = measure_response(
-            y[s], sf, i_stim, i_art, i_stop, bspan, pol, slope, run.window,
+            y[s], sf, i_stim, i_art, i_stop, bspan, pol, slope, run.slope_window_s,
             opt["smooth"], opt["peak_smooth"], opt["max_window"], run.k_response,
-            baseline=baseline, traces=traces, **run.extra)
+            base_stats=baseline, traces=traces, **run.extra)
     except AnalysisError as err:
         raise AnalysisError(f"channel {rec.ch_names[ch]!r}, sweep {s}, "
                             f"stimulus {k + 1}: {err.detail}", rec.source.path) from None

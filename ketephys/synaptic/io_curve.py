@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin, fill_doc
+from .._docs import fill_doc
+from .._result import ResultMixin
 from ..errors import AnalysisError
 from ..recording import Recording
 from .field import fepsp
@@ -42,6 +43,9 @@ class IOCurve(ResultMixin):
     measure, unit : str
         The fEPSP measure and its unit (V/s for the slope, V for amplitudes).
     intensity_unit : str
+        Unit of the stimulus intensity (``"a.u."`` when unknown).
+    settings : dict
+        The settings the curve was measured with.
     """
 
     curve: pd.DataFrame
@@ -96,7 +100,23 @@ class IOCurve(ResultMixin):
 
 
 def intensities_from_events(rec: Recording) -> np.ndarray:
-    """Per-sweep intensity from events described ``intensity=<value>``."""
+    """Per-sweep stimulus intensity from events described ``intensity=<value>``.
+
+    Parameters
+    ----------
+    rec : Recording
+        Episodic recording whose events carry a ``sweep``.
+
+    Returns
+    -------
+    ndarray, shape (n_sweeps,)
+        Intensity of every sweep (the unit of the events).
+
+    Raises
+    ------
+    AnalysisError
+        A sweep without an intensity event.
+    """
     out = np.full(rec.n_sweeps, np.nan)
     for _, r in rec.events.iterrows():
         m = _INTENSITY.search(str(r["description"]))

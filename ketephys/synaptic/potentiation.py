@@ -34,7 +34,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin, compact_recording, fill_doc
+from .._check import check_option
+from .._docs import fill_doc
+from .._result import ResultMixin, compact_recording
 from ..errors import AnalysisError
 from ..features import feature_table
 from ..recording import Recording
@@ -157,9 +159,7 @@ class LTPResult(ResultMixin):
         """
         tables = {"time_course": self.time_course, "sweeps": self.sweeps,
                   "summary": self.pathways}
-        if kind not in tables:
-            raise AnalysisError(f"kind must be one of {sorted(tables)}, got {kind!r}")
-        return tables[kind].copy()
+        return tables[check_option("kind", kind, tables)].copy()
 
     def plot(self, show_sweeps: bool = True, show: bool | None = None) -> Any:
         """Time course per pathway with the baseline, PTP and LTP windows marked.
@@ -209,7 +209,23 @@ class LTPResult(ResultMixin):
                 f"window {self.settings.get('window_minutes')} min"]
 
     def magnitude(self, pathway: str | None = None) -> float:
-        """LTP magnitude (% of baseline) of ``pathway`` (default the test/only pathway)."""
+        """LTP magnitude of one pathway.
+
+        Parameters
+        ----------
+        pathway : str, optional
+            Pathway label (default the test pathway, else the only one).
+
+        Returns
+        -------
+        float
+            ``ltp_magnitude_pct``: % of baseline.
+
+        Raises
+        ------
+        AnalysisError
+            No such pathway.
+        """
         row = self._row(pathway)
         return float(row["ltp_magnitude_pct"])
 
@@ -224,7 +240,20 @@ class LTPResult(ResultMixin):
         return hit.iloc[0]
 
     def features(self, recording: Recording | None = None) -> pd.DataFrame:
-        """The summary as a tidy :func:`~ketephys.features.feature_table`."""
+        """The summary as a tidy :func:`~ketephys.features.feature_table`.
+
+        Parameters
+        ----------
+        recording : Recording, optional
+            The recording the rows are attributed to (default the first one analysed).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Per pathway: LTP magnitude and confidence interval, PTP, baseline drift,
+            volley change, decay (``%``, ``%/min``, ``%/h``, ``min``) and the baseline
+            mean of the measure.
+        """
         rec = recording if recording is not None else (
             self.recordings[0] if self.recordings else None)
         rows = []
@@ -257,11 +286,24 @@ def _clock_of(rec: Recording) -> pd.Timestamp | None:
 
 def join_tables(tables: Sequence[pd.DataFrame], clocks: Sequence[Any] | None = None
                 ) -> tuple[pd.DataFrame, list[str]]:
-    """Concatenate fEPSP tables of one experiment on a common clock (``clock`` column, s).
+    """Concatenate fEPSP tables of one experiment on a common clock.
 
-    ``clocks`` are the files' start times (datetimes); when any is missing the files are
-    placed one after another, each starting one typical sweep interval after the previous
-    file's last sweep (flag ``file_clock_assumed``).
+    Parameters
+    ----------
+    tables : sequence of DataFrame
+        :func:`~ketephys.synaptic.fepsp` tables, one per file, in recording order.
+    clocks : sequence of datetime, optional
+        The files' start times; when any is missing the files are placed one after
+        another, each starting one typical sweep interval after the previous file's last
+        sweep (flag ``file_clock_assumed``).
+
+    Returns
+    -------
+    table : DataFrame
+        The rows of every file with ``file_index`` and ``clock`` (s from the first
+        file's start).
+    flags : list of str
+        ``["file_clock_assumed"]`` or empty.
     """
     flags: list[str] = []
     offsets = []
@@ -314,6 +356,14 @@ def _train_sweeps(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def find_induction(table: pd.DataFrame, gap_factor: float = 2.5) -> tuple[float, str, set]:
     """Induction time on the table's clock, how it was found, and the train sweeps.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A :func:`join_tables` table (``clock``, ``file_index``, ``sweep``...).
+    gap_factor : float
+        Without train sweeps, the induction is the longest pause when it exceeds this many
+        typical sweep intervals.
 
     Returns
     -------
@@ -568,12 +618,9 @@ def ltp(
     -------
     LTPResult
     """
-    if measure not in ("slope", "amplitude"):
-        raise AnalysisError(f"measure must be 'slope' or 'amplitude', got {measure!r}")
+    check_option("measure", measure, ("slope", "amplitude"))
+    mode = check_option("cursors", LTP_CURSORS if cursors is None else cursors, CURSOR_MODES)
     items = _ltp_items(recs_or_table)
-    mode = LTP_CURSORS if cursors is None else cursors
-    if mode not in CURSOR_MODES:
-        raise AnalysisError(f"cursors must be one of {list(CURSOR_MODES)}, got {cursors!r}")
     kw = dict(induction=induction, baseline_minutes=baseline_minutes, measure=measure,
               bin_minutes=bin_minutes, window_minutes=window_minutes, ptp_minutes=ptp_minutes,
               pathways=pathways, stimulus=stimulus, channel=channel,

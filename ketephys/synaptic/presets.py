@@ -43,8 +43,8 @@ setting a preset fixes can still be overridden by passing it explicitly.
 Clampfit: its cursor statistics (baseline region, peak search region, smoothing points,
 slope between cursors) could not be found in a readable form (only the cover pages of the
 pCLAMP user guides are available to us), so no ``"clampfit"`` preset is offered rather than
-an invented one; ``cursors="fixed"`` with ``slope="window"`` and an explicit ``window`` is
-the cursor-style measurement of any such tool.
+an invented one; ``cursors="fixed"`` with ``slope="window"`` and an explicit
+``slope_window_s`` is the cursor-style measurement of any such tool.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import AnalysisError
+from .._check import check_option
 
 __all__ = ["Preset", "PRESETS", "get_preset", "CURSOR_MODES"]
 
@@ -114,9 +114,21 @@ PRESETS: dict[str, Preset] = {
 
 
 def get_preset(definitions: str) -> Preset:
-    """The preset called ``definitions``; :class:`AnalysisError` naming the valid ones."""
-    try:
-        return PRESETS[definitions]
-    except (KeyError, TypeError):
-        raise AnalysisError(f"definitions must be one of {list(PRESETS)}, "
-                            f"got {definitions!r}") from None
+    """The preset called ``definitions``.
+
+    Parameters
+    ----------
+    definitions : {"ketephys", "brainwash", "winltp"}
+        A key of :data:`PRESETS`.
+
+    Returns
+    -------
+    Preset
+        Its cursor mode, settings, sign convention and source.
+
+    Raises
+    ------
+    SettingsError
+        Another name (the message lists the valid ones, with a suggestion).
+    """
+    return PRESETS[check_option("definitions", definitions, PRESETS)]

@@ -52,7 +52,21 @@ def synaptic_settings_model() -> type[AnalyserSettings]:
 
 
 def settings_for(part: str, settings: AnalyserSettings) -> dict[str, Any]:
-    """The keywords of ``part`` (``"fepsp"``, ``"ltp"`` or ``"psc"``) among ``settings``."""
+    """The keywords of one measuring function among validated settings.
+
+    Parameters
+    ----------
+    part : {"fepsp", "ltp", "psc"}
+        The function.
+    settings : AnalyserSettings
+        Settings of :func:`synaptic_settings_model`.
+
+    Returns
+    -------
+    dict
+        The settings that are keywords of ``part``; a shared name left at None (meaning
+        each function's own default) is left out.
+    """
     names = _parts()[part].model_fields
     # None for a name whose default is not None means "this function's own default"
     return {k: v for k, v in settings.model_dump().items()

@@ -27,6 +27,13 @@ SLOPE_FRACTIONS = {"20-80": (0.2, 0.8), "10-90": (0.1, 0.9), "20-90": (0.2, 0.9)
 def fit_line(t: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     """Least-squares line ``y = slope * t + intercept``.
 
+    Parameters
+    ----------
+    t : ndarray
+        Times (s).
+    y : ndarray
+        Values (V), as many as ``t``.
+
     Returns
     -------
     slope, intercept, slope_se : float
@@ -84,7 +91,23 @@ def fraction_span(dev: np.ndarray, i_first: int, i_peak: int, amplitude: float,
 
 def max_slope_span(dev_smooth: np.ndarray, i_first: int, i_peak: int, width: int
                    ) -> tuple[int, int]:
-    """The ``width``-sample window with the steepest rise of ``dev_smooth`` before the peak."""
+    """The window with the steepest rise before the peak.
+
+    Parameters
+    ----------
+    dev_smooth : ndarray
+        The response in its own direction, smoothed.
+    i_first, i_peak : int
+        Earliest usable sample (artifact end) and the peak sample.
+    width : int
+        Window length (samples).
+
+    Returns
+    -------
+    (int, int)
+        First and last sample of the ``width``-sample window whose least-squares slope
+        is largest (the whole range when it is not longer than ``width``).
+    """
     seg = dev_smooth[i_first:i_peak + 1]
     if seg.size <= width:
         return i_first, i_peak
@@ -98,9 +121,26 @@ def max_slope_span(dev_smooth: np.ndarray, i_first: int, i_peak: int, width: int
 
 def best_fit_span(dev_smooth: np.ndarray, i_first: int, i_peak: int, n_fit: int,
                   n_select: int, search: float) -> tuple[int, int]:
-    """Window of ``n_fit`` samples starting where an ``n_select``-sample line fits
-    ``dev_smooth`` best (largest R²); starts searched over the first ``search`` fraction of
-    ``i_first..i_peak`` (at least one start)."""
+    """The window starting where a line fits the rise best (brainwash's slope).
+
+    Parameters
+    ----------
+    dev_smooth : ndarray
+        The response in its own direction, smoothed.
+    i_first, i_peak : int
+        First sample searched and the peak sample.
+    n_fit : int
+        Length of the returned window (samples).
+    n_select : int
+        Length of the lines compared (samples); the start with the largest R² wins.
+    search : float
+        Fraction of ``i_first..i_peak`` searched for the start (at least one start).
+
+    Returns
+    -------
+    (int, int)
+        First and last sample of the ``n_fit``-sample window.
+    """
     region = i_peak - i_first
     if region < n_select or n_select < 3:
         return i_first, i_first + n_fit - 1

@@ -16,7 +16,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._check import check_option
 from ..errors import AnalysisError
+from ..settings import check_keywords
 
 __all__ = ["measure_test_pulse", "TEST_PULSE_COLUMNS"]
 
@@ -24,9 +26,10 @@ __all__ = ["measure_test_pulse", "TEST_PULSE_COLUMNS"]
 TEST_PULSE_COLUMNS = ("sweep", "rs", "rm", "cm", "tp_tau", "tp_baseline")
 
 
+@check_keywords(renamed={"baseline": "baseline_s"})
 def measure_test_pulse(data: np.ndarray, sfreq: float, start: float, duration: float,
-               amplitude: float, mode: str = "voltage_clamp",
-               baseline: float = 5e-3) -> pd.DataFrame:
+                       amplitude: float, mode: str = "voltage_clamp",
+                       baseline_s: float = 5e-3) -> pd.DataFrame:
     """Rs (Ohm), Rm (Ohm), Cm (F) and the transient time constant of every sweep.
 
     Parameters
@@ -40,20 +43,30 @@ def measure_test_pulse(data: np.ndarray, sfreq: float, start: float, duration: f
     amplitude : float
         Step size: V (voltage clamp) or A (current clamp).
     mode : {"voltage_clamp", "current_clamp"}
-    baseline : float
-        Seconds before the step averaged as the pre-step level.
+        Recording mode: ``data`` is a current (voltage clamp) or a voltage.
+    baseline_s : float
+        Seconds before the step averaged as the pre-step level. Renamed from
+        ``baseline`` in 0.2.
 
     Returns
     -------
     pandas.DataFrame
         :data:`TEST_PULSE_COLUMNS` (``tp_baseline`` is the pre-step level).
+
+    Raises
+    ------
+    SettingsError
+        Another ``mode``.
+    AnalysisError
+        A step that does not fit the sweep, or a zero amplitude.
     """
     from scipy.optimize import curve_fit
 
+    check_option("mode", mode, ("voltage_clamp", "current_clamp"))
     x = np.atleast_2d(np.asarray(data, float))
     i0 = int(round(start * sfreq))
     i1 = int(round((start + duration) * sfreq))
-    ib = max(0, i0 - int(round(baseline * sfreq)))
+    ib = max(0, i0 - int(round(baseline_s * sfreq)))
     if i0 - ib < 2 or i1 > x.shape[1] or i1 - i0 < 10 or amplitude == 0:
         raise AnalysisError(f"test pulse {start:g}-{start + duration:g} s (amplitude "
                             f"{amplitude:g}) does not fit the {x.shape[1] / sfreq:g} s sweep")
@@ -80,13 +93,11 @@ def measure_test_pulse(data: np.ndarray, sfreq: float, start: float, duration: f
             rt = amplitude / d_ss
             rm = rt - rs
             cm = tau * rt / (rs * rm)
-        elif mode == "current_clamp":
+        else:  # current clamp
             rs = d_0 / amplitude
             rt = d_ss / amplitude
             rm = rt - rs
             cm = tau / rm
-        else:
-            raise AnalysisError(f"mode must be 'voltage_clamp' or 'current_clamp', got {mode!r}")
         rows.append({"sweep": s, "rs": rs, "rm": rm, "cm": cm, "tp_tau": tau,
                      "tp_baseline": base})
     return pd.DataFrame(rows, columns=list(TEST_PULSE_COLUMNS))

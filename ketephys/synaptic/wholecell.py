@@ -36,17 +36,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin, compact_recording, fill_doc
+from .._docs import fill_doc
+from .._result import ResultMixin, compact_recording
 from ..errors import AnalysisError
 from ..recording import Recording
 from ..settings import check_keywords
 from ._common import (
     assemble,
-    detect_polarity,
+    channel_stimuli,
     moving_average,
     odd_width,
     pick_channel,
-    stimulus_table,
     sweep_starts,
     sweeps_of,
 )
@@ -279,6 +279,7 @@ def _test_pulse_spec(rec: Recording, test_pulse: Any) -> dict | None:
 
 
 @check_keywords()
+@fill_doc
 def psc(
     rec: Recording,
     channel: str | int | None = None,
@@ -305,19 +306,15 @@ def psc(
     channel : str or int, optional
         Default: the first current (``im``) channel (voltage clamp), else the first voltage
         (``vm``) channel (current clamp).
-    polarity : {"auto", "negative", "positive"} or {-1, 1}
-        Direction of the response (``"auto"`` as in :func:`~ketephys.synaptic.fepsp`).
-    stim_times : sequence of float, optional
-        Stimulus times within a sweep (s); default: rising edges of the first ``stim``
-        channel, else ``stimulus`` events, else detected artifacts.
+    %(polarity)s
+    %(stim_times)s
     test_pulse : "auto", None or dict
         ``{"start", "duration", "amplitude"}`` (s, s, V or A); ``"auto"`` reads a
         ``test_pulse`` event with an ``amplitude`` column; ``None`` for none.
     baseline_window, baseline_gap, response_window, min_latency, smooth, peak_smooth : float
         Seconds (see the module docstring); the baseline ends ``baseline_gap`` before the
         stimulus.
-    k_response : float
-        ``no_response`` below this many baseline noise SDs.
+    %(k_response)s
     rs_change_limit : float
         Fractional access-resistance change flagged ``access_changed``.
     tail_baseline : bool
@@ -332,7 +329,6 @@ def psc(
         Study metadata, ``recording``, ``modality`` (``"patch"``), :data:`PSC_COLUMNS`,
         ``settings_hash``.
     """
-    path = rec.source.path
     ch = _psc_channel(rec, channel)
     mode = "voltage_clamp" if rec.units[ch] == "A" else "current_clamp"
     settings = dict(channel=rec.ch_names[ch], polarity=polarity, stim_times=stim_times,
@@ -342,21 +338,11 @@ def psc(
                     peak_smooth=peak_smooth, k_response=k_response,
                     rs_change_limit=rs_change_limit, tail_baseline=tail_baseline,
                     decay_from=decay_from)
-    y = sweeps_of(rec, ch)
     sf = rec.sfreq
     tp = _test_pulse_spec(rec, test_pulse)
     exclude = [(tp["start"] - 5e-4, tp["start"] + tp["duration"] + 5e-3)] if tp else None
-    stims = stimulus_table(rec, y, stim_times, exclude=exclude)
-    if stims.empty:
-        raise AnalysisError(f"no stimulus found on channel {rec.ch_names[ch]!r}; pass "
-                            "stim_times=[...]", path)
-    if polarity == "auto":
-        pol = detect_polarity(y, stims, sf, baseline_window, response_window)
-    else:
-        pol = {"negative": -1, "positive": 1, -1: -1, 1: 1}.get(polarity)
-        if pol is None:
-            raise AnalysisError(f"polarity must be 'auto', 'negative' or 'positive', "
-                                f"got {polarity!r}", path)
+    y, stims, pol = channel_stimuli(rec, ch, stim_times, polarity, baseline_window,
+                                    response_window, exclude=exclude)
     tpt = None
     if tp:
         tpt = _test_pulse(y, sf, tp["start"], tp["duration"], tp["amplitude"], mode=mode)
@@ -366,7 +352,6 @@ def psc(
                   peak_smooth=peak_smooth, k_response=k_response,
                   rs_change_limit=rs_change_limit, tail_baseline=tail_baseline,
                   decay_from=decay_from)
-    stims = stims.sort_values(["sweep", "stim_time"])
     rows = []
     for s in np.unique(stims["sweep"].to_numpy(int)):
         rows.extend(_psc_sweep(run, s, stims[stims["sweep"] == s]))

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._docs import fill_doc
 from ..features import AnalysisOutput, feature_table
 from ..recording import Recording
 from .clean import clean
@@ -25,6 +26,7 @@ __all__ = ["analyse", "compute"]
 
 logger = logging.getLogger(__name__)
 
+@fill_doc
 def analyse(rec: Recording, settings: TMSAnalysis | dict | None = None,
             **kwargs: Any) -> pd.DataFrame:
     """Excitability summary of one TMS-EEG recording as a tidy feature table.
@@ -36,14 +38,7 @@ def analyse(rec: Recording, settings: TMSAnalysis | dict | None = None,
     ----------
     rec : Recording
         Continuous TMS-EEG (pulses in events, a trigger channel, or visible artifacts).
-    settings : TMSAnalysis or dict, optional
-        See :class:`~ketephys.tms.settings.TMSAnalysis`: ``clean_options`` (keywords of
-        :func:`ketephys.tms.clean`), ``tep_options`` (of :func:`ketephys.tms.tep`),
-        ``find_options`` (of :func:`ketephys.tms.find_tms_pulses`), ``peak_channels``,
-        ``roi``. ``**kwargs`` override them; unknown names (at any level) raise
-        :class:`~ketephys.errors.SettingsError` with a suggestion.
-    **kwargs
-        Individual settings.
+    %(tms_analysis_parameters)s
 
     Returns
     -------
@@ -56,16 +51,22 @@ def analyse(rec: Recording, settings: TMSAnalysis | dict | None = None,
     return compute(rec, settings, **kwargs).features
 
 
+@fill_doc
 def compute(rec: Recording, settings: TMSAnalysis | dict | None = None,
             **kwargs: Any) -> AnalysisOutput:
     """:func:`analyse`'s rows together with the TEP they came from (``views["tep"]``,
     without its single trials), as the batch stores them for the report.
 
-    Takes exactly :func:`analyse`'s parameters.
+    Parameters
+    ----------
+    rec : Recording
+        Continuous TMS-EEG, as :func:`analyse` takes it.
+    %(tms_analysis_parameters)s
 
     Returns
     -------
     AnalysisOutput
+        ``features`` (the table :func:`analyse` returns) and ``views``.
     """
     s = TMSAnalysis.resolve(settings, path=rec.source.path, **kwargs)
     t_opts = dict(s.tep_options)

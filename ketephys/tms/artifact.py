@@ -29,7 +29,27 @@ MIN_FIT_SAMPLES = 2
 
 def pulse_windows(pulse_samples: np.ndarray, sfreq: float,
                   remove: tuple[float, float]) -> np.ndarray:
-    """``(n_pulses, 2)`` first and last sample (inclusive) of each removed window."""
+    """The samples removed around each pulse.
+
+    Parameters
+    ----------
+    pulse_samples : ndarray of int
+        Pulse onsets (samples).
+    sfreq : float
+        Sampling rate (Hz).
+    remove : (float, float)
+        Start and stop of the removed span (s relative to each pulse).
+
+    Returns
+    -------
+    ndarray of int, shape (n_pulses, 2)
+        First and last sample (inclusive) of each removed window.
+
+    Raises
+    ------
+    AnalysisError
+        ``remove`` runs backwards.
+    """
     if remove[1] < remove[0]:
         raise AnalysisError(f"removal window {remove} must run forwards in time")
     p = np.asarray(pulse_samples, int)

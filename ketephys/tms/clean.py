@@ -37,7 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin, fill_doc
+from .._check import check_option
+from .._docs import fill_doc
+from .._result import ResultMixin
 from ..errors import AnalysisError
 from ..recording import Recording
 from ..settings import check_keywords
@@ -145,7 +147,21 @@ class CleanResult(ResultMixin):
 
 
 def pulse_onsets(rec: Recording, **find_kw: Any) -> np.ndarray:
-    """Pulse onsets (s): the ``tms_pulse`` events, or found with ``find_kw``."""
+    """Pulse onsets: the ``tms_pulse`` events, or pulses found in the data.
+
+    Parameters
+    ----------
+    rec : Recording
+        Continuous TMS-EEG.
+    **find_kw
+        Keywords of :func:`~ketephys.tms.find_tms_pulses`, used when there is no
+        ``tms_pulse`` event.
+
+    Returns
+    -------
+    ndarray
+        Onsets (s from the recording start), sorted.
+    """
     ev = rec.events
     mask = ev["description"] == PULSE_DESCRIPTION
     if mask.any():
@@ -223,8 +239,7 @@ def clean(
     if rec.is_episodic:
         raise AnalysisError("tms.clean needs a continuous recording (pulses in one stream), "
                             "got sweeps", path)
-    if decay not in ("exponential", "ica", "none"):
-        raise AnalysisError(f"decay must be 'exponential', 'ica' or 'none', got {decay!r}", path)
+    check_option("decay", decay, ("exponential", "ica", "none"), path)
     remove = _check_window("remove", remove)
     second_pass = _check_window("second_pass", second_pass)
     history: list[dict[str, Any]] = []

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_random_state
-from .._result import ResultMixin, fill_doc
+from .._docs import fill_doc
+from .._result import ResultMixin
 from ..errors import AnalysisError
 from ..recording import Recording
 from .clean import CleanResult, clean

@@ -44,9 +44,31 @@ def excitability_measures(
     labels: Sequence[str],
     gmfp_windows: Sequence[tuple[float, float]] = GMFP_WINDOWS,
 ) -> dict[tuple[str, str], tuple[float, list[str]]]:
-    """Measures as ``(measure, channel) -> (value, flags)``.
+    """The excitability measures of one TEP.
 
-    ``peak_lookup`` maps ``(component, channel)`` to ``(amplitude, found, significant)``.
+    Parameters
+    ----------
+    average : ndarray, shape (n_channels, n_times)
+        The averaged response (V); kept for callers' symmetry, the measures use
+        ``gmfp_signal`` and ``peak_lookup``.
+    times : ndarray, shape (n_times,)
+        Epoch times (s relative to the pulse).
+    gmfp_signal : ndarray, shape (n_times,)
+        GMFP of the average (V).
+    peak_lookup : dict
+        ``(component, channel)`` -> ``(amplitude, found, significant)``.
+    labels : sequence of str
+        Channels (and ``"ROI"``) whose peak-to-peak measures are made.
+    gmfp_windows : sequence of (float, float)
+        GMFP area windows (s).
+
+    Returns
+    -------
+    dict
+        ``(measure, channel)`` -> ``(value, flags)``: GMFP areas (V*s, channel
+        ``"GMFP"``) and the :data:`PEAK_TO_PEAK` amplitudes (V; NaN with the flag
+        ``peak_not_found`` when a component is missing, ``not_significant`` when one is
+        not significant).
     """
     out: dict[tuple[str, str], tuple[float, list[str]]] = {}
     for win in gmfp_windows:
@@ -76,6 +98,12 @@ def excitability_rows(result: TEPResult, peak_channels: Sequence[str] | None = N
     peak_channels : list of str, optional
         Channels whose peak-to-peak measures are reported (default every channel, plus
         ``"ROI"`` when the TEP had one).
+
+    Returns
+    -------
+    list of dict
+        Feature rows: GMFP areas, peak-to-peak amplitudes, the latency and amplitude of
+        each component at GMFP and ROI (with ``p_value``), and ``n_trials``.
     """
     pk = result.peaks
     lookup = {(r.component, r.channel): (r.amplitude, bool(r.found), bool(r.significant))

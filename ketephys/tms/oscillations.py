@@ -4,7 +4,7 @@ Power is computed per trial with :func:`mne.time_frequency.tfr_array_morlet` (``
 per frequency, default ``max(3, f / 2)``) and averaged over trials (total power: evoked plus
 induced). It is expressed in dB relative to the mean power over ``baseline`` at each
 frequency and channel: ``10 log10(P(f, t) / mean_baseline P(f))``. Band summaries are the
-mean dB over a band's frequencies and the post-pulse ``window``; the natural frequency of a
+mean dB over a band's frequencies and the post-pulse span ``summary_s``; the natural frequency of a
 channel or ROI is the frequency with the largest mean dB over ``natural_window`` (Rosanova et
 al. 2009: the first 200 ms).
 
@@ -21,8 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._docs import fill_doc
 from ..errors import AnalysisError
 from ..recording import Recording
+from ..settings import check_keywords
 from .clean import CleanResult, pulse_onsets
 from .tep import epoch_pulses
 
@@ -109,6 +111,8 @@ def _band_rows(series: dict[str, np.ndarray], bands: dict[str, tuple[float, floa
     return rows, natural
 
 
+@check_keywords(renamed={"window": "summary_s"})
+@fill_doc
 def evoked_oscillations(
     rec: Recording | CleanResult,
     freqs: Sequence[float] | np.ndarray | None = None,
@@ -117,7 +121,7 @@ def evoked_oscillations(
     tmax: float = 0.5,
     pad: float = 0.5,
     baseline: tuple[float, float] = (-0.4, -0.1),
-    window: tuple[float, float] = (0.02, 0.3),
+    summary_s: tuple[float, float] = (0.02, 0.3),
     natural_window: tuple[float, float] = (0.02, 0.2),
     bands: Mapping[str, tuple[float, float]] | None = None,
     roi: Sequence[str] | None = None,
@@ -128,28 +132,27 @@ def evoked_oscillations(
 
     Parameters
     ----------
-    rec : Recording or CleanResult
-        Cleaned continuous EEG with ``tms_pulse`` events.
+    %(tms_rec)s
     freqs : array, optional
         Frequencies (Hz); default 4..45 Hz in 1 Hz steps (capped below Nyquist).
     n_cycles : float or array, optional
         Wavelet cycles; default ``max(3, f / 2)``.
     tmin, tmax : float
-        Analysed span (s).
+        Analysed span (s relative to each pulse).
     pad : float
         Extra data (s) on each side for the wavelets, cut off afterwards.
     baseline : (float, float)
-        Baseline window (s) for the dB ratio.
-    window : (float, float)
-        Post-pulse window (s) for the band summaries.
+        Baseline window (tmin, tmax in s relative to each pulse) for the dB ratio.
+    summary_s : (float, float)
+        Post-pulse span (start, stop in s relative to each pulse) averaged for the band
+        summaries. Renamed from ``window`` in 0.2.
     natural_window : (float, float)
         Window (s) for the natural frequency.
     bands : dict, optional
         Band name -> (low, high) Hz; default :data:`DEFAULT_BANDS`.
     roi : list of str, optional
         Channels averaged (in dB) into ``"ROI"`` rows and a ROI natural frequency.
-    reject : float, optional
-        Peak-to-peak rejection threshold (V).
+    %(epoch_reject)s
     decim : int
         Keep every ``decim``-th time point of the power.
 
@@ -184,10 +187,10 @@ def evoked_oscillations(
     with np.errstate(divide="ignore", invalid="ignore"):
         db = 10 * np.log10(power / ref)
     series = _series(db, names, roi, path)
-    rows, natural = _band_rows(series, bands, freqs, (t_p >= window[0]) & (t_p <= window[1]),
+    rows, natural = _band_rows(series, bands, freqs, (t_p >= summary_s[0]) & (t_p <= summary_s[1]),
                                (t_p >= natural_window[0]) & (t_p <= natural_window[1]))
     settings = {"freqs": freqs.tolist(), "n_cycles": np.asarray(cycles).tolist(),
-                "baseline": baseline, "window": window, "natural_window": natural_window,
+                "baseline": baseline, "summary_s": summary_s, "natural_window": natural_window,
                 "bands": bands, "roi": None if roi is None else list(roi), "decim": decim}
     return OscillationResult(db, power, freqs, t_p, names, pd.DataFrame(rows), natural,
                              int(len(ep)), settings)

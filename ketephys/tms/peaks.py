@@ -46,7 +46,23 @@ PEAK_COLUMNS = ("component", "channel", "latency_ms", "amplitude", "found", "sig
 
 
 def polarity(name: str) -> int:
-    """-1 for names starting with N, +1 for P."""
+    """The polarity of a TEP component from its name.
+
+    Parameters
+    ----------
+    name : str
+        Component name (``"N100"``, ``"P30"``...).
+
+    Returns
+    -------
+    int
+        -1 for names starting with N, +1 for P.
+
+    Raises
+    ------
+    AnalysisError
+        A name starting with another letter.
+    """
     first = name.strip()[:1].upper()
     if first not in ("N", "P"):
         raise AnalysisError(f"component {name!r} must start with N or P (its polarity)")

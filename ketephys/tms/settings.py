@@ -49,6 +49,21 @@ class TMSAnalysis(AnalyserSettings):
     ``clean_options``, ``tep_options`` and ``find_options`` take the keywords of
     :func:`~ketephys.tms.clean`, :func:`~ketephys.tms.tep` and
     :func:`~ketephys.tms.find_tms_pulses`; a misspelled one is an error with a suggestion.
+
+    Attributes
+    ----------
+    clean_options : dict
+        Keywords of :func:`ketephys.tms.clean` (validated against its signature, every
+        default filled in).
+    tep_options : dict
+        Keywords of :func:`ketephys.tms.tep` (as ``clean_options``).
+    find_options : dict
+        Keywords of :func:`ketephys.tms.find_tms_pulses`, used when no pulse is in the
+        events.
+    peak_channels : list of str or None
+        Channels reported for the peak-to-peak measures (default all).
+    roi : list of str or None
+        Region of interest (shortcut for ``tep_options["roi"]``).
     """
 
     clean_options: dict[str, Any] = Field(default_factory=dict, description="Keywords of "

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._result import ResultMixin, channel_indices, fill_doc
+from .._docs import fill_doc
+from .._result import ResultMixin, channel_indices
 from ..errors import AnalysisError
 from ..recording import Recording
 from ..settings import check_keywords
@@ -42,6 +43,7 @@ def close_pulses(onsets: np.ndarray, span: float) -> tuple[int, str]:
                "average into each other's epochs")
 
 
+@fill_doc
 def epoch_pulses(
     rec: Recording,
     onsets: np.ndarray,
@@ -51,13 +53,36 @@ def epoch_pulses(
     reject: float | None = None,
     picks: Sequence[int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
-    """Cut ``(n_trials, n_channels, n_times)`` epochs around ``onsets`` (s).
+    """Cut epochs around pulse onsets.
+
+    Parameters
+    ----------
+    rec : Recording
+        Continuous recording.
+    onsets : ndarray
+        Pulse onsets (s from the recording start).
+    %(epoch_limits)s
+    %(epoch_baseline)s
+    %(epoch_reject)s
+    picks : sequence of int, optional
+        Channel indices (default every channel).
 
     Returns
     -------
-    epochs, times, kept_onsets, counts
-        ``counts`` has ``n_pulses``, ``n_outside`` (too close to an edge) and
-        ``n_rejected`` (peak-to-peak above ``reject``).
+    epochs : ndarray, shape (n_trials, n_channels, n_times)
+        The kept epochs (baseline-corrected when ``baseline`` is given).
+    times : ndarray, shape (n_times,)
+        Epoch times (s relative to the pulse).
+    kept_onsets : ndarray
+        Onsets of the kept epochs (s).
+    counts : dict of str to int
+        ``n_pulses``, ``n_outside`` (too close to an edge) and ``n_rejected``
+        (peak-to-peak above ``reject``).
+
+    Raises
+    ------
+    AnalysisError
+        An empty epoch span, or a baseline holding no sample of it.
     """
     sfreq = rec.sfreq
     i0, i1 = int(round(tmin * sfreq)), int(round(tmax * sfreq))
@@ -210,7 +235,25 @@ class TEPResult(ResultMixin):
                 f"baseline {self.settings.get('baseline')}"]
 
     def peak(self, component: str, channel: str = "GMFP") -> pd.Series:
-        """The row of :attr:`peaks` for ``component`` at ``channel`` (or "ROI"/"GMFP")."""
+        """The row of :attr:`peaks` of one component.
+
+        Parameters
+        ----------
+        component : str
+            Component name (``"N100"``...).
+        channel : str
+            A channel name, ``"ROI"`` or ``"GMFP"``.
+
+        Returns
+        -------
+        pandas.Series
+            The peak row (latency, amplitude, found, significant, p_value...).
+
+        Raises
+        ------
+        AnalysisError
+            No such row.
+        """
         rows = self.peaks[(self.peaks["component"] == component)
                           & (self.peaks["channel"] == channel)]
         if rows.empty:
@@ -219,6 +262,7 @@ class TEPResult(ResultMixin):
 
 
 @check_keywords()
+@fill_doc
 def tep(
     rec: Recording | CleanResult,
     tmin: float = -0.5,
@@ -238,12 +282,9 @@ def tep(
     ----------
     rec : Recording or CleanResult
         Cleaned continuous EEG (:func:`ketephys.tms.clean`) with ``tms_pulse`` events.
-    tmin, tmax : float
-        Epoch limits (s).
-    baseline : (float, float) or None
-        Baseline window (s), both ends included.
-    reject : float or None
-        Peak-to-peak rejection threshold (V) on any channel; None keeps every epoch.
+    %(epoch_limits)s
+    %(epoch_baseline)s
+    %(epoch_reject)s
     roi : list of str, optional
         Channels of a region of interest: its signed average gets peaks (channel ``"ROI"``)
         and its LMFP is computed.
