@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._check import check_random_state
-from .._result import fill_doc
+from .._docs import fill_doc
 from ..errors import AnalysisError
 from .design import Covariate, GroupData
 from .fit import ParamMap, State

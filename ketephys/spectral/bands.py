@@ -88,9 +88,9 @@ def resolve_band(band: str | tuple[float, float],
         return key, lo, hi
     try:
         lo, hi = (float(b) for b in band)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError) as err:
         raise AnalysisError(f"band must be a band name or (lo, hi) in Hz, got {band!r}") \
-            from None
+            from err
     if not 0 <= lo <= hi:
         raise AnalysisError(f"band needs 0 <= lo <= hi, got ({lo}, {hi})")
     return f"{lo:g}-{hi:g}Hz", lo, hi

@@ -783,7 +783,7 @@ def _measure_span(run: _FepspRun, ch: int, y: np.ndarray, pol: int, span: tuple,
             base_stats=baseline, traces=traces, **run.extra)
     except AnalysisError as err:
         raise AnalysisError(f"channel {rec.ch_names[ch]!r}, sweep {s}, "
-                            f"stimulus {k + 1}: {err.detail}", rec.source.path) from None
+                            f"stimulus {k + 1}: {err.detail}", rec.source.path) from err
     if cols.clipped[row]:
         res["flags"] = ";".join(filter(None, [res["flags"], "clipped_artifact"]))
     res.update(channel=rec.ch_names[ch], sweep=s, stimulus=k + 1,

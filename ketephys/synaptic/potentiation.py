@@ -716,7 +716,7 @@ def _induction_time(tab: pd.DataFrame, per: pd.DataFrame, train: pd.DataFrame,
         try:
             t_ind, source, _ = _find_induction(tab, per, train, 2.5)
         except AnalysisError as err:
-            raise AnalysisError(err.detail, path) from None
+            raise AnalysisError(err.detail, path) from err
         return t_ind, source
     if induction is None:
         return float(tab["clock"].min() + baseline_minutes * 60.0), "none"

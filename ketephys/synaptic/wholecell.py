@@ -432,7 +432,7 @@ def _psc_sweep(run: _PscRun, s: int, g: pd.DataFrame) -> list[dict[str, Any]]:
                                   decay_from=run.decay_from)
         except AnalysisError as err:
             raise AnalysisError(f"sweep {s}, stimulus {k + 1}: {err.detail}",
-                                rec.source.path) from None
+                                rec.source.path) from err
         flags = [res["flags"]]
         if bool(g["clipped"].iloc[k]):
             flags.append("clipped_artifact")

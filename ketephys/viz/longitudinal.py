@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from .._result import fill_doc, finish_figure
+from .._docs import fill_doc
+from .._result import finish_figure
 from ._util import subplots
 
 __all__ = ["plot_decay", "plot_taus", "plot_tau_table", "group_unit"]

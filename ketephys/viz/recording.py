@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .._result import fill_doc, finish_figure
+from .._docs import fill_doc
+from .._result import finish_figure
 from ._util import scaled, subplots
 
 __all__ = ["plot_recording", "gui_backend"]

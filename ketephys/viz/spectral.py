@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from .._check import check_option
-from .._result import fill_doc, finish_figure
+from .._docs import fill_doc
+from .._result import finish_figure
 from ._util import MAX_LABELS, label_channels, log_frequency_axis, subplots
 
 __all__ = ["plot_spectrum", "plot_cross_spectrum"]

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .._result import fill_doc, finish_figure
+from .._docs import fill_doc
+from .._result import finish_figure
 from ._util import scaled, subplots, ylim_without_artifacts
 
 __all__ = ["plot_ltp", "plot_fepsp_sweep", "plot_psc", "plot_io_curve"]
