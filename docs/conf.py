@@ -77,6 +77,7 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "plot_gallery": "True",
     "abort_on_example_error": True,
+    "write_computation_times": False,  # no sg_execution_times.rst in the source tree
     "reference_url": {"ketephys": None},
 }
 
