@@ -5,21 +5,36 @@ extra)::
 
     pip install -e ".[docs]"
     sphinx-build -b html docs docs/_build/html      # or: make -C docs html
+    sphinx-build -b html -D plot_gallery=0 docs docs/_build/html   # tutorials not run
 
 sphinx-gallery runs every ``tutorials/NN_*.py`` script (about a minute each at most)
 and writes the rendered gallery to ``docs/auto_tutorials`` and the site to
 ``docs/_build/html``; both are generated and not committed. Tutorials that read real
 recordings look for ``../shared/data`` beside the repository (or
-``$KETEPHYS_SHARED_DATA``) and fall back to simulated files without it.
+``$KETEPHYS_SHARED_DATA``) and fall back to simulated files without it. With
+``-D plot_gallery=0`` the tutorials are rendered as code without running them (seconds
+instead of minutes).
+
+The API reference (``api.rst``) is built by the ``public-api`` directive defined here: for
+a module it writes an autosummary table and the autodoc entries of the names in the
+module's ``__all__``, so the page follows the code without a hand-kept list of names.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+import inspect
 import os
+import pkgutil
 import sys
 from pathlib import Path
 
 import matplotlib
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx.pycode import ModuleAnalyzer
+from sphinx.util.docutils import SphinxDirective
 
 matplotlib.use("Agg")
 
@@ -35,9 +50,17 @@ release = version = ketephys.__version__
 
 extensions = [
     "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
     "sphinx_gallery.gen_gallery",
 ]
+autodoc_member_order = "bysource"          # the order of the module's __all__
+autodoc_typehints = "none"                 # types are in the numpydoc Parameters
+autodoc_default_options = {"undoc-members": False, "show-inheritance": True}
+autosummary_generate = False               # the tables link to entries on the API page
+napoleon_numpy_docstring = True
+napoleon_google_docstring = False
+napoleon_use_rtype = False
 exclude_patterns = ["_build", "auto_tutorials/*.ipynb", "auto_tutorials/*.py.md5"]
 default_role = "py:obj"
 nitpicky = False
@@ -54,5 +77,78 @@ sphinx_gallery_conf = {
     "remove_config_comments": True,
     "plot_gallery": "True",
     "abort_on_example_error": True,
+    "write_computation_times": False,  # no sg_execution_times.rst in the source tree
     "reference_url": {"ketephys": None},
 }
+
+
+def public_names(module_name: str) -> list[str]:
+    """Names in ``module.__all__`` that are not submodules (those have their own section)."""
+    module = importlib.import_module(module_name)
+    return [name for name in getattr(module, "__all__", [])
+            if not inspect.ismodule(getattr(module, name, None))]
+
+
+def _is_constant(obj: object) -> bool:
+    return not (inspect.isclass(obj) or callable(obj))
+
+
+def constant_doc(module_name: str, name: str) -> list[str]:
+    """The ``#:`` comment above the assignment of ``module.name``, looked up in the
+    module and its submodules (a package re-exports constants defined further down)."""
+    module = importlib.import_module(module_name)
+    value = getattr(module, name)
+    candidates = [module_name]
+    if hasattr(module, "__path__"):
+        candidates += [m.name for m in pkgutil.walk_packages(module.__path__,
+                                                              module_name + ".")]
+    for candidate in candidates:
+        if getattr(importlib.import_module(candidate), name, None) is not value:
+            continue
+        lines = ModuleAnalyzer.for_module(candidate).find_attr_docs().get(("", name))
+        if lines:
+            return [line for line in lines if line.strip()]
+    return []
+
+
+class PublicAPI(SphinxDirective):
+    """``.. public-api:: ketephys.spectral``: the module's docstring, a summary table of
+    its public functions and classes (``__all__``), their autodoc entries, then its public
+    constants with their ``#:`` comments."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        module_name = self.arguments[0]
+        module = importlib.import_module(module_name)
+        names = public_names(module_name)
+        constants = [n for n in names if _is_constant(getattr(module, n))]
+        callables = [n for n in names if n not in constants]
+        lines = [f".. automodule:: {module_name}", "", ".. autosummary::",
+                 "   :nosignatures:", ""]
+        lines += [f"   {name}" for name in callables]
+        lines.append("")
+        for name in callables:
+            obj = getattr(module, name)
+            if inspect.isclass(obj):
+                lines += [f".. autoclass:: {module_name}.{name}", "   :members:"]
+                if dataclasses.is_dataclass(obj):  # the docstring describes the fields
+                    fields = ", ".join(f.name for f in dataclasses.fields(obj))
+                    lines.append(f"   :exclude-members: {fields}")
+                lines.append("")
+            else:
+                lines += [f".. autofunction:: {module_name}.{name}", ""]
+        if constants:
+            lines += [".. rubric:: Constants", ""]
+        for name in constants:
+            lines += [f".. py:data:: {module_name}.{name}", ""]
+            lines += [f"   {line}" for line in constant_doc(module_name, name)]
+            lines.append("")
+        container = nodes.container()
+        self.state.nested_parse(StringList(lines, source=f"<public-api {module_name}>"),
+                                self.content_offset, container)
+        return container.children
+
+
+def setup(app):
+    app.add_directive("public-api", PublicAPI)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared_file
 
 from ketephys import CorruptFileError, KetephysError, MetadataError
 from ketephys.io import read
@@ -69,7 +68,7 @@ def _set_signal_field(buf: bytearray, offset: int, sig: int, value: str) -> None
     buf[o:o + 8] = str(value).ljust(8).encode()
 
 
-def _real_edf(tmp_path: Path, name: str, edit) -> Path:
+def _real_edf(tmp_path: Path, name: str, edit, shared_file) -> Path:
     src = shared_file("eeg", "test_edf_overlapping_annotations.edf")
     buf = bytearray(src.read_bytes())
     edit(buf)
@@ -80,25 +79,25 @@ def _real_edf(tmp_path: Path, name: str, edit) -> Path:
 
 # ------------------------------------------------------------------ EDF scaling (R5, R6)
 
-def test_edf_zero_digital_range_is_an_error(tmp_path):
+def test_edf_zero_digital_range_is_an_error(tmp_path, shared_file):
     """R6: digital min == max on one channel was read 65 534x too large."""
     def edit(b):
         _set_signal_field(b, 120, 1, "0")
         _set_signal_field(b, 128, 1, "0")
-    path = _real_edf(tmp_path, "dig.edf", edit)
+    path = _real_edf(tmp_path, "dig.edf", edit, shared_file)
     with pytest.raises(CorruptFileError) as err:
         read(path)
     msg = str(err.value)
     assert "dig.edf" in msg and "Fc3." in msg and "digital" in msg
 
 
-def test_edf_zero_physical_range_is_an_error(tmp_path):
+def test_edf_zero_physical_range_is_an_error(tmp_path, shared_file):
     """R5: physical min == max on one channel was read with its variation x 0.006."""
     def edit(b):
         ns = int(b[252:256])
         pmax = b[256 + 112 * ns + 8:256 + 112 * ns + 16].decode().strip()
         _set_signal_field(b, 104, 1, pmax)
-    path = _real_edf(tmp_path, "phys.edf", edit)
+    path = _real_edf(tmp_path, "phys.edf", edit, shared_file)
     with pytest.raises(CorruptFileError) as err:
         read(path)
     assert "phys.edf" in str(err.value) and "Fc3." in str(err.value)
@@ -206,13 +205,13 @@ def test_spectral_segmenter_skips_bad_gap(tmp_path):
 
 # ------------------------------------------------------------------ misc
 
-def test_real_edf_reads_unflagged(tmp_path):
+def test_real_edf_reads_unflagged(tmp_path, shared_file):
     path = shared_file("eeg", "test_edf_overlapping_annotations.edf")
     rec = read(path)
     assert rec.sfreq == 128.0 and rec.n_channels == 64 and rec.reader_flags == {}
 
 
-def test_library_warning_is_never_dropped(tmp_path, caplog):
+def test_library_warning_is_never_dropped(tmp_path, caplog, shared_file):
     """A BrainVision copy: MNE's coordinate notes are harmless; nothing is swallowed."""
     src = shared_file("eeg", "testbva.vhdr").parent
     for name in ("testbva.vhdr", "testbva.vmrk", "testbva.dat"):
@@ -235,7 +234,7 @@ def test_resolve_warnings_fatal_and_flag():
 
 # ------------------------------------------------------------------ BrainVision (R23-R26)
 
-def _bv_copy(tmp_path: Path, edit_header) -> Path:
+def _bv_copy(tmp_path: Path, edit_header, shared_file) -> Path:
     src = shared_file("eeg", "testbva.vhdr").parent
     shutil.copy(src / "testbva.dat", tmp_path / "x.dat")
     (tmp_path / "x.vmrk").write_text(
@@ -262,8 +261,8 @@ def _drop_channels(text: str, keep: int) -> str:
     ("R26", lambda t: _drop_channels(t, 31), ["NumberOfChannels=31", "not a whole number"]),
     ("R30", lambda t: t.replace("DataPoints=2112", "DataPoints=1000"), ["DataPoints=1000"]),
 ])
-def test_brainvision_header_contradicting_data_size(tmp_path, case, edit, words):
-    path = _bv_copy(tmp_path, edit)
+def test_brainvision_header_contradicting_data_size(tmp_path, case, edit, words, shared_file):
+    path = _bv_copy(tmp_path, edit, shared_file)
     with pytest.raises(CorruptFileError) as err:
         read(path)
     msg = str(err.value)
@@ -272,16 +271,16 @@ def test_brainvision_header_contradicting_data_size(tmp_path, case, edit, words)
         assert w in msg, (case, msg)
 
 
-def test_brainvision_sampling_interval_zero(tmp_path):
+def test_brainvision_sampling_interval_zero(tmp_path, shared_file):
     """R31: SamplingInterval=0 gave 'float division by zero'."""
     path = _bv_copy(tmp_path, lambda t: t.replace("SamplingInterval=5000",
-                                                  "SamplingInterval=0"))
+                                                  "SamplingInterval=0"), shared_file)
     with pytest.raises(CorruptFileError, match=r"x\.vhdr: SamplingInterval='0'"):
         read(path)
 
 
-def test_brainvision_copy_still_reads(tmp_path):
-    rec = read(_bv_copy(tmp_path, lambda t: t))
+def test_brainvision_copy_still_reads(tmp_path, shared_file):
+    rec = read(_bv_copy(tmp_path, lambda t: t, shared_file))
     assert rec.n_channels == 32 and rec.sfreq == 200.0 and rec.n_times == 2112
 
 
@@ -388,7 +387,7 @@ def test_array_without_units_is_flagged(tmp_path, caplog):
     assert part.reader_flags == {"ch1": ["unit_assumed"]} and part.units == ["V", "V"]
 
 
-def test_real_unitless_npy_is_flagged(caplog):
+def test_real_unitless_npy_is_flagged(caplog, shared_file):
     """new-user finding 11: int16 hc2 samples (-3870..2736) were taken as volts silently."""
     with caplog.at_level(logging.WARNING):
         rec = read(shared_file("lfp", "npy", "rat_hippocampus_hc2.npy"), sfreq=1000,
@@ -397,7 +396,7 @@ def test_real_unitless_npy_is_flagged(caplog):
     assert "ADC counts?" in caplog.text and "rat_hippocampus_hc2.npy" in caplog.text
 
 
-def test_units_for_a_channel_that_does_not_exist(tmp_path):
+def test_units_for_a_channel_that_does_not_exist(tmp_path, shared_file):
     path = tmp_path / "u.npy"
     np.save(path, np.ones((2, 100)))
     with pytest.raises(MetadataError, match=r"u\.npy: units names channels \['CA9'\].*ch0"):
@@ -419,7 +418,7 @@ def test_empty_arrays(tmp_path, shape):
         read(path, sfreq=100, units="V")
 
 
-def test_empty_abf(tmp_path):
+def test_empty_abf(tmp_path, shared_file):
     """R37: an ABF with 0 samples read as n_times 0 and crashed the analyser."""
     import struct
 
@@ -454,7 +453,7 @@ def test_edf_without_samples(tmp_path):
      ["1201 s of continuous data", "an LFP recording given as fepsp?"]),
     ("eeg/testbva.vhdr", "patch", ["needs a channel of type vm or im"]),
 ])
-def test_wrong_modality_says_what_the_file_looks_like(rel, modality, words):
+def test_wrong_modality_says_what_the_file_looks_like(rel, modality, words, shared_file):
     path = shared_file(*rel.split("/"))
     with pytest.raises(MetadataError) as err:
         read(path, modality=modality)
@@ -473,7 +472,7 @@ def test_wrong_modality_arrays(tmp_path):
     assert read(path, sfreq=1000, units="V", modality="fepsp").n_sweeps == 5
 
 
-def test_patch_auxiliary_dc_inputs_are_misc():
+def test_patch_auxiliary_dc_inputs_are_misc(shared_file):
     """f1.abf: IN 2 / IN 3 are ~3 V DC auxiliary inputs labelled mV, not field channels."""
     rec = read(shared_file("patch", "f1.abf"), modality="patch")
     assert rec.ch_types == ["im", "im", "misc", "misc"]
@@ -484,9 +483,9 @@ def test_patch_auxiliary_dc_inputs_are_misc():
     assert fepsp.ch_types == ["field"] and fepsp.reader_flags == {}
 
 
-def test_brainvision_marker_before_the_start(tmp_path):
+def test_brainvision_marker_before_the_start(tmp_path, shared_file):
     """R33: a .vmrk marker at position -50 was dropped silently."""
-    path = _bv_copy(tmp_path, lambda t: t)
+    path = _bv_copy(tmp_path, lambda t: t, shared_file)
     vmrk = tmp_path / "x.vmrk"
     lines = vmrk.read_text(encoding="latin-1").splitlines()
     i = next(k for k, ln in enumerate(lines) if ln.startswith("Mk2="))
@@ -513,11 +512,11 @@ def test_edf_signal_without_samples_is_flagged(tmp_path):
     assert rec.reader_flags == {"S1": ["no_samples"]}
 
 
-def test_brainvision_channel_count_and_entries_disagree(tmp_path):
+def test_brainvision_channel_count_and_entries_disagree(tmp_path, shared_file):
     """R28: NumberOfChannels=32 with 31 Ch entries gave an MNE message suggesting an
     MNE-only option."""
     path = _bv_copy(tmp_path, lambda t: "\n".join(
-        ln for ln in t.splitlines() if not ln.startswith("Ch32=")))
+        ln for ln in t.splitlines() if not ln.startswith("Ch32=")), shared_file)
     with pytest.raises(CorruptFileError,
                        match=r"x\.vhdr: NumberOfChannels=32 but \[Channel Infos\] lists 31"):
         read(path)
@@ -525,7 +524,7 @@ def test_brainvision_channel_count_and_entries_disagree(tmp_path):
 
 # ------------------------------------------------------------------ library warnings
 
-def test_fatal_mne_warning_becomes_an_error(tmp_path, monkeypatch):
+def test_fatal_mne_warning_becomes_an_error(tmp_path, monkeypatch, shared_file):
     """Any MNE warning meaning 'the scaling is a guess' fails the read, whatever format."""
     import mne
 
@@ -541,10 +540,10 @@ def test_fatal_mne_warning_becomes_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr(mne.io, "read_raw_brainvision", warning_reader)
     with pytest.raises(CorruptFileError, match=r"x\.vhdr: MNE cannot read it faithfully: "
                                                r"Scaling factor"):
-        read(_bv_copy(tmp_path, lambda t: t))
+        read(_bv_copy(tmp_path, lambda t: t, shared_file))
 
 
-def test_neo_warning_is_logged_and_flags_its_channel(monkeypatch, caplog):
+def test_neo_warning_is_logged_and_flags_its_channel(monkeypatch, caplog, shared_file):
     """Neo's warnings were silenced; now they are logged and flag the channel they name."""
     import warnings
 

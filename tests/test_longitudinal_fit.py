@@ -146,7 +146,12 @@ def test_single_dose_fit_predicts_six_infusion_course():
     lo = post["hours_since_dose"].map(pred["pi_low"])
     hi = post["hours_since_dose"].map(pred["pi_high"])
     inside = ((post["change"] >= lo) & (post["change"] <= hi)).mean()
-    assert 0.88 <= inside <= 1.0
+    # 240 observations (30 subjects x 8 visits) against the nominal 95 % band: if they
+    # were independent, P(>= 238 inside) = 4e-4 under Binomial(240, 0.95), and a band
+    # 1.5x too wide (99.7 %) would hold >= 238 with P = 0.95. Subjects' random effects and
+    # the one fit make them dependent: measured 226/240 = 0.942 with these seeds, and
+    # 0.78-0.99 (at most 237/240) over 20 other seed triples.
+    assert 0.88 <= inside <= 0.99
     # the course accumulates: the predicted effect after the 6th dose exceeds a single dose's
     one = fit.predict(np.array([434.0 - 408.0]))
     assert pred.loc[434.0, "fit"] > 1.3 * one["fit"].iloc[0]

@@ -1,6 +1,6 @@
 """Simulation-estimation: bias, RMSE and 95 % CI coverage of fit_decay.
 
-The fast test runs 20 single-region studies with looser stated tolerances; the slow
+The fast test runs 100 single-region studies with looser stated tolerances; the slow
 tests run >= 200 studies of the default scenario (N = 20, visits baseline/2 h/24 h/d3/
 d7/d14) and of taus at both ends of the 24 h - 14 d range, with the issue's tolerances.
 """
@@ -18,11 +18,15 @@ EDGES = {"regions": {"T24": {"E0": 1.0, "A": 0.5, "tau_h": 24.0},
 
 def test_recovery_fast():
     sc = {"regions": {"PFC": {"E0": 1.0, "A": 0.4, "tau_h": 108.0}}}
-    res = recovery_study(sc, n_studies=20, n_subjects=20, seed=101)
+    res = recovery_study(sc, n_studies=100, n_subjects=20, seed=101)
     row = res.summary.set_index("parameter").loc["tau_h"]
-    # 20 studies: Monte-Carlo SE of the mean is ~2.5 %, of the coverage ~5 %
+    # 100 studies: Monte-Carlo SE of the mean bias ~1 %, of the coverage ~2.2 %.
     assert abs(row["relative_bias"]) < 0.10
-    assert 0.80 <= row["coverage"] <= 1.0
+    # Coverage of the nominal 95 % CI over 100 studies, bounded on both sides: under
+    # Binomial(100, 0.95), P(<= 87 covered) = 0.0015 and P(100 covered) = 0.0059, while
+    # intervals twice too wide (true coverage 0.9999) cover all 100 with P = 0.99.
+    # Measured 0.91 at seed 101 (0.96, 0.91, 0.93, 0.97 at seeds 102-105).
+    assert 0.88 <= row["coverage"] <= 0.99
     assert row["relative_rmse"] < 0.25
     assert row["n_identifiable"] >= 18
     amp = res.summary.set_index("parameter").loc["A"]

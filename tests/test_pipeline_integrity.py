@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import shared_file
 
 from ketephys.cli import main
 from ketephys.pipeline import config_from_dict, run
@@ -144,7 +143,7 @@ def test_only_the_sidecar_changed_is_recomputed(tmp_path, tiny):
     assert after["00"] == before["00"]
 
 
-def _real_case(tmp_path, kind):
+def _real_case(tmp_path, kind, shared_file):
     """Copy a real multi-file recording into tmp_path; returns (main file, file to edit,
     dtype, data offset)."""
     raw = tmp_path / "raw"
@@ -172,8 +171,9 @@ def _real_case(tmp_path, kind):
 
 
 @pytest.mark.parametrize("kind", ["eeglab", "brainvision", "axona"])
-def test_changing_one_companion_file_recomputes_only_that_recording(tmp_path, tiny, kind):
-    main_file, edited, dtype, offset = _real_case(tmp_path, kind)
+def test_changing_one_companion_file_recomputes_only_that_recording(tmp_path, tiny, kind,
+                                                                    shared_file):
+    main_file, edited, dtype, offset = _real_case(tmp_path, kind, shared_file)
     for f in main_file.parent.iterdir():
         os.chmod(f, 0o644)
     assert edited in input_files(main_file)

@@ -110,11 +110,22 @@ def test_bad_annotations_and_amplitude_rejection():
     assert s_ann.n_rejected >= 3 and s_all.n_rejected == 0
     assert s_ann.n_segments + s_ann.n_rejected == s_all.n_segments == 59
     assert s_thr.n_rejected >= 3
-    # rejected estimate equals the clean signal's PSD over the same segments
+    # the estimate without the annotated segments does not depend on the samples under
+    # the annotations: replacing them (by 1 V) changes nothing (measured: bit-identical)
+    hidden = rec.data.copy()
+    for onset in truth.artifact_onsets:
+        a0 = round(onset * rec.sfreq)
+        hidden[:, a0:a0 + round(truth.artifact_duration * rec.sfreq)] = 1.0
+    s_hidden = ks.psd(Recording(hidden, rec.sfreq, rec.ch_names, ch_types=rec.ch_types,
+                                events=rec.events))
+    np.testing.assert_allclose(s_hidden.psd, s_ann.psd, rtol=1e-12)
+    # and it is close to a clean realisation's over all 59 segments: the artifacts raise
+    # the < 3 Hz power 9.6x; without them it is within 4.6 % (measured at seed 3; at most
+    # 4.6 % over seeds 0-19, SD 2 %: sampling error of ~52 segments), allowed 10 %
     s_clean = ks.psd(clean, reject_by_annotation=False)
     low = s_ann.freqs <= 3
     assert s_all.psd[:, low].sum() > 2 * s_clean.psd[:, low].sum()
-    assert abs(s_ann.psd[:, low].sum() / s_clean.psd[:, low].sum() - 1) < 0.25
+    assert abs(s_ann.psd[:, low].sum() / s_clean.psd[:, low].sum() - 1) < 0.10
     with pytest.raises(AnalysisError, match="no segment left"):
         ks.psd(rec, reject=1e-9)
 

@@ -68,13 +68,14 @@ def test_gmfp_and_lmfp_match_numpy(default_sim):
     idx = [res.ch_names.index(c) for c in ("C3", "FC1", "FC5")]
     np.testing.assert_allclose(res.lmfp, np.sqrt((avg[idx] ** 2).mean(0)), rtol=1e-12)
     np.testing.assert_allclose(res.roi_signal, avg[idx].mean(0), rtol=1e-12)
-    # GMFP of the recovered TEP follows the simulated GMFP (10 % of its peak, 15-250 ms)
+    # GMFP of the recovered TEP follows the simulated GMFP within 10 % of its peak over
+    # 15-250 ms: measured 5.5 % at seed 0 (4.5-9.2 % over seeds 0-19), margin 1.8x
     k0 = np.searchsorted(res.times, 0.0)
     sel = (res.times >= 0.015) & (res.times <= 0.25)
     t_idx = np.round(res.times[sel] * 1000).astype(int)
     sim_g = truth.gmfp[np.round(t_idx * 2000 / 1000).astype(int)]
     assert k0 > 0
-    assert np.max(np.abs(res.gmfp[sel] - sim_g)) < 0.25 * sim_g.max()
+    assert np.max(np.abs(res.gmfp[sel] - sim_g)) < 0.10 * sim_g.max()
 
 
 def test_average_equals_mne_epochs_average(default_sim):

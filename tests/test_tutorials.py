@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_DATA
 
 pytestmark = pytest.mark.tutorial
 
@@ -61,7 +60,7 @@ def test_tutorial_runs_without_shared_data(script, tmp_path):
     assert "absent" in proc.stdout  # it said it fell back to simulated files
 
 
-def test_tutorial_as_notebook(tmp_path, monkeypatch):
+def test_tutorial_as_notebook(tmp_path, monkeypatch, shared_data_root):
     """jupytext turns the script into a notebook, which runs in the python3 kernel of
     this interpreter (ipykernel), with the notebook written into tmp_path only."""
     import jupytext
@@ -78,7 +77,7 @@ def test_tutorial_as_notebook(tmp_path, monkeypatch):
     nbformat.write(nb, out)
     monkeypatch.setenv("MPLBACKEND", "Agg")  # the kernel inherits the environment
     # a notebook has no __file__: point it at the real recordings (or a missing folder)
-    monkeypatch.setenv("KETEPHYS_SHARED_DATA", str(SHARED_DATA))
+    monkeypatch.setenv("KETEPHYS_SHARED_DATA", str(shared_data_root))
     client = NotebookClient(nb, kernel_name="python3", timeout=TIMEOUT,
                             resources={"metadata": {"path": str(tmp_path)}})
     client.execute()
@@ -87,7 +86,7 @@ def test_tutorial_as_notebook(tmp_path, monkeypatch):
     assert not errors
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
                    for o in c.get("outputs", []))
-    real = (SHARED_DATA / "patch" / "f1.abf").is_file()
+    real = (shared_data_root / "patch" / "f1.abf").is_file()
     assert ("real recording absent" in text) != real  # took the branch the data allow
     assert "paired-pulse ratio" in text
     assert {p.name for p in TUTORIALS.iterdir() if p.suffix == ".ipynb"} == set()

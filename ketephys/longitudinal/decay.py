@@ -39,7 +39,7 @@ MAX_TAU_FACTOR = 3.0
 #: A tau CI whose upper / lower bound ratio exceeds this is flagged as not identifiable.
 #: 100-fold (two decades) is wider than the range a typical schedule resolves at all
 #: (baseline/2 h/24 h/d3/d7/d14 resolves tau between ~12 h and ~30 d, a 60-fold range;
-#: science.md): such an interval cannot tell an effect of hours from one of weeks, the
+#: :ref:`science`): such an interval cannot tell an effect of hours from one of weeks, the
 #: question the fit is for. Well-determined fits are far below it (N = 20, default
 #: scenario: 2-3-fold).
 MAX_CI_RATIO = 100.0

@@ -830,7 +830,7 @@ def regions_from_scenario(scenario: str | Mapping[str, Any] = "default",
                           regions: Sequence[str] | None = None) -> tuple[RegionModel, ...]:
     """Region models from a marker scenario of :mod:`ketephys.simulate.markers`.
 
-    The ``"default"`` scenario is the seed article's (science.md, "Region time courses"):
+    The ``"default"`` scenario is the seed article's (:ref:`science-region-time-courses`):
     hippocampus fastest (tau 36 h), PFC several days (108 h), striatum ~2 weeks
     (204 h); dose ``tau ~ D^-0.4``, Met carriers 30 % shorter.
 

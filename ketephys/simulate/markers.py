@@ -36,7 +36,7 @@ __all__ = ["simulate_marker_study", "DEFAULT_SCENARIO", "DEFAULT_SCHEDULE", "SCE
 #: Default visit schedule (hours since dose): baseline, 2 h, 24 h, day 3, day 7, day 14.
 DEFAULT_SCHEDULE = (-1.0, 2.0, 24.0, 72.0, 168.0, 336.0)
 
-#: Default scenario (from the seed article, see science.md "Region time courses"): the
+#: Default scenario (from the seed article, :ref:`science-region-time-courses`): the
 #: hippocampus is fastest (tau 36 h, ~1.5 d), the prefrontal cortex lasts several days
 #: (tau 108 h, 4.5 d) and the striatum longest (tau 204 h, 8.5 d). A higher dose gives a
 #: larger but shorter-lived effect (amplitude ~ D^0.5, tau ~ D^-0.4 relative to

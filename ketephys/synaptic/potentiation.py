@@ -1,6 +1,6 @@
 """Long-term potentiation from fEPSP sweeps: time course, magnitude, PTP, decay and QC.
 
-Conventions (science.md): time from real sweep start times, several files of one experiment
+Conventions (:ref:`science`): time from real sweep start times, several files of one experiment
 joined on their recording clocks with gaps kept; per-sweep values normalised to the mean of
 the last ``baseline_minutes`` before induction; LTP magnitude = mean % of baseline at
 ``window_minutes`` after induction; post-tetanic potentiation (PTP) = mean % in

@@ -31,7 +31,7 @@ from ..errors import AnalysisError
 
 __all__ = ["DEFAULT_WINDOWS", "find_peaks", "polarity", "peak_null", "PEAK_COLUMNS"]
 
-#: Component windows in seconds after the pulse (science.md).
+#: Component windows in seconds after the pulse (:ref:`science-tms`).
 DEFAULT_WINDOWS: dict[str, tuple[float, float]] = {
     "N15": (0.010, 0.020),
     "P30": (0.020, 0.040),
