@@ -30,8 +30,8 @@ def _existing_shared_file(*parts: str) -> Path:
     """Path of a file in ../shared/data; skip the test with the reason when it is absent."""
     path = _SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"real recording {path} not present (../shared/data, or "
-                    f"$KETEPHYS_SHARED_DATA, is absent on this machine)")
+        pytest.skip(f"real recording {path} is absent (real recordings are read from "
+                    f"../shared/data, or from $KETEPHYS_SHARED_DATA when it is set)")
     return path
 
 
