@@ -1,15 +1,18 @@
-"""Shared fixtures: the real recordings in ../shared/data (skipped when absent) and the
-writer of small Axona trials.
+"""Shared fixtures: the real recordings in ../shared/data (skipped when absent), the
+writers of a small Axona trial and of a small BIDS dataset, and a home for Hypothesis.
 
 Test modules take what they need as fixtures (``shared_file``, ``shared_data``,
-``shared_data_root``, ``write_axona_trial``); no test module imports another, nor this one.
-Every fixture writes only into pytest's ``tmp_path``/``tmp_path_factory`` folders.
+``shared_data_root``, ``write_axona_trial``, ``bids_dataset``); no test module imports
+another, nor this one (``tests/test_architecture.py`` checks it). Every fixture writes
+only into pytest's ``tmp_path``/``tmp_path_factory`` folders, and so does Hypothesis: its
+example database and caches go to pytest's temporary base folder, not to
+``.hypothesis/`` in the working directory.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import matplotlib
@@ -20,42 +23,81 @@ matplotlib.use("Agg")
 
 _REPO = Path(__file__).resolve().parents[1]
 #: Real recordings live beside the repository, never inside it.
-SHARED_DATA = Path(os.environ.get("KETEPHYS_SHARED_DATA", _REPO.parent / "shared" / "data"))
+_SHARED_DATA = Path(os.environ.get("KETEPHYS_SHARED_DATA", _REPO.parent / "shared" / "data"))
 
 
-def shared_file(*parts: str) -> Path:
-    """Path of a file in ../shared/data; skip the test with the reason when it is absent.
-
-    Kept as a plain function for the modules that still ``from conftest import
-    shared_file``; new tests take the ``shared_file`` fixture instead.
-    """
-    path = SHARED_DATA.joinpath(*parts)
+def _existing_shared_file(*parts: str) -> Path:
+    """Path of a file in ../shared/data; skip the test with the reason when it is absent."""
+    path = _SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"real recording {path} not present (../shared/data is absent on this machine)")
+        pytest.skip(f"real recording {path} is absent (real recordings are read from "
+                    f"../shared/data, or from $KETEPHYS_SHARED_DATA when it is set)")
     return path
 
 
-@pytest.fixture(name="shared_file")
-def shared_file_fixture() -> Callable[..., Path]:
+@pytest.hookimpl(trylast=True)  # after pytest's tmpdir plug-in has made its factory
+def pytest_configure(config: pytest.Config) -> None:
+    """Point Hypothesis's storage (example database, unicode and constants caches) at
+    ``hypothesis/`` in pytest's temporary base folder instead of ``.hypothesis/`` in the
+    working directory (the repository when pytest runs from its root). Done here, not in
+    a fixture: the Hypothesis plug-in already writes its constants cache while
+    collecting."""
+    try:
+        from hypothesis.configuration import set_hypothesis_home_dir
+    except ImportError:  # Hypothesis is a test extra: without it nothing writes there
+        return
+    # the factory the tmp_path_factory fixture returns; absent under -p no:tmpdir
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is not None:
+        set_hypothesis_home_dir(factory.mktemp("hypothesis", numbered=False))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Give Hypothesis back its default storage (for runs of ``pytest.main`` in one
+    process)."""
+    try:
+        from hypothesis.configuration import set_hypothesis_home_dir
+    except ImportError:
+        return
+    set_hypothesis_home_dir(None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dask_scratch_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Dask's ``temporary-directory`` (where every scheduler and worker made in a test,
+    e.g. by a SLURM or local cluster, keeps ``dask-scratch-space/``) is a pytest
+    temporary folder for the session, not the system's temporary folder."""
+    try:
+        import dask
+    except ImportError:  # the cluster extras are optional
+        yield
+        return
+    with dask.config.set({"temporary-directory": str(tmp_path_factory.mktemp("dask"))}):
+        yield
+
+
+@pytest.fixture(scope="session")
+def shared_file() -> Callable[..., Path]:
     """``shared_file("eeg", "testbva.vhdr")``: the path of a real recording in
-    ../shared/data; the test is skipped, with the reason, when the file is absent."""
-    return shared_file
+    ../shared/data; the test is skipped, with the reason, when the file is absent.
+    Session-scoped, so module-scoped fixtures may take it."""
+    return _existing_shared_file
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The ../shared/data folder; skips the test when absent."""
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"{SHARED_DATA} is absent: real-data tests need ../shared/data")
-    return SHARED_DATA
+    if not _SHARED_DATA.is_dir():
+        pytest.skip(f"{_SHARED_DATA} is absent: real-data tests need ../shared/data")
+    return _SHARED_DATA
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data_root() -> Path:
     """Where the real recordings are expected (``$KETEPHYS_SHARED_DATA`` or
     ../shared/data), whether or not the folder exists: for tests of the fallback when
-    they are absent."""
-    return SHARED_DATA
+    they are absent, and for tests that check several files before skipping once."""
+    return _SHARED_DATA
 
 
 def _axona_trial(folder: Path, stem: str = "trial", n: int = 5000, sfreq: float = 250.0,
@@ -97,3 +139,45 @@ def write_axona_trial() -> Callable[..., tuple[Path, np.ndarray]]:
     """``write_axona_trial(folder, n=5000, sfreq=250.0, ...)``: write a small Axona trial
     into ``folder`` (a ``tmp_path``); returns the ``.set`` path and the integer samples."""
     return _axona_trial
+
+
+def _bids_dataset(root: Path, scratch: Path) -> None:
+    """Write a small BIDS EEG dataset at ``root``: subject 01, sessions ``pre``, ``24h``
+    and ``4h`` of task ``rest`` (Fz, Cz, EOG at 256 Hz, 10 s of noise, via EDF files
+    first written into ``scratch``); participants.tsv gains ``genotype`` and
+    ``condition``, and sub-01_sessions.tsv holds ``hours_post_infusion`` (-1, 24, 4)
+    and ``dose_mg_per_kg`` (0.5)."""
+    import mne
+    import pandas as pd
+    from mne_bids import BIDSPath, write_raw_bids
+
+    from ketephys import Recording
+    from ketephys.io import write
+
+    rng = np.random.default_rng(5)
+    for ses in ("pre", "24h", "4h"):
+        info_ = mne.create_info(["Fz", "Cz", "EOG"], 256.0, ["eeg", "eeg", "eog"])
+        raw = mne.io.RawArray(rng.normal(scale=1e-5, size=(3, 2560)), info_, verbose=False)
+        write(Recording.from_mne(raw), scratch / f"src_{ses}.edf", overwrite=True)
+        src = mne.io.read_raw_edf(scratch / f"src_{ses}.edf", verbose=False)
+        src.set_channel_types({"EOG": "eog"})
+        write_raw_bids(src, BIDSPath(root=root, subject="01", session=ses, task="rest"),
+                       overwrite=True, verbose=False)
+    part = pd.read_csv(root / "participants.tsv", sep="\t")
+    part["genotype"] = "Val/Met"
+    part["condition"] = "ketamine"
+    part.to_csv(root / "participants.tsv", sep="\t", index=False)
+    pd.DataFrame({"session_id": ["ses-pre", "ses-24h", "ses-4h"],
+                  "hours_post_infusion": [-1.0, 24.0, 4.0],
+                  "dose_mg_per_kg": [0.5, 0.5, 0.5]}).to_csv(
+        root / "sub-01" / "sub-01_sessions.tsv", sep="\t", index=False)
+
+
+@pytest.fixture
+def bids_dataset(tmp_path: Path) -> Path:
+    """A small BIDS EEG dataset written into ``tmp_path / "bids"`` (subject 01, sessions
+    ``pre``/``24h``/``4h``, task ``rest``, with participants and sessions tables; see
+    ``_bids_dataset``); returns its root."""
+    root = tmp_path / "bids"
+    _bids_dataset(root, tmp_path)
+    return root

@@ -44,16 +44,24 @@ The one sanctioned way up is a documented plug-in registry that names its target
 marking after ``read(modality="tms-eeg")``; ``pipeline.config.resolve_callable``: analysers
 and readers named in a config). Such strings are not import statements, so they are not
 edges.
+
+The tests keep one habit of their own (``imports_between_test_modules``): no file under
+``tests/`` imports a test module (``test_*.py``, ``*_test.py``) or ``conftest``, at top
+level or inside a function; shared helpers are fixtures of ``tests/conftest.py``. A
+plug-in module that is not a test file, such as ``tests/pipeline_plugins.py`` (configs
+name ``pipeline_plugins:tiny_analyse``), may be imported.
 """
 
 from __future__ import annotations
 
 import ast
+import shutil
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "ketephys"
+TESTS = Path(__file__).resolve().parent
 
 #: module prefix -> layer; a module may import only modules of its layer or below.
 LAYERS: dict[str, int] = {
@@ -218,6 +226,40 @@ def upward_edges(graph: dict[str, dict[str, int]], layers: dict[str, int] = LAYE
             if layer_of(b, layers) > layer_of(a, layers)]
 
 
+# --------------------------------------------------------------------------- the tests' imports
+def _is_test_file(path: Path) -> bool:
+    """pytest's default ``python_files``: ``test_*.py`` and ``*_test.py``."""
+    return path.stem.startswith("test_") or path.stem.endswith("_test")
+
+
+def _imported_names(node: ast.Import | ast.ImportFrom) -> list[str]:
+    """Every dotted name an import statement may load: ``import a.b`` gives ``a.b``;
+    ``from a import b`` gives ``a`` and ``a.b`` (``b`` may be a module); ``from . import
+    b`` gives ``b``."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    prefix = [node.module] if node.module else []
+    return prefix + [".".join(prefix + [alias.name]) for alias in node.names]
+
+
+def imports_between_test_modules(root: Path = TESTS) -> list[str]:
+    """``"path:line imports name"`` (path relative to ``root``) for every import, at any
+    depth of any ``.py`` file under ``root``, of a test module found under ``root`` or of
+    ``conftest``; sorted. Other modules under ``root`` (plug-ins) are not reported."""
+    files = sorted(root.rglob("*.py"))
+    forbidden = {p.stem for p in files if _is_test_file(p)} | {"conftest"}
+    found: set[tuple[str, int, str]] = set()
+    for path in files:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                continue
+            for name in _imported_names(node):
+                for part in set(name.split(".")) & forbidden:
+                    found.add((path.relative_to(root).as_posix(), node.lineno, part))
+    return [f"{path}:{line} imports {name}" for path, line, name in sorted(found)]
+
+
 # --------------------------------------------------------------------------- the tests
 @pytest.fixture(scope="module")
 def graph() -> dict[str, dict[str, int]]:
@@ -288,3 +330,39 @@ def test_a_function_level_import_is_an_edge(tmp_path):
     assert g["ketephys.low"] == {"ketephys.sub.high": 2}
     assert g["ketephys.sub"] == {"ketephys.sub.high": 1}
     assert find_cycles(g) == [["ketephys.low", "ketephys.sub.high"]]
+
+
+def test_no_test_module_imports_another_or_conftest():
+    assert imports_between_test_modules() == []
+
+
+def test_test_import_check_catches_planted_imports(tmp_path):
+    (tmp_path / "validation").mkdir()
+    files = {
+        "conftest.py": "import numpy as np\n",
+        "plugins.py": "def tiny():\n    return 1\n",
+        "test_a.py": "from plugins import tiny\nimport numpy\n\ndef helper():\n    pass\n",
+        "test_b.py": "def test_x():\n    from test_a import helper\n    helper()\n",
+        "validation/test_c.py": "from conftest import np\n",
+        "validation/test_d.py": "import conftest\nfrom . import test_c\nimport plugins\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert imports_between_test_modules(tmp_path) == [
+        "test_b.py:2 imports test_a",
+        "validation/test_c.py:1 imports conftest",
+        "validation/test_d.py:1 imports conftest",
+        "validation/test_d.py:2 imports test_c",
+    ]
+
+
+def test_test_import_check_sees_a_planted_import_in_the_real_tests(tmp_path):
+    copy = tmp_path / "tests"
+    shutil.copytree(TESTS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    victim = copy / "validation" / "test_real_files.py"
+    victim.write_text(victim.read_text(encoding="utf-8")
+                      + "\n\ndef _late():\n    from test_io_read import read\n",
+                      encoding="utf-8")
+    n_lines = len(victim.read_text(encoding="utf-8").splitlines())
+    assert imports_between_test_modules(copy) == [
+        f"validation/test_real_files.py:{n_lines} imports test_io_read"]

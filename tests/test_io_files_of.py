@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared_file
 
 import ketephys
 from ketephys.io import files_of
@@ -36,7 +35,7 @@ def _names(paths) -> set[str]:
 
 @pytest.mark.realdata
 @pytest.mark.parametrize(("rel", "companions"), REAL, ids=[r for r, _ in REAL])
-def test_files_of_matches_reader(rel, companions):
+def test_files_of_matches_reader(rel, companions, shared_file):
     path = shared_file(*rel.split("/"))
     listed = files_of(path)
     rec = ketephys.read(path, quality=False)
@@ -46,7 +45,7 @@ def test_files_of_matches_reader(rel, companions):
 
 
 @pytest.mark.realdata
-def test_brainvision_data_file_with_another_stem(tmp_path):
+def test_brainvision_data_file_with_another_stem(tmp_path, shared_file):
     src = shared_file("eeg", "testbva.vhdr").parent
     shutil.copy(src / "testbva.dat", tmp_path / "raw_data_1.dat")
     vhdr = (src / "testbva.vhdr").read_text(encoding="latin-1")
@@ -99,12 +98,8 @@ def test_files_of_missing_file(tmp_path):
         files_of(tmp_path / "nope.edf")
 
 
-def test_read_bids_lists_its_sidecars(tmp_path):
-    from test_io_read import _bids_dataset
-
-    root = tmp_path / "bids"
-    _bids_dataset(root, tmp_path)
-    rec = ketephys.read_bids(root, subject="01", session="24h", task="rest")
+def test_read_bids_lists_its_sidecars(bids_dataset):
+    rec = ketephys.read_bids(bids_dataset, subject="01", session="24h", task="rest")
     names = _names(rec.source.files)
     assert Path(rec.source.files[0]).name == "sub-01_ses-24h_task-rest_eeg.edf"
     assert {"sub-01_ses-24h_task-rest_eeg.json", "sub-01_ses-24h_task-rest_channels.tsv",

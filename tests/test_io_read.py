@@ -15,36 +15,7 @@ from ketephys.io import info, read, read_bids, read_manifest, write
 from ketephys.io.eeg import clean_channel_names, guess_channel_types
 
 
-# ---------------------------------------------------------------- synthetic Axona trial
-def write_axona_trial(folder, stem="trial", n=5000, sfreq=250.0, gains=(6000, 5000, 2500),
-                      channels=(4, 9, 28), seed=0, bytes_per_sample=1, egf=False):
-    """An Axona trial in the dacqUSB layout; returns (set path, int samples per file)."""
-    rng = np.random.default_rng(seed)
-    lines = ["trial_date Tuesday, 14 Dec 2010", "trial_time 10:44:07", "ADC_fullscale_mv 1500"]
-    for k, (ch, gain) in enumerate(zip(channels, gains), start=1):
-        lines += [f"gain_ch_{ch - 1} {gain}", f"EEG_ch_{k} {ch}", f"saveEEG_ch_{k} 1"]
-    setfile = folder / f"{stem}.set"
-    setfile.write_bytes(("\r\n".join(lines) + "\r\n").encode())
-    samples = []
-    kind = "egf" if egf else "eeg"
-    n_key = "num_EGF_samples" if egf else "num_EEG_samples"
-    dtype = np.int8 if bytes_per_sample == 1 else np.dtype("<i2")
-    lim = 127 if bytes_per_sample == 1 else 32767
-    t = np.arange(n) / (sfreq if sfreq > 0 else 250.0)  # sfreq 0: a header error test
-    for k in range(1, len(channels) + 1):
-        x = np.clip(np.round(lim * 0.6 * np.sin(2 * np.pi * 9.0 * t + k)
-                             + rng.normal(scale=lim * 0.05, size=n)), -lim, lim).astype(dtype)
-        header = (f"trial_date Tuesday, 14 Dec 2010\r\ntrial_time 10:44:07\r\n"
-                  f"num_chans 1\r\nsample_rate {sfreq:.1f} hz\r\n"
-                  f"bytes_per_sample {bytes_per_sample}\r\n{n_key} {n}      \r\n"
-                  "data_start").encode()
-        suffix = f".{kind}" if k == 1 else f".{kind}{k}"
-        (folder / f"{stem}{suffix}").write_bytes(header + x.tobytes() + b"\r\ndata_end\r\n")
-        samples.append(x)
-    return setfile, np.array(samples)
-
-
-def test_axona_scaling_and_lazy_access(tmp_path):
+def test_axona_scaling_and_lazy_access(tmp_path, write_axona_trial):
     setfile, ints = write_axona_trial(tmp_path)
     for target in (setfile, tmp_path / "trial.eeg", tmp_path / "trial.eeg3"):
         rec = read(target)
@@ -58,7 +29,7 @@ def test_axona_scaling_and_lazy_access(tmp_path):
     assert rec.meta.extras["axona_channels"] == {"EEG_ch_1": 4, "EEG_ch_2": 9, "EEG_ch_3": 28}
 
 
-def test_axona_egf_int16(tmp_path):
+def test_axona_egf_int16(tmp_path, write_axona_trial):
     _, ints = write_axona_trial(tmp_path, n=4800, sfreq=4800.0, bytes_per_sample=2,
                                 egf=True, gains=(1000,), channels=(1,))
     rec = read(tmp_path / "trial.egf")
@@ -184,32 +155,8 @@ def test_invalid_metadata_names_source(tmp_path):
 
 
 # ---------------------------------------------------------------- BIDS
-def _bids_dataset(root, tmp_path):
-    import mne
-    from mne_bids import BIDSPath, write_raw_bids
-
-    rng = np.random.default_rng(5)
-    for ses in ("pre", "24h", "4h"):
-        info_ = mne.create_info(["Fz", "Cz", "EOG"], 256.0, ["eeg", "eeg", "eog"])
-        raw = mne.io.RawArray(rng.normal(scale=1e-5, size=(3, 2560)), info_, verbose=False)
-        write(Recording.from_mne(raw), tmp_path / f"src_{ses}.edf", overwrite=True)
-        src = mne.io.read_raw_edf(tmp_path / f"src_{ses}.edf", verbose=False)
-        src.set_channel_types({"EOG": "eog"})
-        write_raw_bids(src, BIDSPath(root=root, subject="01", session=ses, task="rest"),
-                       overwrite=True, verbose=False)
-    part = pd.read_csv(root / "participants.tsv", sep="\t")
-    part["genotype"] = "Val/Met"
-    part["condition"] = "ketamine"
-    part.to_csv(root / "participants.tsv", sep="\t", index=False)
-    pd.DataFrame({"session_id": ["ses-pre", "ses-24h", "ses-4h"],
-                  "hours_post_infusion": [-1.0, 24.0, 4.0],
-                  "dose_mg_per_kg": [0.5, 0.5, 0.5]}).to_csv(
-        root / "sub-01" / "sub-01_sessions.tsv", sep="\t", index=False)
-
-
-def test_read_bids_with_study_tables(tmp_path):
-    root = tmp_path / "bids"
-    _bids_dataset(root, tmp_path)
+def test_read_bids_with_study_tables(bids_dataset):
+    root = bids_dataset
     recs = {s: read_bids(root, subject="01", session=s, task="rest")
             for s in ("pre", "24h", "4h")}
     hours = {s: r.meta.hours_since_dose for s, r in recs.items()}

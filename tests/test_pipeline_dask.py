@@ -16,11 +16,14 @@ distributed = pytest.importorskip("distributed")
 
 
 @pytest.fixture(scope="module")
-def dask_cluster():
+def dask_cluster(tmp_path_factory):
+    """A scheduler and two single-threaded worker processes on 127.0.0.1; the workers'
+    scratch space (spill files, locks) is a pytest temporary folder, not the system's."""
     from distributed import LocalCluster
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address=None)
+                           host="127.0.0.1", dashboard_address=None,
+                           local_directory=str(tmp_path_factory.mktemp("dask-workers")))
     try:
         yield cluster
     finally:

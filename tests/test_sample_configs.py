@@ -136,9 +136,7 @@ def test_rodent_lfp_config_on_simulated_study(tmp_path):
 
 
 @pytest.mark.realdata
-def test_rodent_lfp_config_on_real_axona(tmp_path):
-    from conftest import shared_file
-
+def test_rodent_lfp_config_on_real_axona(tmp_path, shared_file):
     axona = shared_file("lfp", "axona_rat_mec_hpc", "83812141.set")
     pd.DataFrame([{"path": str(axona), "modality": "lfp", "subject": "rat-83812141",
                    "region": "HPC", "hours_since_dose": -1}]).to_csv(
@@ -180,9 +178,7 @@ def test_tms_eeg_config_on_simulated_study(tmp_path):
 
 
 @pytest.mark.realdata
-def test_slice_ltp_config_on_real_abf(tmp_path):
-    from conftest import shared_file
-
+def test_slice_ltp_config_on_real_abf(tmp_path, shared_file):
     abf = shared_file("fepsp", "2022_07_01_0012.abf")
     (tmp_path / "slices").mkdir()
     # a pattern-conforming name for the real file (a link: the file is only read)

@@ -11,7 +11,6 @@ import json
 
 import numpy as np
 import pytest
-from conftest import shared_file
 
 import ketephys
 from ketephys import Recording
@@ -44,7 +43,7 @@ def _round_trips(rec: Recording) -> None:
 
 
 # ---------------------------------------------------------------- EEG
-def test_eeglab_tutorial_dataset():
+def test_eeglab_tutorial_dataset(shared_file):
     rec = ketephys.read(shared_file("eeg", "eeglab_data.set"))
     assert rec.n_channels == 32 and rec.sfreq == 128.0
     assert rec.duration == pytest.approx(238, abs=0.5)
@@ -64,7 +63,7 @@ def test_eeglab_tutorial_dataset():
     _round_trips(rec)
 
 
-def test_edf_dot_padded_names_and_overlapping_annotations():
+def test_edf_dot_padded_names_and_overlapping_annotations(shared_file):
     rec = ketephys.read(shared_file("eeg", "test_edf_overlapping_annotations.edf"))
     assert rec.n_channels == 64 and rec.sfreq == 128.0
     assert rec.duration == pytest.approx(124, abs=0.5)
@@ -81,7 +80,7 @@ def test_edf_dot_padded_names_and_overlapping_annotations():
     _round_trips(rec)
 
 
-def test_bdf_with_non_eeg_channels():
+def test_bdf_with_non_eeg_channels(shared_file):
     rec = ketephys.read(shared_file("eeg", "multiple_annotation_chans.bdf"))
     assert rec.n_channels == 19 and rec.sfreq == 125.0
     assert rec.duration == pytest.approx(247, abs=0.5)
@@ -93,7 +92,7 @@ def test_bdf_with_non_eeg_channels():
     _round_trips(rec)
 
 
-def test_brainvision_short_file():
+def test_brainvision_short_file(shared_file):
     rec = ketephys.read(shared_file("eeg", "testbva.vhdr"))
     assert rec.n_channels == 32 and rec.sfreq == 200.0
     assert rec.duration == pytest.approx(10.5, abs=0.1)
@@ -106,7 +105,7 @@ def test_brainvision_short_file():
 
 
 # ---------------------------------------------------------------- field EPSPs and patch
-def test_abf_field_baseline():
+def test_abf_field_baseline(shared_file):
     rec = ketephys.read(shared_file("fepsp", "2022_07_01_0012.abf"))
     assert rec.is_episodic and rec.n_sweeps == 240 and rec.n_channels == 1
     assert rec.sfreq == 10_000.0 and rec.duration == pytest.approx(0.1032)
@@ -119,7 +118,7 @@ def test_abf_field_baseline():
     _round_trips(rec)
 
 
-def test_abf_two_electrodes_with_unit_override():
+def test_abf_two_electrodes_with_unit_override(shared_file):
     path = shared_file("fepsp", "2022_01_24_0000.abf")
     as_labelled = ketephys.read(path)
     assert as_labelled.units == ["A", "V"]  # ch0 labelled pA in the file
@@ -137,7 +136,7 @@ def test_abf_two_electrodes_with_unit_override():
 
 
 @pytest.mark.parametrize("name,n_sweeps", [("example2_001.wcp", 9), ("example2_002.wcp", 7)])
-def test_winwcp_in_volts(name, n_sweeps):
+def test_winwcp_in_volts(name, n_sweeps, shared_file):
     rec = ketephys.read(shared_file("fepsp", name))
     assert rec.n_sweeps == n_sweeps and rec.n_channels == 1 and rec.ch_names == ["Im1"]
     assert rec.sfreq == pytest.approx(100300.9, abs=0.1)
@@ -150,7 +149,7 @@ def test_winwcp_in_volts(name, n_sweeps):
     _round_trips(rec)
 
 
-def test_patch_clamp_abf1():
+def test_patch_clamp_abf1(shared_file):
     rec = ketephys.read(shared_file("patch", "f1.abf"), modality="patch")
     assert rec.n_channels == 4 and rec.sfreq == 20_000.0 and rec.n_sweeps == 10
     assert rec.duration == pytest.approx(2.5)
@@ -163,7 +162,7 @@ def test_patch_clamp_abf1():
 
 # ---------------------------------------------------------------- LFP
 @pytest.mark.parametrize("name", ["83812141.set", "83812141.eeg", "83812141.eeg3"])
-def test_axona_trial(name):
+def test_axona_trial(name, shared_file):
     from scipy.signal import welch
 
     rec = ketephys.read(shared_file("lfp", "axona_rat_mec_hpc", name))
@@ -178,14 +177,14 @@ def test_axona_trial(name):
     _round_trips(rec)
 
 
-def test_npy_hippocampus_with_sfreq_keyword():
+def test_npy_hippocampus_with_sfreq_keyword(shared_file):
     rec = ketephys.read(shared_file("lfp", "npy", "rat_hippocampus_hc2.npy"), sfreq=1000.0,
                         modality="lfp")
     assert rec.n_channels == 1 and rec.n_times == 150_000 and rec.duration == 150.0
     assert rec.is_lazy and rec.ch_types == ["lfp"]
 
 
-def test_npy_olfactory_bulb_with_sidecar(tmp_path):
+def test_npy_olfactory_bulb_with_sidecar(tmp_path, shared_file):
     src = shared_file("lfp", "npy", "rat_olfactory_bulb_ketamine_xylazine.npy")
     link = tmp_path / "ob.npy"
     link.symlink_to(src)  # a sidecar needs a folder we may write to; no copy
@@ -208,7 +207,7 @@ def test_npy_olfactory_bulb_with_sidecar(tmp_path):
     ("fepsp/2022_07_01_0012.abf", "2022-07-01T12:37:57"),
     ("fepsp/example2_001.wcp", "2020-05-12T11:44:11"),
     ("patch/f1.abf", "2018-08-31T15:42:36")])
-def test_file_clock_from_header(name, start):
+def test_file_clock_from_header(name, start, shared_file):
     # LTP joins several files of one experiment on these clocks
     rec = ketephys.read(shared_file(*name.split("/")))
     assert rec.meta.extras["rec_datetime"].startswith(start)
@@ -229,7 +228,7 @@ def test_file_clock_from_header(name, start):
     ("lfp/npy/rat_olfactory_bulb_ketamine_xylazine.npy",
      {f"ch{i}": ["unit_assumed"] for i in range(4)}),
 ])
-def test_reader_flags_of_real_files(rel, flags):
+def test_reader_flags_of_real_files(rel, flags, shared_file):
     """No library warning is hidden, and none flags a real file, except what the README
     says: f1.abf's IN 2/IN 3 are DC auxiliary inputs; the .npy files carry no units."""
     path = shared_file(*rel.split("/"))

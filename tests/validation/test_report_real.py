@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED_DATA
 
 from ketephys.pipeline import config_from_dict, run
 
@@ -27,32 +27,34 @@ EXCEPTIONS = ("Traceback", "ValueError", "TypeError", "KeyError", "IndexError",
               "AttributeError", "NoneType", "Exception:", "AnalysisError", "KetephysError")
 
 
-def _eeglab_visit(folder, name: str, factor: float) -> str:
-    """A copy of the EEGLAB tutorial set (in its own folder: the .set names its .fdt)
-    whose samples are scaled by sqrt(factor)."""
+def _eeglab_visit(shared: Path, folder: Path, name: str, factor: float) -> str:
+    """A copy of the EEGLAB tutorial set of ``shared`` (../shared/data), in its own folder
+    under ``folder`` (the .set names its .fdt), whose samples are scaled by
+    sqrt(factor)."""
     visit = folder / name
     visit.mkdir()
-    shutil.copy(SHARED_DATA / "eeg" / "eeglab_data.set", visit / "eeglab_data.set")
-    data = np.fromfile(SHARED_DATA / "eeg" / "eeglab_data.fdt", dtype="<f4")
+    shutil.copy(shared / "eeg" / "eeglab_data.set", visit / "eeglab_data.set")
+    data = np.fromfile(shared / "eeg" / "eeglab_data.fdt", dtype="<f4")
     (data * np.float32(np.sqrt(factor))).astype("<f4").tofile(visit / "eeglab_data.fdt")
     return str(visit / "eeglab_data.set")
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory):
-    needed = [SHARED_DATA / "eeg" / "eeglab_data.set"] + [SHARED_DATA / f for f, _ in OTHERS]
+def study(tmp_path_factory, shared_data_root):
+    shared = shared_data_root
+    needed = [shared / "eeg" / "eeglab_data.set"] + [shared / f for f, _ in OTHERS]
     if not all(p.exists() for p in needed):
-        pytest.skip(f"real recordings in {SHARED_DATA} are absent")
+        pytest.skip(f"real recordings in {shared} are absent")
     folder = tmp_path_factory.mktemp("real-study")
     rows = []
     for s, subject in enumerate(("01", "02", "03")):
         for h in VISITS_H:
             factor = 1.0 if h < 0 else 1.0 + AMP * (1 + 0.1 * s) * np.exp(-h / TAU_H)
             name = f"sub{subject}_{h:+g}h".replace("+", "p").replace("-", "m")
-            rows.append({"path": _eeglab_visit(folder, name, factor), "modality": "eeg",
+            rows.append({"path": _eeglab_visit(shared, folder, name, factor), "modality": "eeg",
                          "subject": subject, "region": "PFC", "hours_since_dose": h})
     for i, (rel, modality) in enumerate(OTHERS):
-        rows.append({"path": str(SHARED_DATA / rel), "modality": modality,
+        rows.append({"path": str(shared / rel), "modality": modality,
                      "subject": f"1{i}", "region": "HPC", "hours_since_dose": 24.0})
     pd.DataFrame(rows).to_csv(folder / "manifest.csv", index=False)
     cfg = config_from_dict({

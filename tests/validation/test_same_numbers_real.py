@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SHARED_DATA
 
 import ketephys
 from ketephys import spectral, synaptic
@@ -38,12 +37,12 @@ NON_SIGNAL = {"stim", "misc", "eog", "ecg", "emg"}
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    if not all((SHARED_DATA / f).exists() for f, _ in FILES):
-        pytest.skip(f"real recordings in {SHARED_DATA} are absent")
+def batch(tmp_path_factory, shared_data_root):
+    if not all((shared_data_root / f).exists() for f, _ in FILES):
+        pytest.skip(f"real recordings in {shared_data_root} are absent")
     folder = tmp_path_factory.mktemp("same-numbers")
     manifest = pd.DataFrame({
-        "path": [str(SHARED_DATA / f) for f, _ in FILES],
+        "path": [str(shared_data_root / f) for f, _ in FILES],
         "modality": [m for _, m in FILES],
         "subject": [f"{i:02d}" for i in range(len(FILES))],
         "region": "PFC", "hours_since_dose": 24.0})
@@ -67,8 +66,8 @@ def _keyed(table: pd.DataFrame) -> pd.Series:
 
 
 @pytest.mark.parametrize("relpath, modality", FILES)
-def test_run_rows_equal_script_rows(batch, relpath, modality):
-    path = str(SHARED_DATA / relpath)
+def test_run_rows_equal_script_rows(batch, relpath, modality, shared_data_root):
+    path = str(shared_data_root / relpath)
     rec = ketephys.read(path, modality=modality, **READ_OPTIONS.get(modality, {}))
     assert rec.modality == modality
     (name, settings), = SETTINGS[modality].items()
@@ -104,10 +103,8 @@ def test_run_rows_equal_script_rows(batch, relpath, modality):
     ("lfp/npy/rat_hippocampus_hc2.npy", {"sfreq": 1000}, None),
     ("lfp/npy/rat_hippocampus_hc2.npy", {"sfreq": 1000, "modality": "lfp"}, "lfp"),
 ])
-def test_modality_of_every_real_file(relpath, options, modality):
-    path = SHARED_DATA / relpath
-    if not path.exists():
-        pytest.skip(f"real recording {path} is absent")
+def test_modality_of_every_real_file(relpath, options, modality, shared_file):
+    path = shared_file(*relpath.split("/"))
     rec = ketephys.read(path, **options)
     assert rec.modality == modality
     assert rec.pick(rec.ch_names[:1]).modality == modality

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import shared_file
 
 import ketephys.spectral as ks
 from ketephys.recording import Recording
@@ -12,7 +11,7 @@ from ketephys.recording import Recording
 pytestmark = pytest.mark.realdata
 
 
-def test_eeglab_alpha_peak_between_10_and_11_hz():
+def test_eeglab_alpha_peak_between_10_and_11_hz(shared_file):
     mne = pytest.importorskip("mne")
     path = shared_file("eeg", "eeglab_data.set")
     raw = mne.io.read_raw_eeglab(path, preload=False, verbose=False)
@@ -26,7 +25,7 @@ def test_eeglab_alpha_peak_between_10_and_11_hz():
     assert alpha["value"].median() > 0.1
 
 
-def test_axona_rat_theta_peak_and_coherence():
+def test_axona_rat_theta_peak_and_coherence(shared_file):
     import ketephys
 
     path = shared_file("lfp", "axona_rat_mec_hpc", "83812141.set")
@@ -41,7 +40,7 @@ def test_axona_rat_theta_peak_and_coherence():
     assert coh.channel.iloc[0] == f"{rec.ch_names[0]}-{rec.ch_names[2]}"
 
 
-def test_ketamine_xylazine_olfactory_bulb_hfo():
+def test_ketamine_xylazine_olfactory_bulb_hfo(shared_file):
     path = shared_file("lfp", "npy", "rat_olfactory_bulb_ketamine_xylazine.npy")
     x = np.load(path)
     rec = Recording.from_array(x, 1250.0, ["lfp0", "lfp1", "resp", "row3"], units="mV",

@@ -6,7 +6,6 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import shared_file
 
 import ketephys
 from ketephys.synaptic import analyse, fepsp, ltp, psc
@@ -14,18 +13,24 @@ from ketephys.synaptic import analyse, fepsp, ltp, psc
 pytestmark = pytest.mark.realdata
 
 
-def _read(*parts, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return ketephys.io.read(shared_file(*parts), **kw)
+@pytest.fixture(scope="module")
+def read_real(shared_file):
+    """``read_real("fepsp", "x.abf", **read_options)``: a real recording of
+    ../shared/data read quietly (the test is skipped when the file is absent)."""
+    def read_quietly(*parts, **kw):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ketephys.io.read(shared_file(*parts), **kw)
+
+    return read_quietly
 
 
 @pytest.mark.parametrize("measure", ["slope", "amplitude"])
-def test_semi_real_ltp_scaled_fepsp_recovered(measure):
+def test_semi_real_ltp_scaled_fepsp_recovered(measure, read_real):
     """Real baseline sweeps; from sweep 120 on, the fEPSP of the even-sweep pathway (not the
     artifact, not the volley: samples before 9.0 ms are untouched, a 0.4 ms ramp then
     reaches the full factor) is scaled by 1.5 about each sweep's own pre-stimulus baseline."""
-    rec = _read("fepsp", "2022_07_01_0012.abf")
+    rec = read_real("fepsp", "2022_07_01_0012.abf")
     assert rec.units == ["V"] and rec.ch_types == ["field"]
     y = rec.data[:, 0, :]
     t = rec.times
@@ -61,8 +66,8 @@ def test_semi_real_ltp_scaled_fepsp_recovered(measure):
     assert tab["flags"].str.contains("clipped_artifact").mean() > 0.5
 
 
-def test_two_recording_electrodes_separate_pathways():
-    rec = _read("fepsp", "2022_01_24_0000.abf", units={"Ipatch": "mV"})
+def test_two_recording_electrodes_separate_pathways(read_real):
+    rec = read_real("fepsp", "2022_01_24_0000.abf", units={"Ipatch": "mV"})
     res = ltp(rec, induction=300.0, baseline_minutes=5, window_minutes=(1, 5))
     assert res.settings["pathway_method"] == "responding_channel"
     sw = res.sweeps
@@ -78,8 +83,8 @@ def test_two_recording_electrodes_separate_pathways():
 
 
 @pytest.mark.parametrize("name", ["example2_001.wcp", "example2_002.wcp"])
-def test_in_vivo_trains_five_responses(name):
-    rec = _read("fepsp", name)
+def test_in_vivo_trains_five_responses(name, read_real):
+    rec = read_real("fepsp", name)
     tab = fepsp(rec)
     counts = tab.groupby("sweep")["stimulus"].max()
     assert (counts == 5).all() and len(counts) == rec.n_sweeps
@@ -90,15 +95,15 @@ def test_in_vivo_trains_five_responses(name):
     assert amp.between(0.1e-3, 2e-3).mean() > 0.9
 
 
-def test_in_vivo_isoflurane_larger_than_awake():
-    awake = fepsp(_read("fepsp", "example2_001.wcp"))
-    iso = fepsp(_read("fepsp", "example2_002.wcp"))
+def test_in_vivo_isoflurane_larger_than_awake(read_real):
+    awake = fepsp(read_real("fepsp", "example2_001.wcp"))
+    iso = fepsp(read_real("fepsp", "example2_002.wcp"))
     assert iso["amplitude"].abs().mean() > 1.5 * awake["amplitude"].abs().mean()
     assert iso["slope"].abs().mean() > awake["slope"].abs().mean()
 
 
-def test_patch_f1_five_depressing_epscs():
-    rec = _read("patch", "f1.abf")
+def test_patch_f1_five_depressing_epscs(read_real):
+    rec = read_real("patch", "f1.abf")
     tab = psc(rec)
     assert tab["channel"].iloc[0] == "CH1" and (tab["unit"] == "A").all()
     counts = tab.groupby("sweep")["stimulus"].max()
@@ -115,8 +120,8 @@ def test_patch_f1_five_depressing_epscs():
     assert ft.loc["epsc_amplitude", "value"] == pytest.approx(responding["amplitude"].mean())
 
 
-def test_analyse_real_slice_without_induction():
-    rec = _read("fepsp", "2022_07_01_0012.abf")
+def test_analyse_real_slice_without_induction(read_real):
+    rec = read_real("fepsp", "2022_07_01_0012.abf")
     ft = analyse(rec)
     assert (ft["modality"] == "fepsp").all()
     v = ft.set_index("measure")["value"]
@@ -135,8 +140,8 @@ _BRAINWASH_0012 = {
 }
 
 
-def test_brainwash_definitions_reproduce_brainwash_on_0012():
-    rec = _read("fepsp", "2022_07_01_0012.abf")
+def test_brainwash_definitions_reproduce_brainwash_on_0012(read_real):
+    rec = read_real("fepsp", "2022_07_01_0012.abf")
     tab = fepsp(rec, definitions="brainwash")
     cur = tab.attrs["cursors"].set_index("group")
     assert set(cur.index) == {"even", "odd"}   # two pathways found from the data
@@ -159,8 +164,8 @@ def _cv(v):
     ("2022_07_01_0012.abf", {"Ipatch": (0, 1)}),
     ("2022_01_24_0000.abf", {"Ipatch": (1,), "Ipatch2": (0,)}),   # responding parity
 ])
-def test_fixed_cursors_no_noisier_than_per_sweep(name, pathways):
-    rec = _read("fepsp", name, units={"Ipatch": "mV"})
+def test_fixed_cursors_no_noisier_than_per_sweep(name, pathways, read_real):
+    rec = read_real("fepsp", name, units={"Ipatch": "mV"})
     per = fepsp(rec, cursors="per-sweep")
     fix = fepsp(rec, cursors="fixed")
     for ch, parities in pathways.items():
@@ -176,10 +181,10 @@ def test_fixed_cursors_no_noisier_than_per_sweep(name, pathways):
             assert _cv(f["amplitude"]) <= 1.1 * _cv(p["amplitude"])
 
 
-def test_window_slope_placed_per_pathway_second_pathway_as_quiet():
+def test_window_slope_placed_per_pathway_second_pathway_as_quiet(read_real):
     # the 1 ms window starts at the foot of the rise of each pathway's mean sweep; the
     # second pathway's double volley used to misplace it sweep by sweep (CV 0.65 vs 0.23)
-    rec = _read("fepsp", "2022_07_01_0012.abf")
+    rec = read_real("fepsp", "2022_07_01_0012.abf")
     tab = fepsp(rec, slope="window")
     cv = {par: _cv(tab[tab["sweep"] % 2 == par]["slope"]) for par in (0, 1)}
     assert max(cv.values()) <= 1.5 * min(cv.values())

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import shared_file
 
 from ketephys import Recording
 from ketephys.errors import AnalysisError
@@ -21,7 +20,7 @@ pytestmark = pytest.mark.realdata
 
 
 @pytest.fixture(scope="module")
-def eeglab_with_pulses():
+def eeglab_with_pulses(shared_file):
     mne = pytest.importorskip("mne")
     path = shared_file("eeg", "eeglab_data.set")
     raw = mne.io.read_raw_eeglab(path, preload=True, verbose=False)
