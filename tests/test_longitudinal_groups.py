@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -140,7 +139,7 @@ def test_run_exits_3_when_every_fit_fails_p31(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(lib)}
     proc = subprocess.run([sys.executable, "-m", "ketephys", "run", str(cfg), "-q"],
                           capture_output=True, text=True, env=env, timeout=240,
-                          cwd=str(Path(__file__).parents[1]))
+                          cwd=str(tmp_path))
     assert proc.returncode == 3, proc.stderr
     fits = pd.read_csv(tmp_path / "derivatives" / "ketephys" / "decay_fits.csv")
     assert "at least 3 subjects" in fits.loc[0, "error"]
