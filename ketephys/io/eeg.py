@@ -566,7 +566,7 @@ def _eeglab_dims(path: Path) -> tuple[int, int, int] | None:
     skip = ["data", "icaact", "epoch", "event", "urevent", "chanlocs", "urchanlocs", "times"]
     try:
         content = read_mat(str(path), ignore_fields=skip)
-    except Exception:  # noqa: BLE001  (any parser failure: MNE names it)
+    except Exception:  # any parser failure: MNE names it when it reads the file
         return None
     eeg = content.get("EEG", content)
     try:

@@ -141,8 +141,8 @@ def _add_data_points(vhdr: Path, n_times: int) -> None:
     at = text.index(key)
     end = text.index("\n", at + len(key))
     newline = "\r\n" if text[end - 1] == "\r" else "\n"
-    line = f"; Number of time points (samples) per channel in the data file{newline}" \
-           f"DataPoints={n_times}{newline}"
+    line = (f"; Number of time points (samples) per channel in the data file{newline}"
+            f"DataPoints={n_times}{newline}")
     vhdr.write_text(text[:end + 1] + line + text[end + 1:], encoding="utf-8", newline="")
 
 
