@@ -294,8 +294,6 @@ def test_read_never_modifies_real_files(shared_data):
 # present). Each test applies one kind of damage to a fresh copy, at a place and with
 # bytes that hypothesis chooses, and asserts the KetephysError subclass that kind of
 # damage must raise (exactly that class) and that the message names the damaged file.
-# Cases where a reader answers with another class (or reads the damaged file) are marked
-# xfail(strict=True) with the reason, so that the fix turns them into failures to unmark.
 
 #: seed -> file in ../shared/data
 REAL_SEEDS = {
@@ -313,18 +311,6 @@ WRITTEN_SEEDS = {"edf": "w.edf", "bdf": "w.bdf", "vhdr": "w.vhdr", "npy": "w.npy
                  "npz": "w.npz", "fif": "w.fif", "fif-epochs": "e.fif", "nwb": "e.nwb",
                  "axona": "trial.eeg"}
 _EDF = ("edf", "bdf", "edf-real", "bdf-real")
-_NO_DATAPOINTS = ("the writer's BrainVision header has no DataPoints (and this seed no "
-                  "markers), so a data file cut at a whole frame reads as a shorter "
-                  "recording")
-_NEGATIVE_EDF_DURATION = ("a negative or NaN EDF record duration is only caught when the "
-                          "Recording is built: MetadataError, where a duration of 0 s "
-                          "(and Axona/BrainVision header rates) give CorruptFileError")
-_FDT_NOT_NAMED = ("a truncated EEGLAB .fdt is reported as 'eeglab_data.set: truncated or "
-                  "corrupt: its samples cannot be read' (CorruptFileError, the right class) "
-                  "without naming the .fdt that is short")
-_LOOSE_VHDR_SIGNATURE = ("a .vhdr is accepted when 'BrainVision' appears anywhere in its "
-                         "first 200 characters (testbva.vhdr's second line), not only on "
-                         "the identification line")
 _EXAMPLES = int(os.environ.get("KETEPHYS_FUZZ_EXAMPLES", "8"))
 _FUZZ = settings(max_examples=_EXAMPLES, deadline=None,
                  suppress_health_check=[HealthCheck.too_slow],
@@ -482,11 +468,8 @@ def _cut_data(seed: str, path: Path, data) -> Path:
     return path
 
 
-DATA_CUT_SEEDS = [*_EDF, "npy", "axona", "axona-real", "vhdr-real", "abf-real", "abf-patch-real", "wcp-real", "fif", "fif-epochs", "nwb",
-                  pytest.param("vhdr", marks=pytest.mark.xfail(strict=True,
-                                                               reason=_NO_DATAPOINTS)),
-                  pytest.param("eeglab-real", marks=pytest.mark.xfail(
-                      strict=True, reason=_FDT_NOT_NAMED))]
+DATA_CUT_SEEDS = [*_EDF, "npy", "axona", "axona-real", "vhdr", "vhdr-real", "eeglab-real",
+                  "abf-real", "abf-patch-real", "wcp-real", "fif", "fif-epochs", "nwb"]
 
 
 @pytest.mark.parametrize("seed", DATA_CUT_SEEDS)
@@ -535,9 +518,7 @@ def test_wrong_signature_is_corrupt(seed, fresh_copy):
     check()
 
 
-@pytest.mark.parametrize("seed", [
-    "vhdr", pytest.param("vhdr-real", marks=pytest.mark.xfail(strict=True,
-                                                              reason=_LOOSE_VHDR_SIGNATURE))])
+@pytest.mark.parametrize("seed", ["vhdr", "vhdr-real"])
 def test_wrong_brainvision_identification_line_is_corrupt(seed, fresh_copy):
     lines = st.text(st.characters(codec="latin-1", exclude_characters="\r\n"), max_size=60)
 
@@ -580,14 +561,7 @@ _RATE_EXPECTED = {**{seed: CorruptFileError for seed in (*_EDF, "vhdr", "vhdr-re
                   "npy": MetadataError, "npz": MetadataError}
 
 
-def _rate_case(seed: str, kind: str):
-    if seed in {"edf", "bdf"} and kind in {"negative", "nan"}:
-        return pytest.param(seed, kind, marks=pytest.mark.xfail(
-            strict=True, reason=_NEGATIVE_EDF_DURATION))
-    return pytest.param(seed, kind)
-
-
-@pytest.mark.parametrize("seed, kind", [_rate_case(seed, kind) for seed in _RATE_EXPECTED
+@pytest.mark.parametrize("seed, kind", [(seed, kind) for seed in _RATE_EXPECTED
                                         for kind in _RATE_VALUES])
 def test_bad_sampling_rate_names_the_file_holding_it(seed, kind, fresh_copy):
     """A header rate is a corrupt header (CorruptFileError); a sidecar rate is metadata

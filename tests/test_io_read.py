@@ -344,3 +344,66 @@ def test_brainvision_data_or_marker_file_leads_to_its_header(tmp_path):
         out = read(tmp_path / other)
         assert out.source.path == str(path) and out.source.format == "brainvision"
         np.testing.assert_allclose(out.data, rec.data, rtol=1e-6)
+
+
+def test_npy_damage_is_named(tmp_path):
+    """A .npy without the NumPy signature, or shorter than its header says, is reported
+    as such (not as pickled objects or as a failed memory map)."""
+    from ketephys import CorruptFileError
+
+    np.save(tmp_path / "x.npy", np.zeros((2, 100)))
+    (tmp_path / "x.json").write_text(json.dumps({"sfreq": 100}))
+    whole = (tmp_path / "x.npy").read_bytes()
+    (tmp_path / "x.npy").write_bytes(b"PK\x03\x04" + whole[4:])
+    with pytest.raises(CorruptFileError, match=r"x\.npy: not a NumPy \.npy file"):
+        read(tmp_path / "x.npy")
+    (tmp_path / "x.npy").write_bytes(whole[:-8])
+    with pytest.raises(CorruptFileError, match=r"x\.npy: truncated: the \.npy header promises "
+                                               r"an array of shape \(2, 100\) and dtype "
+                                               r"float64 \(\d+ bytes with the header\), the "
+                                               r"file has \d+ bytes"):
+        read(tmp_path / "x.npy")
+    np.save(tmp_path / "x.npy", np.array([None, {}]), allow_pickle=True)
+    with pytest.raises(CorruptFileError, match="holds Python objects"):
+        read(tmp_path / "x.npy")
+
+
+@pytest.mark.parametrize("first", ["\ufeffBrain Vision Data Exchange Header File Version 1.0",
+                                   "BrainVision Data Exchange Header File Version 2.0  ",
+                                   "Brain Vision Data Exchange Header File Version 1.0\t"])
+def test_vhdr_identification_line_variants_read(tmp_path, first):
+    """A BOM before, and spaces after, the identification line are accepted; the
+    "BrainVision" spelling and version 2.0 too."""
+    rec = Recording(np.zeros((2, 50)), 100.0, ["a", "b"], ch_types=["eeg"] * 2)
+    path = write(rec, tmp_path / "bv.vhdr")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(first + text[text.index("\n"):], encoding="utf-8")
+    assert read(path).data.shape == (2, 50)
+
+
+def test_vhdr_identification_must_be_the_first_line(tmp_path):
+    from ketephys import CorruptFileError
+
+    rec = Recording(np.zeros((2, 50)), 100.0, ["a", "b"], ch_types=["eeg"] * 2)
+    path = write(rec, tmp_path / "bv.vhdr")
+    path.write_text("; a comment\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(CorruptFileError, match=r"bv\.vhdr: not a BrainVision header: the "
+                                               r"first line is '; a comment'"):
+        read(path)
+
+
+@pytest.mark.parametrize("duration", [b"-1", b"nan", b"inf"])
+def test_edf_record_duration_must_be_positive_and_finite(tmp_path, duration):
+    """The record duration (header bytes 244-252, s) sets every signal's rate: one that is
+    negative, NaN or infinite is a corrupt header, caught before MNE reads the file."""
+    from ketephys import CorruptFileError
+
+    rec = Recording(np.zeros((2, 500)), 100.0, ["a", "b"], ch_types=["eeg"] * 2)
+    path = write(rec, tmp_path / "d.edf")
+    raw = bytearray(path.read_bytes())
+    raw[244:252] = duration.ljust(8)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(CorruptFileError, match=rf"d\.edf: EDF record duration is "
+                                               rf"'{duration.decode()}' s: it must be a "
+                                               "positive, finite number of seconds"):
+        read(path)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import ketephys
-from ketephys import KetephysError, Recording, UnsupportedFormatError
+from ketephys import CorruptFileError, KetephysError, Recording, UnsupportedFormatError
 from ketephys.io import read, write
 
 
@@ -91,6 +91,27 @@ def test_brainvision_round_trip_float32(tmp_path):
     assert back.ch_types == rec.ch_types
     np.testing.assert_allclose(back.events["onset"], rec.events["onset"], atol=1 / 250)
     _check_meta(back)
+
+
+def test_brainvision_header_gives_data_points(tmp_path):
+    """The header says how many samples the data file holds (DataPoints in [Common
+    Infos]), so a data file cut at a whole frame is an error, not a shorter recording;
+    MNE reads the header as it reads pybv's own."""
+    import mne
+
+    rec = _continuous()
+    path = write(rec, tmp_path / "rec.vhdr")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    common = lines[lines.index("[Common Infos]"):lines.index("[Binary Infos]")]
+    assert common.count(f"DataPoints={rec.n_times}") == 1
+    raw = mne.io.read_raw_brainvision(path, preload=True, verbose="error")
+    assert raw.n_times == rec.n_times
+    np.testing.assert_array_equal(raw.get_data(), read(path).data)
+    eeg = tmp_path / "rec.eeg"
+    eeg.write_bytes(eeg.read_bytes()[:4 * rec.n_channels * 2000])  # 2000 whole frames
+    with pytest.raises(CorruptFileError, match=r"rec\.vhdr: data file rec\.eeg is truncated: "
+                                               r"the header promises 2500 samples"):
+        read(path)
 
 
 @pytest.mark.parametrize("ext", [".fif", ".nwb", ".npy", ".npz"])

@@ -83,13 +83,8 @@ def _load(path: Path, ext: str, side: dict[str, Any]) -> tuple[Any, list[str] | 
     """The raw array (a memory map for .npy) and column names when the file has them."""
     key = side.get("data_key") or side.get("variable")
     if ext == ".npy":
-        try:
-            return np.load(path, mmap_mode="r", allow_pickle=False), None
-        except ValueError as exc:
-            if "pickle" in str(exc).lower():
-                raise CorruptFileError("the .npy holds Python objects, not numbers; "
-                                       "ketephys never unpickles files", path) from exc
-            raise
+        _check_npy(path)
+        return np.load(path, mmap_mode="r", allow_pickle=False), None
     if ext == ".npz":
         with np.load(path, allow_pickle=False) as z:
             names = list(z.files)
@@ -102,6 +97,39 @@ def _load(path: Path, ext: str, side: dict[str, Any]) -> tuple[Any, list[str] | 
                   if isinstance(v, np.ndarray) and np.issubdtype(v.dtype, np.number)]
         return np.asarray(content[_choose(arrays, key, path)]), None
     return _load_csv(path)
+
+
+_NPY_SIGNATURE = b"\x93NUMPY"
+
+
+def _check_npy(path: Path) -> None:
+    """CorruptFileError when ``path`` does not start with the ``.npy`` signature, holds
+    Python objects (never unpickled), or holds fewer bytes than its header's shape and
+    dtype need. A header that cannot be parsed is left to :func:`numpy.load` (whose
+    message names what is wrong)."""
+    with open(path, "rb") as fh:
+        if fh.read(len(_NPY_SIGNATURE)) != _NPY_SIGNATURE:
+            raise CorruptFileError("not a NumPy .npy file: it does not start with the .npy "
+                                   "signature (\\x93NUMPY)", path)
+        fh.seek(0)
+        try:
+            version = np.lib.format.read_magic(fh)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)  # 3.0: as 2.0
+            shape, _, dtype = read_header(fh)
+        except ValueError:
+            return
+        header_bytes = fh.tell()
+    if dtype.hasobject:
+        raise CorruptFileError("the .npy holds Python objects, not numbers; ketephys never "
+                               "unpickles files", path)
+    expected = header_bytes + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    size = path.stat().st_size
+    if size < expected:
+        raise CorruptFileError(
+            f"truncated: the .npy header promises an array of shape {tuple(shape)} and dtype "
+            f"{dtype} ({expected} bytes with the header), the file has {size} bytes "
+            f"({100 * size / expected:.0f} %)", path)
 
 
 _CSV_SEPARATORS = (",", ";", "\t", "|")

@@ -26,6 +26,11 @@ __all__ = ["files_of", "format_files", "vhdr_entries", "vhdr_companions",
            "eeglab_data_file", "fif_split_parts", "metadata_files"]
 
 _SPLIT_BIDS = re.compile(r"_split-(\d+)_")
+#: The identification line a BrainVision header starts with: "Brain Vision Data Exchange
+#: Header File Version 1.0" (2.0; "BrainVision ..." and the Core/V-Amp variants as MNE
+#: accepts them).
+_VHDR_ID_LINE = re.compile(
+    r"Brain ?Vision( Core| V-Amp)? Data( Exchange)? Header File,? Version \d+\.\d+$")
 
 
 def vhdr_entries(path: Path) -> dict[str, str]:
@@ -44,7 +49,8 @@ def vhdr_entries(path: Path) -> dict[str, str]:
     Raises
     ------
     CorruptFileError
-        When the file cannot be read or is not a BrainVision header.
+        When the file cannot be read or is not a BrainVision header (its first line,
+        after a byte-order mark, is not the identification line).
     """
     try:
         raw = path.read_bytes()
@@ -54,10 +60,15 @@ def vhdr_entries(path: Path) -> dict[str, str]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
-    if "Brain Vision" not in text[:200] and "BrainVision" not in text[:200]:
-        raise CorruptFileError("not a BrainVision header (no 'Brain Vision' first line)", path)
+    lines = text.removeprefix("\ufeff").removeprefix("\xef\xbb\xbf").splitlines()
+    first_line = lines[0].rstrip() if lines else ""  # "\xef\xbb\xbf": a BOM read as Latin-1
+    if not _VHDR_ID_LINE.match(first_line):
+        raise CorruptFileError(
+            f"not a BrainVision header: the first line is {first_line[:80]!r}, not "
+            "the identification line 'Brain Vision Data Exchange Header File Version 1.0' "
+            "(or 2.0)", path)
     entries: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in lines:
         if "=" in line and not line.startswith(";"):
             key, value = line.split("=", 1)
             entries.setdefault(key.strip(), value.strip())

@@ -21,7 +21,7 @@ from .._mne import file_subject, pick_mne_channels
 from ..errors import CorruptFileError, KetephysError, MissingCompanionError
 from ..recording import Recording, Source
 from ._files import sniff_eeglab, unique_paths
-from .companions import format_files, vhdr_entries
+from .companions import eeglab_data_file, format_files, vhdr_entries
 from .flags import add_reader_flag, captured_warnings, resolve_warnings
 
 __all__ = ["read_mne", "recording_from_mne", "clean_channel_names", "guess_channel_types", "check_edf_size",
@@ -268,9 +268,10 @@ def check_edf_size(path: Path) -> EdfLayout:
     ------
     CorruptFileError
         When the file is not an EDF/BDF; is shorter or longer than the header's record
-        count (-1, unknown, is accepted); has a record duration of 0 s; has no data signal
-        with samples; has a data signal whose digital or physical range is zero (MNE would
-        read it mis-scaled); or EDF+ records that overlap in time.
+        count (-1, unknown, is accepted); has a record duration that is not a positive
+        finite number of seconds (0, negative, NaN); has no data signal with samples; has
+        a data signal whose digital or physical range is zero (MNE would read it
+        mis-scaled); or EDF+ records that overlap in time.
     """
     head, header_bytes, n_records, fields = _edf_header(path)
     per_record = _samples_per_record(fields, path)
@@ -334,7 +335,8 @@ def _samples_per_record(fields: dict[str, list[str]], path: Path) -> list[int]:
 
 def _record_duration(head: bytes, data_sigs: list[int], path: Path) -> float | None:
     """Seconds per data record (None when unreadable: MNE names the field);
-    CorruptFileError for 0 s with samples, or when no data signal has samples."""
+    CorruptFileError for a duration that is not a positive finite number (0, negative,
+    NaN, infinite) with samples, or when no data signal has samples."""
     try:
         duration = float(head[244:252].decode("ascii").strip())
     except (UnicodeDecodeError, ValueError):
@@ -342,6 +344,11 @@ def _record_duration(head: bytes, data_sigs: list[int], path: Path) -> float | N
     if duration == 0 and any(data_sigs):
         raise CorruptFileError("EDF record duration is 0 s: the header gives no time base "
                                "for its signals (MNE would assume 1 s records)", path)
+    if duration is not None and not 0 < duration < np.inf and any(data_sigs):
+        raise CorruptFileError(
+            f"EDF record duration is {head[244:252].decode('ascii').strip()!r} s: it must "
+            "be a positive, finite number of seconds (it sets every signal's sampling "
+            "rate)", path)
     if not any(data_sigs):
         raise CorruptFileError("holds no samples: every data signal has 0 samples per "
                                "record", path)
@@ -538,10 +545,54 @@ def _last_marker_sample(vmrk: Path) -> int | None:
 
 
 def check_eeglab(path: Path) -> None:
-    """Raise CorruptFileError when a ``.set`` is not a MATLAB/HDF5 file (EEGLAB).
-    A missing ``.fdt`` is reported from MNE's FileNotFoundError."""
+    """Raise CorruptFileError when a ``.set`` is not a MATLAB/HDF5 file (EEGLAB), or when
+    the ``.fdt`` holding its samples is shorter than the ``.set`` says (the message names
+    the ``.fdt``). A missing ``.fdt`` is reported from MNE's FileNotFoundError, and a
+    ``.set`` that cannot be parsed from MNE's error."""
     if not sniff_eeglab(path):
         raise CorruptFileError("not an EEGLAB .set (neither a MATLAB nor an HDF5 file)", path)
+    try:
+        fdt = eeglab_data_file(path)
+    except CorruptFileError:
+        return  # MNE names what it cannot parse
+    if fdt is not None and fdt.is_file():
+        _check_fdt_size(path, fdt)
+
+
+def _eeglab_dims(path: Path) -> tuple[int, int, int] | None:
+    """``(nbchan, pnts, trials)`` of an EEGLAB ``.set`` (None when not whole numbers)."""
+    from pymatreader import read_mat
+
+    skip = ["data", "icaact", "epoch", "event", "urevent", "chanlocs", "urchanlocs", "times"]
+    try:
+        content = read_mat(str(path), ignore_fields=skip)
+    except Exception:  # any parser failure: MNE names it when it reads the file
+        return None
+    eeg = content.get("EEG", content)
+    try:
+        dims = tuple(float(eeg[key]) for key in ("nbchan", "pnts", "trials"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not all(d.is_integer() and d > 0 for d in dims):
+        return None
+    return int(dims[0]), int(dims[1]), int(dims[2])
+
+
+def _check_fdt_size(path: Path, fdt: Path) -> None:
+    """CorruptFileError naming ``fdt`` when it holds fewer bytes than the
+    channels x time points x trials float32 values the ``.set`` declares."""
+    dims = _eeglab_dims(path)
+    if dims is None:
+        return  # MNE names the field
+    n_ch, n_times, n_trials = dims
+    expected = 4 * n_ch * n_times * n_trials  # EEGLAB data files are float32
+    size = fdt.stat().st_size
+    if size < expected:
+        trials = f" x {n_trials} trials" if n_trials > 1 else ""
+        raise CorruptFileError(
+            f"data file {fdt.name} is truncated: the .set promises {n_times} samples x "
+            f"{n_ch} channels{trials} of float32 ({expected} bytes), the file has {size} "
+            f"bytes ({100 * size / expected:.0f} %)", path)
 
 
 def _open_mne(path: Path, fmt: str, preload: bool) -> Any:

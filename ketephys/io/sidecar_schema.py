@@ -14,7 +14,8 @@ field (``events.onset[2]``). Rules:
   ``description``, ``sweep``, or a list of such objects.
 - ``meta``: an object. ``data_key``/``variable``: strings.
 - ``dose_mg_per_kg``, ``hours_since_dose``, ``infusion`` (top level or in ``meta``): never
-  a boolean; their values are otherwise checked by the metadata layer.
+  a boolean nor a blank string (``null`` is "not known"); their values are otherwise
+  checked by the metadata layer.
 - The JSON may not repeat a key (the last one would win silently).
 """
 
@@ -32,6 +33,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -111,8 +113,8 @@ class SidecarModel(BaseModel):
     data_key, variable : str, optional
         The array to read in a ``.npz``/``.mat`` holding several.
     dose_mg_per_kg, hours_since_dose, infusion : number or str, optional
-        Numeric study fields at the top level (never booleans; values checked by
-        :mod:`ketephys.meta`).
+        Numeric study fields at the top level (never booleans nor blank strings; values
+        checked by :mod:`ketephys.meta`).
     """
 
     model_config = ConfigDict(extra="allow")
@@ -178,13 +180,29 @@ class SidecarModel(BaseModel):
     def _starts(cls, value: Any) -> Any:
         return None if value is None else _finite(value, "sweep_starts")
 
+    @field_validator(*NUMERIC_META)
+    @classmethod
+    def _numeric_meta(cls, value: Any, info: ValidationInfo) -> Any:
+        _check_numeric_meta(info.field_name, value)
+        return value
+
     @field_validator("meta")
     @classmethod
     def _meta(cls, value: Any) -> Any:
         for key in NUMERIC_META:
-            if isinstance((value or {}).get(key), bool):
-                raise ValueError(f"{key} must be a number, not a boolean")
+            _check_numeric_meta(key, (value or {}).get(key))
         return value
+
+
+def _check_numeric_meta(key: str, value: Any) -> None:
+    """A numeric study field may be a number, a numeric string (checked later by
+    :mod:`ketephys.meta`) or null (absent); a boolean or a blank string is refused, so that
+    ``""`` never silently means "not known"."""
+    if isinstance(value, bool):
+        raise ValueError(f"{key} must be a number, not a boolean")
+    if isinstance(value, str) and not value.strip():
+        raise ValueError(f"{key} must be a number, got the empty string {value!r} (write "
+                         "null, or leave the field out, when it is not known)")
 
 
 def _values(value: Any) -> list[str]:

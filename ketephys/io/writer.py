@@ -6,7 +6,8 @@ The format follows the extension:
 ========================  ============================================================
 ``.edf`` / ``.bdf``       MNE export (edfio), 16/24-bit: values are quantised to the
                           channel's digital resolution; + ``<stem>.json`` sidecar
-``.vhdr``                 BrainVision via MNE export (pybv; float32) + sidecar
+``.vhdr``                 BrainVision via MNE export (pybv; float32), with the number
+                          of samples (``DataPoints``) in the header + sidecar
 ``.fif``                  MNE FIF, double precision; metadata inside the file
 ``.nwb``                  NWB 2 (pynwb): one TimeSeries per sweep with its real start
                           time, float64, metadata inside the file
@@ -125,7 +126,24 @@ def _write_brainvision(rec: Any, path: Path, overwrite: bool) -> None:
         # pybv warns that non-voltage channels are unusual in BrainVision; they round-trip
         warnings.simplefilter("ignore", UserWarning)
         mne.export.export_raw(tmp, raw, fmt="brainvision", overwrite=True, verbose="error")
+        _add_data_points(tmp, rec.n_times)
     write_sidecar(path, recording_sidecar(rec, with_events=False), overwrite=True)
+
+
+def _add_data_points(vhdr: Path, n_times: int) -> None:
+    """Write ``DataPoints=n_times`` into the ``[Common Infos]`` of a BrainVision header
+    (after ``SamplingInterval``), so a reader can tell a data file cut at a whole frame
+    from a shorter recording. The header is UTF-8 (``Codepage=UTF-8``, as pybv writes)."""
+    text = vhdr.read_text(encoding="utf-8")
+    if "\nDataPoints=" in text:  # a pybv that writes it itself
+        return
+    key = "\nSamplingInterval="
+    at = text.index(key)
+    end = text.index("\n", at + len(key))
+    newline = "\r\n" if text[end - 1] == "\r" else "\n"
+    line = (f"; Number of time points (samples) per channel in the data file{newline}"
+            f"DataPoints={n_times}{newline}")
+    vhdr.write_text(text[:end + 1] + line + text[end + 1:], encoding="utf-8", newline="")
 
 
 def _write_fif(rec: Any, path: Path, overwrite: bool) -> None:
