@@ -461,7 +461,11 @@ def _cut_data(seed: str, path: Path, data) -> Path:
         target = path.with_suffix(".fdt")
         _cut(target, draw(1, target.stat().st_size - 1))
         return target
-    elif seed.startswith(("abf", "wcp")):
+    elif seed.startswith("abf"):
+        # ABF sections are padded to 512-byte blocks: a cut inside the last block's padding
+        # leaves every sample (the file still reads faithfully), so cut a whole block or more
+        _cut(path, draw(HEADER_CUTS[seed](path)[1] + 1, path.stat().st_size - 512))
+    elif seed.startswith("wcp"):
         _cut(path, draw(HEADER_CUTS[seed](path)[1] + 1, path.stat().st_size - 1))
     else:  # fif, nwb: no fixed header; cut anywhere
         _cut(path, draw(1, path.stat().st_size - 1))
