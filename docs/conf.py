@@ -111,6 +111,18 @@ def constant_doc(module_name: str, name: str) -> list[str]:
     return []
 
 
+def fields_in_docstring(cls: type) -> list[str]:
+    """Members of a dataclass or pydantic model that its docstring already describes
+    (under ``Attributes``), so autodoc does not list them a second time; for a pydantic
+    model also ``model_config``, pydantic's machinery rather than part of the API."""
+    if dataclasses.is_dataclass(cls):
+        return [f.name for f in dataclasses.fields(cls)]
+    model_fields = getattr(cls, "model_fields", None)
+    if isinstance(model_fields, dict):
+        return [*model_fields, "model_config"]
+    return []
+
+
 class PublicAPI(SphinxDirective):
     """``.. public-api:: ketephys.spectral``: the module's docstring, a summary table of
     its public functions and classes (``__all__``), their autodoc entries, then its public
@@ -132,9 +144,9 @@ class PublicAPI(SphinxDirective):
             obj = getattr(module, name)
             if inspect.isclass(obj):
                 lines += [f".. autoclass:: {module_name}.{name}", "   :members:"]
-                if dataclasses.is_dataclass(obj):  # the docstring describes the fields
-                    fields = ", ".join(f.name for f in dataclasses.fields(obj))
-                    lines.append(f"   :exclude-members: {fields}")
+                fields = fields_in_docstring(obj)
+                if fields:
+                    lines.append(f"   :exclude-members: {', '.join(fields)}")
                 lines.append("")
             else:
                 lines += [f".. autofunction:: {module_name}.{name}", ""]
