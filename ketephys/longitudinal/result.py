@@ -243,8 +243,9 @@ class DecayFit:
             - group key columns (e.g. ``region``; ``measure`` first for a long table
               with several measures; ``group`` = ``"all"`` with ``group=None``);
             - ``identifiable`` and ``identifiability_reason`` (empty when identifiable;
-              see :func:`ketephys.longitudinal.decay._flag_identifiability`): first, so
-              a tau is never read without them;
+              otherwise why tau is not trusted: a flat profile, a CI spanning many
+              folds, tau outside the visit times, too few post-dose visits or
+              subjects): first, so a tau is never read without them;
             - ``model``: ``"exponential"`` or ``"bateman"``, ``+tolerance``/``+slowing``
               for the repeated-dose variants;
             - ``tau_h``: decay time constant (h);
