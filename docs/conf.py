@@ -147,9 +147,25 @@ def config_sections(model: type) -> list[type]:
     return found
 
 
+def _private_module(module: str) -> bool:
+    return any(part.startswith("_") for part in module.split(".")[1:])
+
+
+def has_private_mixin(cls: type) -> bool:
+    """True for a ketephys class whose public methods partly come from a mixin of a private
+    module (``copy`` of the results, from ``ketephys._result.ResultMixin``), and that
+    inherits from nothing outside ketephys."""
+    ancestors = [b for b in cls.__mro__[1:] if b is not object]
+    return (all(b.__module__.startswith("ketephys") for b in ancestors)
+            and any(_private_module(b.__module__) for b in ancestors))
+
+
 def autoclass_lines(qualified_name: str, cls: type) -> list[str]:
-    """An ``autoclass`` entry with its methods, leaving out the fields its docstring lists."""
+    """An ``autoclass`` entry with its methods (also those of a private mixin), leaving out
+    the fields its docstring lists."""
     lines = [f".. autoclass:: {qualified_name}", "   :members:"]
+    if has_private_mixin(cls):
+        lines.append("   :inherited-members:")
     fields = fields_in_docstring(cls)
     if fields:
         lines.append(f"   :exclude-members: {', '.join(fields)}")
