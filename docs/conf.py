@@ -4,8 +4,13 @@ Build (sphinx and sphinx-gallery are not runtime dependencies; they are the ``do
 extra)::
 
     pip install -e ".[docs]"
-    sphinx-build -b html docs docs/_build/html      # or: make -C docs html
-    sphinx-build -b html -D plot_gallery=0 docs docs/_build/html   # tutorials not run
+    sphinx-build -W --keep-going -b html docs docs/_build/html      # or: make -C docs html
+    sphinx-build -W --keep-going -b html -D plot_gallery=0 docs docs/_build/html  # not run
+
+``-W --keep-going`` makes every warning (broken markup in a docstring, an ambiguous
+cross-reference, a tutorial that fails) fail the build, after listing all of them; both
+builds are clean. Add ``-E`` after changing ``conf.py`` itself: sphinx notices changed
+docstrings, not a changed directive.
 
 sphinx-gallery runs every ``tutorials/NN_*.py`` script (about a minute each at most)
 and writes the rendered gallery to ``docs/auto_tutorials`` and the site to
@@ -81,7 +86,6 @@ sphinx_gallery_conf = {
     "plot_gallery": "True",
     "abort_on_example_error": True,
     "write_computation_times": False,  # no sg_execution_times.rst in the source tree
-    "reference_url": {"ketephys": None},
 }
 
 
