@@ -18,6 +18,7 @@ Two conventions every reader keeps:
   record, returned as zeros), ``aux_dc`` (a DC-flat auxiliary channel of a Neo
   file, typed ``misc``). Anything that cannot be read faithfully raises a
   :class:`~ketephys.errors.KetephysError` naming the file instead.
+
 Names are imported on first use so ``import ketephys.io`` stays fast and does not import
 MNE or Neo.
 """

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError, KetephysError
+from ._subcommand import report_bad_input, subcommand_registrar
 
 __all__ = ["register", "run", "main", "EXIT_FIT_PROBLEM", "TEXT_COLUMNS"]
 
@@ -73,27 +74,6 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
                    help="summary CSV to write (default: <table>_decay_fits.csv beside the table)")
 
 
-def register(subparsers) -> argparse.ArgumentParser:
-    """Add the ``fit`` subcommand to an argparse ``subparsers`` object.
-
-    Parameters
-    ----------
-    subparsers : argparse._SubParsersAction
-        What ``ArgumentParser.add_subparsers()`` returned.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The ``fit`` parser (its ``func`` default is :func:`run`).
-    """
-    p = subparsers.add_parser("fit", help="fit per-region decay time constants to a table",
-                              description="Fit per-group decay (tau, half-life, CIs) to a "
-                                          "tidy per-visit table and write the summary CSV.")
-    _add_arguments(p)
-    p.set_defaults(func=run)
-    return p
-
-
 def _read_table(path: Path, text_columns: tuple[str, ...] = TEXT_COLUMNS):
     """The table, with the identifier columns as text (never "02" == "2")."""
     import pandas as pd
@@ -130,7 +110,11 @@ def _filter(table, modality: str | None, where: list[str], path: Path):
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``ketephys fit``: print the summary and write it to CSV.
+    """Run ``ketephys fit``: read the table, fit a decay per group, print the summary and
+    write it to CSV.
+
+    The rows kept are those of ``--modality`` and every ``--where`` condition; the CSV goes
+    to ``--out``, by default ``<table>_decay_fits.csv`` beside the table.
 
     Parameters
     ----------
@@ -158,8 +142,7 @@ def run(args: argparse.Namespace) -> int:
             random_effects=not args.no_random_effects, ci=args.ci, n_boot=args.n_boot,
             seed=args.seed, measure=args.measure, path=str(path))
     except KetephysError as exc:
-        print(f"ketephys fit: error: {exc}", file=sys.stderr)
-        return 2
+        return report_bad_input("fit", exc)
     out = Path(args.out) if args.out else path.with_name(f"{path.stem}_decay_fits.csv")
     try:
         summary.to_csv(out, index=False)
@@ -184,6 +167,13 @@ def run(args: argparse.Namespace) -> int:
               "(see the error / identifiability_reason columns)", file=sys.stderr)
         return EXIT_FIT_PROBLEM
     return 0
+
+
+register = subcommand_registrar(
+    "fit", run, _add_arguments,
+    help="fit per-region decay time constants to a table",
+    description="Fit per-group decay (tau, half-life, CIs) to a tidy per-visit table and "
+                "write the summary CSV.")
 
 
 def main(argv: list[str] | None = None) -> int:

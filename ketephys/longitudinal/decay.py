@@ -74,14 +74,16 @@ def fit_decay(
     ----------
     table : pandas.DataFrame
         Tidy table: one row per (subject, group, visit), e.g. the output of the analysers
-        (long format with ``measure``/``value``, as :func:`ketephys.feature_table`) or any
+        (long format with ``measure``/``value``, as :func:`~ketephys.features.feature_table`) or any
         per-visit biomarker (wide). Rows of one subject at one time in one group (e.g.
         the channels of a region) are averaged. A long table with several measures is
         fitted per (measure, group).
     value : str
         Value column, or the name of a measure in a long table's ``measure`` column.
-    time, subject : str
-        Hours since the (first) dose (negative = pre-dose) and subject id columns.
+    time : str
+        Column of the hours since the (first) dose (negative = pre-dose).
+    subject : str
+        Column of the subject ids.
     group : str, list of str or None
         Grouping column(s), fitted separately (default ``"region"``).
     model : {"exponential", "bateman", "auto"}

@@ -19,12 +19,12 @@ Errors in the input are :class:`~ketephys.errors.ConfigError` naming the file an
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from .._check import check_option, suggest
 from ..errors import AnalysisError, ConfigError, KetephysError, SettingsError
+from ._subcommand import report_bad_input, subcommand_registrar
 
 __all__ = ["register", "run", "load_plan_config", "build_plan_inputs"]
 
@@ -324,31 +324,9 @@ def _flags_to_config(args: argparse.Namespace) -> dict[str, Any]:
     return cfg
 
 
-def register(subparsers) -> argparse.ArgumentParser:
-    """Add the ``plan`` subcommand to an argparse ``subparsers`` object.
-
-    Parameters
-    ----------
-    subparsers : argparse._SubParsersAction
-        What ``ArgumentParser.add_subparsers()`` returned.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The ``plan`` parser (its ``func`` default is :func:`run`).
-    """
-    p = subparsers.add_parser(
-        "plan", help="plan a study: optimal visit times, expected tau CIs, power, N",
-        description="Expected precision of tau per region for the current visit schedule and "
-                    "the optimal one under the constraints (FO population Fisher "
-                    "information), power of the comparisons, sample size; writes a figure.")
-    _add_arguments(p)
-    p.set_defaults(func=run)
-    return p
-
-
 def run(args: argparse.Namespace) -> int:
-    """Run ``ketephys plan``: print the plan and write its figure.
+    """Run ``ketephys plan``: build the plan from the YAML file and the flags (the flags
+    win), print it and write its figure (``figure`` of the input, default ``plan.png``).
 
     Parameters
     ----------
@@ -371,10 +349,17 @@ def run(args: argparse.Namespace) -> int:
         figure = inputs.pop("figure") or "plan.png"
         plan = plan_study(**inputs)
     except KetephysError as exc:
-        print(f"ketephys plan: error: {exc}", file=sys.stderr)
-        return 2
+        return report_bad_input("plan", exc)
     print(plan.to_text())
     fig = plan.plot()
     fig.savefig(figure, dpi=120)
     print(f"figure written to {figure}")
     return 0
+
+
+register = subcommand_registrar(
+    "plan", run, _add_arguments,
+    help="plan a study: optimal visit times, expected tau CIs, power, N",
+    description="Expected precision of tau per region for the current visit schedule and "
+                "the optimal one under the constraints (FO population Fisher "
+                "information), power of the comparisons, sample size; writes a figure.")

@@ -238,36 +238,37 @@ class DecayFit:
         Returns
         -------
         pandas.DataFrame
-            Columns, in order (those marked * only when they apply):
+            Columns, in order (those marked "optional" are present only when they apply):
 
             - group key columns (e.g. ``region``; ``measure`` first for a long table
               with several measures; ``group`` = ``"all"`` with ``group=None``);
             - ``identifiable`` and ``identifiability_reason`` (empty when identifiable;
-              see :func:`ketephys.longitudinal.decay._flag_identifiability`): first, so
-              a tau is never read without them;
+              otherwise why tau is not trusted: a flat profile, a CI spanning many
+              folds, tau outside the visit times, too few post-dose visits or
+              subjects): first, so a tau is never read without them;
             - ``model``: ``"exponential"`` or ``"bateman"``, ``+tolerance``/``+slowing``
               for the repeated-dose variants;
             - ``tau_h``: decay time constant (h);
-            - ``tau_ci_low_h``, ``tau_ci_high_h`` *: its CI (profile likelihood; the
+            - ``tau_ci_low_h``, ``tau_ci_high_h`` (optional): its CI (profile likelihood; the
               bootstrap percentile interval when ``ci="bootstrap"``; absent with
               ``ci="none"``); +-inf when the profile never reaches the critical value;
-            - ``tau_boot_ci_low_h``, ``tau_boot_ci_high_h`` *: bootstrap percentile CI
+            - ``tau_boot_ci_low_h``, ``tau_boot_ci_high_h`` (optional): bootstrap percentile CI
               when ``ci="both"``;
             - ``ci_method``: the ``ci`` argument;
             - ``half_life_h`` (``tau ln 2``) and ``half_life_ci_low_h``,
-              ``half_life_ci_high_h`` * (profile);
+              ``half_life_ci_high_h`` (optional; profile);
             - ``peak_effect`` (signed, marker unit) and ``peak_time_h`` (0 for the
               exponential);
             - ``t10_h``: time for the effect to fall to 10 % of its peak
-              (:data:`WEAR_OFF_FRACTION`) and ``t10_ci_low_h``, ``t10_ci_high_h`` *;
-            - ``tau_rise_h`` * (Bateman);
+              (:data:`WEAR_OFF_FRACTION`) and ``t10_ci_low_h``, ``t10_ci_high_h`` (optional);
+            - ``tau_rise_h`` (optional: Bateman);
             - ``baseline`` (estimated E0, or the mean pre-dose value) and
               ``baseline_estimated``;
             - ``bsv_sd_log_amplitude``, ``bsv_sd_log_tau``, ``bsv_sd_baseline``:
               between-subject SDs (log scale for A and tau; NaN without random effects);
             - ``residual_sd``;
             - ``n_subjects``, ``n_obs``, ``loglik``, ``aic``, ``bic``, ``random_effects``;
-            - ``n_boot_ok`` *: converged bootstrap replicates.
+            - ``n_boot_ok`` (optional): converged bootstrap replicates.
         """
         return pd.DataFrame([self._summary_row(g) for g in self.groups])
 

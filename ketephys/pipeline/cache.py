@@ -386,25 +386,24 @@ class ResultCache:
 
     # ----------------------------------------------------------------- content hashes
     def content_hash(self, path: str | os.PathLike) -> tuple[str, list[int]]:
-        """SHA-256 and signature of one regular file, from the index when the signature
-        is unchanged (:meth:`save_index` keeps new hashes for the next run).
+        """:func:`hash_file`, remembered: a file whose :func:`file_signature` is the one
+        indexed is not read again (:meth:`save_index` keeps new hashes for the next run).
 
         Parameters
         ----------
         path : str or path-like
-            The file.
+            The file; the index is keyed by its absolute path.
 
         Returns
         -------
-        sha256 : str
-            Hex digest of the content.
-        signature : list of int
-            Its :func:`file_signature`.
+        tuple of (str, list of int)
+            ``(sha256, signature)`` exactly as :func:`hash_file` returns them.
 
         Raises
         ------
         InputFileError
-            When it is not a regular readable file.
+            When it is not a regular file; when it is read (not indexed, or changed), also
+            as :func:`hash_file` when it cannot be read or changes while being hashed.
         """
         key = os.path.abspath(path)
         sig = file_signature(regular_file(path))

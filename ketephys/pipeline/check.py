@@ -81,7 +81,7 @@ def check_config(cfg: PipelineConfig, out: str | os.PathLike | None = None,
     cfg : PipelineConfig
         The configuration: its inputs are found and checked, its analyser settings
         validated.
-    out : path, optional
+    out : str or path-like, optional
         The output folder (default ``run.out``): its files are not inputs.
     header : bool
         Open each input's header (cheap: no samples are read).

@@ -379,7 +379,7 @@ def run(cfg: PipelineConfig, out: str | os.PathLike | None = None, *,
     Parameters
     ----------
     cfg : PipelineConfig
-    out : path, optional
+    out : str or path-like, optional
         Output folder (default ``run.out`` relative to the config file).
     n_jobs, scheduler, scheduler_file, cluster, on_error :
         Override the ``run`` section (execution only; results do not depend on them).

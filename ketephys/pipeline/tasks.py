@@ -32,14 +32,17 @@ class RecordingTask:
     ----------
     spec : RecordingSpec
         The recording (path, modality, metadata).
-    analysers : tuple of (name, target, settings)
-        ``target`` is ``'module:function'``; settings are passed as keywords.
+    analysers : tuple of tuple
+        One ``(name, target, settings)`` triple per analyser: ``name`` fills the
+        ``analyser`` column of its rows, ``target`` is ``'module:function'`` and the
+        ``settings`` dict is passed as keywords.
     reader : str
         ``'module:function'`` reading the file.
     read_options : dict
         Keywords for the reader (``inputs.read_options`` of the modality).
-    inputs : tuple of (path, sha256)
-        The files this task reads, with their content hashes.
+    inputs : tuple of tuple
+        The files this task reads, one ``(path, sha256)`` pair each (the path as a string
+        and the hex digest of the file's content).
     key : str
         Cache key: hash of the inputs' content and the analysis settings.
     """

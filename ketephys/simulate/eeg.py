@@ -384,7 +384,8 @@ def simulate_eeg(
 
     Parameters
     ----------
-    n_channels, duration, sfreq : int, float (s), float (Hz)
+    n_channels, duration, sfreq : int, float, float
+        Number of channels, length (s) and sampling rate (Hz) of the recording.
     aperiodic_offset : float
         ``10**offset`` of the aperiodic PSD in V^2/Hz (the PSD at 1 Hz without a knee).
     aperiodic_exponent : float
@@ -400,7 +401,7 @@ def simulate_eeg(
     theta_power, theta_freq, theta_width : float
         Theta bump on the theta channels (V^2, Hz, Hz).
     theta_coherence : float
-        Magnitude-squared coherence (MSC = |C|^2, scipy's convention) between every two
+        Magnitude-squared coherence (MSC = ``|C|^2``, scipy's convention) between every two
         theta channels, flat inside ``coherence_band``.
     theta_channels : sequence of int or str, optional
         Channels sharing the theta source (default all).
@@ -423,6 +424,7 @@ def simulate_eeg(
     dtype : numpy dtype
         dtype of the data (float64 default).
     seed : int or numpy.random.Generator, optional
+        Seed of the noise (None: fresh entropy).
     path : path-like, optional
         Also write the recording with :func:`ketephys.io.write` (format from the
         extension: .edf, .fif, .npy + .json sidecar...).

@@ -132,7 +132,7 @@ def simulate_study(
 
     Parameters
     ----------
-    out_dir : path
+    out_dir : str or path-like
         Folder to write into (created). Files go to ``<modality>/`` sub-folders, named
         ``sub-XX_ses-<visit>_<region>_<modality>.<ext>``.
     scenario : str or dict

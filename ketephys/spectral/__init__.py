@@ -3,7 +3,7 @@ aperiodic-corrected), the coherence family (MSC, coherency magnitude, imaginary
 coherence, wPLI, PLV), time-resolved versions, and the one-pass batch summary.
 
 Definitions follow :ref:`science-spectral`: PSD in V^2/Hz one-sided; band power is the sum of
-PSD bins times df over the band (edges inclusive); MSC = |C|^2 (scipy's convention).
+PSD bins times df over the band (edges inclusive); MSC = ``|C|^2`` (scipy's convention).
 Heavy libraries (scipy.signal, specparam) load inside the functions that need them.
 """
 
