@@ -34,7 +34,7 @@ method : {"welch", "multitaper"}
 docdict["seg_len"] = """\
 seg_len : float or None
     Segment length in seconds (default 2 s); ``None`` = one segment over the whole
-    recording (or window), as ``mne.time_frequency.psd_array_multitaper`` (this loads
+    recording (or over the analysed time span), as ``mne.time_frequency.psd_array_multitaper`` (this loads
     the whole span)."""
 docdict["overlap"] = """\
 overlap : float

@@ -144,8 +144,13 @@ def read(
         Channel -> ketephys channel type, overriding the reader.
     channels : list of str, optional
         Keep only these channels.
-    sfreq, ch_names, sweep_starts : optional
-        For arrays: override the sidecar (``sfreq`` is required from one of them).
+    sfreq : float, optional
+        For arrays: the sampling rate in Hz, overriding the sidecar's (required from one
+        of them).
+    ch_names : list of str, optional
+        For arrays: the channel names, overriding the sidecar's.
+    sweep_starts : list of float, optional
+        For arrays: the start time (s) of each sweep, overriding the sidecar's.
     episodic : bool, optional
         Neo files: force sweeps (True) or one continuous segment (False).
     neo_kwargs : dict, optional
