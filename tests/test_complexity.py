@@ -2,29 +2,18 @@
 
 Every function of ``ketephys/`` has a cyclomatic complexity of at most 20 (radon grade C at
 most) and every module a maintainability index of at least 20 (radon grade A), measured
-with radon's Python API.
-
-The allowlists below hold what is not yet split, with its complexity (or maintainability
-index) when it was listed. They may only shrink:
-
-* a function or module not listed fails when it crosses the limit;
-* a listed function fails when its complexity rises above the listed value (a listed
-  module when its index falls below it);
-* a listed name fails when it no longer crosses the limit (or no longer exists): remove it
-  from the list, so the list stays honest.
-
-Names are dotted: ``package.module.function`` or ``package.module.Class.method``. A module
-moved to another place keeps its entries only if they are renamed here too.
+with radon's Python API. There is no allowlist: the last offenders were split in 0.2, so a
+function or module crossing a limit fails the gate and names itself; split it into phases
+with names that explain themselves.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-radon_complexity = pytest.importorskip("radon.complexity")
-radon_metrics = pytest.importorskip("radon.metrics")
+# radon is a test dependency (the "test" extra): a missing radon fails the gate, never skips it
+import radon.complexity as radon_complexity
+import radon.metrics as radon_metrics
 
 PACKAGE = Path(__file__).resolve().parents[1] / "ketephys"
 
@@ -32,14 +21,6 @@ PACKAGE = Path(__file__).resolve().parents[1] / "ketephys"
 MAX_COMPLEXITY = 20
 #: Lowest maintainability index allowed per module (radon grade A).
 MIN_MAINTAINABILITY = 20.0
-
-#: Functions not yet split: name -> complexity when listed (may only go down, then out).
-COMPLEXITY_ALLOWLIST: dict[str, int] = {}
-
-#: Modules below the maintainability limit: name -> index when listed (rounded down; may
-#: only go up, then out).
-MAINTAINABILITY_ALLOWLIST: dict[str, float] = {}
-
 
 def _modules() -> list[tuple[str, str]]:
     """(dotted module name, source) of every module of the package."""
@@ -69,47 +50,30 @@ def _maintainability() -> dict[str, float]:
             for module, source in _modules()}
 
 
-def _gate(measured: dict, allowlist: dict, too_bad, worse, unit: str) -> list[str]:
-    problems = []
-    for name, value in sorted(measured.items()):
-        if too_bad(value) and name not in allowlist:
-            problems.append(f"{name}: {unit} {value:g} crosses the limit; split it")
-    for name, listed in sorted(allowlist.items()):
-        if name not in measured:
-            problems.append(f"{name} is allowlisted but no longer exists; remove it from "
-                            "the allowlist")
-        elif not too_bad(measured[name]):
-            problems.append(f"{name} is allowlisted but its {unit} is now "
-                            f"{measured[name]:g}, within the limit; remove it from the "
-                            "allowlist")
-        elif worse(measured[name], listed):
-            problems.append(f"{name}: {unit} {measured[name]:g} is worse than its "
-                            f"allowlisted {listed:g}")
-    return problems
+def _offenders(measured: dict[str, float], too_bad, unit: str) -> list[str]:
+    return [f"{name}: {unit} {value:g} crosses the limit; split it"
+            for name, value in sorted(measured.items()) if too_bad(value)]
 
 
 def test_every_function_has_complexity_at_most_20():
-    problems = _gate(_complexities(), COMPLEXITY_ALLOWLIST,
-                     too_bad=lambda v: v > MAX_COMPLEXITY,
-                     worse=lambda v, listed: v > listed, unit="complexity")
+    problems = _offenders(_complexities(), lambda v: v > MAX_COMPLEXITY, "complexity")
     assert not problems, "\n".join(problems)
 
 
 def test_every_module_has_maintainability_grade_a():
-    problems = _gate(_maintainability(), MAINTAINABILITY_ALLOWLIST,
-                     too_bad=lambda v: v < MIN_MAINTAINABILITY,
-                     worse=lambda v, listed: v < listed, unit="maintainability index")
+    problems = _offenders(_maintainability(), lambda v: v < MIN_MAINTAINABILITY,
+                          "maintainability index")
     assert not problems, "\n".join(problems)
 
 
-def test_the_gate_catches_what_it_should():
-    """The gate's own rules on made-up numbers (new offender, worse, fixed, gone)."""
-    def gate(measured, allowlist):
-        return _gate(measured, allowlist, too_bad=lambda v: v > 20,
-                     worse=lambda v, listed: v > listed, unit="complexity")
-
-    assert gate({"a": 5, "b": 25}, {"b": 25}) == []
-    assert gate({"a": 21}, {}) and "split it" in gate({"a": 21}, {})[0]
-    assert "worse" in gate({"b": 26}, {"b": 25})[0]
-    assert "within the limit" in gate({"b": 20}, {"b": 25})[0]
-    assert "no longer exists" in gate({}, {"b": 25})[0]
+def test_the_gate_measures_a_planted_offender(tmp_path, monkeypatch):
+    """A function with 21 branches is measured above the limit and named by the gate."""
+    branches = "\n".join(f"    if x == {i}:\n        return {i}" for i in range(20))
+    (tmp_path / "ketephys").mkdir()
+    (tmp_path / "ketephys" / "planted.py").write_text(f"def tangled(x):\n{branches}\n"
+                                                      "    return -1\n")
+    monkeypatch.setitem(globals(), "PACKAGE", tmp_path / "ketephys")
+    measured = _complexities()
+    assert measured == {"ketephys.planted.tangled": 21}
+    problems = _offenders(measured, lambda v: v > MAX_COMPLEXITY, "complexity")
+    assert problems == ["ketephys.planted.tangled: complexity 21 crosses the limit; split it"]
