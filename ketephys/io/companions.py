@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from ..errors import CorruptFileError
 from ._files import check_readable, unique_paths
@@ -23,7 +24,7 @@ from .formats import detect_format
 from .sidecar import sidecar_path
 
 __all__ = ["files_of", "format_files", "vhdr_entries", "vhdr_companions",
-           "eeglab_data_file", "fif_split_parts", "metadata_files"]
+           "eeglab_data_file", "eeglab_header", "fif_split_parts", "metadata_files"]
 
 _SPLIT_BIDS = re.compile(r"_split-(\d+)_")
 #: The identification line a BrainVision header starts with: "Brain Vision Data Exchange
@@ -92,7 +93,43 @@ def vhdr_companions(path: Path) -> list[Path]:
     return [path.parent / entries[k] for k in ("MarkerFile", "DataFile") if entries.get(k)]
 
 
-def eeglab_data_file(path: Path) -> Path | None:
+#: Fields of an EEGLAB ``EEG`` structure left out when only its header is wanted.
+_EEGLAB_BULK = ["data", "icaact", "epoch", "event", "urevent", "chanlocs", "urchanlocs",
+                "times"]
+
+
+def eeglab_header(path: Path, keep_data: bool = False) -> dict[str, Any]:
+    """The ``EEG`` structure of an EEGLAB ``.set`` without its bulky fields.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.set`` file.
+    keep_data : bool
+        Also read ``EEG.data`` (the samples, or the data file's name when it is text).
+
+    Returns
+    -------
+    dict
+        The structure's fields (``nbchan``, ``pnts``, ``trials``, ``datfile``...).
+
+    Raises
+    ------
+    CorruptFileError
+        When the ``.set`` cannot be read as MATLAB/HDF5.
+    """
+    from pymatreader import read_mat
+
+    skip = _EEGLAB_BULK[1:] if keep_data else _EEGLAB_BULK
+    try:
+        content = read_mat(str(path), ignore_fields=skip)
+    except Exception as exc:
+        raise CorruptFileError(f"cannot read the EEGLAB .set header: {type(exc).__name__}: "
+                               f"{exc}", path) from exc
+    return content.get("EEG", content)
+
+
+def eeglab_data_file(path: Path, header: dict[str, Any] | None = None) -> Path | None:
     """The ``.fdt`` an EEGLAB ``.set`` keeps its samples in.
 
     The name comes from the ``.set`` (``EEG.datfile``, else ``EEG.data`` when it is text);
@@ -102,6 +139,8 @@ def eeglab_data_file(path: Path) -> Path | None:
     ----------
     path : Path
         The ``.set`` file.
+    header : dict, optional
+        Its :func:`eeglab_header`, when the caller has read it already.
 
     Returns
     -------
@@ -113,20 +152,10 @@ def eeglab_data_file(path: Path) -> Path | None:
     CorruptFileError
         When the ``.set`` cannot be read as MATLAB/HDF5.
     """
-    from pymatreader import read_mat
-
-    skip = ["data", "icaact", "epoch", "event", "urevent", "chanlocs", "urchanlocs", "times"]
-    try:
-        content = read_mat(str(path), ignore_fields=skip)
-        eeg = content.get("EEG", content)
-        name = eeg.get("datfile")
-        if not isinstance(name, str) or not name.strip():
-            eeg = read_mat(str(path), ignore_fields=skip[1:])
-            eeg = eeg.get("EEG", eeg)
-            name = eeg.get("data")
-    except Exception as exc:
-        raise CorruptFileError(f"cannot read the EEGLAB .set header: {type(exc).__name__}: "
-                               f"{exc}", path) from exc
+    eeg = eeglab_header(path) if header is None else header
+    name = eeg.get("datfile")
+    if not isinstance(name, str) or not name.strip():
+        name = eeglab_header(path, keep_data=True).get("data")
     if not isinstance(name, str) or not name.strip():
         return None
     named = path.parent / name.strip()

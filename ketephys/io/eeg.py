@@ -21,7 +21,7 @@ from .._mne import file_subject, pick_mne_channels
 from ..errors import CorruptFileError, KetephysError, MissingCompanionError
 from ..recording import Recording, Source
 from ._files import sniff_eeglab, unique_paths
-from .companions import eeglab_data_file, format_files, vhdr_entries
+from .companions import eeglab_data_file, eeglab_header, format_files, vhdr_entries
 from .flags import add_reader_flag, captured_warnings, resolve_warnings
 
 __all__ = ["read_mne", "recording_from_mne", "clean_channel_names", "guess_channel_types", "check_edf_size",
@@ -552,23 +552,16 @@ def check_eeglab(path: Path) -> None:
     if not sniff_eeglab(path):
         raise CorruptFileError("not an EEGLAB .set (neither a MATLAB nor an HDF5 file)", path)
     try:
-        fdt = eeglab_data_file(path)
+        header = eeglab_header(path)
+        fdt = eeglab_data_file(path, header)
     except CorruptFileError:
         return  # MNE names what it cannot parse
     if fdt is not None and fdt.is_file():
-        _check_fdt_size(path, fdt)
+        _check_fdt_size(path, header, fdt)
 
 
-def _eeglab_dims(path: Path) -> tuple[int, int, int] | None:
-    """``(nbchan, pnts, trials)`` of an EEGLAB ``.set`` (None when not whole numbers)."""
-    from pymatreader import read_mat
-
-    skip = ["data", "icaact", "epoch", "event", "urevent", "chanlocs", "urchanlocs", "times"]
-    try:
-        content = read_mat(str(path), ignore_fields=skip)
-    except Exception:  # any parser failure: MNE names it when it reads the file
-        return None
-    eeg = content.get("EEG", content)
+def _eeglab_dims(eeg: dict[str, Any]) -> tuple[int, int, int] | None:
+    """``(nbchan, pnts, trials)`` of an EEGLAB header (None when not whole numbers)."""
     try:
         dims = tuple(float(eeg[key]) for key in ("nbchan", "pnts", "trials"))
     except (KeyError, TypeError, ValueError):
@@ -578,10 +571,10 @@ def _eeglab_dims(path: Path) -> tuple[int, int, int] | None:
     return int(dims[0]), int(dims[1]), int(dims[2])
 
 
-def _check_fdt_size(path: Path, fdt: Path) -> None:
+def _check_fdt_size(path: Path, header: dict[str, Any], fdt: Path) -> None:
     """CorruptFileError naming ``fdt`` when it holds fewer bytes than the
-    channels x time points x trials float32 values the ``.set`` declares."""
-    dims = _eeglab_dims(path)
+    channels x time points x trials float32 values the ``.set`` (``header``) declares."""
+    dims = _eeglab_dims(header)
     if dims is None:
         return  # MNE names the field
     n_ch, n_times, n_trials = dims
