@@ -79,10 +79,6 @@ class ArtifactDecay(ResultMixin):
                 span]
 
 
-def _exp_model(t: np.ndarray, a: float, tau: float, c: float) -> np.ndarray:
-    return a * np.exp(-t / tau) + c
-
-
 def _fit_exponential(t: np.ndarray, y: np.ndarray, tau_bounds: tuple[float, float],
                      offset: bool = True) -> tuple[float, float, float, float]:
     """Least-squares ``a exp(-t/tau) (+ c)``; returns (a, tau, c, r2) (c = 0 without offset)."""
